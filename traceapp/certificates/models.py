@@ -1,0 +1,158 @@
+"""Certificates, the producer's product list and uploaded test reports.
+
+A certificate is immutable once issued; revocation (with a reason) is the only change, and a
+mapper guard refuses any other UPDATE.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traceapp.db import Base, UUIDPk, utcnow
+
+
+class Unit(enum.Enum):
+    """Units of quantity on a certificate (斤 is half a kilogram)."""
+
+    KG = "kg"
+    JIN = "jin"
+    PIECE = "piece"
+    BOX = "box"
+
+
+class Category(enum.Enum):
+    """Produce categories the certificate rules name (provinces may add more)."""
+
+    VEGETABLE = "vegetable"
+    EDIBLE_FUNGUS = "edible_fungus"
+    FRUIT = "fruit"
+    TEA = "tea"
+    LIVESTOCK = "livestock"
+    POULTRY = "poultry"
+    EGG = "egg"
+    AQUATIC = "aquatic"
+    OTHER = "other"
+
+
+class Commitment(enum.Enum):
+    """The three commitments of the national template; all are required."""
+
+    NO_BANNED_SUBSTANCES = "no_banned_substances"
+    RESIDUES_WITHIN_LIMITS = "residues_within_limits"
+    TRUTHFUL = "truthful"
+
+
+class Basis(enum.Enum):
+    """The basis of the commitment (承诺依据); one or more."""
+
+    COMMISSIONED_TEST = "commissioned_test"
+    SELF_TEST = "self_test"
+    INTERNAL_QC = "internal_qc"
+    SELF_COMMITMENT = "self_commitment"
+
+
+class CertificateStatus(enum.Enum):
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+class Product(UUIDPk, Base):
+    """A product on an organisation's own list; grows as the organisation issues."""
+
+    __tablename__ = "products"
+    __table_args__ = (sa.UniqueConstraint("org_id", "name"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(sa.String(60))
+    category: Mapped[Category | None]
+    unit: Mapped[Unit]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TestReport(UUIDPk, Base):
+    """An uploaded lab report (PDF or image), stored in the database so every instance sees it."""
+
+    __tablename__ = "test_reports"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Certificate(UUIDPk, Base):
+    """One certificate for one batch, with its trace code. Producer details are a snapshot."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "client_event_id"),
+        sa.Index("ix_certificates_org_id_issued_at", "org_id", "issued_at"),
+    )
+
+    trace_code: Mapped[str] = mapped_column(sa.String(14), unique=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    issued_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    client_event_id: Mapped[uuid.UUID | None]
+    request_digest: Mapped[str | None] = mapped_column(sa.String(64))
+
+    product_name: Mapped[str] = mapped_column(sa.String(60))
+    category: Mapped[Category | None]
+    quantity: Mapped[Decimal]
+    unit: Mapped[Unit]
+    origin_region_code: Mapped[str] = mapped_column(sa.String(6))
+    origin_address: Mapped[str | None] = mapped_column(sa.String(200))
+    harvest_date: Mapped[date | None]
+    batch_no: Mapped[str | None] = mapped_column(sa.String(40))
+    gtin: Mapped[str | None] = mapped_column(sa.String(14))
+    commitments: Mapped[list[str]] = mapped_column(sa.JSON)
+    basis: Mapped[list[str]] = mapped_column(sa.JSON)
+    lab_name: Mapped[str | None] = mapped_column(sa.String(100))
+    report_number: Mapped[str | None] = mapped_column(sa.String(60))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("test_reports.id"))
+
+    producer_name: Mapped[str] = mapped_column(sa.String(200))
+    producer_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    producer_region_code: Mapped[str | None] = mapped_column(sa.String(6))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    report: Mapped[TestReport | None] = relationship(lazy="raise")
+
+    @property
+    def status(self) -> CertificateStatus:
+        return CertificateStatus.REVOKED if self.revoked_at else CertificateStatus.VALID
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+#: The only columns that may change after issue.
+MUTABLE_AFTER_ISSUE = frozenset({"revoked_at", "revoked_by_id", "revoke_reason"})
+
+
+class CertificateImmutable(Exception):
+    """Raised by the mapper guard when code tries to edit an issued certificate."""
+
+
+@event.listens_for(Certificate, "before_update")
+def _refuse_edits(_mapper: Any, _connection: Any, target: Certificate) -> None:
+    state = sa.inspect(target)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    forbidden = changed - MUTABLE_AFTER_ISSUE - {"report"}
+    if forbidden:
+        raise CertificateImmutable(f"certificate fields cannot change after issue: {forbidden}")

@@ -1,0 +1,74 @@
+"""From a certificate to printable labels: the translated label content, then ``labels`` renders.
+
+Kept apart from ``queries``: this is presentation for print, built in the label's own language
+(Chinese by default, as the national template), not in the browser's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import force_locale, to_user_timezone
+from flask_babel import gettext as _
+
+from traceapp import codes, regions
+from traceapp.certificates.models import Basis, Certificate, Commitment
+from traceapp.certificates.texts import (
+    BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text,
+)
+from traceapp.labels import render
+
+LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+def label_content(certificate: Certificate, *, base_url: str, lang: str = "zh") -> render.LabelContent:
+    """The label of a certificate: heading, fields, commitments, basis, QR payload and code."""
+    with force_locale(LOCALES[lang]):
+        return render.LabelContent(
+            heading=_heading(lang),
+            fields=_fields(certificate),
+            commitments=[str(COMMITMENT_LABELS[Commitment(c)]) for c in certificate.commitments],
+            commitments_short=str(COMMITMENTS_SHORT),
+            basis=[str(BASIS_LABELS[Basis(b)]) for b in certificate.basis],
+            qr_payload=codes.qr_url(base_url, certificate.trace_code),
+            code_text=codes.format_trace_code(certificate.trace_code),
+            status_note=_("REVOKED") if certificate.is_revoked else None,
+        )
+
+
+def _heading(lang: str) -> str:
+    # The legal name stays in Chinese on every label; English labels add a translation.
+    return "承诺达标合格证" if lang == "zh" else "承诺达标合格证 Compliance Certificate"
+
+
+def _fields(certificate: Certificate) -> list[tuple[str, str]]:
+    origin = regions.full_name(certificate.origin_region_code) + (certificate.origin_address or "")
+    rows = [
+        (_("Product"), certificate.product_name),
+        (_("Quantity"), quantity_text(certificate.quantity, certificate.unit)),
+        (_("Origin"), f"{origin} ({certificate.origin_region_code})"),
+        (_("Producer"), certificate.producer_name),
+        # A printed certificate carries the full contact phone, as the paper template does;
+        # only the public web page masks it.
+        (_("Phone"), certificate.producer_phone or ""),
+        (_("Issued"), to_user_timezone(certificate.issued_at).date().isoformat()),
+    ]
+    if certificate.harvest_date:
+        rows.append((_("Harvested"), certificate.harvest_date.isoformat()))
+    if certificate.batch_no:
+        rows.append((_("Batch"), certificate.batch_no))
+    return [(label, value) for label, value in rows if value]
+
+
+def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, base_url: str) -> bytes:
+    """Render one of the label files (``qr``, ``png``, ``pdf``, ``sheet``, ``share``)."""
+    content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
+    if kind == "qr":
+        return render.qr_png(content.qr_payload)
+    if kind == "png":
+        return render.label_png(content, size=args["size"], dpi=args["dpi"])
+    if kind == "pdf":
+        return render.label_pdf(content, size=args["size"], copies=args["copies"])
+    if kind == "sheet":
+        return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
+    return render.share_png(content)

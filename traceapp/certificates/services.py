@@ -1,0 +1,189 @@
+"""Issuing and revoking certificates, storing test reports. Services flush; they never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from traceapp import codes
+from traceapp.certificates.models import (
+    Basis, Category, Certificate, Commitment, Product, TestReport, Unit,
+)
+from traceapp.certificates.reports import check_report_file
+from traceapp.db import utcnow
+from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from traceapp.orgs.models import Organisation, OrgKind, Role
+from traceapp.orgs.services import Actor
+
+ISSUING_KINDS = frozenset({OrgKind.PRODUCER, OrgKind.PROCESSOR, OrgKind.MARKET})
+
+
+def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -> tuple[Certificate, bool]:
+    """Issue a certificate from validated ``CertificateIn`` data; mint its trace code.
+
+    Returns the certificate and whether it was created now (False: an idempotent replay of the
+    same ``event_id`` with the same body). Raises PermissionDenied (this kind of organisation does
+    not issue), InvalidInput (a report that is not the actor's) and Conflict (``event_id`` reused
+    with a different body).
+    """
+    if actor.org_kind not in ISSUING_KINDS:
+        raise PermissionDenied(_("Only producers, processors and markets issue certificates."))
+    digest = request_digest(data)
+    event_id = data.get("event_id")
+    if event_id is not None:
+        stored = _replay(session, actor, event_id, digest)
+        if stored is not None:
+            return stored, False
+    certificate = _new_certificate(session, actor, data, digest)
+    try:
+        with session.begin_nested():
+            session.add(certificate)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same event_id won the race: answer as a replay would.
+        stored = _replay(session, actor, event_id, digest) if event_id else None
+        if stored is None:
+            raise
+        return stored, False
+    _remember_product(session, actor, certificate)
+    return certificate, True
+
+
+def _replay(session: Session, actor: Actor, event_id: uuid.UUID, digest: str) -> Certificate | None:
+    stored = session.scalar(sa.select(Certificate).where(
+        Certificate.org_id == actor.org_id, Certificate.client_event_id == event_id))
+    if stored is not None and stored.request_digest != digest:
+        raise Conflict(_("This event_id was already used with a different body."))
+    return stored
+
+
+def _new_certificate(session: Session, actor: Actor, data: dict[str, Any], digest: str) -> Certificate:
+    org = session.get_one(Organisation, actor.org_id)
+    producer = data.get("producer") or {}
+    report = data.get("test_report") or {}
+    return Certificate(
+        trace_code=codes.mint_trace_code(), org_id=org.id, issued_by_id=actor.user_id,
+        client_event_id=data.get("event_id"), request_digest=digest,
+        product_name=data["product_name"], category=data.get("category") or _known_category(
+            session, actor, data["product_name"]),
+        quantity=data["quantity"], unit=data["unit"],
+        origin_region_code=data["origin"]["region_code"],
+        origin_address=data["origin"].get("address"), harvest_date=data.get("harvest_date"),
+        batch_no=data.get("batch_no"), gtin=data.get("gtin"),
+        commitments=[c.value for c in data["commitments"]], basis=[b.value for b in data["basis"]],
+        lab_name=report.get("lab_name"), report_number=report.get("report_number"),
+        report_id=_own_report(session, actor, report.get("report_id")),
+        producer_name=producer.get("name") or org.name,
+        producer_phone=producer.get("phone") or org.phone,
+        producer_region_code=org.region_code,
+    )
+
+
+def _known_category(session: Session, actor: Actor, product_name: str) -> Category | None:
+    return session.scalar(sa.select(Product.category).where(
+        Product.org_id == actor.org_id, Product.name == product_name))
+
+
+def _own_report(session: Session, actor: Actor, report_id: uuid.UUID | None) -> uuid.UUID | None:
+    if report_id is None:
+        return None
+    owner = session.scalar(sa.select(TestReport.org_id).where(TestReport.id == report_id))
+    if owner != actor.org_id:
+        raise InvalidInput("/test_report/report_id", _("No such report uploaded by your organisation."))
+    return report_id
+
+
+def _remember_product(session: Session, actor: Actor, certificate: Certificate) -> None:
+    """Add a newly typed product to the organisation's list (the list grows as it issues)."""
+    product = session.scalar(sa.select(Product).where(
+        Product.org_id == actor.org_id, Product.name == certificate.product_name))
+    if product is None:
+        session.add(Product(org_id=actor.org_id, name=certificate.product_name,
+                            category=certificate.category, unit=certificate.unit))
+    elif product.category is None and certificate.category is not None:
+        product.category = certificate.category
+    session.flush()
+
+
+def request_digest(data: dict[str, Any]) -> str:
+    """A stable fingerprint of a validated request body, to tell a replay from a reuse."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_plain).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (date, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (Unit, Category, Basis, Commitment)):
+        return value.value
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def get_own_certificate(session: Session, actor: Actor, certificate_id: uuid.UUID) -> Certificate:
+    """The actor's organisation's certificate. Raises NotFound for unknown or other organisations'."""
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None or certificate.org_id != actor.org_id:
+        raise NotFound(_("No such certificate."))
+    return certificate
+
+
+def revoke_certificate(session: Session, actor: Actor, *, certificate_id: uuid.UUID,
+                       reason: str) -> Certificate:
+    """Revoke a certificate with a reason: the only change a certificate ever takes.
+
+    Allowed to an admin of the issuing organisation and to the user who issued it. Raises
+    NotFound (not the actor's organisation's), PermissionDenied (another member's certificate),
+    InvalidInput (empty reason) and Conflict (already revoked).
+    """
+    certificate = get_own_certificate(session, actor, certificate_id)
+    if actor.role is not Role.ADMIN and certificate.issued_by_id != actor.user_id:
+        raise PermissionDenied(_("Only an administrator or the issuer can revoke a certificate."))
+    if not reason.strip():
+        raise InvalidInput("/reason", _("Give the reason for revoking."))
+    if certificate.is_revoked:
+        raise Conflict(_("This certificate is already revoked."))
+    certificate.revoked_at = utcnow()
+    certificate.revoked_by_id = actor.user_id
+    certificate.revoke_reason = reason.strip()
+    session.flush()
+    return certificate
+
+
+def store_test_report(session: Session, actor: Actor, *, filename: str, content: bytes,
+                      max_bytes: int) -> TestReport:
+    """Store an uploaded lab report after checking its size and real type (PDF, PNG, JPEG, WebP).
+
+    Raises PermissionDenied (organisation does not issue), PayloadTooLarge and InvalidInput.
+    """
+    if actor.org_kind not in ISSUING_KINDS:
+        raise PermissionDenied(_("Only organisations that issue certificates upload reports."))
+    content_type = check_report_file(content, max_bytes=max_bytes)
+    report = TestReport(org_id=actor.org_id, filename=_safe_filename(filename),
+                        content_type=content_type, size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(), content=content)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def _safe_filename(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:200] or "report"
+
+
+def last_certificate(session: Session, actor: Actor) -> Certificate | None:
+    """The most recent certificate the actor's organisation issued (for "issue again")."""
+    return session.scalar(
+        sa.select(Certificate).where(Certificate.org_id == actor.org_id)
+        .order_by(Certificate.issued_at.desc()).limit(1)
+    )

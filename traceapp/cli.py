@@ -1,0 +1,131 @@
+"""Command line: ``traceapp demo|serve|db|org|user|token`` (also ``flask --app traceapp ...``).
+
+Each command is a thin wrapper over a service, committed through ``transaction()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from traceapp import db, migrate
+from traceapp.errors import DomainError
+from traceapp.orgs import services as org_services
+from traceapp.orgs.models import OrgKind, Role
+
+db_cli = AppGroup("db", help="Database schema.")
+org_cli = AppGroup("org", help="Organisations.")
+user_cli = AppGroup("user", help="Users.")
+token_cli = AppGroup("token", help="API tokens.")
+
+
+def _fail_on_domain_error(exc: DomainError) -> None:
+    raise click.ClickException(str(exc.detail or exc.title))
+
+
+@db_cli.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    migrate.upgrade(db.database().engine)
+    click.echo("database is up to date", err=True)
+
+
+@org_cli.command("create")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in OrgKind]))
+@click.option("--name", required=True)
+@click.option("--region-code", default=None, help="6-digit administrative division code.")
+@click.option("--phone", default=None)
+@with_appcontext
+def org_create(kind: str, name: str, region_code: str | None, phone: str | None) -> None:
+    """Create an organisation; print its id alone."""
+    try:
+        with db.transaction() as session:
+            org = org_services.create_organisation(
+                session, kind=OrgKind(kind), name=name, region_code=region_code, phone=phone)
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    click.echo(org.id)
+
+
+@user_cli.command("create")
+@click.option("--org", "org_id", required=True, type=click.UUID)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", default="member", type=click.Choice([r.value for r in Role]))
+@with_appcontext
+def user_create(org_id: Any, email: str, password: str, role: str) -> None:
+    """Create a user in an organisation."""
+    try:
+        with db.transaction() as session:
+            user = org_services.create_user(session, org_id=org_id, email=email,
+                                            password=password, role=Role(role))
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    click.echo(user.id)
+
+
+@token_cli.command("create")
+@click.option("--email", required=True)
+@with_appcontext
+def token_create(email: str) -> None:
+    """Create an API token for a user; print it alone (it is shown only once)."""
+    try:
+        with db.transaction() as session:
+            _token, plaintext = org_services.create_api_token(session, email=email)
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    click.echo(plaintext)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--workers", default=2, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn on the configured database (production)."""
+    from traceapp.server import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="Seed and print the logins, then exit.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create the database if missing, seed demo data, print logins and a token, and serve."""
+    from traceapp.demo import seed_demo
+    from traceapp.server import run_gunicorn
+
+    migrate.upgrade(db.database().engine)
+    with db.transaction() as session:
+        summary = seed_demo(session)
+    click.echo(summary.describe(f"http://{host}:{port}"))
+    if not no_serve:
+        run_gunicorn(host=host, port=port, workers=2)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on ``app.cli``."""
+    for command in (db_cli, org_cli, user_cli, token_cli, serve, demo):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the ``traceapp`` console script."""
+    if sys.argv[1:2] != ["serve"]:
+        # Only the production server needs a real secret key; the demo and the admin commands
+        # run on the development defaults unless TRACEAPP_ENV says otherwise.
+        os.environ.setdefault("TRACEAPP_ENV", "development")
+    from traceapp import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
+                     add_version_option=False, set_debug_flag=False, load_dotenv=False)
+    cli.main(prog_name="traceapp")

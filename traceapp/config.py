@@ -1,0 +1,66 @@
+"""Configuration: defaults, then ``TRACEAPP_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The development key. ``create_app`` refuses to run with it outside debug and testing.
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the built-in settings; every key can be set as ``TRACEAPP_<KEY>``."""
+    db_file = Path(instance_path) / "traceapp.sqlite3"
+    return {
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        # Scheme and host printed QR codes point at; empty means "the host serving the request".
+        "PUBLIC_BASE_URL": "",
+        "REPORT_MAX_BYTES": 10 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "traceapp",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        "PAGE_SIZE_MAX": 100,
+    }
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults, ``TRACEAPP_*`` environment variables and ``overrides`` to ``app.config``.
+
+    Raises RuntimeError when the development secret key would be used in production.
+    """
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_prefixed_env("TRACEAPP")
+    app.config.from_mapping(overrides or {})
+    app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not _is_dev(app):
+        raise RuntimeError(
+            "TRACEAPP_SECRET_KEY is not set: refusing to run outside development with the "
+            "built-in key (set TRACEAPP_ENV=development for local use)."
+        )
+
+
+def _is_dev(app: Flask) -> bool:
+    env = str(app.config.get("ENV") or os.environ.get("TRACEAPP_ENV", "production"))
+    return app.debug or app.testing or env in {"development", "dev", "test"}

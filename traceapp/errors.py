@@ -1,0 +1,184 @@
+"""Domain errors and the app-wide handlers that turn them into problem+json or HTML pages.
+
+Services raise ``DomainError`` subclasses; they never call ``abort()``. Under ``/api/`` every error
+is ``application/problem+json`` (RFC 9457); elsewhere it is an HTML page in the user's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_TYPE_BASE = "https://traceapp.dev/problems/"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input field: a JSON pointer (``/origin/region_code``) or form name, and why."""
+
+    field: str
+    message: str
+
+    def __post_init__(self) -> None:
+        # Fields are JSON pointers everywhere (``file`` → ``/file``, ``a.b`` → ``/a/b``).
+        if not self.field.startswith("/"):
+            object.__setattr__(self, "field", "/" + self.field.replace(".", "/"))
+
+
+class DomainError(Exception):
+    """Base of every rule violation a service reports."""
+
+    status = 400
+    slug = "bad-request"
+    title: Any = _l("Bad request")
+
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None):
+        super().__init__(detail or str(self.title))
+        self.detail = detail
+        self.errors = errors or []
+
+
+class InvalidInput(DomainError):
+    """Input that fails a rule; names the field(s)."""
+
+    status = 422
+    slug = "invalid-input"
+    title = _l("Invalid input")
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message, errors=[FieldError(field, message)])
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    slug = "not-authenticated"
+    title = _l("Sign-in required")
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = _l("Not allowed")
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = _l("Not found")
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = _l("Conflict")
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "too-large"
+    title = _l("Too large")
+
+
+def problem(status: int, title: str, detail: str | None, *, slug: str,
+            errors: list[FieldError] | None = None) -> Response:
+    """Build an ``application/problem+json`` response."""
+    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def handle_domain_error(exc: DomainError) -> Response | tuple[str, int]:
+    """Answer a DomainError as problem+json under /api/, else as an HTML error page."""
+    if _wants_json():
+        return problem(exc.status, str(exc.title), exc.detail, slug=exc.slug, errors=exc.errors)
+    return _html_error(exc.status, str(exc.title), exc.detail)
+
+
+def handle_http_exception(exc: HTTPException) -> Response | tuple[str, int]:
+    """Answer routing/HTTP errors (404, 405, 413, webargs' 422 ...) in the right format."""
+    status = exc.code or 500
+    if _wants_json():
+        errors = _validation_errors(exc)
+        detail = _("Some fields are invalid.") if errors else _http_detail(status)
+        return problem(status, _http_title(status), detail, slug=f"http-{status}", errors=errors)
+    return _html_error(status, _http_title(status), _http_detail(status))
+
+
+def _validation_errors(exc: HTTPException) -> list[FieldError]:
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    errors: list[FieldError] = []
+    for _location, fields in messages.items():
+        errors.extend(flatten_messages(fields))
+    return errors
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> list[FieldError]:
+    """Turn marshmallow's nested error dict into a flat list of JSON-pointer field errors."""
+    if isinstance(messages, dict):
+        out: list[FieldError] = []
+        for key, value in messages.items():
+            name = "" if key == "_schema" else f"/{key}"
+            out.extend(flatten_messages(value, prefix + name))
+        return out
+    if isinstance(messages, list) and not any(isinstance(m, (dict, list)) for m in messages):
+        return [FieldError(prefix or "/", " ".join(str(m) for m in messages))]
+    return [FieldError(prefix or "/", str(messages))]
+
+
+def _http_title(status: int) -> str:
+    titles = {
+        400: _("Bad request"), 401: _("Sign-in required"), 403: _("Not allowed"),
+        404: _("Not found"), 405: _("Method not allowed"), 409: _("Conflict"),
+        413: _("Too large"), 415: _("Unsupported media type"), 422: _("Invalid input"),
+        429: _("Too many requests"),
+    }
+    return titles.get(status, _("Server error"))
+
+
+def _http_detail(status: int) -> str:
+    details = {
+        400: _("The request could not be understood."),
+        401: _("Sign in or send a valid API token."),
+        403: _("You are not allowed to do this."),
+        404: _("There is nothing at this address."),
+        405: _("This address does not accept that method."),
+        413: _("The upload is larger than allowed."),
+        422: _("Some fields are invalid."),
+        429: _("Too many requests; try again shortly."),
+    }
+    return details.get(status, _("Something went wrong on our side. Please try again."))
+
+
+def _html_error(status: int, title: str, detail: str | None) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def handle_unexpected(exc: Exception) -> Response | tuple[str, int]:
+    """Last resort for bugs: log, and answer 500 without leaking internals."""
+    current_app.logger.exception("unhandled error", exc_info=exc)
+    if _wants_json():
+        return problem(500, _http_title(500), _http_detail(500), slug="http-500")
+    return _html_error(500, _http_title(500), _http_detail(500))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers; call after the flask-smorest Api so ours replace its handler."""
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    if not app.testing:  # in tests a bug must surface as the exception itself
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,41 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from traceapp import auth, db
+from traceapp.errors import NotAuthenticated
+from traceapp.orgs import services
+
+bp = Blueprint("orgs", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would turn our sign-in page into a phishing aid.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("certificates.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """Sign in with e-mail and password."""
+    if request.method == "GET":
+        return render_template("orgs/login.html", email="", error=None)
+    email = request.form.get("email", "")
+    try:
+        user = services.authenticate(db.session(), email=email,
+                                     password=request.form.get("password", ""))
+    except NotAuthenticated as exc:
+        return render_template("orgs/login.html", email=email, error=exc.detail), 401
+    auth.sign_in(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out."""
+    auth.sign_out()
+    return redirect(url_for("public.home"))

@@ -1,0 +1,1 @@
+"""The page a scanned QR opens: read-only, no JavaScript, no login."""

@@ -1,0 +1,57 @@
+"""Public pages: ``/t/<code>`` (the consumer's page), its test report, and the code look-up form.
+
+The hottest path we have: one query per view, nothing written, no session touched.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from traceapp import db
+from traceapp.certificates import queries
+from traceapp.public.queries import public_certificate
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    """Landing page: what this is, and a box to type a code."""
+    return render_template("public/home.html")
+
+
+@bp.get("/t")
+def lookup() -> BaseResponse | tuple[str, int]:
+    """The typed-code form: go to the code's page, or say it is unknown."""
+    typed = request.args.get("code", "")
+    page = public_certificate(db.session(), typed) if typed.strip() else None
+    if page is None:
+        status = 404 if typed.strip() else 200
+        return render_template("public/not_found.html", typed=typed), status
+    return redirect(url_for("public.certificate", code=page.trace_code))
+
+
+@bp.get("/t/<code>")
+@bp.get("/T/<code>")
+def certificate(code: str) -> Response | tuple[str, int]:
+    """The consumer's page for a trace code (any case; spaces and dashes ignored)."""
+    page = public_certificate(db.session(), code)
+    if page is None:
+        return render_template("public/not_found.html", typed=code), 404
+    response = Response(render_template("public/certificate.html", page=page))
+    response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+    return response
+
+
+@bp.get("/t/<code>/report")
+def report(code: str) -> Response | tuple[str, int]:
+    """The lab report file of a certificate, shown inline."""
+    certificate = queries.find_by_code(db.session(), code)
+    stored = queries.report_of(db.session(), certificate) if certificate else None
+    if stored is None:
+        return render_template("public/not_found.html", typed=code), 404
+    return Response(stored.content, mimetype=stored.content_type, headers={
+        "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+    })
