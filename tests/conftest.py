@@ -94,3 +94,36 @@ def make(dbsession: Session, app: Flask) -> factories.Factory:
 def _push_request_context() -> None:
     """Replace pytest-flask's autouse request context: with it, every test-client request would
     share one app context (and ``g``, and a database session), hiding per-request bugs."""
+
+
+class QueryCounter:
+    """Counts the SQL statements sent on a connection while active."""
+
+    def __init__(self, connection: sa.Connection):
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _record(self, _conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        sa.event.listen(self.connection, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        sa.event.remove(self.connection, "before_cursor_execute", self._record)
+
+    @property
+    def selects(self) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith("SELECT")]
+
+    @property
+    def writes(self) -> list[str]:
+        verbs = ("INSERT", "UPDATE", "DELETE")
+        return [s for s in self.statements if s.lstrip().upper().startswith(verbs)]
+
+
+@pytest.fixture()
+def count_queries(connection: sa.Connection) -> QueryCounter:
+    """``with count_queries as q: ...`` then ``q.selects`` / ``q.writes`` (deterministic)."""
+    return QueryCounter(connection)

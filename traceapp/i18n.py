@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+import os
+
+from flask import Flask, Response, g, has_request_context, request
 from flask_babel import Babel
 
 babel = Babel()
@@ -13,7 +15,12 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """Pick the locale of this request: explicit ``?lang``, then the cookie, then the browser."""
+    """Pick the locale of this request: explicit ``?lang``, then the cookie, then the browser.
+
+    Outside a request (CLI commands) the terminal's ``LANG`` decides.
+    """
+    if not has_request_context():
+        return "zh_CN" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         locale = LANG_ALIASES.get((candidate or "").lower())
         if locale:

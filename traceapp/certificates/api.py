@@ -14,8 +14,15 @@ from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
 from traceapp.certificates import printing, queries, services
 from traceapp.certificates.schemas import (
-    CertificateIn, CertificateListOut, CertificateOut, CertificatePageQuery, CodeOut, LabelQuery,
-    RevokeIn, SheetQuery, TestReportUploadOut,
+    CertificateIn,
+    CertificateListOut,
+    CertificateOut,
+    CertificatePageQuery,
+    CodeOut,
+    LabelQuery,
+    RevokeIn,
+    SheetQuery,
+    TestReportUploadOut,
 )
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.orgs.models import Organisation

@@ -13,9 +13,7 @@ from flask_babel import gettext as _
 
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, Commitment
-from traceapp.certificates.texts import (
-    BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text,
-)
+from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.labels import render
 
 LOCALES = {"zh": "zh_CN", "en": "en"}

@@ -12,7 +12,16 @@ from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
 from traceapp.schemas import (
-    UUID, Date, Enum, Int, List, Nested, QuantityField, Str, StrictSchema, field_error,
+    UUID,
+    Date,
+    Enum,
+    Int,
+    List,
+    Nested,
+    QuantityField,
+    Str,
+    StrictSchema,
+    field_error,
 )
 
 PHONE_CHARS = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,30}$", error=_l("Enter a phone number."))

@@ -15,9 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from traceapp import codes
-from traceapp.certificates.models import (
-    Basis, Category, Certificate, Commitment, Product, TestReport, Unit,
-)
+from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Product, TestReport, Unit
 from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied

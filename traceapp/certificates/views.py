@@ -14,10 +14,14 @@ from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates import forms, printing, queries, services
 from traceapp.certificates.api import LABEL_TYPES
-from traceapp.certificates.texts import quantity_text
 from traceapp.certificates.schemas import (
-    CertificateIn, CertificatePageQuery, LabelQuery, RevokeIn, SheetQuery,
+    CertificateIn,
+    CertificatePageQuery,
+    LabelQuery,
+    RevokeIn,
+    SheetQuery,
 )
+from traceapp.certificates.texts import quantity_text
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 

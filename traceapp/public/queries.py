@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.queries import find_by_code, mask_phone
-from traceapp.certificates.texts import (
-    BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text,
-)
+from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 
 
 @dataclass(frozen=True)

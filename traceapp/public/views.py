@@ -33,7 +33,6 @@ def lookup() -> BaseResponse | tuple[str, int]:
 
 
 @bp.get("/t/<code>")
-@bp.get("/T/<code>")
 def certificate(code: str) -> Response | tuple[str, int]:
     """The consumer's page for a trace code (any case; spaces and dashes ignored)."""
     page = public_certificate(db.session(), code)
@@ -42,6 +41,10 @@ def certificate(code: str) -> Response | tuple[str, int]:
     response = Response(render_template("public/certificate.html", page=page))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
+
+
+# QR codes carry the URL in upper case (QR alphanumeric mode makes the symbol smaller).
+bp.add_url_rule("/T/<code>", endpoint="certificate_qr", view_func=certificate)
 
 
 @bp.get("/t/<code>/report")

@@ -1,0 +1,95 @@
+"""The page a scanned QR opens: what a consumer sees, in either language, with no script."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import ref
+
+
+def test_issued_certificate_shows_product_producer_origin_and_commitments(client, make):
+    producer = make.member(name=ref("木兰合作社-"), phone="13812345678")
+    certificate = make.certificate(producer, product_name="西兰花")
+    page = client.get(f"/t/{certificate.trace_code}", headers={"Accept-Language": "zh-CN"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "西兰花" in html and producer.org.name in html
+    assert "湖北省武汉市黄陂区" in html
+    assert "138****5678" in html and "13812345678" not in html
+    assert 'class="status status-valid"' in html
+    assert "不使用禁用农药兽药、停用兽药和非法添加物" in html
+    assert "自我检测" in html
+
+
+def test_revoked_certificate_shows_warning_on_public_page(client, make):
+    producer = make.member()
+    certificate = make.certificate(producer)
+    client.post(f"/api/v1/certificates/{certificate.id}/revoke",
+                json={"reason": "数量写错了"}, headers=producer.headers)
+    html = client.get(f"/t/{certificate.trace_code}?lang=en").get_data(as_text=True)
+    assert 'class="status status-revoked"' in html and 'class="status status-valid"' not in html
+    assert "REVOKED" in html and "数量写错了" in html
+
+
+def test_public_page_needs_no_javascript(client, make):
+    certificate = make.certificate(make.member())
+    html = client.get(f"/t/{certificate.trace_code}").get_data(as_text=True)
+    assert "<script" not in html.lower()
+    assert 'name="viewport"' in html and "width=device-width" in html
+
+
+def test_code_is_found_in_any_case_with_spaces_and_dashes(client, make):
+    code = make.certificate(make.member()).trace_code
+    for typed in (code.lower(), f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}",
+                  f"{code[:7]} {code[7:]}"):
+        assert client.get(f"/t/{typed}").status_code == 200, typed
+    assert client.get(f"/T/{code}").status_code == 200
+
+
+def test_unknown_or_mistyped_code_gets_a_friendly_page_not_json(client, make):
+    code = make.certificate(make.member()).trace_code
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    for typed in (mistyped, "hello", "0000-OOOO"):
+        response = client.get(f"/t/{typed}", headers={"Accept-Language": "en"})
+        assert response.status_code == 404
+        assert response.mimetype == "text/html"
+        assert "could not find this code" in response.get_data(as_text=True)
+
+
+def test_language_follows_the_browser_and_can_be_switched(client, make):
+    url = f"/t/{make.certificate(make.member()).trace_code}"
+    chinese = client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    english = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="zh-CN">' in chinese and "有效" in chinese
+    assert '<html lang="en">' in english and "Valid certificate" in english
+    switched = client.get(url + "?lang=en", headers={"Accept-Language": "zh-CN"})
+    assert "Valid certificate" in switched.get_data(as_text=True)
+    assert "lang=en" in switched.headers.get("Set-Cookie", "")
+    remembered = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Valid certificate" in remembered
+
+
+def test_public_page_reads_once_and_writes_nothing(client, make, count_queries):
+    code = make.certificate(make.member()).trace_code
+    with count_queries as queries:
+        assert client.get(f"/t/{code}").status_code == 200
+    assert queries.writes == []
+    assert len(queries.selects) == 1, queries.selects
+
+
+def test_lookup_form_redirects_to_the_code_page(client, make):
+    code = make.certificate(make.member()).trace_code
+    response = client.get(f"/t?code={code.lower()}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/t/{code}")
+    assert client.get("/t?code=nope").status_code == 404
+
+
+def test_report_of_a_certificate_without_one_is_not_found(client, make):
+    code = make.certificate(make.member()).trace_code
+    assert client.get(f"/t/{code}/report").status_code == 404
+
+
+def test_home_page_offers_the_code_lookup(client):
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'<form method="get" action="/t"', html)
