@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 01:00:14.353416
 """
 
-from alembic import op
 import sqlalchemy as sa
-import traceapp.db
+from alembic import op
 
+import traceapp.db
 
 revision = '0001'
 down_revision = None
