@@ -47,9 +47,13 @@ def test_listing_filters_by_status_and_rejects_unknown_filters(client, make):
                 headers=producer.headers)
     valid = client.get("/api/v1/certificates?status=valid", headers=producer.headers).json
     assert [item["id"] for item in valid["items"]] == [str(kept.id)]
-    bad = client.get("/api/v1/certificates?colour=red", headers=producer.headers)
+    bad = client.get("/api/v1/certificates?colour=red",
+                     headers={**producer.headers, "Accept-Language": "en"})
     assert bad.status_code == 422
     assert bad.json["errors"] == [{"field": "/colour", "message": "Unknown field."}]
+    chinese = client.get("/api/v1/certificates?colour=red",
+                         headers={**producer.headers, "Accept-Language": "zh-CN"})
+    assert chinese.json["errors"] == [{"field": "/colour", "message": "未知字段。"}]
 
 
 def test_replaying_the_same_event_id_returns_the_stored_certificate(client, make, dbsession):

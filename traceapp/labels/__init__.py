@@ -1,0 +1,25 @@
+"""承诺达标合格证 labels: layout, PNG/PDF rendering and the bundled CJK font.
+
+Pure functions only: nothing here imports the rest of traceapp, touches the
+database or needs Flask. See :mod:`.layouts` for sizes and geometry and
+:mod:`.render` for the output formats.
+"""
+
+from .layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, LabelSize, SheetLayout
+from .render import font_path, label_pdf, label_png, missing_glyphs, qr_png, share_png, sheet_pdf
+
+__all__ = [
+    "DPI_CHOICES",
+    "LABEL_SIZES",
+    "SHEETS",
+    "LabelContent",
+    "LabelSize",
+    "SheetLayout",
+    "font_path",
+    "label_pdf",
+    "label_png",
+    "missing_glyphs",
+    "qr_png",
+    "share_png",
+    "sheet_pdf",
+]
