@@ -73,8 +73,10 @@ class CertificateIn(StrictSchema):
     harvest_date = Date(load_default=None)
     batch_no = Str(load_default=None, validate=validate.Length(max=40, error=_l("At most 40 characters.")))
     gtin = Str(load_default=None)
-    commitments = List(Enum(Commitment), required=True)
-    basis = List(Enum(Basis), required=True)
+    commitments = List(Enum(Commitment), required=True, error_messages={
+        "required": _l("All three commitments are required.")})
+    basis = List(Enum(Basis), required=True, error_messages={
+        "required": _l("Choose at least one basis for the commitment.")})
     test_report = Nested(TestReportRefIn, load_default=None)
     producer = Nested(ProducerIn, load_default=None)
 
