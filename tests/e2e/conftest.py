@@ -1,0 +1,276 @@
+"""End-to-end fixtures: a real ``traceapp serve`` on 127.0.0.1 and headless Chromium.
+
+The live server runs in another process, so it cannot see the rolled-back transaction of the
+top-level fixtures (STYLE rule 26). It gets its own committed database instead: a temporary
+SQLite file, or, when ``TRACEAPP_TEST_DATABASE_URL`` names PostgreSQL, a separate database
+``<name>_e2e`` on the same server, created here and dropped at the end. Rows carry random refs,
+so nothing is cleaned up between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from traceapp import create_app, db, migrate
+from traceapp.db import make_engine
+from traceapp.orgs import services as orgs
+from traceapp.orgs.models import OrgKind, Role
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "correct-horse-9"
+STARTUP_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Login:
+    """A producer organisation's admin, committed in the live server's database."""
+
+    email: str
+    password: str
+    org_name: str
+
+
+@dataclass
+class LiveServer:
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+# -- database ---------------------------------------------------------------------------------
+
+def _postgres_url() -> sa.URL | None:
+    raw = os.environ.get("TRACEAPP_TEST_DATABASE_URL")
+    if not raw:
+        return None
+    url = make_url(raw)
+    return url if url.get_backend_name() == "postgresql" else None
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a committed, migrated database for the live server (never the main test db)."""
+    base = _postgres_url()
+    if base is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{base.database or 'test'}_e2e{'_' + worker if worker else ''}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    try:
+        _recreate_database(admin, name)
+        url = base.set(database=name).render_as_string(hide_password=False)
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _recreate_database(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def producer_login(e2e_database_url: str) -> Login:
+    """A producer organisation with an admin user, committed through the real services."""
+    app = create_app({"DATABASE_URL": e2e_database_url, "SECRET_KEY": "e2e"})
+    suffix = uuid.uuid4().hex[:8]
+    login = Login(email=f"e2e-{suffix}@example.cn", password=PASSWORD,
+                  org_name=f"木兰合作社-{suffix}")
+    try:
+        with app.app_context(), db.transaction() as session:
+            org = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=login.org_name,
+                                           region_code="420116", phone="13812345678")
+            orgs.create_user(session, org_id=org.id, email=login.email, password=PASSWORD,
+                             role=Role.ADMIN)
+    finally:
+        app.extensions["traceapp.db"].engine.dispose()
+    return login
+
+
+# -- live server ------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve_command(port: int) -> list[str]:
+    # CI runs from another virtualenv: take the console script beside this interpreter.
+    script = Path(sys.executable).with_name("traceapp")
+    launcher = [str(script)] if script.exists() else [
+        sys.executable, "-c", "from traceapp.cli import main; main()"]
+    return [*launcher, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database_url: str, producer_login: Login,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``traceapp serve`` (gunicorn, one worker) on a free port, stopped at the end."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TRACEAPP_DATABASE_URL": e2e_database_url,
+           "TRACEAPP_SECRET_KEY": "e2e-secret", "TRACEAPP_PUBLIC_BASE_URL": url}
+    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(_serve_command(port), env=env, stdin=subprocess.DEVNULL,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    server = LiveServer(url, log, process)
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_until_up(server: LiveServer) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"traceapp serve exited with {server.process.returncode}:\n"
+                        f"{server.log_tail()}", pytrace=False)
+        if _answers(server.url + "/"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"traceapp serve did not answer {server.url}/ within {STARTUP_SECONDS:.0f} s:\n"
+                f"{server.log_tail()}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(live_server: LiveServer) -> str:
+    """Base URL of the live server, such as ``http://127.0.0.1:43817``."""
+    return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def _server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Print the tail of the server's log when a test that used the live server fails."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed and "live_server_url" in request.fixturenames:
+        server: LiveServer = request.getfixturevalue("live_server")
+        print(f"--- tail of {server.log} ---\n{server.log_tail()}")
+
+
+# -- browser ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through sync Playwright (never a downloaded browser)."""
+    problem = _browser_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem} (CI must install it for the e2e tests)", pytrace=False)
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _browser_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: apt-get install chromium"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing: pip install -e '.[test]'"
+    return None
+
+
+@pytest.fixture()
+def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Open browser contexts (``new_context(locale="zh-CN")``); all are closed after the test.
+
+    Defaults to a 360 x 740 phone at device scale 2.
+    """
+    opened: list[Any] = []
+
+    def open_context(**options: Any) -> Any:
+        settings = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
+                    "is_mobile": True, "has_touch": True, **options}
+        context = browser.new_context(**settings)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
