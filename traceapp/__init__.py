@@ -14,6 +14,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp import api, cli, config, db, errors, i18n
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
+    from traceapp.events import api as events_api
     from traceapp.orgs import views as orgs_views
     from traceapp.public import views as public_views
 
@@ -22,8 +23,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     CSRFProtect(app)
-    api.init_app(app, [certificates_api.blp, certificates_api.reports_blp,
-                       certificates_api.codes_blp])
+    api.init_app(app, [certificates_api.blp, certificates_api.reports_blp, events_api.blp,
+                       events_api.codes_blp, events_api.logs_blp])
     for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)

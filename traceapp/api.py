@@ -8,6 +8,8 @@ import flask_smorest
 from flask import Flask
 from webargs.flaskparser import FlaskParser
 
+from traceapp.auth import api_actor
+
 api = flask_smorest.Api()
 
 
@@ -21,9 +23,18 @@ class StrictParser(FlaskParser):
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """A flask-smorest Blueprint whose arguments are parsed strictly."""
+    """A flask-smorest Blueprint: a token is required (checked before the body is parsed, so an
+    anonymous caller gets 401, not a validation error), and arguments are parsed strictly."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.before_request(_require_token)
+
+
+def _require_token() -> None:
+    api_actor()
 
 
 def init_app(app: Flask, blueprints: list[Any]) -> None:

@@ -42,6 +42,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
             "security": [{"bearerAuth": []}],
         },
         "PAGE_SIZE_MAX": 100,
+        # Allowed °C per product category (low, high; None = open). Data, not code: provinces
+        # and buyers differ. Defaults from common practice (DOMAIN.md section 6).
+        "TEMPERATURE_RANGES": {
+            "livestock": [0, 4], "poultry": [0, 4], "aquatic": [0, 4], "vegetable": [0, 5],
+            "edible_fungus": [0, 5], "fruit": [0, 10],
+        },
+        # A longer silence between logger readings makes a leg's data incomplete.
+        "TEMPERATURE_MAX_GAP_MINUTES": 30,
+        # Enzyme inhibition (GB/T 5009.199): this rate in % or more is positive.
+        "ENZYME_INHIBITION_THRESHOLD": 50,
+        "LOGGER_FILE_MAX_BYTES": 5 * 1024 * 1024,
     }
 
 

@@ -1,4 +1,5 @@
 """Imports every domain's models so that ``Base.metadata`` knows all tables (for Alembic)."""
 
 from traceapp.certificates import models as certificates_models  # noqa: F401
+from traceapp.events import models as events_models  # noqa: F401
 from traceapp.orgs import models as orgs_models  # noqa: F401

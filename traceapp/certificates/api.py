@@ -18,21 +18,17 @@ from traceapp.certificates.schemas import (
     CertificateListOut,
     CertificateOut,
     CertificatePageQuery,
-    CodeOut,
     LabelQuery,
     RevokeIn,
     SheetQuery,
     TestReportUploadOut,
 )
-from traceapp.errors import InvalidInput, NotFound
-from traceapp.orgs.models import Organisation
+from traceapp.errors import InvalidInput
 
 blp = ApiBlueprint("certificates_api", __name__, url_prefix="/api/v1/certificates",
                    description="Issue, read, revoke and print certificates.")
 reports_blp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1/reports",
                            description="Upload lab test reports (PDF or image).")
-codes_blp = ApiBlueprint("codes_api", __name__, url_prefix="/api/v1/codes",
-                         description="Verify a trace code, as a gate scanner does.")
 
 LABEL_TYPES = {"qr": "image/png", "png": "image/png", "pdf": "application/pdf",
                "sheet": "application/pdf", "share": "image/png"}
@@ -146,18 +142,3 @@ class Reports(MethodView):
             return services.store_test_report(
                 session, api_actor(), filename=upload.filename or "", content=upload.read(),
                 max_bytes=current_app.config["REPORT_MAX_BYTES"])
-
-
-@codes_blp.route("/<code>")
-class CodeLookup(MethodView):
-    @codes_blp.response(200, CodeOut)
-    def get(self, code: str) -> dict[str, Any]:
-        """Verify a trace code: its status and certificate (any case, spaces and dashes)."""
-        api_actor()
-        certificate = queries.find_by_code(db.session(), code)
-        if certificate is None:
-            raise NotFound(_("No certificate has this trace code."))
-        document = _document(certificate)
-        issuer = db.session().get_one(Organisation, certificate.org_id)
-        return {"trace_code": certificate.trace_code, "status": document["status"],
-                "certificate": document, "events": [queries.issue_event(certificate, issuer.name)]}

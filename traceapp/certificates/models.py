@@ -64,6 +64,20 @@ class CertificateStatus(enum.Enum):
     REVOKED = "revoked"
 
 
+class CertificateKind(enum.Enum):
+    """A producer's commitment certificate, a portion a market sold on (its own code, linked to
+    the source), or a market's entry record for a batch that arrived without a certificate."""
+
+    CERTIFICATE = "certificate"
+    PORTION = "portion"
+    ENTRY_RECORD = "entry_record"
+
+
+class HoldingState(enum.Enum):
+    ON_HAND = "on_hand"
+    IN_TRANSIT = "in_transit"
+
+
 class Product(UUIDPk, Base):
     """A product on an organisation's own list; grows as the organisation issues."""
 
@@ -101,6 +115,8 @@ class Certificate(UUIDPk, Base):
     )
 
     trace_code: Mapped[str] = mapped_column(sa.String(14), unique=True)
+    kind: Mapped[CertificateKind] = mapped_column(default=CertificateKind.CERTIFICATE,
+                                                  server_default="certificate")
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
     issued_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     client_event_id: Mapped[uuid.UUID | None]
@@ -156,3 +172,21 @@ def _refuse_edits(_mapper: Any, _connection: Any, target: Certificate) -> None:
     forbidden = changed - MUTABLE_AFTER_ISSUE - {"report"}
     if forbidden:
         raise CertificateImmutable(f"certificate fields cannot change after issue: {forbidden}")
+
+
+class Holding(Base):
+    """How much of a batch an organisation holds, on hand or in transit to it.
+
+    Changed only by conditional UPDATEs (``quantity >= :amount``), so concurrent requests on
+    any number of instances can never take more than is there.
+    """
+
+    __tablename__ = "holdings"
+    __table_args__ = (sa.CheckConstraint("quantity >= 0", name="not_negative"),)
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"),
+                                                      primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True,
+                                              index=True)
+    state: Mapped[HoldingState] = mapped_column(primary_key=True)
+    quantity: Mapped[Decimal]

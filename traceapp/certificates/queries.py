@@ -125,6 +125,13 @@ def _report_document(certificate: Certificate, public_url: str) -> dict[str, Any
 
 def issue_event(certificate: Certificate, issuer_name: str) -> dict[str, Any]:
     """The issue of a certificate as the first step of its journey (EPCIS commissioning)."""
-    return {"event_id": str(certificate.client_event_id or certificate.id), "kind": "commissioning",
-            "occurred_at": certificate.issued_at, "org_id": certificate.org_id,
-            "org_name": issuer_name}
+    return {
+        "id": certificate.id, "event_id": certificate.client_event_id or certificate.id,
+        "kind": "commissioning", "occurred_at": certificate.issued_at, "tz_offset": "+00:00",
+        "recorded_at": certificate.issued_at, "org_id": certificate.org_id, "org_name": issuer_name,
+        "biz_step": "commissioning", "disposition": "active", "location": None,
+        "source_org_id": None, "destination_org_id": None, "details": {}, "corrects": None,
+        "corrected_by": None, "outputs": [],
+        "items": [{"trace_code": certificate.trace_code, "role": "subject",
+                   "quantity": certificate.quantity, "unit": certificate.unit.value}],
+    }

@@ -231,22 +231,3 @@ class CertificateListOut(Schema):
     page = fields.Integer()
     page_size = fields.Integer()
     total = fields.Integer()
-
-
-class EventOut(Schema):
-    """One step of a batch's journey."""
-
-    event_id = fields.String()
-    kind = fields.String()
-    occurred_at = fields.AwareDateTime()
-    org_id = fields.UUID()
-    org_name = fields.String()
-
-
-class CodeOut(Schema):
-    """What a scanner needs to accept or reject a batch."""
-
-    trace_code = fields.String()
-    status = fields.String()
-    certificate = fields.Nested(CertificateOut)
-    events = fields.List(fields.Nested(EventOut))

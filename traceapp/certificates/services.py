@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import uuid
@@ -15,7 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from traceapp import codes
-from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Product, TestReport, Unit
+from traceapp.certificates.models import (
+    Category,
+    Certificate,
+    CertificateKind,
+    Holding,
+    HoldingState,
+    Product,
+    TestReport,
+)
 from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -53,7 +62,55 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
             raise
         return stored, False
     _remember_product(session, actor, certificate)
+    add_initial_holding(session, certificate)
     return certificate, True
+
+
+def add_initial_holding(session: Session, certificate: Certificate) -> None:
+    """The issuer holds the whole batch on hand at issue."""
+    session.add(Holding(certificate_id=certificate.id, org_id=certificate.org_id,
+                        state=HoldingState.ON_HAND, quantity=certificate.quantity))
+    session.flush()
+
+
+def issue_portion(session: Session, actor: Actor, *, source: Certificate, quantity: Decimal,
+                  kind: CertificateKind = CertificateKind.PORTION) -> Certificate:
+    """A new certificate with its own code for part of ``source``, issued by the actor.
+
+    It carries the source's product, origin, producer, commitments and basis (the grower's
+    promise travels with the portion); the link back is recorded by the event that made it.
+    """
+    fields = {name: getattr(source, name) for name in _INHERITED}
+    portion = Certificate(**fields, kind=kind, trace_code=codes.mint_trace_code(),
+                          org_id=actor.org_id, issued_by_id=actor.user_id, quantity=quantity,
+                          unit=source.unit)
+    session.add(portion)
+    session.flush()
+    add_initial_holding(session, portion)
+    return portion
+
+
+_INHERITED = ("product_name", "category", "origin_region_code", "origin_address", "harvest_date",
+              "batch_no", "gtin", "commitments", "basis", "lab_name", "report_number", "report_id",
+              "producer_name", "producer_phone", "producer_region_code")
+
+
+def issue_entry_record(session: Session, actor: Actor, *, data: dict[str, Any]) -> Certificate:
+    """A market's record, with its own code, for a batch that arrived without a certificate.
+
+    It carries no commitments (none were made); the producer is who brought the batch.
+    """
+    record = Certificate(
+        kind=CertificateKind.ENTRY_RECORD, trace_code=codes.mint_trace_code(), org_id=actor.org_id,
+        issued_by_id=actor.user_id, product_name=data["product_name"], category=data.get("category"),
+        quantity=data["quantity"], unit=data["unit"], origin_region_code=data["origin"]["region_code"],
+        origin_address=data["origin"].get("address"), commitments=[], basis=[],
+        producer_name=data["producer"]["name"], producer_phone=data["producer"].get("phone"),
+    )
+    session.add(record)
+    session.flush()
+    add_initial_holding(session, record)
+    return record
 
 
 def _replay(session: Session, actor: Actor, event_id: uuid.UUID, digest: str) -> Certificate | None:
@@ -120,9 +177,9 @@ def request_digest(data: dict[str, Any]) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if isinstance(value, (date, uuid.UUID)):
-        return str(value)
-    if isinstance(value, (Unit, Category, Basis, Commitment)):
+    if isinstance(value, (date, uuid.UUID)):  # datetimes included: offsets are kept
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if isinstance(value, enum.Enum):
         return value.value
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 

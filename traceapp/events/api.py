@@ -1,0 +1,87 @@
+"""``/api/v1/events`` (record any hop), ``/api/v1/codes/{code}`` (verify), logger-file parsing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_babel import gettext as _
+
+from traceapp import db
+from traceapp.api import ApiBlueprint
+from traceapp.auth import api_actor
+from traceapp.certificates import queries as certificate_queries
+from traceapp.errors import InvalidInput, NotFound
+from traceapp.events import queries, services
+from traceapp.events.loggers import LoggerFileError
+from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
+from traceapp.events.texts import logger_error_message
+from traceapp.events.uploads import parse_upload
+
+blp = ApiBlueprint("events_api", __name__, url_prefix="/api/v1/events",
+                   description="Record hops: shipping, receiving, storing, transporting, inspecting, "
+                               "transforming, portioning, retail selling, destroying, voiding.")
+codes_blp = ApiBlueprint("codes_api", __name__, url_prefix="/api/v1/codes",
+                         description="Verify a trace code, as a gate scanner does.")
+logs_blp = ApiBlueprint("logs_api", __name__, url_prefix="/api/v1/temperature-logs",
+                        description="Read data-logger CSV files into temperature readings.")
+
+
+def settings() -> services.EventSettings:
+    return services.EventSettings.from_config(current_app.config)
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.arguments(EventIn)
+    @blp.response(201, EventOut)
+    @blp.alt_response(200, schema=EventOut, description="Replay of the same event_id and body.")
+    def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Record an event; retries with the same event_id are safe."""
+        with db.transaction() as session:
+            event, created = services.record_event(session, api_actor(), data=data, settings=settings())
+        document = queries.recorded_document(db.session(), event,
+                                             base_url=certificate_queries.public_base_url())
+        return document, 201 if created else 200
+
+
+@blp.route("/<uuid:event_id>")
+class EventById(MethodView):
+    @blp.response(200, EventOut)
+    def get(self, event_id: uuid.UUID) -> dict[str, Any]:
+        """Read an event your organisation recorded, sent or received."""
+        event = queries.visible_event(db.session(), api_actor(), event_id)
+        return queries.recorded_document(db.session(), event, base_url=certificate_queries.public_base_url())
+
+
+@codes_blp.route("/<code>")
+class CodeLookup(MethodView):
+    @codes_blp.response(200, CodeOut)
+    def get(self, code: str) -> dict[str, Any]:
+        """Verify a trace code: status, certificate, current holders and the journey."""
+        api_actor()
+        certificate = certificate_queries.find_by_code(db.session(), code)
+        if certificate is None:
+            raise NotFound(_("No certificate has this trace code."))
+        return queries.code_document(db.session(), certificate,
+                                     base_url=certificate_queries.public_base_url())
+
+
+@logs_blp.route("/parse")
+class ParseLog(MethodView):
+    @logs_blp.response(200, ParsedLogOut)
+    def post(self) -> dict[str, Any]:
+        """Read a logger CSV (multipart field ``file``) into readings, or say which line is wrong."""
+        api_actor()
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("file", _("Send the logger file in the multipart field 'file'."))
+        try:
+            layout, readings = parse_upload(upload, current_app.config)
+        except LoggerFileError as exc:
+            raise InvalidInput("file", logger_error_message(exc)) from exc
+        return {"layout": layout, "readings": [{"at": r.at.isoformat(), "celsius": str(r.celsius)}
+                                               for r in readings]}
+

@@ -1,0 +1,170 @@
+"""Custody rules: ship, receive, sell, destroy, and the store/transport legs with temperatures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from traceapp.certificates.models import Certificate, HoldingState
+from traceapp.errors import Conflict, InvalidInput
+from traceapp.events import coldchain
+from traceapp.events.holdings import held
+from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
+from traceapp.events.recording import NotHolder, Recording
+from traceapp.schemas import decimal_text
+
+
+def ship(rec: Recording) -> None:
+    """The holder sends all or part of a batch to another organisation (in transit until received)."""
+    certificate = rec.batch()
+    rec.refuse_revoked(certificate)
+    amount = rec.quantity(certificate)
+    destination, carrier = rec.org("to_org"), rec.org("carrier_org") if rec.data.get("carrier_org") else None
+    if destination.id == rec.actor.org_id:
+        raise InvalidInput("/to_org", _("Ship to another organisation."))
+    rec.require_holder(certificate)
+    rec.ledger.take(certificate.id, rec.actor.org_id, amount)
+    rec.ledger.give(certificate.id, destination.id, amount, HoldingState.IN_TRANSIT)
+    rec.event.source_org_id, rec.event.destination_org_id = rec.actor.org_id, destination.id
+    rec.event.carrier_org_id = carrier.id if carrier else None
+    rec.add_item(certificate, ItemRole.SUBJECT, amount)
+
+
+def receive(rec: Recording) -> None:
+    """The receiver confirms a shipment with the quantity actually received; the gap is kept."""
+    certificate = rec.batch()
+    received = rec.quantity(certificate)
+    shipping = pending_shipment(rec, certificate)
+    shipped = shipped_quantity(rec, shipping)
+    if received > shipped:
+        raise InvalidInput("/quantity", _("More than was shipped (%(shipped)s).",
+                                          shipped=decimal_text(shipped)))
+    take_delivery(rec, certificate, shipping, shipped, received)
+    record_leg(rec, certificate)
+
+
+def take_delivery(rec: Recording, certificate: Certificate, shipping: Event, shipped: Decimal,
+                  received: Decimal) -> None:
+    """Move a shipment from in transit to on hand, recording any difference as lost."""
+    rec.ledger.take(certificate.id, rec.actor.org_id, shipped, HoldingState.IN_TRANSIT)
+    rec.ledger.give(certificate.id, rec.actor.org_id, received)
+    rec.event.answers_id = shipping.id
+    rec.event.source_org_id, rec.event.destination_org_id = shipping.org_id, rec.actor.org_id
+    rec.event.details = {**rec.event.details, "shipped": decimal_text(shipped),
+                         "received": decimal_text(received), "lost": decimal_text(shipped - received)}
+    rec.add_item(certificate, ItemRole.SUBJECT, received)
+
+
+def pending_shipment(rec: Recording, certificate: Certificate) -> Event:
+    """The shipment of this batch to the actor that this receipt answers.
+
+    Raises InvalidInput for an unknown ``shipping_event_id`` or when several are pending, and
+    Conflict when nothing is on its way to the actor.
+    """
+    pending = pending_shipments(rec, certificate)
+    wanted = rec.data.get("shipping_event_id")
+    if wanted is not None:
+        chosen = [e for e in pending if wanted in (e.id, e.client_event_id)]
+        if not chosen:
+            raise InvalidInput("/shipping_event_id", _("No pending shipment to you has this id."))
+        return chosen[0]
+    if not pending:
+        raise Conflict(_("Nothing of this batch is on its way to your organisation."))
+    if len(pending) > 1:
+        raise InvalidInput("/shipping_event_id", _("Several shipments are pending; say which."))
+    return pending[0]
+
+
+def pending_shipments(rec: Recording, certificate: Certificate) -> list[Event]:
+    """Shipments of the batch to the actor that are neither received nor voided."""
+    voided = sa.select(Event.corrects_id).where(Event.corrects_id.is_not(None))
+    answered = sa.select(Event.answers_id).where(Event.answers_id.is_not(None), Event.id.not_in(voided))
+    return list(rec.session.scalars(
+        sa.select(Event).join(EventItem, EventItem.event_id == Event.id)
+        .where(EventItem.certificate_id == certificate.id, Event.kind == EventKind.SHIPPING,
+               Event.destination_org_id == rec.actor.org_id, Event.id.not_in(voided),
+               Event.id.not_in(answered))
+        .order_by(Event.occurred_at)))
+
+
+def shipped_quantity(rec: Recording, shipping: Event) -> Decimal:
+    quantity = rec.session.scalar(sa.select(EventItem.quantity).where(EventItem.event_id == shipping.id))
+    return quantity or Decimal(0)
+
+
+def consume(rec: Recording) -> None:
+    """Sell at retail or destroy: the quantity leaves the holder's stock for good."""
+    certificate = rec.batch()
+    if rec.data["kind"] is EventKind.RETAIL_SELLING:
+        rec.refuse_revoked(certificate)
+    amount = rec.quantity(certificate)
+    rec.require_holder(certificate)
+    rec.ledger.take(certificate.id, rec.actor.org_id, amount)
+    rec.add_item(certificate, ItemRole.SUBJECT, amount)
+
+
+def leg(rec: Recording) -> None:
+    """A storage or transport leg, by a holder, a receiver-to-be or the named carrier."""
+    certificate = rec.batch()
+    if not _handles(rec, certificate):
+        raise NotHolder(_("Your organisation neither holds nor carries this batch."))
+    amount = rec.quantity(certificate) if rec.data.get("quantity") is not None else None
+    rec.add_item(certificate, ItemRole.SUBJECT, amount)
+    record_leg(rec, certificate)
+
+
+def _handles(rec: Recording, certificate: Certificate) -> bool:
+    org = rec.actor.org_id
+    if held(rec.session, certificate.id, org) > 0 or held(
+            rec.session, certificate.id, org, HoldingState.IN_TRANSIT) > 0:
+        return True
+    carried = sa.select(Event.id).join(EventItem, EventItem.event_id == Event.id).where(
+        EventItem.certificate_id == certificate.id, Event.kind == EventKind.SHIPPING,
+        Event.carrier_org_id == org)
+    return rec.session.scalar(carried.limit(1)) is not None
+
+
+def record_leg(rec: Recording, certificate: Certificate) -> None:
+    """Judge and keep the temperatures of a leg (readings, or a min/max pair), if any."""
+    allowed = _allowed_range(rec, certificate)
+    readings = [coldchain.Reading(r["at"], r["celsius"]) for r in rec.data.get("temperatures") or []]
+    low, high = rec.data.get("temperature_min"), rec.data.get("temperature_max")
+    if readings:
+        verdict = coldchain.judge_readings(readings, allowed, max_gap=rec.settings.max_gap)
+    elif low is not None or high is not None:
+        verdict = coldchain.judge_min_max(low if low is not None else high, high if high is not None else low,
+                                          allowed)
+    else:
+        return
+    rec.readings = [TemperatureReading(position=i, at=r.at, celsius=r.celsius)
+                    for i, r in enumerate(sorted(readings, key=lambda r: r.at))]
+    rec.event.details = {**rec.event.details, "cold_chain": leg_document(verdict, allowed)}
+
+
+def _allowed_range(rec: Recording, certificate: Certificate) -> coldchain.Range | None:
+    given = rec.data.get("temperature_range")
+    if given and (given.get("low") is not None or given.get("high") is not None):
+        return coldchain.Range(given.get("low"), given.get("high"))
+    return rec.settings.ranges.get(certificate.category) if certificate.category else None
+
+
+def leg_document(verdict: coldchain.LegVerdict, allowed: coldchain.Range | None) -> dict[str, Any]:
+    """A leg's verdict as stored with its event (JSON): the range used and what was found."""
+    worst = verdict.worst
+    return {
+        "verdict": verdict.verdict.value,
+        "range": None if allowed is None else [_num(allowed.low), _num(allowed.high)],
+        "count": verdict.count, "min": _num(verdict.minimum), "max": _num(verdict.maximum),
+        "excursion_minutes": round(verdict.excursion_time.total_seconds() / 60, 1),
+        "excursions": len(verdict.excursions),
+        "extreme": _num(worst.extreme) if worst else None,
+        "extreme_at": worst.extreme_at.isoformat() if worst else None,
+        "gaps": len(verdict.gaps),
+    }
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)

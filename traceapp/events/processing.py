@@ -1,0 +1,51 @@
+"""Processing: inputs consumed into new batches (split, merge, repack), and portions sold on.
+
+Every output is a new certificate with its own trace code; the event links each output to all
+its inputs with the quantities consumed (an EPCIS TransformationEvent).
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from traceapp.certificates.services import ISSUING_KINDS, issue_certificate, issue_portion
+from traceapp.errors import InvalidInput, PermissionDenied
+from traceapp.events.models import ItemRole
+from traceapp.events.recording import Recording
+
+
+def transform(rec: Recording) -> None:
+    """Consume the inputs from the actor's stock and issue the outputs' certificates."""
+    if rec.actor.org_kind not in ISSUING_KINDS:
+        raise PermissionDenied(_("Only processors and markets transform batches."))
+    seen: set[str] = set()
+    for index, wanted in enumerate(rec.data["inputs"]):
+        field = f"/inputs/{index}"
+        certificate = rec.batch(wanted["trace_code"], field_name=f"{field}/trace_code")
+        if certificate.trace_code in seen:
+            raise InvalidInput(f"{field}/trace_code", _("Each input may appear once."))
+        seen.add(certificate.trace_code)
+        rec.refuse_revoked(certificate)
+        amount = rec.quantity(certificate, wanted["quantity"], wanted["unit"], field_name=f"{field}/unit")
+        rec.require_holder(certificate)
+        rec.ledger.take(certificate.id, rec.actor.org_id, amount)
+        rec.add_item(certificate, ItemRole.INPUT, amount)
+    for body in rec.data["outputs"]:
+        output, _created = issue_certificate(rec.session, rec.actor, data=body)
+        rec.outputs.append(output)
+        rec.add_item(output, ItemRole.OUTPUT, output.quantity)
+
+
+def portion(rec: Recording) -> None:
+    """A market stall splits a batch it holds into portions, each with its own linked code."""
+    source = rec.batch()
+    rec.refuse_revoked(source)
+    amounts = [rec.quantity(source, p["quantity"], p["unit"], field_name=f"/outputs/{i}/unit")
+               for i, p in enumerate(rec.data["outputs"])]
+    rec.require_holder(source)
+    rec.ledger.take(source.id, rec.actor.org_id, sum(amounts))
+    rec.add_item(source, ItemRole.INPUT, sum(amounts))
+    for amount in amounts:
+        piece = issue_portion(rec.session, rec.actor, source=source, quantity=amount)
+        rec.outputs.append(piece)
+        rec.add_item(piece, ItemRole.OUTPUT, amount)

@@ -1,0 +1,196 @@
+"""Reading events: the journey of a batch in a bounded number of queries, holdings, documents."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from traceapp import codes as trace_codes
+from traceapp.certificates.models import Certificate, Holding
+from traceapp.certificates.queries import certificate_document, issue_event
+from traceapp.errors import NotFound
+from traceapp.events.coldchain import Verdict, journey_verdict
+from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
+from traceapp.orgs.models import Organisation
+
+
+@dataclass
+class Journey:
+    """Everything that happened to one batch, plus where it came from and went."""
+
+    certificate: Certificate
+    events: list[Event]
+    items: dict[uuid.UUID, list[EventItem]]
+    codes: dict[uuid.UUID, str]
+    orgs: dict[uuid.UUID, str]
+    readings: dict[uuid.UUID, list[TemperatureReading]]
+    corrected_by: dict[uuid.UUID, Event]
+    made_from: list[tuple[str, str]] = field(default_factory=list)
+    went_into: list[tuple[str, str]] = field(default_factory=list)
+    holdings: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    @property
+    def cold_chain(self) -> Verdict:
+        legs = [Verdict(e.details["cold_chain"]["verdict"]) for e in self.events
+                if "cold_chain" in e.details and e.id not in self.corrected_by]
+        return journey_verdict(legs)
+
+    @property
+    def failed_inspection(self) -> bool:
+        return any(e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
+                   and e.id not in self.corrected_by for e in self.events)
+
+
+def journey(session: Session, certificate: Certificate) -> Journey:
+    """The journey of ``certificate``: six queries, whatever its length."""
+    events = list(session.scalars(
+        sa.select(Event).join(EventItem, EventItem.event_id == Event.id)
+        .where(EventItem.certificate_id == certificate.id).distinct()
+        .order_by(Event.occurred_at, Event.recorded_at)))
+    ids = [e.id for e in events]
+    items = _items(session, ids)
+    made_from, went_into = _links(session, certificate.id)
+    orgs = _org_names(session, events, certificate)
+    return Journey(certificate, events, items, _codes(session, items), orgs,
+                   _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
+                   made_from, went_into, _holdings(session, certificate, orgs))
+
+
+def _items(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[EventItem]]:
+    grouped: dict[uuid.UUID, list[EventItem]] = defaultdict(list)
+    if event_ids:
+        for item in session.scalars(sa.select(EventItem).where(EventItem.event_id.in_(event_ids))
+                                    .order_by(EventItem.position)):
+            grouped[item.event_id].append(item)
+    return grouped
+
+
+def _codes(session: Session, items: dict[uuid.UUID, list[EventItem]]) -> dict[uuid.UUID, str]:
+    ids = {i.certificate_id for group in items.values() for i in group}
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(Certificate.id, Certificate.trace_code)
+                                .where(Certificate.id.in_(ids))).all())
+
+
+Links = list[tuple[str, str]]
+
+
+def _links(session: Session, certificate_id: uuid.UUID) -> tuple[Links, Links]:
+    """Direct inputs and outputs of the batch across transformations (one query)."""
+    mine, other = aliased(EventItem), aliased(EventItem)
+    rows = session.execute(
+        sa.select(mine.role, Certificate.trace_code, Certificate.product_name)
+        .join(other, sa.and_(other.event_id == mine.event_id, other.role != mine.role,
+                             other.role != ItemRole.SUBJECT))
+        .join(Certificate, Certificate.id == other.certificate_id)
+        .where(mine.certificate_id == certificate_id, mine.role != ItemRole.SUBJECT)).all()
+    made_from = [(code, name) for role, code, name in rows if role is ItemRole.OUTPUT]
+    went_into = [(code, name) for role, code, name in rows if role is ItemRole.INPUT]
+    return made_from, went_into
+
+
+def _org_names(session: Session, events: list[Event],
+               certificate: Certificate | None) -> dict[uuid.UUID, str]:
+    ids = {certificate.org_id} if certificate else set()
+    for e in events:
+        ids.update(i for i in (e.org_id, e.source_org_id, e.destination_org_id, e.carrier_org_id) if i)
+    if certificate is not None:
+        ids.update(session.scalars(sa.select(Holding.org_id).where(Holding.certificate_id == certificate.id)))
+    return dict(session.execute(sa.select(Organisation.id, Organisation.name)
+                                .where(Organisation.id.in_(ids))).all())
+
+
+def _readings(session: Session, events: list[Event]) -> dict[uuid.UUID, list[TemperatureReading]]:
+    legs = [e.id for e in events if "cold_chain" in e.details]
+    grouped: dict[uuid.UUID, list[TemperatureReading]] = defaultdict(list)
+    if legs:
+        for reading in session.scalars(sa.select(TemperatureReading)
+                                       .where(TemperatureReading.event_id.in_(legs))
+                                       .order_by(TemperatureReading.position)):
+            grouped[reading.event_id].append(reading)
+    return grouped
+
+
+def _holdings(session: Session, certificate: Certificate,
+              orgs: dict[uuid.UUID, str]) -> list[tuple[str, str, Any]]:
+    rows = session.execute(sa.select(Holding.org_id, Holding.state, Holding.quantity).where(
+        Holding.certificate_id == certificate.id, Holding.quantity > 0)).all()
+    return [(str(org_id), orgs.get(org_id, ""), (state, quantity)) for org_id, state, quantity in rows]
+
+
+def event_document(event: Event, *, items: list[EventItem], codes: dict[uuid.UUID, str],
+                   orgs: dict[uuid.UUID, str], corrected_by: Event | None = None,
+                   outputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An event as ``EventOut`` expects it."""
+    return {
+        "id": event.id, "event_id": event.client_event_id, "kind": event.kind.value,
+        "occurred_at": event.occurred_at, "tz_offset": event.tz_offset, "recorded_at": event.recorded_at,
+        "org_id": event.org_id, "org_name": orgs.get(event.org_id, ""), "biz_step": event.biz_step,
+        "disposition": event.disposition, "location": event.location,
+        "source_org_id": event.source_org_id, "destination_org_id": event.destination_org_id,
+        "items": [{"trace_code": codes.get(i.certificate_id, ""), "role": i.role.value,
+                   "quantity": i.quantity, "unit": i.unit.value if i.unit else None} for i in items],
+        "details": event.details, "corrects": event.corrects_id,
+        "corrected_by": corrected_by.id if corrected_by else None, "outputs": outputs or [],
+    }
+
+
+def holders_document(journey: Journey) -> list[dict[str, Any]]:
+    """Who holds the batch now, and how much (on hand or in transit to them)."""
+    unit = journey.certificate.unit.value
+    return [{"org_id": org_id, "org_name": name, "state": state.value, "quantity": quantity, "unit": unit}
+            for org_id, name, (state, quantity) in journey.holdings]
+
+
+
+def batch_status(journey: Journey) -> str:
+    """The batch's overall status: revoked, failed_inspection or valid."""
+    if journey.certificate.is_revoked:
+        return "revoked"
+    return "failed_inspection" if journey.failed_inspection else "valid"
+
+
+def code_document(session: Session, certificate: Certificate, *, base_url: str) -> dict[str, Any]:
+    """What ``GET /api/v1/codes/{code}`` answers: status, certificate, holders, journey."""
+    trip = journey(session, certificate)
+    issuer = trip.orgs.get(certificate.org_id, "")
+    steps = [issue_event(certificate, issuer)] + [
+        event_document(e, items=trip.items[e.id], codes=trip.codes, orgs=trip.orgs,
+                       corrected_by=trip.corrected_by.get(e.id)) for e in trip.events]
+    return {"trace_code": certificate.trace_code, "status": batch_status(trip),
+            "certificate": certificate_document(certificate, base_url=base_url),
+            "holders": holders_document(trip), "cold_chain": trip.cold_chain.value,
+            "made_from": [c for c, _n in trip.made_from], "went_into": [c for c, _n in trip.went_into],
+            "events": steps}
+
+
+def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[str, Any]:
+    """A just-recorded (or replayed) event with the certificates it produced."""
+    items = _items(session, [event.id])[event.id]
+    code_of = _codes(session, {event.id: items})
+    orgs = _org_names(session, [event], _any_certificate(session, items))
+    produced = [i for i in items if i.role is ItemRole.OUTPUT]
+    if event.details.get("entry_record"):
+        produced = [i for i in items if code_of[i.certificate_id] == event.details["entry_record"]]
+    outputs = [{"certificate_id": str(i.certificate_id), "trace_code": code_of[i.certificate_id],
+                "public_url": trace_codes.code_url(base_url, code_of[i.certificate_id])} for i in produced]
+    return event_document(event, items=items, codes=code_of, orgs=orgs, outputs=outputs)
+
+
+def _any_certificate(session: Session, items: list[EventItem]) -> Certificate | None:
+    return session.get(Certificate, items[0].certificate_id) if items else None
+
+
+def visible_event(session: Session, actor: Any, event_id: uuid.UUID) -> Event:
+    """An event the actor's organisation recorded, sent or received. Raises NotFound otherwise."""
+    event = session.get(Event, event_id)
+    parties = {event.org_id, event.source_org_id, event.destination_org_id} if event else set()
+    if event is None or actor.org_id not in parties:
+        raise NotFound()
+    return event

@@ -1,0 +1,95 @@
+"""Event rules as data and pure functions: fields per kind, EPCIS mapping, units, gate tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from traceapp.certificates.models import Unit
+from traceapp.events.models import EventKind
+
+K = EventKind
+_TEMPS = frozenset({"temperatures", "temperature_min", "temperature_max", "temperature_range"})
+_COMMON = frozenset({"location", "note", "corrects"})
+
+#: kind → (required fields, other allowed fields) of ``EventIn``.
+KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
+    K.SHIPPING: (frozenset({"trace_code", "quantity", "unit", "to_org"}), _COMMON | {"carrier_org"}),
+    K.RECEIVING: (frozenset({"trace_code", "quantity", "unit"}),
+                  _COMMON | {"shipping_event_id"} | _TEMPS),
+    K.STORING: (frozenset({"trace_code"}), _COMMON | {"quantity", "unit"} | _TEMPS),
+    K.TRANSPORTING: (frozenset({"trace_code"}), _COMMON | {"quantity", "unit"} | _TEMPS),
+    K.INSPECTING: (frozenset({"result", "certificate_status", "quantity", "unit"}),
+                   _COMMON | {"trace_code", "brought_by", "from_org", "tests", "entry"}),
+    K.TRANSFORMING: (frozenset({"inputs", "outputs"}), _COMMON),
+    K.PORTIONING: (frozenset({"trace_code", "outputs"}), _COMMON),
+    K.RETAIL_SELLING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
+    K.DESTROYING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
+    K.VOIDING: (frozenset({"corrects"}), frozenset({"note"})),
+}
+
+
+@dataclass(frozen=True)
+class EpcisShape:
+    """How a kind is expressed in EPCIS 2.0 / CBV 2.0."""
+
+    event_type: str
+    action: str | None
+    biz_step: str
+    disposition: str | None
+
+
+EPCIS: dict[EventKind, EpcisShape] = {
+    K.COMMISSIONING: EpcisShape("ObjectEvent", "ADD", "commissioning", "active"),
+    K.SHIPPING: EpcisShape("ObjectEvent", "OBSERVE", "shipping", "in_transit"),
+    K.RECEIVING: EpcisShape("ObjectEvent", "OBSERVE", "receiving", "in_progress"),
+    K.STORING: EpcisShape("ObjectEvent", "OBSERVE", "storing", "in_progress"),
+    K.TRANSPORTING: EpcisShape("ObjectEvent", "OBSERVE", "transporting", "in_transit"),
+    K.INSPECTING: EpcisShape("ObjectEvent", "OBSERVE", "inspecting", None),
+    K.TRANSFORMING: EpcisShape("TransformationEvent", None, "transforming", "active"),
+    K.PORTIONING: EpcisShape("TransformationEvent", None, "repackaging", "active"),
+    K.RETAIL_SELLING: EpcisShape("ObjectEvent", "OBSERVE", "retail_selling", "retail_sold"),
+    K.DESTROYING: EpcisShape("ObjectEvent", "DELETE", "destroying", "destroyed"),
+    K.VOIDING: EpcisShape("ObjectEvent", "OBSERVE", "void_shipping", None),
+}
+
+
+def inspection_disposition(result: str) -> str:
+    """CBV disposition of a gate check: conformant when accepted, non_conformant when rejected."""
+    return "conformant" if result == "accepted" else "non_conformant"
+
+
+#: Rapid test methods: enzyme inhibition (GB/T 5009.199), colloidal gold strips, other.
+TEST_METHODS = ("enzyme_inhibition", "colloidal_gold", "other")
+
+_UNIT_KG = {Unit.KG: Decimal(1), Unit.JIN: Decimal("0.5")}
+
+
+def to_batch_unit(quantity: Decimal, unit: Unit, batch_unit: Unit) -> Decimal | None:
+    """A quantity in the batch's own unit (kg and 斤 convert exactly); None if it can't be."""
+    if unit is batch_unit:
+        return quantity
+    if unit in _UNIT_KG and batch_unit in _UNIT_KG:
+        return quantity * _UNIT_KG[unit] / _UNIT_KG[batch_unit]
+    return None
+
+
+def judge_test(test: dict[str, Any], *, inhibition_threshold: Decimal) -> str | None:
+    """The result of a rapid test: the one given, or derived from an enzyme-inhibition rate.
+
+    Returns None when an enzyme-inhibition rate contradicts the result given (the caller
+    reports it). A rate at or above the threshold (50% by default) is positive.
+    """
+    derived = None
+    if test["method"] == "enzyme_inhibition" and test.get("value") is not None:
+        derived = "positive" if test["value"] >= inhibition_threshold else "negative"
+    given = test.get("result")
+    if given and derived and given != derived:
+        return None
+    return given or derived
+
+
+def must_reject(*, certificate_revoked: bool, test_results: list[str]) -> bool:
+    """A revoked certificate or any positive rapid test means the batch is rejected."""
+    return certificate_revoked or "positive" in test_results

@@ -1,0 +1,215 @@
+"""Schemas of ``POST /api/v1/events`` (one body, checked per kind) and of recorded events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from traceapp.certificates.models import Category, Unit
+from traceapp.certificates.schemas import CertificateIn, CertificateOut, OriginIn, ProducerIn
+from traceapp.events.models import EventKind
+from traceapp.events.rules import KIND_FIELDS, TEST_METHODS
+from traceapp.schemas import UUID, DateTime, Enum, List, Nested, QuantityField, Str, StrictSchema
+
+RECORDABLE = [k for k in EventKind if k is not EventKind.COMMISSIONING]
+_ONE_OF = _l("Not one of the allowed values.")
+
+
+class TemperatureField(fields.Decimal):
+    """A temperature in °C, as a number or a string."""
+
+    default_error_messages = {"invalid": _l("Expected a temperature in °C."),
+                              "special": _l("Expected a temperature in °C."),
+                              "required": _l("This field is required."),
+                              "null": _l("This field may not be empty.")}
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(places=2, validate=validate.Range(
+            min=-100, max=150, error=_l("Outside any plausible temperature.")), **kwargs)
+
+
+class ReadingIn(StrictSchema):
+    at = DateTime(required=True)
+    celsius = TemperatureField(required=True)
+
+
+class RangeIn(StrictSchema):
+    """The allowed range for this leg when it differs from the product's (e.g. frozen)."""
+
+    low = TemperatureField(load_default=None)
+    high = TemperatureField(load_default=None)
+
+
+class RapidTestIn(StrictSchema):
+    """A rapid residue test at the gate (快检)."""
+
+    method = Str(required=True, validate=validate.OneOf(TEST_METHODS, error=_ONE_OF))
+    item = Str(required=True, validate=validate.Length(max=100, error=_l("At most 100 characters.")))
+    value = fields.Decimal(load_default=None, error_messages={"invalid": _l("Expected a number.")})
+    value_unit = Str(load_default=None, validate=validate.Length(max=20))
+    result = Str(load_default=None, validate=validate.OneOf(["negative", "positive"], error=_ONE_OF))
+    tester = Str(load_default=None, validate=validate.Length(max=100))
+    device = Str(load_default=None, validate=validate.Length(max=100))
+    tested_at = DateTime(load_default=None)
+
+
+class BroughtByIn(StrictSchema):
+    name = Str(required=True, validate=validate.Length(max=100, error=_l("At most 100 characters.")))
+    phone = Str(load_default=None, validate=validate.Length(max=32))
+    vehicle = Str(load_default=None, validate=validate.Length(max=20))
+
+
+class EntryIn(StrictSchema):
+    """A batch that arrived without a certificate: what the market records for it."""
+
+    product_name = Str(required=True, validate=validate.Length(max=60, error=_l("At most 60 characters.")))
+    category = Enum(Category, load_default=None)
+    origin = Nested(OriginIn, required=True)
+    producer = Nested(ProducerIn, required=True)
+
+
+class InputIn(StrictSchema):
+    trace_code = Str(required=True)
+    quantity = QuantityField(required=True)
+    unit = Enum(Unit, required=True)
+
+
+class PortionIn(StrictSchema):
+    quantity = QuantityField(required=True)
+    unit = Enum(Unit, required=True)
+
+
+class CorrectsIn(StrictSchema):
+    event_id = UUID(required=True, metadata={"description": "The client event_id being corrected."})
+    reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
+
+
+class EventOutputIn(CertificateIn):
+    """A transformation output: a certificate body (its event_id is the event's)."""
+
+    class Meta:
+        exclude = ("event_id",)
+
+
+class EventIn(StrictSchema):
+    """A hop to record. Which fields apply depends on ``kind``; others are refused."""
+
+    event_id = UUID(required=True, metadata={"description": "Client-chosen id for safe retries."})
+    kind = Enum(EventKind, required=True, validate=validate.OneOf(RECORDABLE, error=_ONE_OF))
+    occurred_at = DateTime(required=True, metadata={"example": "2026-11-20T08:30:00+08:00"})
+    trace_code = Str(load_default=None)
+    quantity = QuantityField(load_default=None)
+    unit = Enum(Unit, load_default=None)
+    location = Str(load_default=None, validate=validate.Length(max=200, error=_l("At most 200 characters.")))
+    to_org = UUID(load_default=None)
+    carrier_org = UUID(load_default=None)
+    from_org = UUID(load_default=None)
+    shipping_event_id = UUID(load_default=None)
+    temperatures = List(Nested(ReadingIn), load_default=None)
+    temperature_min = TemperatureField(load_default=None)
+    temperature_max = TemperatureField(load_default=None)
+    temperature_range = Nested(RangeIn, load_default=None)
+    result = Str(load_default=None, validate=validate.OneOf(["accepted", "rejected"], error=_ONE_OF))
+    certificate_status = Str(load_default=None, validate=validate.OneOf(
+        ["valid", "revoked", "missing", "unreadable"], error=_ONE_OF))
+    brought_by = Nested(BroughtByIn, load_default=None)
+    tests = List(Nested(RapidTestIn), load_default=None)
+    entry = Nested(EntryIn, load_default=None)
+    inputs = List(Nested(InputIn), load_default=None)
+    outputs = fields.Raw(load_default=None, metadata={
+        "description": "transforming: certificate bodies; portioning: [{quantity, unit}]"})
+    corrects = Nested(CorrectsIn, load_default=None)
+    note = Str(load_default=None, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
+
+    @validates_schema
+    def _fields_for_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        kind = data.get("kind")
+        if kind is None:
+            return
+        required, allowed = KIND_FIELDS[kind]
+        present = {k for k, v in data.items() if v not in (None, []) and k not in _ALWAYS}
+        errors: dict[str, list[str]] = {}
+        for name in sorted(required - present):
+            errors[name] = [str(_l("This field is required."))]
+        for name in sorted(present - required - allowed):
+            errors[name] = [str(_l("Not used for this kind of event."))]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _typed_outputs(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["outputs"] = _load_outputs(data["kind"], data.get("outputs"))
+        return data
+
+
+_ALWAYS = frozenset({"event_id", "kind", "occurred_at"})
+
+
+def _load_outputs(kind: EventKind, raw: Any) -> list[dict[str, Any]] | None:
+    if raw is None:
+        return None
+    schema = EventOutputIn if kind is EventKind.TRANSFORMING else PortionIn
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError({"outputs": [str(_l("Expected a list with at least one output."))]})
+    try:
+        return schema(many=True).load(raw)
+    except ValidationError as exc:
+        raise ValidationError({"outputs": exc.messages}) from exc
+
+
+class EventItemOut(Schema):
+    trace_code = fields.String()
+    role = fields.String()
+    quantity = QuantityField(allow_none=True)
+    unit = fields.String(allow_none=True)
+
+
+class EventOut(Schema):
+    """A recorded event (the journey's step), with the certificates it produced."""
+
+    id = fields.UUID()
+    event_id = fields.UUID()
+    kind = fields.String()
+    occurred_at = fields.AwareDateTime()
+    tz_offset = fields.String()
+    recorded_at = fields.AwareDateTime()
+    org_id = fields.UUID()
+    org_name = fields.String()
+    biz_step = fields.String()
+    disposition = fields.String(allow_none=True)
+    location = fields.String(allow_none=True)
+    source_org_id = fields.UUID(allow_none=True)
+    destination_org_id = fields.UUID(allow_none=True)
+    items = fields.List(fields.Nested(EventItemOut))
+    details = fields.Dict()
+    corrects = fields.UUID(allow_none=True)
+    corrected_by = fields.UUID(allow_none=True)
+    outputs = fields.List(fields.Dict())
+
+
+class ParsedLogOut(Schema):
+    layout = fields.String()
+    readings = fields.List(fields.Dict())
+
+
+class HolderOut(Schema):
+    org_id = fields.String()
+    org_name = fields.String()
+    state = fields.String()
+    quantity = QuantityField()
+    unit = fields.String()
+
+
+class CodeOut(Schema):
+    """What a scanner needs to accept or reject a batch: status, certificate, holders, journey."""
+
+    trace_code = fields.String()
+    status = fields.String(metadata={"description": "valid, revoked or failed_inspection"})
+    certificate = fields.Nested(CertificateOut)
+    holders = fields.List(fields.Nested(HolderOut))
+    cold_chain = fields.String()
+    made_from = fields.List(fields.String())
+    went_into = fields.List(fields.String())
+    events = fields.List(fields.Nested(EventOut))

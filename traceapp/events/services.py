@@ -1,0 +1,109 @@
+"""Recording an event: idempotency, the rules of its kind, holdings, and one insert.
+
+``record_event`` is the single entry point the API, the pages and the demo use. Each kind's
+rules live in ``custody``, ``gate``, ``processing`` and ``corrections``; they all work on a
+``Recording`` and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from traceapp.certificates.services import request_digest
+from traceapp.db import utcnow
+from traceapp.errors import Conflict
+from traceapp.events import rules
+from traceapp.events.corrections import apply_correction
+from traceapp.events.handlers import HANDLERS
+from traceapp.events.holdings import Ledger
+from traceapp.events.models import Event
+from traceapp.events.recording import EventSettings, Recording
+from traceapp.orgs.services import Actor
+
+
+def record_event(session: Session, actor: Actor, *, data: dict[str, Any],
+                 settings: EventSettings) -> tuple[Event, bool]:
+    """Record one event from validated ``EventIn`` data; return it and whether it is new.
+
+    The same ``event_id`` with the same body returns the stored event (created False). Raises
+    Conflict (id reused with another body; revoked batch; quantity beyond what is held),
+    NotHolder, PermissionDenied and InvalidInput naming the field.
+    """
+    digest = request_digest(data)
+    stored = _replay(session, actor, data["event_id"], digest)
+    if stored is not None:
+        return stored, False
+    try:
+        with session.begin_nested():
+            return _record(session, actor, data, settings, digest), True
+    except IntegrityError:
+        # The same event_id committed by a concurrent request: answer as a replay would.
+        stored = _replay(session, actor, data["event_id"], digest)
+        if stored is None:
+            raise
+        return stored, False
+
+
+def _replay(session: Session, actor: Actor, event_id: uuid.UUID, digest: str) -> Event | None:
+    stored = session.scalar(sa.select(Event).where(
+        Event.org_id == actor.org_id, Event.client_event_id == event_id))
+    if stored is not None and stored.request_digest != digest:
+        raise Conflict(_("This event_id was already used with a different body."))
+    return stored
+
+
+def _record(session: Session, actor: Actor, data: dict[str, Any], settings: EventSettings,
+            digest: str) -> Event:
+    recording = Recording(session, actor, data, settings, _new_event(actor, data, digest),
+                          Ledger(session))
+    if data.get("corrects"):
+        apply_correction(recording)
+    HANDLERS[data["kind"]](recording)
+    return _persist(recording)
+
+
+def _new_event(actor: Actor, data: dict[str, Any], digest: str) -> Event:
+    shape = rules.EPCIS[data["kind"]]
+    occurred = data["occurred_at"]
+    return Event(
+        id=uuid.uuid4(), org_id=actor.org_id, recorded_by_id=actor.user_id,
+        client_event_id=data["event_id"], request_digest=digest, kind=data["kind"],
+        epcis_type=shape.event_type, action=shape.action, biz_step=shape.biz_step,
+        disposition=shape.disposition, occurred_at=occurred, tz_offset=_offset(occurred),
+        recorded_at=utcnow(), location=data.get("location"),
+        details={"note": data["note"]} if data.get("note") else {},
+    )
+
+
+def _offset(moment: Any) -> str:
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _persist(recording: Recording) -> Event:
+    session, event = recording.session, recording.event
+    session.add(event)
+    session.flush()
+    for item in recording.items:
+        item.event_id = event.id
+        session.add(item)
+    for reading in recording.readings:
+        reading.event_id = event.id
+        session.add(reading)
+    recording.ledger.record(event.id)
+    session.flush()
+    return event
+
+
+def load_event(session: Session, event_id: uuid.UUID) -> Event:
+    """An event with its items loaded (for serialising)."""
+    return session.scalars(sa.select(Event).where(Event.id == event_id)
+                           .options(selectinload(Event.items))).one()
+

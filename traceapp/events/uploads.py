@@ -1,0 +1,20 @@
+"""A logger file upload, size-checked and read in the configured local time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.datastructures import FileStorage
+
+from traceapp.errors import PayloadTooLarge
+from traceapp.events.coldchain import Reading
+from traceapp.events.loggers import parse_logger_csv
+
+
+def parse_upload(upload: FileStorage, config: Any) -> tuple[str, list[Reading]]:
+    """Read an uploaded logger file. Raises LoggerFileError (and PayloadTooLarge when too big)."""
+    data = upload.read(config["LOGGER_FILE_MAX_BYTES"] + 1)
+    if len(data) > config["LOGGER_FILE_MAX_BYTES"]:
+        raise PayloadTooLarge()
+    return parse_logger_csv(data, default_tz=ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"]))
