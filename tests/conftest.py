@@ -107,6 +107,7 @@ class QueryCounter:
         self.statements.append(statement)
 
     def __enter__(self) -> QueryCounter:
+        self.statements = []
         sa.event.listen(self.connection, "before_cursor_execute", self._record)
         return self
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import certificate_body
-from traceapp.certificates.models import Category, Holding, HoldingState, Unit
+from traceapp.certificates.models import Category, Holding, HoldingState
 from traceapp.events.models import Event
 from traceapp.orgs.models import OrgKind
 

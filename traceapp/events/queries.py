@@ -46,8 +46,8 @@ class Journey:
                    and e.id not in self.corrected_by for e in self.events)
 
 
-def journey(session: Session, certificate: Certificate) -> Journey:
-    """The journey of ``certificate``: six queries, whatever its length."""
+def journey(session: Session, certificate: Certificate, *, holdings: bool = True) -> Journey:
+    """The journey of ``certificate`` in at most seven queries, whatever its length."""
     events = list(session.scalars(
         sa.select(Event).join(EventItem, EventItem.event_id == Event.id)
         .where(EventItem.certificate_id == certificate.id).distinct()
@@ -55,10 +55,10 @@ def journey(session: Session, certificate: Certificate) -> Journey:
     ids = [e.id for e in events]
     items = _items(session, ids)
     made_from, went_into = _links(session, certificate.id)
-    orgs = _org_names(session, events, certificate)
+    orgs = _org_names(session, events, certificate, holders=holdings)
     return Journey(certificate, events, items, _codes(session, items), orgs,
                    _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
-                   made_from, went_into, _holdings(session, certificate, orgs))
+                   made_from, went_into, _holdings(session, certificate, orgs) if holdings else [])
 
 
 def _items(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[EventItem]]:
@@ -95,12 +95,12 @@ def _links(session: Session, certificate_id: uuid.UUID) -> tuple[Links, Links]:
     return made_from, went_into
 
 
-def _org_names(session: Session, events: list[Event],
-               certificate: Certificate | None) -> dict[uuid.UUID, str]:
+def _org_names(session: Session, events: list[Event], certificate: Certificate | None,
+               *, holders: bool = False) -> dict[uuid.UUID, str]:
     ids = {certificate.org_id} if certificate else set()
     for e in events:
         ids.update(i for i in (e.org_id, e.source_org_id, e.destination_org_id, e.carrier_org_id) if i)
-    if certificate is not None:
+    if certificate is not None and holders:
         ids.update(session.scalars(sa.select(Holding.org_id).where(Holding.certificate_id == certificate.id)))
     return dict(session.execute(sa.select(Organisation.id, Organisation.name)
                                 .where(Organisation.id.in_(ids))).all())

@@ -1,17 +1,43 @@
-"""What the public page of a code shows, read in one query and handed to the template ready."""
+"""What the public page of a code shows, read in a bounded number of queries, ready to render."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import to_user_timezone
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from traceapp import codes, regions
-from traceapp.certificates.models import Basis, Certificate, Commitment
+from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
 from traceapp.certificates.queries import find_by_code, mask_phone
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
+from traceapp.events.chart import leg_svg
+from traceapp.events.coldchain import Verdict
+from traceapp.events.models import Event, EventKind
+from traceapp.events.queries import Journey, journey
+from traceapp.events.texts import KIND_LABELS, VERDICT_LABELS
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the journey as the consumer reads it."""
+
+    title: object
+    when: datetime
+    org: str
+    location: str | None
+    quantity: str | None
+    lines: list[str] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    leg: dict[str, Any] | None = None
+    chart: Markup | None = None
+    corrected: str | None = None
+    correction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -20,6 +46,7 @@ class PublicCertificate:
 
     trace_code: str
     code_display: str
+    kind: str
     status: str
     revoked_at: datetime | None
     revoke_reason: str | None
@@ -29,6 +56,7 @@ class PublicCertificate:
     producer_name: str
     producer_phone: str | None
     producer_region: str
+    issuer_name: str
     origin: str
     origin_code: str
     issued_on: date
@@ -39,26 +67,87 @@ class PublicCertificate:
     lab_name: str | None
     report_number: str | None
     has_report: bool
+    steps: list[Step]
+    rejection: Step | None
+    cold_chain: str
+    cold_chain_label: object
+    made_from: list[tuple[str, str]]
+    went_into: list[tuple[str, str]]
 
 
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
-    """The public view of a code, or None when no certificate has it (one query)."""
+    """The public view of a code, or None when no certificate has it (bounded queries)."""
     certificate = find_by_code(session, code)
-    return None if certificate is None else _present(certificate)
+    if certificate is None:
+        return None
+    return _present(certificate, journey(session, certificate, holdings=False))
 
 
-def _present(c: Certificate) -> PublicCertificate:
+def _present(c: Certificate, trip: Journey) -> PublicCertificate:
+    steps = [_issue_step(c, trip)] + [_step(e, trip) for e in trip.events]
+    rejection = next((s for s, e in zip(steps[1:], trip.events, strict=True)
+                      if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
+                      and not s.corrected), None)
     return PublicCertificate(
-        trace_code=c.trace_code, code_display=codes.format_trace_code(c.trace_code),
-        status=c.status.value, revoked_at=c.revoked_at, revoke_reason=c.revoke_reason,
+        trace_code=c.trace_code, code_display=codes.format_trace_code(c.trace_code), kind=c.kind.value,
+        status="revoked" if c.is_revoked else "failed_inspection" if rejection else "valid",
+        revoked_at=c.revoked_at, revoke_reason=c.revoke_reason,
         product_name=c.product_name, category=CATEGORY_LABELS.get(c.category) if c.category else None,
         quantity=quantity_text(c.quantity, c.unit), producer_name=c.producer_name,
         producer_phone=mask_phone(c.producer_phone),
         producer_region=regions.full_name(c.producer_region_code or ""),
+        issuer_name=trip.orgs.get(c.org_id, ""),
         origin=regions.full_name(c.origin_region_code) + (c.origin_address or ""),
         origin_code=c.origin_region_code, issued_on=to_user_timezone(c.issued_at).date(),
         harvest_date=c.harvest_date, batch_no=c.batch_no,
         commitments=[COMMITMENT_LABELS[Commitment(v)] for v in c.commitments],
         basis=[BASIS_LABELS[Basis(v)] for v in c.basis],
         lab_name=c.lab_name, report_number=c.report_number, has_report=c.report_id is not None,
+        steps=steps, rejection=rejection, cold_chain=trip.cold_chain.value,
+        cold_chain_label=VERDICT_LABELS[trip.cold_chain], made_from=trip.made_from, went_into=trip.went_into,
     )
+
+
+def _issue_step(c: Certificate, trip: Journey) -> Step:
+    titles = {CertificateKind.CERTIFICATE: KIND_LABELS[EventKind.COMMISSIONING],
+              CertificateKind.PORTION: _("Portion sold on with its own code"),
+              CertificateKind.ENTRY_RECORD: _("Recorded at market entry without a certificate")}
+    return Step(titles[c.kind], c.issued_at, trip.orgs.get(c.org_id, ""), None,
+                quantity_text(c.quantity, c.unit))
+
+
+def _step(event: Event, trip: Journey) -> Step:
+    items = trip.items.get(event.id, [])
+    amount = next((quantity_text(i.quantity, i.unit) for i in items if i.quantity is not None and i.unit), None)
+    corrected_by = trip.corrected_by.get(event.id)
+    return Step(
+        title=KIND_LABELS[event.kind], when=event.occurred_at, org=trip.orgs.get(event.org_id, ""),
+        location=event.location, quantity=amount, lines=_lines(event, trip),
+        tests=event.details.get("tests") or [], leg=event.details.get("cold_chain"),
+        chart=_chart(event, trip),
+        corrected=corrected_by.correction_reason if corrected_by else None,
+        correction=event.correction_reason,
+    )
+
+
+def _lines(event: Event, trip: Journey) -> list[str]:
+    details, lines = event.details, []
+    if event.destination_org_id and event.kind is EventKind.SHIPPING:
+        lines.append(_("To %(org)s", org=trip.orgs.get(event.destination_org_id, "")))
+    if details.get("lost") and Decimal(details["lost"]) > 0:
+        lines.append(_("Shipped %(shipped)s, received %(received)s: %(lost)s short.",
+                       shipped=details["shipped"], received=details["received"], lost=details["lost"]))
+    if event.kind is EventKind.INSPECTING:
+        lines.append(_("Accepted at the gate") if details.get("result") == "accepted"
+                     else _("Rejected at the gate"))
+    return lines
+
+
+def _chart(event: Event, trip: Journey) -> Markup | None:
+    leg, readings = event.details.get("cold_chain"), trip.readings.get(event.id)
+    if not leg or not readings:
+        return None
+    allowed = tuple(Decimal(v) if v is not None else None for v in leg["range"]) if leg["range"] else None
+    points = [(to_user_timezone(r.at), r.celsius) for r in readings]
+    svg = leg_svg(points, allowed, label=str(VERDICT_LABELS[Verdict(leg["verdict"])]))  # type: ignore[arg-type]
+    return Markup(svg) if svg else None

@@ -1,0 +1,91 @@
+"""A temperature chart per leg as inline SVG: server-rendered, no JavaScript, a few hundred bytes.
+
+Pure: readings and the allowed range in, an SVG string out (the caller marks it safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+
+WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_Y = 320, 120, 34, 8, 12
+MAX_POINTS = 240
+
+
+def leg_svg(points: Sequence[tuple[datetime, Decimal]], allowed: tuple[Decimal | None, Decimal | None] | None,
+            *, label: str, time_format: str = "%H:%M") -> str:
+    """A line chart of one leg's readings with the allowed band shaded and excursions in red."""
+    if len(points) < 2:
+        return ""
+    series = _thin(sorted(points))
+    low, high = _bounds(series, allowed)
+    x, y = _scales(series, low, high)
+    parts = [_band(allowed, y, low, high), _line(series, x, y), _outside(series, allowed, x, y),
+             _axis_labels(series, low, high, y, time_format)]
+    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+            f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+
+
+def _thin(series: list[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decimal]]:
+    """At most MAX_POINTS, keeping each bucket's extreme so no excursion disappears."""
+    if len(series) <= MAX_POINTS:
+        return series
+    size = len(series) / MAX_POINTS
+    buckets = [series[int(i * size):int((i + 1) * size)] for i in range(MAX_POINTS)]
+    return [max(b, key=lambda p: abs(p[1])) for b in buckets if b]
+
+
+def _bounds(series: list[tuple[datetime, Decimal]], allowed: tuple[Decimal | None, Decimal | None] | None
+            ) -> tuple[float, float]:
+    values = [float(v) for _t, v in series]
+    if allowed:
+        values += [float(v) for v in allowed if v is not None]
+    low, high = min(values) - 1, max(values) + 1
+    return low, high
+
+
+def _scales(series: list[tuple[datetime, Decimal]], low: float, high: float):  # type: ignore[no-untyped-def]
+    start, end = series[0][0], series[-1][0]
+    span = max((end - start).total_seconds(), 1.0)
+
+    def x(moment: datetime) -> float:
+        return PAD_LEFT + (moment - start).total_seconds() / span * (WIDTH - PAD_LEFT - PAD_RIGHT)
+
+    def y(value: float) -> float:
+        return PAD_Y + (high - value) / (high - low) * (HEIGHT - 2 * PAD_Y)
+
+    return x, y
+
+
+def _band(allowed, y, low: float, high: float) -> str:  # type: ignore[no-untyped-def]
+    if not allowed:
+        return ""
+    top = y(float(allowed[1])) if allowed[1] is not None else y(high)
+    bottom = y(float(allowed[0])) if allowed[0] is not None else y(low)
+    return (f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
+            f'height="{max(bottom - top, 0):.1f}" fill="#e3f1e7"/>')
+
+
+def _line(series, x, y) -> str:  # type: ignore[no-untyped-def]
+    coords = " ".join(f"{x(t):.1f},{y(float(v)):.1f}" for t, v in series)
+    return f'<polyline points="{coords}" fill="none" stroke="#1b1f23" stroke-width="1.5"/>'
+
+
+def _outside(series, allowed, x, y) -> str:  # type: ignore[no-untyped-def]
+    if not allowed:
+        return ""
+    low, high = allowed
+    dots = [(t, v) for t, v in series if (low is not None and v < low) or (high is not None and v > high)]
+    return "".join(f'<circle cx="{x(t):.1f}" cy="{y(float(v)):.1f}" r="2.5" fill="#b3261e"/>' for t, v in dots)
+
+
+def _axis_labels(series, low: float, high: float, y, time_format: str) -> str:  # type: ignore[no-untyped-def]
+    style = 'font-size="10" fill="#555"'
+    top, bottom = f"{high - 1:.0f}°C", f"{low + 1:.0f}°C"
+    return (f'<text x="2" y="{y(high - 1) + 3:.1f}" {style}>{top}</text>'
+            f'<text x="2" y="{y(low + 1) + 3:.1f}" {style}>{bottom}</text>'
+            f'<text x="{PAD_LEFT}" y="{HEIGHT - 1}" {style}>{series[0][0].strftime(time_format)}</text>'
+            f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 1}" text-anchor="end" {style}>'
+            f'{series[-1][0].strftime(time_format)}</text>')
