@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-from traceapp import create_app, db, migrate
-from traceapp.db import make_engine
+from tests.committed import committed_database
+from traceapp import create_app, db
 from traceapp.orgs import services as orgs
 from traceapp.orgs.models import OrgKind, Role
 
@@ -71,49 +69,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # -- database ---------------------------------------------------------------------------------
 
-def _postgres_url() -> sa.URL | None:
-    raw = os.environ.get("TRACEAPP_TEST_DATABASE_URL")
-    if not raw:
-        return None
-    url = make_url(raw)
-    return url if url.get_backend_name() == "postgresql" else None
-
-
 @pytest.fixture(scope="session")
 def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a committed, migrated database for the live server (never the main test db)."""
-    base = _postgres_url()
-    if base is None:
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}"
-        _migrate(url)
+    with committed_database("e2e", tmp_path_factory.mktemp("e2e-db")) as url:
         yield url
-        return
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    name = f"{base.database or 'test'}_e2e{'_' + worker if worker else ''}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    try:
-        _recreate_database(admin, name)
-        url = base.set(database=name).render_as_string(hide_password=False)
-        _migrate(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _recreate_database(admin: sa.Engine, name: str) -> None:
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-
-def _migrate(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

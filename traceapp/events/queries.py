@@ -48,10 +48,9 @@ class Journey:
 
 def journey(session: Session, certificate: Certificate, *, holdings: bool = True) -> Journey:
     """The journey of ``certificate`` in at most seven queries, whatever its length."""
-    events = list(session.scalars(
-        sa.select(Event).join(EventItem, EventItem.event_id == Event.id)
-        .where(EventItem.certificate_id == certificate.id).distinct()
-        .order_by(Event.occurred_at, Event.recorded_at)))
+    touching = sa.select(EventItem.event_id).where(EventItem.certificate_id == certificate.id)
+    events = list(session.scalars(sa.select(Event).where(Event.id.in_(touching))
+                                  .order_by(Event.occurred_at, Event.recorded_at)))
     ids = [e.id for e in events]
     items = _items(session, ids)
     made_from, went_into = _links(session, certificate.id)

@@ -1,0 +1,124 @@
+"""Concurrent requests on PostgreSQL: nobody takes more than is held, an event id lands once.
+
+These need real, separately committed transactions racing on one database, so they run on a
+committed database of their own (cosmic's two-thread test, on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests.committed import committed_database, postgres_url
+from traceapp import create_app, db
+from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
+from traceapp.certificates.services import issue_certificate
+from traceapp.errors import DomainError
+from traceapp.events.models import Event, EventKind
+from traceapp.events.services import EventSettings, record_event
+from traceapp.orgs import services as orgs
+from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.services import Actor
+
+pytestmark = pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL: SQLite has one "
+                                "writer at a time, so there is no race to lose")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app on a committed database of its own."""
+    with committed_database("concurrency", tmp_path_factory.mktemp("concurrency")) as url:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "c", "TESTING": True})
+        yield app
+        app.extensions["traceapp.db"].engine.dispose()
+
+
+def _in_transaction(app: Flask, work: Callable[[Any], Any]) -> Any:
+    with app.app_context(), db.transaction() as session:
+        return work(session)
+
+
+def _producer_with_batch(app: Flask) -> tuple[Actor, Actor, Certificate]:
+    def setup(session):  # type: ignore[no-untyped-def]
+        producer = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name="p", region_code="420116")
+        market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="m")
+        users = [orgs.create_user(session, org_id=o.id, email=f"{uuid.uuid4().hex}@x.cn",
+                                  password="long-enough", role=Role.ADMIN) for o in (producer, market)]
+        actors = [Actor.of(u) for u in users]
+        certificate, _ = issue_certificate(session, actors[0], data={
+            "product_name": "白菜", "quantity": Decimal("100"), "unit": Unit.KG,
+            "origin": {"region_code": "420116"}, "commitments": list(Commitment),
+            "basis": [Basis.SELF_TEST]})
+        return actors[0], actors[1], certificate
+
+    return _in_transaction(app, setup)
+
+
+def _race(workers: list[Callable[[], Any]]) -> list[Any]:
+    """Start all workers at once; collect what each returned or raised."""
+    barrier, results = threading.Barrier(len(workers)), [None] * len(workers)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = workers[index]()
+        except DomainError as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+WHEN = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def _ship(app: Flask, actor: Actor, to: Actor, code: str, event_id: uuid.UUID, quantity: str) -> Any:
+    data = {"event_id": event_id, "kind": EventKind.SHIPPING, "occurred_at": WHEN,
+            "trace_code": code, "quantity": Decimal(quantity), "unit": Unit.KG, "to_org": to.org_id}
+    settings = EventSettings.from_config(app.config)
+    return _in_transaction(app, lambda s: record_event(s, actor, data=data, settings=settings)[1])
+
+
+@pytest.mark.postgres_only
+def test_two_concurrent_shipments_cannot_take_more_than_is_held(app):
+    producer, market, certificate = _producer_with_batch(app)
+    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "60")
+                     for _ in range(2)])
+    assert sorted(type(r).__name__ for r in results) == ["QuantityExceeded", "bool"]
+    with app.app_context():
+        held = db.session().scalar(sa.select(Holding.quantity).where(
+            Holding.certificate_id == certificate.id, Holding.org_id == producer.org_id))
+    assert held == Decimal("40")
+
+
+@pytest.mark.postgres_only
+def test_many_concurrent_small_shipments_stop_exactly_at_zero(app):
+    producer, market, certificate = _producer_with_batch(app)
+    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "15")
+                     for _ in range(8)])
+    assert sum(r is True for r in results) == 6  # 6 × 15 = 90 ≤ 100 < 7 × 15
+
+
+@pytest.mark.postgres_only
+def test_the_same_event_id_sent_twice_at_once_is_recorded_once(app):
+    producer, market, certificate = _producer_with_batch(app)
+    event_id = uuid.uuid4()
+    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, event_id, "10")
+                     for _ in range(2)])
+    assert sorted(results) == [False, True]
+    with app.app_context():
+        stored = db.session().scalar(sa.select(sa.func.count()).select_from(Event).where(
+            Event.client_event_id == event_id))
+    assert stored == 1
