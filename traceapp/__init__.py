@@ -15,6 +15,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.events import api as events_api
+    from traceapp.events import views as events_views
     from traceapp.orgs import views as orgs_views
     from traceapp.public import views as public_views
 
@@ -25,7 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     api.init_app(app, [certificates_api.blp, certificates_api.reports_blp, events_api.blp,
                        events_api.codes_blp, events_api.logs_blp])
-    for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp):
+    for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp, events_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -14,7 +14,11 @@ from traceapp.errors import FieldError, flatten_messages
 
 
 def form_payload(form: MultiDict[str, str], *, lists: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Turn a posted form into the nested dict a schema loads; empty fields count as absent."""
+    """Turn a posted form into the nested dict a schema loads; empty fields count as absent.
+
+    Numbered segments make lists of rows (``tests.0.item``, ``tests.1.item``); rows left
+    entirely empty disappear.
+    """
     payload: dict[str, Any] = {}
     for name in form:
         if name == "csrf_token":
@@ -23,7 +27,16 @@ def form_payload(form: MultiDict[str, str], *, lists: frozenset[str] = frozenset
         if value in ("", []):
             continue
         _put(payload, name.split("."), value)
-    return payload
+    return _rows_to_lists(payload)
+
+
+def _rows_to_lists(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    converted = {k: _rows_to_lists(v) for k, v in value.items()}
+    if converted and all(k.isdigit() for k in converted):
+        return [converted[k] for k in sorted(converted, key=int)]
+    return converted
 
 
 def _put(target: dict[str, Any], path: list[str], value: Any) -> None:

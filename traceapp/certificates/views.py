@@ -22,6 +22,7 @@ from traceapp.certificates.schemas import (
     SheetQuery,
 )
 from traceapp.certificates.texts import quantity_text
+from traceapp.codes import format_trace_code
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 
@@ -113,3 +114,9 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
 def quantity_filter(value: Any, unit: Any) -> str:
     """``{{ c.quantity|quantity(c.unit) }}`` → ``500 kg``."""
     return quantity_text(value, unit)
+
+
+@bp.app_template_filter("trace_code")
+def trace_code_filter(code: str) -> str:
+    """``{{ code|trace_code }}`` → ``XXXX-XXXX-XXXX-XX``."""
+    return format_trace_code(code)

@@ -193,3 +193,47 @@ def visible_event(session: Session, actor: Any, event_id: uuid.UUID) -> Event:
     if event is None or actor.org_id not in parties:
         raise NotFound()
     return event
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One batch an organisation holds (or has on its way to it), for its lists."""
+
+    certificate: Certificate
+    state: str
+    quantity: Any
+    rejected: bool
+
+
+def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
+    """What the organisation holds on hand or in transit to it, newest batches first (2 queries)."""
+    rows = session.execute(
+        sa.select(Certificate, Holding.state, Holding.quantity)
+        .join(Holding, Holding.certificate_id == Certificate.id)
+        .where(Holding.org_id == org_id, Holding.quantity > 0)
+        .order_by(Certificate.issued_at.desc()).limit(200)).all()
+    rejected = rejected_batches(session, [c.id for c, _s, _q in rows])
+    return [BatchRow(c, state.value, quantity, c.id in rejected) for c, state, quantity in rows]
+
+
+def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these batches were rejected at a gate (and not corrected since)."""
+    if not certificate_ids:
+        return set()
+    corrected = sa.select(Event.corrects_id).where(Event.corrects_id.is_not(None))
+    rows = session.execute(
+        sa.select(EventItem.certificate_id, Event.details)
+        .join(Event, Event.id == EventItem.event_id)
+        .where(EventItem.certificate_id.in_(certificate_ids), Event.kind == EventKind.INSPECTING,
+               Event.id.not_in(corrected))).all()
+    return {cid for cid, details in rows if details.get("result") == "rejected"}
+
+
+def recent_events(session: Session, org_id: uuid.UUID, limit: int = 20) -> list[tuple[Event, str]]:
+    """The latest events the organisation recorded, with the first batch's trace code."""
+    first_item = (sa.select(Certificate.trace_code).join(EventItem, EventItem.certificate_id == Certificate.id)
+                  .where(EventItem.event_id == Event.id).order_by(EventItem.position).limit(1)
+                  .correlate(Event).scalar_subquery())
+    rows = session.execute(sa.select(Event, first_item).where(Event.org_id == org_id)
+                           .order_by(Event.recorded_at.desc()).limit(limit)).all()
+    return [(event, code or "") for event, code in rows]
