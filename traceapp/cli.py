@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from traceapp import db, migrate
@@ -102,11 +102,12 @@ def serve(host: str, port: int, workers: int) -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database if missing, seed demo data, print logins and a token, and serve."""
     from traceapp.demo import seed_demo
+    from traceapp.events.services import EventSettings
     from traceapp.server import run_gunicorn
 
     migrate.upgrade(db.database().engine)
     with db.transaction() as session:
-        summary = seed_demo(session)
+        summary = seed_demo(session, EventSettings.from_config(current_app.config))
     click.echo(summary.describe(f"http://{host}:{port}"))
     if not no_serve:
         run_gunicorn(host=host, port=port, workers=2)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -13,15 +14,19 @@ from sqlalchemy.orm import Session
 
 from traceapp.certificates import services as certificates
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
+from traceapp.events.models import EventKind
+from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
-from traceapp.orgs.models import Organisation, OrgKind, Role, User
+from traceapp.orgs.models import OrgKind, Role, User
 from traceapp.orgs.services import Actor
 
 PASSWORD = "demo-pass-2026"
 PRODUCER_EMAIL = "farmer@demo.traceapp"
 MARKET_EMAIL = "market@demo.traceapp"
+CARRIER_EMAIL = "carrier@demo.traceapp"
 REGULATOR_EMAIL = "regulator@demo.traceapp"
 COOP_NAME = "武汉木兰蔬菜专业合作社"
+CST = timezone(timedelta(hours=8), "CST")
 
 
 @dataclass
@@ -40,32 +45,37 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def seed_demo(session: Session) -> DemoSummary:
-    """Create the demo organisations, users and certificates once; a new API token every run."""
+def seed_demo(session: Session, settings: EventSettings) -> DemoSummary:
+    """Create the demo organisations, users, certificates and journeys once; a new API token
+    every run."""
     if session.scalar(sa.select(User).where(User.email == PRODUCER_EMAIL)) is None:
-        _seed(session)
+        _seed(session, settings)
     _token, plaintext = orgs.create_api_token(session, email=PRODUCER_EMAIL)
     return DemoSummary(
-        logins=[(PRODUCER_EMAIL, COOP_NAME), (MARKET_EMAIL, "market"),
+        logins=[(PRODUCER_EMAIL, COOP_NAME), (MARKET_EMAIL, "market"), (CARRIER_EMAIL, "cold-chain carrier"),
                 (REGULATOR_EMAIL, "regulator")],
         token=plaintext, codes=_demo_codes(session))
 
 
-def _seed(session: Session) -> None:
+def _seed(session: Session, settings: EventSettings) -> None:
     coop = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=COOP_NAME,
                                     region_code="420116", phone="13812345678")
     market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="武汉白沙洲农副产品大市场",
                                       region_code="420106")
     regulator = orgs.create_organisation(session, kind=OrgKind.REGULATOR,
                                          name="武汉市农业农村局", region_code="420100")
+    carrier = orgs.create_organisation(session, kind=OrgKind.CARRIER, name="楚天冷链物流",
+                                       region_code="420106")
     farmer = orgs.create_user(session, org_id=coop.id, email=PRODUCER_EMAIL, password=PASSWORD,
                               role=Role.ADMIN)
-    for org, email in ((market, MARKET_EMAIL), (regulator, REGULATOR_EMAIL)):
-        orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
-    _issue_samples(session, Actor.of(farmer))
+    users = [orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
+             for org, email in ((market, MARKET_EMAIL), (carrier, CARRIER_EMAIL),
+                                (regulator, REGULATOR_EMAIL))]
+    issued = _issue_samples(session, Actor.of(farmer))
+    _journey(session, settings, Actor.of(farmer), Actor.of(users[1]), Actor.of(users[0]), issued[0])
 
 
-def _issue_samples(session: Session, actor: Actor) -> None:
+def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
     report = certificates.store_test_report(session, actor, filename="检测报告-2026-1120.png",
                                             content=_report_image(), max_bytes=10 * 1024 * 1024)
     harvest = date.today() - timedelta(days=1)
@@ -84,6 +94,45 @@ def _issue_samples(session: Session, actor: Actor) -> None:
     issued = [certificates.issue_certificate(session, actor, data={**base, **s})[0] for s in samples]
     certificates.revoke_certificate(session, actor, certificate_id=issued[2].id,
                                     reason="数量填写错误，已重新开具 / wrong quantity, re-issued")
+    return issued
+
+
+def _journey(session: Session, settings: EventSettings, farmer: Actor, carrier: Actor, market: Actor,
+             batch: Certificate) -> None:
+    """The cabbage's trip: shipped to the market by a cold-chain carrier (with a warm spell on
+    the way), checked and accepted at the gate with a rapid test, a portion sold on.
+
+    It starts when the demo is seeded, just after the issue, and is compressed into the next
+    hour (readings every two minutes) so the timeline reads in order.
+    """
+    start = (batch.issued_at + timedelta(minutes=2)).astimezone(CST).replace(second=0, microsecond=0)
+    steps = [
+        (farmer, {"kind": EventKind.SHIPPING, "occurred_at": start, "trace_code": batch.trace_code,
+                  "quantity": Decimal("480"), "unit": Unit.KG, "to_org": market.org_id,
+                  "carrier_org": carrier.org_id, "location": "木兰乡双河村集货点"}),
+        (carrier, {"kind": EventKind.TRANSPORTING, "occurred_at": start, "trace_code": batch.trace_code,
+                   "location": "鄂A·C2345 冷藏车", "temperatures": _warm_spell(start)}),
+        (market, {"kind": EventKind.INSPECTING, "occurred_at": start + timedelta(minutes=40),
+                  "trace_code": batch.trace_code, "certificate_status": "valid", "result": "accepted",
+                  "quantity": Decimal("476"), "unit": Unit.KG, "location": "东门查验点",
+                  "brought_by": {"name": "楚天冷链 刘师傅", "vehicle": "鄂A·C2345"},
+                  "tests": [{"method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类农药",
+                             "value": Decimal("18.6"), "value_unit": "%", "tester": "陈检测",
+                             "device": "农残速测仪 RP-410"}]}),
+        (market, {"kind": EventKind.PORTIONING, "occurred_at": start + timedelta(minutes=50),
+                  "trace_code": batch.trace_code, "location": "A区 12号摊位",
+                  "outputs": [{"quantity": Decimal("25"), "unit": Unit.KG}]}),
+    ]
+    for actor, data in steps:
+        record_event(session, actor, data={"event_id": uuid.uuid4(), **data}, settings=settings)
+
+
+def _warm_spell(start: datetime) -> list[dict[str, object]]:
+    """Readings every 2 minutes; the reefer warms to 8.4 °C for a few minutes."""
+    values = [2.8, 3.0, 3.1, 3.3, 3.2, 3.4, 3.6, 4.2, 5.6, 7.1, 8.4, 6.2, 4.8, 4.1, 3.7, 3.5, 3.3,
+              3.2, 3.1]
+    return [{"at": start + timedelta(minutes=2 * i), "celsius": Decimal(str(v))}
+            for i, v in enumerate(values)]
 
 
 def _report_image() -> bytes:
@@ -95,7 +144,5 @@ def _report_image() -> bytes:
 
 
 def _demo_codes(session: Session) -> list[tuple[str, str]]:
-    coop = session.scalar(sa.select(Organisation).where(Organisation.name == COOP_NAME))
-    rows = session.scalars(sa.select(Certificate).where(Certificate.org_id == coop.id)
-                           .order_by(Certificate.issued_at)).all() if coop else []
-    return [(c.trace_code, f"{c.product_name} ({c.status.value})") for c in rows]
+    rows = session.scalars(sa.select(Certificate).order_by(Certificate.issued_at).limit(10)).all()
+    return [(c.trace_code, f"{c.product_name} ({c.kind.value}, {c.status.value})") for c in rows]

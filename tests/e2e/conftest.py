@@ -234,3 +234,20 @@ def artifacts() -> Path:
     """Folder for screenshots (git-ignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_journey(e2e_database_url: str) -> dict[str, str]:
+    """The demo data committed to the live server's database: a journey from issue through a
+    shipment, a cold leg with an excursion and a gate check to a portion sold on."""
+    from traceapp.demo import seed_demo
+    from traceapp.events.services import EventSettings
+
+    app = create_app({"DATABASE_URL": e2e_database_url, "SECRET_KEY": "e2e"})
+    try:
+        with app.test_request_context(), db.transaction() as session:
+            summary = seed_demo(session, EventSettings.from_config(app.config))
+    finally:
+        app.extensions["traceapp.db"].engine.dispose()
+    return {what.split(" ")[0] + ("-portion" if "portion" in what else ""): code
+            for code, what in summary.codes}

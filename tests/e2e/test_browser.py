@@ -167,3 +167,21 @@ def test_unknown_code_gets_a_friendly_page(new_context, live_server_url, artifac
     assert page.locator("script").count() == 0
     assert_fits_phone(page)
     shot(page, artifacts, "not-found.png")
+
+
+def test_a_consumer_reads_a_whole_journey_on_a_phone(new_context, live_server_url, demo_journey,
+                                                      artifacts):
+    page = new_context(locale="en-US").new_page()
+    page.goto(f"{live_server_url}/t/{demo_journey['大白菜-portion']}")
+    assert page.locator(".status-warning").first.is_visible()  # the cold chain broke on the way
+    steps = page.locator("ol.journey > li")
+    assert steps.count() >= 1
+    page.locator("a", has_text="大白菜").first.click()  # "made from": the source batch
+    assert page.url.endswith(f"/t/{demo_journey['大白菜']}")
+    assert page.locator("ol.journey > li").count() == 5  # issue, ship, leg, gate, portion
+    assert page.locator("svg.chart circle").count() >= 1  # readings out of range, in red
+    assert page.locator("table.tests").is_visible()
+    assert page.locator("script").count() == 0
+    assert_fits_phone(page)
+    assert_chinese_has_glyphs(page, "h1")
+    shot(page, artifacts, "journey.png")

@@ -48,9 +48,7 @@ class Journey:
 
 def journey(session: Session, certificate: Certificate, *, holdings: bool = True) -> Journey:
     """The journey of ``certificate`` in at most seven queries, whatever its length."""
-    touching = sa.select(EventItem.event_id).where(EventItem.certificate_id == certificate.id)
-    events = list(session.scalars(sa.select(Event).where(Event.id.in_(touching))
-                                  .order_by(Event.occurred_at, Event.recorded_at)))
+    events = _chain_events(session, certificate.id)
     ids = [e.id for e in events]
     items = _items(session, ids)
     made_from, went_into = _links(session, certificate.id)
@@ -58,6 +56,37 @@ def journey(session: Session, certificate: Certificate, *, holdings: bool = True
     return Journey(certificate, events, items, _codes(session, items), orgs,
                    _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
                    made_from, went_into, _holdings(session, certificate, orgs) if holdings else [])
+
+
+def _chain_events(session: Session, certificate_id: uuid.UUID) -> list[Event]:
+    """The batch's events and, for a portion, its source's events up to the portioning (so a
+    buyer's page shows the whole chain). Two queries: the portion ancestry (recursive), then
+    the events."""
+    filters = [sa.and_(EventItem.certificate_id == cid, Event.occurred_at <= cutoff) if cutoff
+               else EventItem.certificate_id == cid for cid, cutoff in portion_ancestry(session, certificate_id)]
+    touching = (sa.select(EventItem.event_id).join(Event, Event.id == EventItem.event_id)
+                .where(sa.or_(*filters)))
+    return list(session.scalars(sa.select(Event).where(Event.id.in_(touching))
+                                .order_by(Event.occurred_at, Event.recorded_at)))
+
+
+MAX_PORTION_DEPTH = 20
+
+
+def portion_ancestry(session: Session, certificate_id: uuid.UUID) -> list[tuple[uuid.UUID, Any]]:
+    """The batch and the batches it was portioned from, each with the time it was split off
+    (the batch itself has no cutoff). Bounded depth, so a malformed graph cannot loop."""
+    out, inp = aliased(EventItem), aliased(EventItem)
+    chain = sa.select(sa.literal(certificate_id, sa.Uuid()).label("cid"),
+                      sa.null().cast(Event.occurred_at.type).label("cutoff"),
+                      sa.literal(0).label("depth")).cte("chain", recursive=True)
+    step = (sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1)
+            .join(out, out.certificate_id == chain.c.cid)
+            .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
+            .join(inp, sa.and_(inp.event_id == Event.id, inp.role == ItemRole.INPUT))
+            .where(out.role == ItemRole.OUTPUT, chain.c.depth < MAX_PORTION_DEPTH))
+    chain = chain.union_all(step)
+    return [(cid, cutoff) for cid, cutoff in session.execute(sa.select(chain.c.cid, chain.c.cutoff))]
 
 
 def _items(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[EventItem]]:
