@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -123,7 +124,8 @@ def test_processing_consumes_inputs_and_issues_linked_outputs(client, make, dbse
         outputs=[certificate_body(product_name="净菜拼盘", quantity="120", basis=["internal_qc"]),
                  certificate_body(product_name="菜边角料", quantity="10", basis=["self_commitment"])])
     assert response.status_code == 201, response.json
-    assert response.json["biz_step"] == "transforming" and len(response.json["outputs"]) == 2
+    assert response.json["kind"] == "transforming" and response.json["biz_step"] == "commissioning"
+    assert len(response.json["outputs"]) == 2
     assert holding(dbsession, cabbage, processor.org) == Decimal("20")
     assert holding(dbsession, carrot, processor.org) == 0
     mix = response.json["outputs"][0]["trace_code"]
@@ -206,3 +208,22 @@ def test_reading_a_journey_costs_the_same_queries_however_long(client, parties, 
     assert len(short) <= 7
 
 
+
+
+def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
+    jsonschema = pytest.importorskip("jsonschema")
+    from tests.unit.test_epcis import EPCIS_DIR  # GS1's files, read from ../shared
+
+    producer, market, certificate = parties
+    gate(client, market, certificate)
+    post(client, market, kind="transporting", trace_code=certificate.trace_code,
+         temperatures=[{"at": WHEN, "celsius": "3"}, {"at": "2026-11-21T08:10:00+08:00", "celsius": "4"}])
+    response = client.get(f"/api/v1/codes/{certificate.trace_code}/epcis", headers=producer.headers)
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    document = response.json
+    if not (EPCIS_DIR / "EPCIS-JSON-Schema.json").exists():
+        pytest.skip("GS1 EPCIS schema not found beside the project (../shared/conformance/epcis)")
+    schema = json.loads((EPCIS_DIR / "EPCIS-JSON-Schema.json").read_text("utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(document)
+    steps = [e.get("bizStep") for e in document["epcisBody"]["eventList"]]
+    assert steps == ["commissioning", "inspecting", "transporting"]

@@ -1,27 +1,20 @@
 """EPCIS 2.0 export: our events as a JSON-LD ``EPCISDocument`` (GS1 EPCIS 2.0, CBV 2.0).
 
-Pure functions over plain views (no database, no Flask): the caller loads the rows, turns them
-into :class:`EventView` (``EventView.of`` reads an ``Event`` row) and calls
-:func:`epcis_document`. CBV values use the short names of GS1's 2.0 JSON examples
-(``shipping``, ``in_transit``, ``owning_party``, ``incorrect_data``, ``Temperature``).
-
-Identifiers are URIs, as EPCIS requires: a batch is the class-level ``epcClass`` of a
-``quantityList`` entry, its GS1 Digital Link ``https://id.gs1.org/01/{GTIN-14}/10/{trace code}``
-when the certificate has a GTIN, else its code URL ``{base}/t/{code}``; organisations are
-``{base}/orgs/{uuid}`` and locations ``{base}/locations/{name}``.
-
-Corrections: the event a later one corrects gets an ``errorDeclaration`` naming the corrective
-event; a ``voiding`` event is not exported itself (it only declares the error). Anything
-without an EPCIS field (inspection results, rapid tests, cold-chain verdicts, notes) goes into
-extension fields under the ``traceapp:`` prefix declared in ``@context``, keys prefixed at
-every level so the JSON-LD expands without losing any of it.
+Pure functions over plain views (no database, no Flask): the caller loads the rows, makes
+:class:`EventView` of them (``EventView.of``) and calls :func:`epcis_document`. CBV values are
+the short names of GS1's 2.0 JSON examples. Every identifier is a URI: a batch is the
+``epcClass`` of a quantity entry (its GS1 Digital Link with a GTIN, else its code URL), an
+organisation ``{base}/orgs/{uuid}``, a location ``{base}/locations/{name}``. The event a later
+one corrects carries the ``errorDeclaration``; a voiding is not exported itself. What EPCIS has
+no field for (gate tests, cold-chain verdicts, notes) goes into ``traceapp:`` extensions, keys
+prefixed at every level so that JSON-LD expansion keeps all of it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
@@ -47,7 +40,7 @@ _CBV_BIZ_STEP = {"transforming": "commissioning"}
 _NO_BIZ_LOCATION = frozenset({"in_transit", "retail_sold", "destroyed"})
 #: Detail keys never exported (personal data of people at the gate or of producers).
 _WITHHELD = frozenset({"phone"})
-_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
+_OFFSET = re.compile(r"([+-])(0\d|1[0-4]):([0-5]\d)")
 
 
 @dataclass(frozen=True)
@@ -103,15 +96,12 @@ class EventView:
     def of(cls, event: Any, *, items: Iterable[ItemView],
            readings: Iterable[Any] = ()) -> EventView:
         """The view of an ``Event`` row, with its items and ``TemperatureReading`` rows."""
-        return cls(
-            id=event.id, kind=_text(event.kind), epcis_type=event.epcis_type, action=event.action,
-            biz_step=event.biz_step, disposition=event.disposition, occurred_at=event.occurred_at,
-            tz_offset=event.tz_offset, recorded_at=event.recorded_at, location=event.location,
-            org_id=event.org_id, source_org_id=event.source_org_id,
-            destination_org_id=event.destination_org_id, carrier_org_id=event.carrier_org_id,
-            corrects_id=event.corrects_id, correction_reason=event.correction_reason,
-            details=dict(event.details or {}), items=tuple(items),
-            readings=tuple(ReadingView(r.at, r.celsius) for r in readings))
+        columns = {f.name: getattr(event, f.name) for f in fields(cls) if f.name not in _NOT_COLUMNS}
+        return cls(**columns, kind=_text(event.kind), details=dict(event.details or {}),
+                   items=tuple(items), readings=tuple(ReadingView(r.at, r.celsius) for r in readings))
+
+
+_NOT_COLUMNS = frozenset({"kind", "details", "items", "readings"})
 
 
 class CertificateLike(Protocol):
@@ -147,7 +137,7 @@ def epcis_document(events: Sequence[EventView], *, base_url: str,
 
     A voiding event is left out; an event that a later one (in ``events``) corrects or voids
     carries the errorDeclaration. Raises ValueError for a bad base URL, a naive time, a bad
-    zone offset or an invalid GTIN or trace code.
+    zone offset, an unknown unit or an invalid GTIN or trace code.
     """
     base = _base(base_url)
     correctors = {e.corrects_id: e for e in events if e.corrects_id is not None}
@@ -206,10 +196,10 @@ def _quantity(item: ItemView, base: str) -> dict[str, Any]:
     """A quantityElement: the batch's class-level id and its quantity in a Rec 20 unit."""
     element: dict[str, Any] = {"epcClass": epc_class(item.trace_code, item.gtin, base_url=base)}
     if item.quantity is not None:
-        uom, factor = UOM[item.unit] if item.unit else (None, Decimal(1))
+        if item.unit not in UOM:
+            raise ValueError(f"no UN/CEFACT Rec 20 code for the unit {item.unit!r}")
+        element["uom"], factor = UOM[item.unit]
         element["quantity"] = _number(item.quantity * factor)
-        if uom:
-            element["uom"] = uom
     return element
 
 
@@ -286,12 +276,15 @@ def _extensions(view: EventView, base: str) -> dict[str, Any]:
 
 
 def _prefixed(value: Any) -> Any:
-    """``value`` with every object key under our prefix; None values and withheld keys dropped."""
+    """``value`` with every object key under our prefix; withheld keys and None members dropped.
+
+    None stays inside lists, where position may matter (a range is ``[low, high]``).
+    """
     if isinstance(value, Mapping):
         return {f"{PREFIX}:{key}": _prefixed(item) for key, item in value.items()
                 if item is not None and key not in _WITHHELD}
     if isinstance(value, list | tuple):
-        return [_prefixed(item) for item in value if item is not None]
+        return [_prefixed(item) for item in value]
     if isinstance(value, Decimal):
         return _number(value)
     return value

@@ -120,3 +120,19 @@ class HoldingChange(Base):
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
     state: Mapped[HoldingState]
     delta: Mapped[Decimal]
+
+
+class Quarantine(UUIDPk, Base):
+    """A batch that must not move on (ship, sell, portion, process) while the hold is active.
+
+    Recalls place and release them; the events domain only enforces them.
+    """
+
+    __tablename__ = "quarantines"
+    __table_args__ = (sa.Index("ix_quarantines_certificate_id_released_at", "certificate_id", "released_at"),)
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"))
+    reference: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]

@@ -47,11 +47,13 @@ EPCIS: dict[EventKind, EpcisShape] = {
     K.STORING: EpcisShape("ObjectEvent", "OBSERVE", "storing", "in_progress"),
     K.TRANSPORTING: EpcisShape("ObjectEvent", "OBSERVE", "transporting", "in_transit"),
     K.INSPECTING: EpcisShape("ObjectEvent", "OBSERVE", "inspecting", None),
-    K.TRANSFORMING: EpcisShape("TransformationEvent", None, "transforming", "active"),
+    # CBV 2.0 has no "transforming" step; GS1's TransformationEvent examples commission outputs.
+    K.TRANSFORMING: EpcisShape("TransformationEvent", None, "commissioning", "active"),
     K.PORTIONING: EpcisShape("TransformationEvent", None, "repackaging", "active"),
     K.RETAIL_SELLING: EpcisShape("ObjectEvent", "OBSERVE", "retail_selling", "retail_sold"),
     K.DESTROYING: EpcisShape("ObjectEvent", "DELETE", "destroying", "destroyed"),
-    K.VOIDING: EpcisShape("ObjectEvent", "OBSERVE", "void_shipping", None),
+    # A voiding is exported only as the errorDeclaration of the event it voids.
+    K.VOIDING: EpcisShape("ObjectEvent", "OBSERVE", "other", None),
 }
 
 
