@@ -17,7 +17,7 @@ from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.events import rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
 from traceapp.events.models import ItemRole
-from traceapp.events.recording import Recording
+from traceapp.events.recording import Recording, is_quarantined
 from traceapp.orgs.models import OrgKind
 
 INSPECTING_KINDS = frozenset({OrgKind.MARKET, OrgKind.REGULATOR})
@@ -29,11 +29,12 @@ def inspect(rec: Recording) -> None:
         raise PermissionDenied(_("Only markets and regulators record gate checks."))
     certificate = _inspected_batch(rec)
     results = _judged_tests(rec)
-    revoked = rec.data["certificate_status"] == "revoked" or bool(certificate and certificate.is_revoked)
+    revoked = rec.data["certificate_status"] == "revoked" or bool(certificate and (
+        certificate.is_revoked or is_quarantined(rec.session, certificate.id)))
     accepted = rec.data["result"] == "accepted"
     if accepted and rules.must_reject(certificate_revoked=revoked, test_results=results):
-        raise InvalidInput("/result", _("A revoked certificate or a positive test means the batch "
-                                        "must be rejected."))
+        raise InvalidInput("/result", _("A revoked or recalled batch, or a positive test, means the "
+                                        "batch must be rejected."))
     rec.event.disposition = rules.inspection_disposition(rec.data["result"])
     rec.event.details = {**rec.event.details, **_details(rec, results, revoked)}
     if accepted:

@@ -18,6 +18,7 @@ from traceapp.errors import NotFound
 from traceapp.events import epcis
 from traceapp.events.coldchain import Verdict, journey_verdict
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
+from traceapp.events.recording import is_quarantined
 from traceapp.orgs.models import Organisation
 
 
@@ -82,7 +83,7 @@ def portion_ancestry(session: Session, certificate_id: uuid.UUID) -> list[tuple[
     chain = sa.select(sa.literal(certificate_id, sa.Uuid()).label("cid"),
                       sa.null().cast(Event.occurred_at.type).label("cutoff"),
                       sa.literal(0).label("depth")).cte("chain", recursive=True)
-    step = (sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1)
+    step = (sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1).select_from(chain)
             .join(out, out.certificate_id == chain.c.cid)
             .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
             .join(inp, sa.and_(inp.event_id == Event.id, inp.role == ItemRole.INPUT))
@@ -179,10 +180,12 @@ def holders_document(journey: Journey) -> list[dict[str, Any]]:
 
 
 
-def batch_status(journey: Journey) -> str:
-    """The batch's overall status: revoked, failed_inspection or valid."""
+def batch_status(session: Session, journey: Journey) -> str:
+    """The batch's overall status: revoked, recalled, failed_inspection or valid."""
     if journey.certificate.is_revoked:
         return "revoked"
+    if is_quarantined(session, journey.certificate.id):
+        return "recalled"
     return "failed_inspection" if journey.failed_inspection else "valid"
 
 
@@ -193,7 +196,7 @@ def code_document(session: Session, certificate: Certificate, *, base_url: str) 
     steps = [issue_event(certificate, issuer)] + [
         event_document(e, items=trip.items[e.id], codes=trip.codes, orgs=trip.orgs,
                        corrected_by=trip.corrected_by.get(e.id)) for e in trip.events]
-    return {"trace_code": certificate.trace_code, "status": batch_status(trip),
+    return {"trace_code": certificate.trace_code, "status": batch_status(session, trip),
             "certificate": certificate_document(certificate, base_url=base_url),
             "holders": holders_document(trip), "cold_chain": trip.cold_chain.value,
             "made_from": [c for c, _n in trip.made_from], "went_into": [c for c, _n in trip.went_into],

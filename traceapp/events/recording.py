@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ from traceapp.errors import Conflict, InvalidInput
 from traceapp.events import rules
 from traceapp.events.coldchain import Range
 from traceapp.events.holdings import Ledger, held
-from traceapp.events.models import Event, EventItem, ItemRole, TemperatureReading
+from traceapp.events.models import Event, EventItem, ItemRole, Quarantine, TemperatureReading
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.services import Actor
 
@@ -27,6 +28,16 @@ class CertificateRevoked(Conflict):
 
 class NotHolder(Conflict):
     slug = "not-holder"
+
+
+class BatchQuarantined(Conflict):
+    slug = "batch-recalled"
+
+
+def is_quarantined(session: Session, certificate_id: Any) -> bool:
+    """Whether an active hold (a recall) keeps the batch from moving on."""
+    return session.scalar(sa.select(Quarantine.id).where(
+        Quarantine.certificate_id == certificate_id, Quarantine.released_at.is_(None)).limit(1)) is not None
 
 
 @dataclass(frozen=True)
@@ -99,5 +110,8 @@ class Recording:
         return have
 
     def refuse_revoked(self, certificate: Certificate) -> None:
+        """Refuse to move on a revoked or quarantined (recalled) batch. Raises Conflict."""
         if certificate.is_revoked:
             raise CertificateRevoked(_("This certificate is revoked; the batch cannot move on."))
+        if is_quarantined(self.session, certificate.id):
+            raise BatchQuarantined(_("This batch is recalled; it cannot move on."))

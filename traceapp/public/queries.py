@@ -21,6 +21,8 @@ from traceapp.events.coldchain import Verdict
 from traceapp.events.models import Event, EventKind
 from traceapp.events.queries import Journey, journey
 from traceapp.events.texts import KIND_LABELS, VERDICT_LABELS
+from traceapp.recalls.models import Recall
+from traceapp.recalls.queries import open_recall_of
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class PublicCertificate:
     cold_chain_label: object
     made_from: list[tuple[str, str]]
     went_into: list[tuple[str, str]]
+    recall: Recall | None
 
 
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
@@ -80,17 +83,19 @@ def public_certificate(session: Session, code: str) -> PublicCertificate | None:
     certificate = find_by_code(session, code)
     if certificate is None:
         return None
-    return _present(certificate, journey(session, certificate, holdings=False))
+    return _present(certificate, journey(session, certificate, holdings=False),
+                    open_recall_of(session, certificate.id))
 
 
-def _present(c: Certificate, trip: Journey) -> PublicCertificate:
+def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCertificate:
     steps = [_issue_step(c, trip)] + [_step(e, trip) for e in trip.events]
     rejection = next((s for s, e in zip(steps[1:], trip.events, strict=True)
                       if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
                       and not s.corrected), None)
     return PublicCertificate(
         trace_code=c.trace_code, code_display=codes.format_trace_code(c.trace_code), kind=c.kind.value,
-        status="revoked" if c.is_revoked else "failed_inspection" if rejection else "valid",
+        status="revoked" if c.is_revoked else "recalled" if recall else "failed_inspection" if rejection
+        else "valid",
         revoked_at=c.revoked_at, revoke_reason=c.revoke_reason,
         product_name=c.product_name, category=CATEGORY_LABELS.get(c.category) if c.category else None,
         quantity=quantity_text(c.quantity, c.unit), producer_name=c.producer_name,
@@ -105,6 +110,7 @@ def _present(c: Certificate, trip: Journey) -> PublicCertificate:
         lab_name=c.lab_name, report_number=c.report_number, has_report=c.report_id is not None,
         steps=steps, rejection=rejection, cold_chain=trip.cold_chain.value,
         cold_chain_label=VERDICT_LABELS[trip.cold_chain], made_from=trip.made_from, went_into=trip.went_into,
+        recall=recall,
     )
 
 

@@ -1,0 +1,1 @@
+"""Trace backward and forward through every shipment, portion and transformation; recalls."""

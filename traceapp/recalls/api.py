@@ -1,0 +1,119 @@
+"""``/api/v1/trace/{code}`` and ``/api/v1/recalls``: trace, recall, acknowledge, close, export."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, stream_with_context
+from flask.views import MethodView
+from flask_babel import gettext as _
+
+from traceapp import db
+from traceapp.api import ApiBlueprint
+from traceapp.auth import api_actor
+from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.errors import NotFound
+from traceapp.recalls import export, queries, services
+from traceapp.recalls.schemas import (
+    CloseIn,
+    ExportQuery,
+    RecallIn,
+    RecallListOut,
+    RecallOut,
+    TraceOut,
+    TraceQuery,
+)
+
+trace_blp = ApiBlueprint("trace_api", __name__, url_prefix="/api/v1/trace",
+                         description="Trace a batch backward to its sources or forward to where it went.")
+blp = ApiBlueprint("recalls_api", __name__, url_prefix="/api/v1/recalls",
+                   description="Open, acknowledge, close and export recalls.")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@trace_blp.route("/<code>")
+class Trace(MethodView):
+    @trace_blp.arguments(TraceQuery, location="query")
+    @trace_blp.response(200, TraceOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """Trace a code: every batch and organisation reached, with mass balance."""
+        certificate = find_by_code(db.session(), code)
+        if certificate is None:
+            raise NotFound(_("No certificate has this trace code."))
+        return queries.trace_document(db.session(), api_actor(), certificate, direction=args["direction"],
+                                      base_url=public_base_url())
+
+
+@blp.route("")
+class Recalls(MethodView):
+    @blp.response(200, RecallListOut)
+    def get(self) -> dict[str, Any]:
+        """Recalls the caller sees (regulators: all; others: those they are party to)."""
+        session = db.session()
+        return {"items": [queries.recall_document(session, r) for r in
+                          queries.visible_recalls(session, api_actor())]}
+
+    @blp.arguments(RecallIn)
+    @blp.response(201, RecallOut)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Recall batches and everything made from them."""
+        with db.transaction() as session:
+            recall = services.open_recall(session, api_actor(), data=data)
+        return queries.recall_document(db.session(), recall)
+
+
+@blp.route("/<uuid:recall_id>")
+class RecallById(MethodView):
+    @blp.response(200, RecallOut)
+    def get(self, recall_id: uuid.UUID) -> dict[str, Any]:
+        """A recall, its batches and who has and has not acknowledged."""
+        recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+        return queries.recall_document(db.session(), recall)
+
+
+@blp.route("/<uuid:recall_id>/acknowledge")
+class Acknowledge(MethodView):
+    @blp.response(200, RecallOut)
+    def post(self, recall_id: uuid.UUID) -> dict[str, Any]:
+        """Acknowledge a recall on behalf of the caller's organisation."""
+        with db.transaction() as session:
+            recall = services.acknowledge_recall(session, api_actor(), recall_id=recall_id)
+        return queries.recall_document(db.session(), recall)
+
+
+@blp.route("/<uuid:recall_id>/close")
+class Close(MethodView):
+    @blp.arguments(CloseIn)
+    @blp.response(200, RecallOut)
+    def post(self, data: dict[str, Any], recall_id: uuid.UUID) -> dict[str, Any]:
+        """Close a recall (its history stays) and release its holds."""
+        with db.transaction() as session:
+            recall = services.close_recall(session, api_actor(), recall_id=recall_id, note=data["note"])
+        return queries.recall_document(db.session(), recall)
+
+
+@blp.route("/<uuid:recall_id>/export.csv")
+class ExportCsv(MethodView):
+    @blp.arguments(ExportQuery, location="query")
+    @blp.response(200, content_type="text/csv")
+    def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
+        """The affected events as CSV, one row per event (FSMA 204 key data elements)."""
+        recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+        body = stream_with_context(export.to_csv(db.session(), recall.id, columns=args["columns"]))
+        return Response(body, mimetype="text/csv", headers=_attachment(recall.id, "csv"))
+
+
+@blp.route("/<uuid:recall_id>/export.xlsx")
+class ExportXlsx(MethodView):
+    @blp.arguments(ExportQuery, location="query")
+    @blp.response(200, content_type=XLSX)
+    def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
+        """The affected events as an XLSX workbook with a filterable header."""
+        recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+        body = export.to_xlsx(db.session(), recall.id, columns=args["columns"])
+        return Response(body, mimetype=XLSX, headers=_attachment(recall.id, "xlsx"))
+
+
+def _attachment(recall_id: uuid.UUID, ext: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="recall-{recall_id}.{ext}"'}

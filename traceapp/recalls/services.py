@@ -1,0 +1,109 @@
+"""Opening, acknowledging and closing recalls. Services flush; they never commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from traceapp.certificates.models import Certificate, Holding
+from traceapp.certificates.queries import find_by_code
+from traceapp.db import utcnow
+from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from traceapp.events.models import Event, EventItem, HoldingChange, Quarantine
+from traceapp.orgs.models import OrgKind
+from traceapp.orgs.services import Actor
+from traceapp.recalls import graph
+from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
+
+
+def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Recall:
+    """Recall batches and everything made from them; hold them and tell every party.
+
+    A regulator may recall any batch, a producer only batches it issued. Raises InvalidInput
+    (unknown code, named by index) and PermissionDenied.
+    """
+    roots = [_root(session, code, index) for index, code in enumerate(data["trace_codes"])]
+    if actor.org_kind is not OrgKind.REGULATOR and any(c.org_id != actor.org_id for c in roots):
+        raise PermissionDenied(_("A producer recalls only batches it issued; ask the regulator."))
+    recall = Recall(id=uuid.uuid4(), opened_by_org_id=actor.org_id, opened_by_id=actor.user_id,
+                    reason=data["reason"], instructions=data.get("instructions"), severity=data["severity"])
+    session.add(recall)
+    session.flush()
+    affected = graph.closure(session, {c.id for c in roots}, forward=True)
+    root_ids = {c.id for c in roots}
+    session.add_all(RecallBatch(recall_id=recall.id, certificate_id=cid, root=cid in root_ids)
+                    for cid in affected)
+    session.add_all(Quarantine(certificate_id=cid, reference=recall.id, reason=recall.reason)
+                    for cid in affected)
+    session.add_all(RecallParty(recall_id=recall.id, org_id=org_id)
+                    for org_id in parties(session, affected) | {actor.org_id})
+    session.flush()
+    return recall
+
+
+def _root(session: Session, code: str, index: int) -> Certificate:
+    certificate = find_by_code(session, code)
+    if certificate is None:
+        raise InvalidInput(f"/trace_codes/{index}", _("No certificate has this trace code."))
+    return certificate
+
+
+def parties(session: Session, batches: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Every organisation that issued, recorded, sent, received or holds any of the batches."""
+    if not batches:
+        return set()
+    issuers = sa.select(Certificate.org_id).where(Certificate.id.in_(batches))
+    ledger = sa.select(HoldingChange.org_id).where(HoldingChange.certificate_id.in_(batches))
+    holders = sa.select(Holding.org_id).where(Holding.certificate_id.in_(batches))
+    recorders = (sa.select(Event.org_id).join(EventItem, EventItem.event_id == Event.id)
+                 .where(EventItem.certificate_id.in_(batches)))
+    return set(session.scalars(sa.union(issuers, ledger, holders, recorders)))
+
+
+def get_visible_recall(session: Session, actor: Actor, recall_id: uuid.UUID) -> Recall:
+    """A recall the actor may see: regulators see all, others those they are party to.
+
+    Raises NotFound otherwise.
+    """
+    recall = session.get(Recall, recall_id)
+    if recall is None or not (actor.org_kind is OrgKind.REGULATOR or _party(session, recall.id, actor)):
+        raise NotFound(_("No such recall."))
+    return recall
+
+
+def _party(session: Session, recall_id: uuid.UUID, actor: Actor) -> RecallParty | None:
+    return session.get(RecallParty, (recall_id, actor.org_id))
+
+
+def acknowledge_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID) -> Recall:
+    """The actor's organisation confirms it has seen the recall and acted. Raises NotFound for a
+    recall it is not party to; acknowledging twice keeps the first time."""
+    recall = get_visible_recall(session, actor, recall_id)
+    party = _party(session, recall.id, actor)
+    if party is None:
+        raise NotFound(_("Your organisation is not party to this recall."))
+    if party.acknowledged_at is None:
+        party.acknowledged_at, party.acknowledged_by_id = utcnow(), actor.user_id
+    session.flush()
+    return recall
+
+
+def close_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID, note: str) -> Recall:
+    """Close a recall (its history stays) and release its holds. Only the organisation that
+    opened it, or a regulator. Raises NotFound, PermissionDenied and Conflict (already closed)."""
+    recall = get_visible_recall(session, actor, recall_id)
+    if actor.org_kind is not OrgKind.REGULATOR and recall.opened_by_org_id != actor.org_id:
+        raise PermissionDenied(_("Only who opened the recall, or a regulator, can close it."))
+    if recall.status is RecallStatus.CLOSED:
+        raise Conflict(_("This recall is already closed."))
+    recall.status, recall.closed_at, recall.closed_by_id = RecallStatus.CLOSED, utcnow(), actor.user_id
+    recall.close_note = note
+    session.execute(sa.update(Quarantine).where(Quarantine.reference == recall.id,
+                                                Quarantine.released_at.is_(None))
+                    .values(released_at=recall.closed_at))
+    session.flush()
+    return recall
