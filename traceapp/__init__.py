@@ -19,6 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.orgs import views as orgs_views
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
+    from traceapp.recalls import views as recalls_views
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, overrides)
@@ -28,7 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.init_app(app, [certificates_api.blp, certificates_api.reports_blp, events_api.blp,
                        events_api.codes_blp, events_api.logs_blp, recalls_api.trace_blp,
                        recalls_api.blp])
-    for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp, events_views.bp):
+    for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp, events_views.bp,
+                      recalls_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

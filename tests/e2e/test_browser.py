@@ -185,3 +185,29 @@ def test_a_consumer_reads_a_whole_journey_on_a_phone(new_context, live_server_ur
     assert_fits_phone(page)
     assert_chinese_has_glyphs(page, "h1")
     shot(page, artifacts, "journey.png")
+
+
+def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(new_context, live_server_url, demo_journey,
+                                                                   artifacts):
+    from traceapp.demo import PASSWORD, REGULATOR_EMAIL
+
+    page = new_context(locale="zh-CN").new_page()
+    page.goto(f"{live_server_url}/login")
+    page.fill('input[name="email"]', REGULATOR_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/overview")  # a regulator lands on the overview
+    page.goto(f"{live_server_url}/recalls/new?code={demo_journey['大白菜']}")
+    page.fill('input[name="reason"]', "有机磷农药残留超标")
+    page.fill('input[name="instructions"]', "请停止食用，退回购买处")
+    page.click("form.card button.danger")
+    page.wait_for_url("**/recalls/*")
+    shot(page, artifacts, "recall.png")
+    consumer = new_context(locale="zh-CN").new_page()
+    consumer.goto(f"{live_server_url}/t/{demo_journey['大白菜-portion']}")
+    banner = consumer.locator(".status.recall")
+    assert banner.is_visible() and "请停止食用" in banner.inner_text()
+    assert consumer.locator("script").count() == 0
+    assert_fits_phone(consumer)
+    assert_chinese_has_glyphs(consumer, ".status.recall")
+    shot(consumer, artifacts, "recalled-portion.png")

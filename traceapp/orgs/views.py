@@ -8,15 +8,21 @@ from werkzeug.wrappers import Response
 from traceapp import auth, db
 from traceapp.errors import NotAuthenticated
 from traceapp.orgs import services
+from traceapp.orgs.models import OrgKind
 
 bp = Blueprint("orgs", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+#: Where each kind of organisation starts after signing in.
+LANDING = {OrgKind.REGULATOR: "recalls.regulator_overview", OrgKind.MARKET: "events.batches",
+           OrgKind.CARRIER: "events.batches", OrgKind.RETAILER: "events.batches"}
+
+
+def _safe_next(target: str | None, kind: OrgKind) -> str:
     # Only same-site paths: an open redirect would turn our sign-in page into a phishing aid.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("certificates.index")
+    return url_for(LANDING.get(kind, "certificates.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +37,7 @@ def login() -> Response | str | tuple[str, int]:
     except NotAuthenticated as exc:
         return render_template("orgs/login.html", email=email, error=exc.detail), 401
     auth.sign_in(user)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), user.org.kind))
 
 
 @bp.post("/logout")

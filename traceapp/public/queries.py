@@ -88,8 +88,11 @@ def public_certificate(session: Session, code: str) -> PublicCertificate | None:
 
 
 def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCertificate:
-    steps = [_issue_step(c, trip)] + [_step(e, trip) for e in trip.events]
-    rejection = next((s for s, e in zip(steps[1:], trip.events, strict=True)
+    # A portion or an entry record comes into being through the event that made it (already in
+    # the journey); only a producer's certificate has an issue step of its own.
+    first = [_issue_step(c, trip)] if c.kind is CertificateKind.CERTIFICATE else []
+    steps = first + [_step(e, trip) for e in trip.events]
+    rejection = next((s for s, e in zip(steps[len(first):], trip.events, strict=True)
                       if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
                       and not s.corrected), None)
     return PublicCertificate(
@@ -115,10 +118,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
 
 
 def _issue_step(c: Certificate, trip: Journey) -> Step:
-    titles = {CertificateKind.CERTIFICATE: KIND_LABELS[EventKind.COMMISSIONING],
-              CertificateKind.PORTION: _("Portion sold on with its own code"),
-              CertificateKind.ENTRY_RECORD: _("Recorded at market entry without a certificate")}
-    return Step(titles[c.kind], c.issued_at, trip.orgs.get(c.org_id, ""), None,
+    return Step(KIND_LABELS[EventKind.COMMISSIONING], c.issued_at, trip.orgs.get(c.org_id, ""), None,
                 quantity_text(c.quantity, c.unit))
 
 

@@ -1,0 +1,157 @@
+"""Pages: trace a code, the recalls one is party to, a recall, and the regulator's overview."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from traceapp import db
+from traceapp.auth import login_required, page_actor
+from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.errors import InvalidInput, PermissionDenied
+from traceapp.forms import error_map, form_payload
+from traceapp.orgs.models import OrgKind
+from traceapp.recalls import drawing, export, queries, services
+from traceapp.recalls.api import XLSX
+from traceapp.recalls.overview import overview
+from traceapp.recalls.schemas import CloseIn, RecallIn
+
+bp = Blueprint("recalls", __name__)
+
+
+@bp.get("/trace")
+@login_required
+def trace() -> str | tuple[str, int]:
+    """Trace a code backward or forward, with the graph drawn."""
+    code, direction = request.args.get("code", "").strip(), request.args.get("direction", "forward")
+    certificate = find_by_code(db.session(), code) if code else None
+    if code and certificate is None:
+        return render_template("recalls/trace.html", code=code, direction=direction, result=None,
+                               error=_("No certificate has this trace code.")), 404
+    result = (queries.trace_document(db.session(), page_actor(), certificate, base_url=public_base_url(),
+                                     direction="backward" if direction == "backward" else "forward")
+              if certificate else None)
+    graph = Markup(drawing.trace_svg(result)) if result else None
+    return render_template("recalls/trace.html", code=code, direction=direction, result=result, graph=graph,
+                           error=None)
+
+
+@bp.get("/recalls")
+@login_required
+def index() -> str:
+    """The recalls the organisation is party to (all of them for a regulator)."""
+    actor = page_actor()
+    rows = [queries.recall_document(db.session(), r) for r in queries.visible_recalls(db.session(), actor)]
+    return render_template("recalls/index.html", rows=rows, can_open=_can_open())
+
+
+@bp.route("/recalls/new", methods=["GET", "POST"])
+@login_required
+def new() -> BaseResponse | str | tuple[str, int]:
+    """Open a recall on one or more codes."""
+    if not _can_open():
+        raise PermissionDenied()
+    if request.method == "GET":
+        return render_template("recalls/new.html", values={"trace_codes": request.args.get("code", "")},
+                               errors={})
+    payload = form_payload(request.form)
+    payload["trace_codes"] = payload.get("trace_codes", "").split()
+    try:
+        with db.transaction() as session:
+            recall = services.open_recall(session, page_actor(), data=RecallIn().load(payload))
+    except ValidationError as exc:
+        return render_template("recalls/new.html", values=request.form, errors=error_map(exc.messages)), 422
+    except InvalidInput as exc:
+        return render_template("recalls/new.html", values=request.form, errors=error_map(errors=exc.errors)), 422
+    return redirect(url_for("recalls.show", recall_id=recall.id))
+
+
+def _can_open() -> bool:
+    return page_actor().org_kind in (OrgKind.REGULATOR, OrgKind.PRODUCER)
+
+
+@bp.get("/recalls/<uuid:recall_id>")
+@login_required
+def show(recall_id: uuid.UUID) -> str:
+    """A recall: what it covers, who has acknowledged, what to do."""
+    return _render_recall(recall_id, {})
+
+
+def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
+    actor = page_actor()
+    recall = services.get_visible_recall(db.session(), actor, recall_id)
+    document = queries.recall_document(db.session(), recall)
+    mine = next((p for p in document["parties"] if p["org_id"] == str(actor.org_id)), None)
+    can_close = recall.status.value == "open" and (
+        actor.org_kind is OrgKind.REGULATOR or recall.opened_by_org_id == actor.org_id)
+    return render_template("recalls/show.html", recall=document, mine=mine, can_close=can_close, errors=errors)
+
+
+@bp.post("/recalls/<uuid:recall_id>/acknowledge")
+@login_required
+def acknowledge(recall_id: uuid.UUID) -> BaseResponse:
+    """Acknowledge for the organisation."""
+    with db.transaction() as session:
+        services.acknowledge_recall(session, page_actor(), recall_id=recall_id)
+    flash(_("Acknowledged."))
+    return redirect(url_for("recalls.show", recall_id=recall_id))
+
+
+@bp.post("/recalls/<uuid:recall_id>/close")
+@login_required
+def close(recall_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    """Close the recall with a note; its history stays."""
+    try:
+        with db.transaction() as session:
+            data = CloseIn().load(form_payload(request.form))
+            services.close_recall(session, page_actor(), recall_id=recall_id, note=data["note"])
+    except ValidationError as exc:
+        return _render_recall(recall_id, error_map(exc.messages)), 422
+    flash(_("Recall closed."))
+    return redirect(url_for("recalls.show", recall_id=recall_id))
+
+
+@bp.get("/recalls/<uuid:recall_id>/export.<any(csv, xlsx):ext>")
+@login_required
+def download(recall_id: uuid.UUID, ext: str) -> Response:
+    """The affected events as a spreadsheet (``?columns=zh`` for Chinese column names)."""
+    recall = services.get_visible_recall(db.session(), page_actor(), recall_id)
+    columns = "zh" if request.args.get("columns") == "zh" else "en"
+    headers = {"Content-Disposition": f'attachment; filename="recall-{recall.id}.{ext}"'}
+    if ext == "csv":
+        return Response("".join(export.to_csv(db.session(), recall.id, columns=columns)),
+                        mimetype="text/csv", headers=headers)
+    return Response(export.to_xlsx(db.session(), recall.id, columns=columns), mimetype=XLSX, headers=headers)
+
+
+@bp.get("/overview")
+@login_required
+def regulator_overview() -> str:
+    """Certificates, gate checks, failures, excursions and open recalls by region and week."""
+    if page_actor().org_kind is not OrgKind.REGULATOR:
+        raise PermissionDenied()
+    data = overview(db.session())
+    charts = _charts(data)
+    return render_template("recalls/overview.html", data=data, charts=charts)
+
+
+def _charts(data: Any) -> dict[str, Markup]:
+    def series(values: dict[str, int]) -> list[tuple[str, float]]:
+        return [(week[-3:], float(values.get(week, 0))) for week in data.weeks]
+
+    rates = [(week[-3:], round(100 * data.rejected.get(week, 0) / n, 1) if (n := data.inspections.get(week))
+              else 0.0) for week in data.weeks]
+    return {
+        "certificates": Markup(drawing.bar_chart(series(data.certificates), label=_("Certificates issued"))),
+        "inspections": Markup(drawing.bar_chart(series(data.inspections), label=_("Gate checks"),
+                                                color="#345")),
+        "failure": Markup(drawing.bar_chart(rates, label=_("Gate failure rate"), color="#b3261e", suffix="%")),
+        "excursions": Markup(drawing.bar_chart(series(data.excursions), label=_("Cold-chain excursions"),
+                                               color="#8a5a00")),
+    }
