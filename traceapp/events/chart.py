@@ -5,17 +5,22 @@ Pure: readings and the allowed range in, an SVG string out (the caller marks it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from html import escape
+
+Points = list[tuple[datetime, Decimal]]
+Allowed = tuple[Decimal | None, Decimal | None] | None
+XScale = Callable[[datetime], float]
+YScale = Callable[[float], float]
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_Y = 320, 120, 34, 8, 12
 MAX_POINTS = 240
 
 
-def leg_svg(points: Sequence[tuple[datetime, Decimal]], allowed: tuple[Decimal | None, Decimal | None] | None,
-            *, label: str, time_format: str = "%H:%M") -> str:
+def leg_svg(points: Sequence[tuple[datetime, Decimal]], allowed: Allowed, *, label: str,
+            time_format: str = "%H:%M") -> str:
     """A line chart of one leg's readings with the allowed band shaded and excursions in red."""
     if len(points) < 2:
         return ""
@@ -28,7 +33,7 @@ def leg_svg(points: Sequence[tuple[datetime, Decimal]], allowed: tuple[Decimal |
             f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
 
 
-def _thin(series: list[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decimal]]:
+def _thin(series: Points) -> Points:
     """At most MAX_POINTS, keeping each bucket's extreme so no excursion disappears."""
     if len(series) <= MAX_POINTS:
         return series
@@ -37,8 +42,7 @@ def _thin(series: list[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decima
     return [max(b, key=lambda p: abs(p[1])) for b in buckets if b]
 
 
-def _bounds(series: list[tuple[datetime, Decimal]], allowed: tuple[Decimal | None, Decimal | None] | None
-            ) -> tuple[float, float]:
+def _bounds(series: Points, allowed: Allowed) -> tuple[float, float]:
     values = [float(v) for _t, v in series]
     if allowed:
         values += [float(v) for v in allowed if v is not None]
@@ -46,7 +50,7 @@ def _bounds(series: list[tuple[datetime, Decimal]], allowed: tuple[Decimal | Non
     return low, high
 
 
-def _scales(series: list[tuple[datetime, Decimal]], low: float, high: float):  # type: ignore[no-untyped-def]
+def _scales(series: Points, low: float, high: float) -> tuple[XScale, YScale]:
     start, end = series[0][0], series[-1][0]
     span = max((end - start).total_seconds(), 1.0)
 
@@ -59,7 +63,7 @@ def _scales(series: list[tuple[datetime, Decimal]], low: float, high: float):  #
     return x, y
 
 
-def _band(allowed, y, low: float, high: float) -> str:  # type: ignore[no-untyped-def]
+def _band(allowed: Allowed, y: YScale, low: float, high: float) -> str:
     if not allowed:
         return ""
     top = y(float(allowed[1])) if allowed[1] is not None else y(high)
@@ -68,12 +72,12 @@ def _band(allowed, y, low: float, high: float) -> str:  # type: ignore[no-untype
             f'height="{max(bottom - top, 0):.1f}" fill="#e3f1e7"/>')
 
 
-def _line(series, x, y) -> str:  # type: ignore[no-untyped-def]
+def _line(series: Points, x: XScale, y: YScale) -> str:
     coords = " ".join(f"{x(t):.1f},{y(float(v)):.1f}" for t, v in series)
     return f'<polyline points="{coords}" fill="none" stroke="#1b1f23" stroke-width="1.5"/>'
 
 
-def _outside(series, allowed, x, y) -> str:  # type: ignore[no-untyped-def]
+def _outside(series: Points, allowed: Allowed, x: XScale, y: YScale) -> str:
     if not allowed:
         return ""
     low, high = allowed
@@ -81,7 +85,7 @@ def _outside(series, allowed, x, y) -> str:  # type: ignore[no-untyped-def]
     return "".join(f'<circle cx="{x(t):.1f}" cy="{y(float(v)):.1f}" r="2.5" fill="#b3261e"/>' for t, v in dots)
 
 
-def _axis_labels(series, low: float, high: float, y, time_format: str) -> str:  # type: ignore[no-untyped-def]
+def _axis_labels(series: Points, low: float, high: float, y: YScale, time_format: str) -> str:
     style = 'font-size="10" fill="#555"'
     top, bottom = f"{high - 1:.0f}°C", f"{low + 1:.0f}°C"
     return (f'<text x="2" y="{y(high - 1) + 3:.1f}" {style}>{top}</text>'

@@ -153,7 +153,8 @@ def _chart(event: Event, trip: Journey) -> Markup | None:
     leg, readings = event.details.get("cold_chain"), trip.readings.get(event.id)
     if not leg or not readings:
         return None
-    allowed = tuple(Decimal(v) if v is not None else None for v in leg["range"]) if leg["range"] else None
+    low, high = ([None if v is None else Decimal(v) for v in leg["range"]] if leg["range"] else [None, None])
+    allowed = (low, high) if leg["range"] else None
     points = [(to_user_timezone(r.at), r.celsius) for r in readings]
-    svg = leg_svg(points, allowed, label=str(VERDICT_LABELS[Verdict(leg["verdict"])]))  # type: ignore[arg-type]
+    svg = leg_svg(points, allowed, label=str(VERDICT_LABELS[Verdict(leg["verdict"])]))
     return Markup(svg) if svg else None

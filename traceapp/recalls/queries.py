@@ -73,7 +73,11 @@ def trace_document(session: Session, actor: Actor, certificate: Certificate, *, 
     }
 
 
-def _ledger(session: Session, batch_ids: set[uuid.UUID]):  # type: ignore[no-untyped-def]
+Flows = dict[uuid.UUID, dict[str, Decimal]]
+
+
+def _ledger(session: Session, batch_ids: set[uuid.UUID]) -> tuple[Flows, dict[uuid.UUID, set[uuid.UUID]]]:
+    """Outflows per batch by where they went, and which batches each organisation received."""
     rows = session.execute(
         sa.select(HoldingChange.certificate_id, HoldingChange.org_id, Event.kind, HoldingChange.state,
                   sa.func.sum(HoldingChange.delta))
