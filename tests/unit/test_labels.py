@@ -19,20 +19,9 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from reportlab.pdfbase.ttfonts import TTFontFile
 
-from traceapp.labels import layouts
-from traceapp.labels.layouts import (
-    DPI_CHOICES,
-    FIXED_TEXT,
-    HEADING,
-    LABEL_SIZES,
-    SHEETS,
-    LabelContent,
-    QrOp,
-    RectOp,
-    TextOp,
-    sheet_positions,
-    wrap,
-)
+from traceapp.labels.compose import MIN_MODULE_MM, Layout
+from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, sheet_positions
+from traceapp.labels.ops import QrOp, RectOp, TextOp
 from traceapp.labels.render import (
     METRICS,
     font_path,
@@ -45,6 +34,7 @@ from traceapp.labels.render import (
     share_png,
     sheet_pdf,
 )
+from traceapp.labels.text import FIXED_TEXT, FLOOR_PT, HEADING, clamp_lines, wrap
 
 PAYLOAD = "https://trace.example.cn/c/7KQM9XR2HT4W3C"
 CONTENT = LabelContent(
@@ -183,7 +173,7 @@ def test_qr_modules_are_whole_pixels_and_big_enough(size, dpi):
     (qr,) = [op for op in layout_label(CONTENT, size, dpi).ops if isinstance(op, QrOp)]
     pixels = qr.module_mm * dpi / 25.4
     assert pixels == pytest.approx(round(pixels), abs=1e-6)
-    assert qr.module_mm >= layouts.MIN_MODULE_MM - 1e-9
+    assert qr.module_mm >= MIN_MODULE_MM - 1e-9
     assert (qr.x_mm * dpi / 25.4) == pytest.approx(round(qr.x_mm * dpi / 25.4), abs=1e-6)
 
 
@@ -332,7 +322,7 @@ def test_sheet_positions_inside_page_without_overlap(name):
     assert not any(overlaps(a, b) for a, b in combinations(boxes, 2))
 
 
-def assert_clean_layout(layout: layouts.Layout, allow_overflow: bool = False) -> None:
+def assert_clean_layout(layout: Layout, allow_overflow: bool = False) -> None:
     """Everything inside the label, text clear of the QR and of other text."""
     size = layout.size
     qr = next(op for op in layout.ops if isinstance(op, QrOp))
@@ -371,7 +361,7 @@ def test_small_label_carries_everything_required():
         assert f"{label}：" in text
     assert "承诺" in text and "依据" in text
     assert CONTENT.code_text in text.replace(" ", "")
-    assert layout.body_pt >= layouts.FLOOR_PT
+    assert layout.body_pt >= FLOOR_PT
 
 
 def test_long_values_are_ellipsized_not_overflowing():
@@ -441,7 +431,7 @@ def test_wrap_respects_a_short_first_line():
 
 
 def test_clamp_lines_adds_ellipsis():
-    lines, cut = layouts.clamp_lines(["一二三", "四五六"], 1, 3, chars)
+    lines, cut = clamp_lines(["一二三", "四五六"], 1, 3, chars)
     assert (lines, cut) == (["一二…"], True)
 
 

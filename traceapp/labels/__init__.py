@@ -1,8 +1,10 @@
 """承诺达标合格证 labels: layout, PNG/PDF rendering and the bundled CJK font.
 
 Pure functions only: nothing here imports the rest of traceapp, touches the
-database or needs Flask. See :mod:`.layouts` for sizes and geometry and
-:mod:`.render` for the output formats.
+database or needs Flask. See :mod:`.layouts` for sizes and geometry,
+:mod:`.text` for line breaking, :mod:`.compose` for the layout engine (it
+emits the drawing operations of :mod:`.ops`) and :mod:`.render` for the
+output formats.
 """
 
 from .layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, LabelSize, SheetLayout

@@ -1,6 +1,6 @@
 """Render certificates: PNG for thermal printers and chat apps, vector PDF.
 
-One layout (see :func:`traceapp.labels.layouts.compose`) is computed in
+One layout (see :func:`traceapp.labels.compose.compose`) is computed in
 millimetres and executed by two small back ends, Pillow and reportlab, so a
 label looks the same in every format. Both use the bundled Noto Sans SC
 subset in ``fonts/``; nothing depends on system fonts.
@@ -21,24 +21,18 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from .compose import Layout, compose
 from .layouts import (
-    HEADING,
-    PT_MM,
-    QUIET_MODULES,
     LabelContent,
     LabelSize,
-    Layout,
-    Matrix,
-    QrOp,
-    RectOp,
-    TextOp,
     check_copies,
     check_dpi,
-    compose,
     label_size,
     sheet_layout,
     sheet_positions,
 )
+from .ops import QUIET_MODULES, Matrix, QrOp, RectOp, TextOp
+from .text import HEADING, PT_MM
 
 __all__ = [
     "HEADING",
@@ -100,7 +94,7 @@ def _em_width(text: str, bold: bool) -> float:
 
 
 class BundledMetrics:
-    """:class:`~traceapp.labels.layouts.TextMetrics` of the bundled faces,
+    """:class:`~traceapp.labels.text.TextMetrics` of the bundled faces,
     using the advance widths reportlab writes into the PDF."""
 
     def width(self, text: str, size_pt: float, bold: bool) -> float:
