@@ -27,7 +27,7 @@ class TemperatureField(fields.Decimal):
 
     def __init__(self, **kwargs: Any):
         super().__init__(places=2, validate=validate.Range(
-            min=-100, max=150, error=_l("Outside any plausible temperature.")), **kwargs)
+            min=-100, max=150, error=_l("Outside any plausible temperature range.")), **kwargs)
 
 
 class ReadingIn(StrictSchema):

@@ -17,7 +17,7 @@ from traceapp.certificates.queries import find_by_code, public_base_url
 from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.forms import error_map, form_payload
 from traceapp.orgs.models import OrgKind
-from traceapp.recalls import drawing, export, queries, services
+from traceapp.recalls import drawing, export, queries, services, texts
 from traceapp.recalls.api import XLSX
 from traceapp.recalls.overview import overview
 from traceapp.recalls.schemas import CloseIn, RecallIn
@@ -39,7 +39,7 @@ def trace() -> str | tuple[str, int]:
               if certificate else None)
     graph = Markup(drawing.trace_svg(result)) if result else None
     return render_template("recalls/trace.html", code=code, direction=direction, result=result, graph=graph,
-                           error=None)
+                           error=None, flows=list(texts.FLOW_LABELS.items()))
 
 
 @bp.get("/recalls")
@@ -59,17 +59,22 @@ def new() -> BaseResponse | str | tuple[str, int]:
         raise PermissionDenied()
     if request.method == "GET":
         return render_template("recalls/new.html", values={"trace_codes": request.args.get("code", "")},
-                               errors={})
+                               errors={}, severities=texts.SEVERITY_LABELS)
     payload = form_payload(request.form)
     payload["trace_codes"] = payload.get("trace_codes", "").split()
     try:
         with db.transaction() as session:
             recall = services.open_recall(session, page_actor(), data=RecallIn().load(payload))
     except ValidationError as exc:
-        return render_template("recalls/new.html", values=request.form, errors=error_map(exc.messages)), 422
+        return _new_form(error_map(exc.messages))
     except InvalidInput as exc:
-        return render_template("recalls/new.html", values=request.form, errors=error_map(errors=exc.errors)), 422
+        return _new_form(error_map(errors=exc.errors))
     return redirect(url_for("recalls.show", recall_id=recall.id))
+
+
+def _new_form(errors: dict[str, str]) -> tuple[str, int]:
+    return render_template("recalls/new.html", values=request.form, errors=errors,
+                           severities=texts.SEVERITY_LABELS), 422
 
 
 def _can_open() -> bool:
@@ -90,7 +95,8 @@ def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
     mine = next((p for p in document["parties"] if p["org_id"] == str(actor.org_id)), None)
     can_close = recall.status.value == "open" and (
         actor.org_kind is OrgKind.REGULATOR or recall.opened_by_org_id == actor.org_id)
-    return render_template("recalls/show.html", recall=document, mine=mine, can_close=can_close, errors=errors)
+    return render_template("recalls/show.html", recall=document, mine=mine, can_close=can_close, errors=errors,
+                           severities=texts.SEVERITY_LABELS)
 
 
 @bp.post("/recalls/<uuid:recall_id>/acknowledge")
