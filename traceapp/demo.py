@@ -35,12 +35,14 @@ class DemoSummary:
 
     logins: list[tuple[str, str]]
     token: str
+    market_token: str
     codes: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self, base_url: str) -> str:
         lines = ["traceapp demo", f"  open {base_url}/login", "  logins (password " + PASSWORD + "):"]
         lines += [f"    {email:28} {what}" for email, what in self.logins]
-        lines += [f"  API token for {PRODUCER_EMAIL}: {self.token}", "  trace codes:"]
+        lines += [f"  API token for {PRODUCER_EMAIL}: {self.token}",
+                  f"  API token for {MARKET_EMAIL} (for trace-scan): {self.market_token}", "  trace codes:"]
         lines += [f"    {code}  {what}  {base_url}/t/{code}" for code, what in self.codes]
         return "\n".join(lines)
 
@@ -51,10 +53,11 @@ def seed_demo(session: Session, settings: EventSettings) -> DemoSummary:
     if session.scalar(sa.select(User).where(User.email == PRODUCER_EMAIL)) is None:
         _seed(session, settings)
     _token, plaintext = orgs.create_api_token(session, email=PRODUCER_EMAIL)
+    _token, market_plaintext = orgs.create_api_token(session, email=MARKET_EMAIL)
     return DemoSummary(
         logins=[(PRODUCER_EMAIL, COOP_NAME), (MARKET_EMAIL, "market"), (CARRIER_EMAIL, "cold-chain carrier"),
                 (REGULATOR_EMAIL, "regulator")],
-        token=plaintext, codes=_demo_codes(session))
+        token=plaintext, market_token=market_plaintext, codes=_demo_codes(session))
 
 
 def _seed(session: Session, settings: EventSettings) -> None:

@@ -27,7 +27,7 @@ def gate(client, market, certificate, **extra):
             "result": "accepted", "quantity": "100", "unit": "kg",
             "brought_by": {"name": "张师傅", "vehicle": "鄂A12345"}}
     body.update(extra)
-    return post(client, market, **body)
+    return post(client, market, **{k: v for k, v in body.items() if v is not None})
 
 
 def test_an_accepted_gate_check_takes_the_batch_into_the_markets_custody(client, parties, dbsession):
@@ -227,3 +227,16 @@ def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     steps = [e.get("bizStep") for e in document["epcisBody"]["eventList"]]
     assert steps == ["commissioning", "inspecting", "transporting"]
+
+
+def test_a_gate_check_without_a_count_takes_in_what_the_bringer_holds_and_a_recheck_moves_nothing(
+        client, parties, dbsession):
+    producer, market, certificate = parties
+    post(client, producer, kind="retail_selling", trace_code=certificate.trace_code, quantity="30", unit="kg")
+    first = gate(client, market, certificate, quantity=None, unit=None)
+    assert first.status_code == 201, first.json
+    assert holding(dbsession, certificate, market.org) == Decimal("70")
+    again = gate(client, market, certificate, quantity=None, unit=None)
+    assert again.status_code == 201 and holding(dbsession, certificate, market.org) == Decimal("70")
+    counted = gate(client, market, certificate, quantity="70", unit="kg")
+    assert counted.status_code == 201 and holding(dbsession, certificate, market.org) == Decimal("70")

@@ -7,6 +7,7 @@ the issuer). A revoked certificate or a positive test means the batch must be re
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.events import rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
 from traceapp.events.models import ItemRole
+from traceapp.events.holdings import held
 from traceapp.events.recording import Recording, is_quarantined
 from traceapp.orgs.models import OrgKind
 
@@ -40,7 +42,7 @@ def inspect(rec: Recording) -> None:
     if accepted:
         _take_in(rec, certificate)
     elif certificate is not None:
-        rec.add_item(certificate, ItemRole.SUBJECT, rec.quantity(certificate))
+        rec.add_item(certificate, ItemRole.SUBJECT, _given_quantity(rec, certificate))
 
 
 def _inspected_batch(rec: Recording) -> Certificate | None:
@@ -88,22 +90,44 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, bool)) else str(getattr(value, "value", value))
 
 
+def _given_quantity(rec: Recording, certificate: Certificate | None) -> Decimal | None:
+    """The quantity the gate counted, in the batch's unit; None when it counted none."""
+    if rec.data.get("quantity") is None:
+        if certificate is None:
+            raise InvalidInput("/quantity", _("This field is required."))
+        return None
+    if rec.data.get("unit") is None:
+        raise InvalidInput("/unit", _("This field is required."))
+    return rec.quantity(certificate) if certificate is not None else rec.data["quantity"]
+
+
 def _take_in(rec: Recording, certificate: Certificate | None) -> None:
+    """Acceptance is the hand-over. Without a counted quantity, the gate takes in the whole
+    shipment to it, else all that the bringer holds; a batch the market already holds is a
+    re-check and moves nothing."""
+    counted = _given_quantity(rec, certificate)
     if certificate is None:
-        entry = {**rec.data["entry"], "quantity": rec.data["quantity"], "unit": rec.data["unit"]}
-        record = issue_entry_record(rec.session, rec.actor, data=entry)
-        rec.outputs.append(record)
-        rec.event.details = {**rec.event.details, "entry_record": record.trace_code}
-        rec.add_item(record, ItemRole.SUBJECT, record.quantity)
+        _entry_record(rec, counted)
         return
-    amount = rec.quantity(certificate)
     shipments = pending_shipments(rec, certificate)
     if shipments:
-        take_delivery(rec, certificate, shipments[0], shipped_quantity(rec, shipments[0]), amount)
+        shipped = shipped_quantity(rec, shipments[0])
+        take_delivery(rec, certificate, shipments[0], shipped, counted if counted is not None else shipped)
         return
     source = rec.org("from_org").id if rec.data.get("from_org") else certificate.org_id
-    if source != rec.actor.org_id:
+    available, mine = held(rec.session, certificate.id, source), held(rec.session, certificate.id, rec.actor.org_id)
+    amount = counted if counted is not None else available
+    recheck = amount == 0 or (amount > available and mine >= amount)  # already in the market's stock
+    if source != rec.actor.org_id and not recheck:
         rec.ledger.take(certificate.id, source, amount)
         rec.ledger.give(certificate.id, rec.actor.org_id, amount)
         rec.event.source_org_id, rec.event.destination_org_id = source, rec.actor.org_id
-    rec.add_item(certificate, ItemRole.SUBJECT, amount)
+    rec.add_item(certificate, ItemRole.SUBJECT, amount if amount > 0 else mine)
+
+
+def _entry_record(rec: Recording, counted: Decimal | None) -> None:
+    entry = {**rec.data["entry"], "quantity": counted, "unit": rec.data["unit"]}
+    record = issue_entry_record(rec.session, rec.actor, data=entry)
+    rec.outputs.append(record)
+    rec.event.details = {**rec.event.details, "entry_record": record.trace_code}
+    rec.add_item(record, ItemRole.SUBJECT, record.quantity)

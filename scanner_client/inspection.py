@@ -1,0 +1,286 @@
+"""What a gate check records: the operator's options, the verdict rule and the event body.
+
+Pure functions, no I/O. Options come from flags (for every scan of a session) or inline on the
+scanned line after a ``|``, which replaces the flags for that scan::
+
+    LRALC8X7RJNZ5V | qty=250 | test=enzyme:有机磷:18.5
+    https://trace.example.cn/t/LRALC8X7RJNZ5V | qty=300jin | test=gold:克伦特罗:negative
+
+``qty=`` is the quantity received (a number, optionally followed by its unit: ``kg``, ``jin``,
+``piece``, ``box``; default: none, and the server takes in the whole shipment to the market, or
+all that the bringer holds, or nothing for a batch already in the market's stock), ``unit=`` its unit, and
+``test=`` (repeatable) a rapid test ``METHOD:ITEM:VALUE[:UNIT][:RESULT]`` or
+``METHOD:ITEM:RESULT``. METHOD is ``enzyme_inhibition`` (``enzyme``, ``ei``),
+``colloidal_gold`` (``gold``, ``cg``) or ``other``; RESULT is ``positive`` or ``negative``. An
+enzyme-inhibition rate is in % and is positive from 50 (GB/T 5009.199); the other methods need
+their result. The verdict: ACCEPT only when the batch's status is ``valid`` and no test is
+positive; otherwise REJECT, and the inspection is recorded as rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+ENZYME_THRESHOLD = Decimal(50)
+METHODS = {"enzyme_inhibition": "enzyme_inhibition", "enzyme": "enzyme_inhibition",
+           "ei": "enzyme_inhibition", "colloidal_gold": "colloidal_gold", "gold": "colloidal_gold",
+           "cg": "colloidal_gold", "other": "other"}
+RESULTS = {"positive": "positive", "pos": "positive", "+": "positive",
+           "negative": "negative", "neg": "negative", "-": "negative"}
+_UNIT = re.compile(r"[a-z_]{1,20}")
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*)")
+STATUS_REASONS = {"revoked": "certificate revoked", "failed_inspection": "failed an earlier inspection",
+                  "recalled": "batch recalled"}
+
+
+class OptionError(ValueError):
+    """Options the operator typed that cannot be read; the message says what is wrong."""
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as error:
+        raise OptionError(f"{what} must be a number, not {text!r}.") from error
+    if not value.is_finite() or value < 0:
+        raise OptionError(f"{what} must be a number of 0 or more, not {text!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class RapidTest:
+    """A rapid residue test (快检) done at the gate."""
+
+    method: str
+    item: str
+    value: Decimal | None = None
+    value_unit: str | None = None
+    result: str | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        """``positive``/``negative``: the result given, else read from an enzyme-inhibition rate."""
+        if self.result:
+            return self.result
+        if self.method == "enzyme_inhibition" and self.value is not None:
+            return "positive" if self.value >= ENZYME_THRESHOLD else "negative"
+        return None
+
+    def describe(self) -> str:
+        value = f" {self.value}{self.value_unit or ''}" if self.value is not None else ""
+        return f"{self.method} {self.item}{value} {self.outcome or ''}".strip()
+
+    def to_json(self) -> dict[str, str]:
+        data = {"method": self.method, "item": self.item}
+        if self.value is not None:
+            data["value"] = format(self.value, "f")
+        if self.value_unit:
+            data["value_unit"] = self.value_unit
+        if self.result:
+            data["result"] = self.result
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> RapidTest:
+        value = Decimal(data["value"]) if data.get("value") is not None else None
+        return cls(data["method"], data["item"], value, data.get("value_unit"), data.get("result"))
+
+
+def parse_test(spec: str) -> RapidTest:
+    """Read ``METHOD:ITEM:VALUE[:UNIT][:RESULT]`` or ``METHOD:ITEM:RESULT`` (module rules).
+
+    Raises OptionError naming what is wrong.
+    """
+    parts = [part.strip() for part in spec.split(":")]
+    if len(parts) < 3 or not parts[1]:
+        raise OptionError(f"A test is METHOD:ITEM:VALUE or METHOD:ITEM:RESULT, not {spec!r}.")
+    method = METHODS.get(parts[0].lower())
+    if method is None:
+        raise OptionError(f"Unknown test method {parts[0]!r}: "
+                          "use enzyme_inhibition, colloidal_gold or other.")
+    value = unit = result = None
+    for part in parts[2:]:
+        if part.lower() in RESULTS:
+            result = RESULTS[part.lower()]
+        elif value is None:
+            number = part.rstrip("%")
+            value, unit = _decimal(number, "A test value"), "%" if number != part else None
+        elif unit is None and len(part) <= 20:
+            unit = part
+        else:
+            raise OptionError(f"Cannot read {part!r} in the test {spec!r}.")
+    if method == "enzyme_inhibition" and value is not None:
+        unit = unit or "%"
+    test = RapidTest(method, parts[1], value, unit, result)
+    if test.outcome is None:
+        raise OptionError(f"The test {spec!r} needs its result (positive or negative)"
+                          + (" or an inhibition rate." if method == "enzyme_inhibition" else "."))
+    derived = RapidTest(method, parts[1], value, unit).outcome
+    if method == "enzyme_inhibition" and result and derived and result != derived:
+        raise OptionError(f"In {spec!r} the inhibition rate and the result disagree "
+                          f"({ENZYME_THRESHOLD}% or more is positive).")
+    return test
+
+
+def parse_quantity(text: str) -> tuple[str, str | None]:
+    """``250``, ``250kg`` or ``2.5 jin`` → (quantity as a decimal string, unit or None).
+
+    Raises OptionError.
+    """
+    match = _QUANTITY.fullmatch(text.strip())
+    if not match or Decimal(match[1]) <= 0:
+        raise OptionError(f"A quantity is a positive number with an optional unit, like 250kg, not {text!r}.")
+    return format(Decimal(match[1]), "f"), parse_unit(match[2]) if match[2] else None
+
+
+def parse_unit(text: str) -> str:
+    """A unit name (``kg``, ``jin``, ``piece``, ``box``; the server checks it). Raises OptionError."""
+    unit = text.strip().lower()
+    if not _UNIT.fullmatch(unit):
+        raise OptionError(f"A unit is a word like kg, jin, piece or box, not {text!r}.")
+    return unit
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """What the operator says about one scan: quantity received, its unit, rapid tests."""
+
+    quantity: str | None = None
+    unit: str | None = None
+    tests: tuple[RapidTest, ...] = ()
+
+    def over(self, base: GateOptions) -> GateOptions:
+        """These options where given, else ``base``'s (inline options over the session's flags)."""
+        if self.quantity:
+            quantity, unit = self.quantity, self.unit
+        else:
+            quantity, unit = base.quantity, self.unit or base.unit
+        return GateOptions(quantity, unit, self.tests or base.tests)
+
+    def check(self) -> GateOptions:
+        """Raises OptionError for a unit without a quantity (it would mislabel the certificate's)."""
+        if self.unit and not self.quantity:
+            raise OptionError("A unit needs a quantity: give qty=NUMBER too.")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {"quantity": self.quantity, "unit": self.unit,
+                "tests": [test.to_json() for test in self.tests]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateOptions:
+        return cls(data.get("quantity"), data.get("unit"),
+                   tuple(RapidTest.from_json(test) for test in data.get("tests") or []))
+
+
+def split_line(line: str) -> tuple[str, str | None]:
+    """The scanned payload and the inline options after the first ``|`` (None if there is none)."""
+    payload, bar, options = line.partition("|")
+    return payload, options if bar else None
+
+
+def parse_options(text: str) -> GateOptions:
+    """Inline options ``qty=.. unit=.. test=..``, separated by ``|`` or blanks. Raises OptionError."""
+    quantity = unit = None
+    tests: list[RapidTest] = []
+    for token in text.replace("|", " ").split():
+        key, equals, value = token.partition("=")
+        key = key.lower()
+        if not equals or not value:
+            raise OptionError(f"Expected key=value (qty=, unit=, test=), not {token!r}.")
+        if key in ("qty", "quantity", "q"):
+            quantity, given_unit = parse_quantity(value)
+            unit = given_unit or unit
+        elif key in ("unit", "u"):
+            unit = parse_unit(value)
+        elif key in ("test", "t"):
+            tests.append(parse_test(value))
+        else:
+            raise OptionError(f"Unknown option {key!r}: use qty=, unit= or test=.")
+    return GateOptions(quantity, unit, tuple(tests))
+
+
+# -- the batch, the verdict, the body ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Summary:
+    """What the gate needs from ``GET /api/v1/codes/{code}``; also what the cache keeps."""
+
+    trace_code: str
+    status: str
+    product_name: str = ""
+    producer: str = ""
+    quantity: str = ""
+    unit: str = ""
+    revoked_at: str | None = None
+    revoked_reason: str | None = None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Summary:
+        """Read the server's answer, tolerating fields it does not send."""
+        certificate = document.get("certificate") or {}
+        revocation = certificate.get("revocation") or {}
+        return cls(trace_code=str(document.get("trace_code", "")),
+                   status=str(document.get("status") or "unknown"),
+                   product_name=str(certificate.get("product_name") or ""),
+                   producer=str((certificate.get("producer") or {}).get("name") or ""),
+                   quantity=str(certificate.get("quantity") or ""),
+                   unit=str(certificate.get("unit") or ""),
+                   revoked_at=revocation.get("at"), revoked_reason=revocation.get("reason"))
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        return cls(**{key: data.get(key) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict and what it records: ``certificate_status`` and ``result`` of the event."""
+
+    accept: bool
+    reasons: tuple[str, ...]
+    certificate_status: str
+    result: str
+
+
+def decide(summary: Summary, options: GateOptions) -> Decision:
+    """ACCEPT only a ``valid`` batch with no positive test; anything else is REJECT with reasons.
+
+    A status the client does not know (a newer server) is a REJECT: the gate never lets in a
+    batch it cannot read as valid.
+    """
+    reasons: list[str] = []
+    if summary.status != "valid":
+        reason = STATUS_REASONS.get(summary.status, f"status {summary.status}")
+        if summary.status == "revoked" and summary.revoked_reason:
+            reason += f": {summary.revoked_reason}"
+        reasons.append(reason)
+    reasons += [f"rapid test positive: {test.describe()}" for test in options.tests
+                if test.outcome == "positive"]
+    revoked = summary.status == "revoked" or summary.revoked_at is not None
+    return Decision(not reasons, tuple(reasons), "revoked" if revoked else "valid",
+                    "rejected" if reasons else "accepted")
+
+
+def inspection_body(*, event_id: str, code: str, occurred_at: str, summary: Summary,
+                    options: GateOptions, location: str | None) -> str:
+    """The exact JSON of ``POST /api/v1/events`` for this gate check (compact, UTF-8 text)."""
+    decision = decide(summary, options)
+    body: dict[str, Any] = {
+        "event_id": event_id, "kind": "inspecting", "occurred_at": occurred_at, "trace_code": code,
+        "certificate_status": decision.certificate_status, "result": decision.result,
+    }
+    if options.quantity:  # else the server takes in the whole shipment, or all the bringer holds
+        body["quantity"], body["unit"] = options.quantity, options.unit or summary.unit
+    if location:
+        body["location"] = location
+    if options.tests:
+        body["tests"] = [test.to_json() for test in options.tests]
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

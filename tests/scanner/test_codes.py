@@ -1,0 +1,147 @@
+"""Reading scanned payloads: every form a gate scanner or a person produces, and GS1's test vectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner_client import codes
+from scanner_client.codes import check_symbol, format_code, normalize_code, parse_payload, strip_noise
+
+CODE = "LRALC8X7RJNZ5V"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+DIGITAL_LINK = SHARED / "conformance" / "digital-link"
+
+
+def test_the_check_symbol_matches_traceapps_codes():
+    from traceapp.codes import mint_trace_code
+
+    for _ in range(200):
+        minted = mint_trace_code()  # the server's own minting: the two copies must agree
+        assert check_symbol(minted[:-1]) == minted[-1]
+
+
+def test_every_single_substitution_is_caught():
+    for position in range(14):
+        for symbol in codes.ALPHABET:
+            if symbol != CODE[position]:
+                assert not codes.is_trace_code(CODE[:position] + symbol + CODE[position + 1:])
+
+
+@pytest.mark.parametrize("scanned", [
+    CODE,
+    CODE.lower(),
+    "LRAL-C8X7-RJNZ-5V",
+    "lral c8x7 rjnz 5v",
+    "ＬＲＡＬ－Ｃ８Ｘ７－ＲＪＮＺ－５Ｖ",  # full width, from a Chinese input method
+    f"https://trace.example.cn/t/{CODE}",
+    f"HTTPS://TRACE.EXAMPLE.CN/T/{CODE}",
+    f"http://127.0.0.1:5000/t/{CODE}/",
+    f"https://trace.example.cn/t/{CODE}?lang=en#top",
+    "https://example.cn/stem/t/lral-c8x7-rjnz-5v",
+    f"]Q1https://trace.example.cn/t/{CODE}",
+    f"\x02]Q1HTTPS://TRACE.EXAMPLE.CN/T/{CODE}\x03",
+    f"{CODE}\r",
+    f"{CODE}\r\n",
+    f"  \ufeff{CODE}\t",
+    f"]C1{CODE}",
+    f"https://brand.example.com/01/09520123456788/10/{CODE}",
+    f"https://id.gs1.org/01/09520123456788/22/2A/10/{CODE.lower()}/21/12345?17=261231",
+    "https://id.gs1.org/01/09520123456788/10/LRAL-C8X7-RJNZ-5V",
+])
+def test_every_form_of_a_trace_code_is_read(scanned):
+    payload = parse_payload(scanned)
+    assert (payload.kind, payload.code) == ("trace_code", CODE)
+
+
+@pytest.mark.parametrize(("scanned", "kind", "words"), [
+    ("", "empty", "nothing was scanned"),
+    ("\r\n", "empty", "nothing was scanned"),
+    ("\x02\x03", "empty", "nothing was scanned"),
+    ("hello", "invalid", "5 characters"),
+    ("0000-OOOO", "invalid", "8 characters"),
+    ("LRALC8X7RJNZ50", "invalid", "never contain 0, O, 1, I"),
+    ("LRALC8X7RJNZ5W", "invalid", "check character"),
+    ("LRALC8X7RJNZV5", "invalid", "check character"),  # two adjacent symbols swapped
+    ("https://id.gs1.org/01/09520123456788/10/ABC123", "not_ours", "lot ABC123"),
+    ("https://id.gs1.org/01/09520123456788", "not_ours", "no lot"),
+    ("https://example.com/about", "not_ours", "neither a traceapp code link"),
+    (f"https://id.gs1.org/01/09520123456788?10={CODE}", "not_ours", "no lot"),
+    (f"https://id.gs1.org/01/09520123456789/10/{CODE}", "invalid", "not a GTIN"),
+    (f"https://id.gs1.org/01/09520123456788/21/1/10/{CODE}", "invalid", "22, 10, 21 in that order"),
+    (f"https://trace.example.cn/t/{CODE[:-1]}", "invalid", "13 characters"),
+    (f"ftp://trace.example.cn/t/{CODE}", "invalid", "http or https"),
+    ("https://trace.example.cn/t/<script>", "invalid", "well-formed"),
+])
+def test_what_is_not_a_trace_code_says_why(scanned, kind, words):
+    payload = parse_payload(scanned)
+    assert payload.kind == kind and payload.code is None
+    assert words in payload.reason
+
+
+def test_codes_are_grouped_for_people():
+    assert format_code(CODE) == "LRAL-C8X7-RJNZ-5V"
+    assert normalize_code(" lral–c8x7—rjnz_5v ") == CODE  # en dash, em dash, underscore
+
+
+def test_noise_is_stripped_from_both_ends_only():
+    assert strip_noise("\x02]Q1 ABC DEF\x03\r\n") == "ABC DEF"
+    assert strip_noise("]d2010952") == "010952"
+
+
+# -- GS1 Digital Link conformance cases (../shared; never copied into the project) -------------
+
+def _cases(name: str) -> list[dict]:
+    path = DIGITAL_LINK / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared GS1 conformance data is not checked out")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if "options" not in row]  # engine defaults only
+
+
+def _bracketed(ai_bracketed: str) -> dict[str, str]:
+    parts = ai_bracketed.split("(")[1:]
+    return {part.split(")")[0]: part.split(")", 1)[1] for part in parts}
+
+
+def test_no_gs1_parse_case_is_read_as_a_trace_code():
+    for case in _cases("dl-uri-parse-cases.jsonl"):
+        assert parse_payload(case["uri"]).kind != "trace_code", case["id"]
+
+
+def test_valid_gs1_digital_links_are_read_as_not_ours_with_their_gtin_and_lot():
+    checked = 0
+    for case in _cases("dl-uri-parse-cases.jsonl"):
+        expected = _bracketed(case.get("ai_bracketed", ""))
+        path = case["uri"].split("?")[0]
+        path_ais = [ai for ai in expected if f"/{ai}/" in path]
+        if not case["valid"] or path_ais[:1] != ["01"] or set(path_ais) - {"01", "22", "10", "21"}:
+            continue  # other keys (SSCC, GIAI ...) and AIs the gate does not read
+        payload = parse_payload(case["uri"])
+        assert payload.kind == "not_ours" and expected["01"] in payload.reason, case["id"]
+        lot = f"lot {expected['10']}" if "10" in path_ais else "no lot"
+        assert lot in payload.reason, case["id"]
+        checked += 1
+    assert checked >= 10
+
+
+def test_a_trace_code_as_the_lot_of_any_valid_gs1_example_is_read():
+    checked = 0
+    for case in _cases("dl-uri-parse-cases.jsonl"):
+        lot = _bracketed(case.get("ai_bracketed", "")).get("10")
+        if case["valid"] and lot and f"/10/{lot}" in case["uri"]:
+            uri = case["uri"].replace(f"/10/{lot}", f"/10/{CODE}")
+            assert parse_payload(uri).code == CODE, case["id"]
+            checked += 1
+    assert checked >= 3
+
+
+def test_path_unescaping_follows_gs1():
+    for case in _cases("dl-uri-escaping-cases.jsonl"):
+        if case["op"] != "unescape":
+            continue
+        expected = (bytes.fromhex(case["path_component_hex"]) if "path_component_hex" in case
+                    else case["path_component"].encode("latin-1"))
+        assert codes.dl_unquote(case["input"]) == expected, case["id"]
