@@ -33,12 +33,15 @@ def mask_phone(phone: str | None) -> str | None:
     return f"{match.group(1)}{'*' * len(match.group(2))}{match.group(3)}"
 
 
+_BY_CODE = sa.select(Certificate).where(Certificate.trace_code == sa.bindparam("code"))
+
+
 def find_by_code(session: Session, text: str) -> Certificate | None:
     """The certificate of a typed or scanned code (any case, spaces, dashes), or None."""
     code = codes.normalize_trace_code(text)
     if code is None:
         return None
-    return session.scalar(sa.select(Certificate).where(Certificate.trace_code == code))
+    return session.scalar(_BY_CODE, {"code": code})
 
 
 def list_own(session: Session, actor: Actor, *, filters: dict[str, Any], page: int,

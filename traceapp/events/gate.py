@@ -17,8 +17,8 @@ from traceapp.certificates.services import issue_entry_record
 from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.events import rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
-from traceapp.events.models import ItemRole
 from traceapp.events.holdings import held
+from traceapp.events.models import ItemRole
 from traceapp.events.recording import Recording, is_quarantined
 from traceapp.orgs.models import OrgKind
 

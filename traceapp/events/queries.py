@@ -50,77 +50,86 @@ class Journey:
 
 
 def journey(session: Session, certificate: Certificate, *, holdings: bool = True) -> Journey:
-    """The journey of ``certificate`` in at most seven queries, whatever its length."""
-    events = _chain_events(session, certificate.id)
+    """The journey of ``certificate`` in at most six queries, whatever its length."""
+    events = list(session.scalars(_CHAIN_EVENTS, {"cid": certificate.id}))
     ids = [e.id for e in events]
-    items = _items(session, ids)
+    items, codes = _items(session, ids)
     made_from, went_into = _links(session, certificate.id)
     orgs = _org_names(session, events, certificate, holders=holdings)
-    return Journey(certificate, events, items, _codes(session, items), orgs,
+    return Journey(certificate, events, items, codes, orgs,
                    _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
                    made_from, went_into, _holdings(session, certificate, orgs) if holdings else [])
 
 
-def _chain_events(session: Session, certificate_id: uuid.UUID) -> list[Event]:
-    """The batch's events and, for a portion, its source's events up to the portioning (so a
-    buyer's page shows the whole chain). Two queries: the portion ancestry (recursive), then
-    the events."""
-    filters = [sa.and_(EventItem.certificate_id == cid, Event.occurred_at <= cutoff) if cutoff
-               else EventItem.certificate_id == cid for cid, cutoff in portion_ancestry(session, certificate_id)]
-    touching = (sa.select(EventItem.event_id).join(Event, Event.id == EventItem.event_id)
-                .where(sa.or_(*filters)))
-    return list(session.scalars(sa.select(Event).where(Event.id.in_(touching))
-                                .order_by(Event.occurred_at, Event.recorded_at)))
-
-
+# The hot path (every public page view) runs these statements, built once at import: SQLAlchemy
+# then reuses their compiled form, and building a statement costs more than running it here.
+_CID = sa.bindparam("cid", type_=sa.Uuid())
+_IDS = sa.bindparam("ids", expanding=True)
 MAX_PORTION_DEPTH = 20
 
 
-def portion_ancestry(session: Session, certificate_id: uuid.UUID) -> list[tuple[uuid.UUID, Any]]:
+def _portion_ancestry() -> sa.CTE:
     """The batch and the batches it was portioned from, each with the time it was split off
     (the batch itself has no cutoff). Bounded depth, so a malformed graph cannot loop."""
     out, inp = aliased(EventItem), aliased(EventItem)
-    chain = sa.select(sa.literal(certificate_id, sa.Uuid()).label("cid"),
-                      sa.null().cast(Event.occurred_at.type).label("cutoff"),
+    chain = sa.select(_CID.label("cid"), sa.null().cast(Event.occurred_at.type).label("cutoff"),
                       sa.literal(0).label("depth")).cte("chain", recursive=True)
     step = (sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1).select_from(chain)
             .join(out, out.certificate_id == chain.c.cid)
             .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
             .join(inp, sa.and_(inp.event_id == Event.id, inp.role == ItemRole.INPUT))
             .where(out.role == ItemRole.OUTPUT, chain.c.depth < MAX_PORTION_DEPTH))
-    chain = chain.union_all(step)
-    return [(cid, cutoff) for cid, cutoff in session.execute(sa.select(chain.c.cid, chain.c.cutoff))]
+    return chain.union_all(step)
 
 
-def _items(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[EventItem]]:
+def _chain_events_statement() -> sa.Select[tuple[Event]]:
+    """The batch's events and, for a portion, its source's events up to the portioning (so a
+    buyer's page shows the whole chain), in one statement."""
+    chain, happened = _portion_ancestry(), aliased(Event)
+    touching = (sa.select(EventItem.event_id).join(chain, chain.c.cid == EventItem.certificate_id)
+                .join(happened, happened.id == EventItem.event_id)
+                .where(sa.or_(chain.c.cutoff.is_(None), happened.occurred_at <= chain.c.cutoff)))
+    return sa.select(Event).where(Event.id.in_(touching)).order_by(Event.occurred_at, Event.recorded_at)
+
+
+_CHAIN_EVENTS = _chain_events_statement()
+_ITEMS = (sa.select(EventItem, Certificate.trace_code).join(Certificate, Certificate.id == EventItem.certificate_id)
+          .where(EventItem.event_id.in_(_IDS)).order_by(EventItem.position))
+_ORG_NAMES = sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(_IDS))
+_READINGS = (sa.select(TemperatureReading).where(TemperatureReading.event_id.in_(_IDS))
+             .order_by(TemperatureReading.position))
+
+
+def _items(session: Session, event_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, list[EventItem]],
+                                                                   dict[uuid.UUID, str]]:
+    """The events' items, and the trace code of every batch they name (one query)."""
     grouped: dict[uuid.UUID, list[EventItem]] = defaultdict(list)
+    codes: dict[uuid.UUID, str] = {}
     if event_ids:
-        for item in session.scalars(sa.select(EventItem).where(EventItem.event_id.in_(event_ids))
-                                    .order_by(EventItem.position)):
+        for item, code in session.execute(_ITEMS, {"ids": event_ids}):
             grouped[item.event_id].append(item)
-    return grouped
-
-
-def _codes(session: Session, items: dict[uuid.UUID, list[EventItem]]) -> dict[uuid.UUID, str]:
-    ids = {i.certificate_id for group in items.values() for i in group}
-    if not ids:
-        return {}
-    return dict(session.execute(sa.select(Certificate.id, Certificate.trace_code)
-                                .where(Certificate.id.in_(ids))).all())
+            codes[item.certificate_id] = code
+    return grouped, codes
 
 
 Links = list[tuple[str, str]]
 
 
+def _links_statement() -> sa.Select[Any]:
+    mine, other = aliased(EventItem), aliased(EventItem)
+    return (sa.select(mine.role, Certificate.trace_code, Certificate.product_name)
+            .join(other, sa.and_(other.event_id == mine.event_id, other.role != mine.role,
+                                 other.role != ItemRole.SUBJECT))
+            .join(Certificate, Certificate.id == other.certificate_id)
+            .where(mine.certificate_id == _CID, mine.role != ItemRole.SUBJECT))
+
+
+_LINKS = _links_statement()
+
+
 def _links(session: Session, certificate_id: uuid.UUID) -> tuple[Links, Links]:
     """Direct inputs and outputs of the batch across transformations (one query)."""
-    mine, other = aliased(EventItem), aliased(EventItem)
-    rows = session.execute(
-        sa.select(mine.role, Certificate.trace_code, Certificate.product_name)
-        .join(other, sa.and_(other.event_id == mine.event_id, other.role != mine.role,
-                             other.role != ItemRole.SUBJECT))
-        .join(Certificate, Certificate.id == other.certificate_id)
-        .where(mine.certificate_id == certificate_id, mine.role != ItemRole.SUBJECT)).all()
+    rows = session.execute(_LINKS, {"cid": certificate_id}).all()
     made_from = [(code, name) for role, code, name in rows if role is ItemRole.OUTPUT]
     went_into = [(code, name) for role, code, name in rows if role is ItemRole.INPUT]
     return made_from, went_into
@@ -133,17 +142,14 @@ def _org_names(session: Session, events: list[Event], certificate: Certificate |
         ids.update(i for i in (e.org_id, e.source_org_id, e.destination_org_id, e.carrier_org_id) if i)
     if certificate is not None and holders:
         ids.update(session.scalars(sa.select(Holding.org_id).where(Holding.certificate_id == certificate.id)))
-    return dict(session.execute(sa.select(Organisation.id, Organisation.name)
-                                .where(Organisation.id.in_(ids))).all())
+    return dict(session.execute(_ORG_NAMES, {"ids": list(ids)}).all())
 
 
 def _readings(session: Session, events: list[Event]) -> dict[uuid.UUID, list[TemperatureReading]]:
     legs = [e.id for e in events if "cold_chain" in e.details]
     grouped: dict[uuid.UUID, list[TemperatureReading]] = defaultdict(list)
     if legs:
-        for reading in session.scalars(sa.select(TemperatureReading)
-                                       .where(TemperatureReading.event_id.in_(legs))
-                                       .order_by(TemperatureReading.position)):
+        for reading in session.scalars(_READINGS, {"ids": legs}):
             grouped[reading.event_id].append(reading)
     return grouped
 
@@ -205,8 +211,8 @@ def code_document(session: Session, certificate: Certificate, *, base_url: str) 
 
 def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[str, Any]:
     """A just-recorded (or replayed) event with the certificates it produced."""
-    items = _items(session, [event.id])[event.id]
-    code_of = _codes(session, {event.id: items})
+    grouped, code_of = _items(session, [event.id])
+    items = grouped[event.id]
     orgs = _org_names(session, [event], _any_certificate(session, items))
     produced = [i for i in items if i.role is ItemRole.OUTPUT]
     if event.details.get("entry_record"):

@@ -147,11 +147,14 @@ def _num(value: Decimal | None) -> str | None:
     return None if value is None else decimal_text(value)
 
 
+_OPEN_RECALL = (sa.select(Recall).join(RecallBatch, RecallBatch.recall_id == Recall.id)
+                .where(RecallBatch.certificate_id == sa.bindparam("cid", type_=sa.Uuid()),
+                       Recall.status == RecallStatus.OPEN).order_by(Recall.opened_at).limit(1))
+
+
 def open_recall_of(session: Session, certificate_id: uuid.UUID) -> Recall | None:
     """The open recall covering a batch, if any (one query; for the public page)."""
-    return session.scalar(sa.select(Recall).join(RecallBatch, RecallBatch.recall_id == Recall.id)
-                          .where(RecallBatch.certificate_id == certificate_id,
-                                 Recall.status == RecallStatus.OPEN).order_by(Recall.opened_at).limit(1))
+    return session.scalar(_OPEN_RECALL, {"cid": certificate_id})
 
 
 def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
