@@ -116,7 +116,7 @@ class QueryCounter:
 
     @property
     def selects(self) -> list[str]:
-        return [s for s in self.statements if s.lstrip().upper().startswith("SELECT")]
+        return [s for s in self.statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
     @property
     def writes(self) -> list[str]:

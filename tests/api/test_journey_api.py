@@ -205,7 +205,7 @@ def test_reading_a_journey_costs_the_same_queries_however_long(client, parties, 
              temperatures=[{"at": f"2026-11-21T{hour:02d}:00:00+08:00", "celsius": "3"}])
     long = selects()
     assert len(long) == len(short), "\n".join(q.split("\n")[0][:90] for q in long)
-    assert len(short) <= 9
+    assert len(short) <= 6
 
 
 

@@ -49,13 +49,17 @@ class Journey:
                    and e.id not in self.corrected_by for e in self.events)
 
 
-def journey(session: Session, certificate: Certificate, *, holdings: bool = True) -> Journey:
-    """The journey of ``certificate`` in at most six queries, whatever its length."""
+def journey(session: Session, certificate: Certificate, *, holdings: bool = True,
+            issuer_name: str | None = None) -> Journey:
+    """The journey of ``certificate`` in at most five queries, whatever its length (one when
+    nothing has happened yet and the issuer's name is given)."""
     events = list(session.scalars(_CHAIN_EVENTS, {"cid": certificate.id}))
-    ids = [e.id for e in events]
-    items, codes = _items(session, ids)
-    made_from, went_into = _links(session, certificate.id)
-    orgs = _org_names(session, events, certificate, holders=holdings)
+    items, codes, names = _items(session, [e.id for e in events])
+    made_from, went_into = _links(certificate.id, events, items, codes, names)
+    if events or holdings or issuer_name is None:
+        orgs = _org_names(session, events, certificate, holders=holdings)
+    else:
+        orgs = {certificate.org_id: issuer_name}
     return Journey(certificate, events, items, codes, orgs,
                    _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
                    made_from, went_into, _holdings(session, certificate, orgs) if holdings else [])
@@ -93,45 +97,46 @@ def _chain_events_statement() -> sa.Select[tuple[Event]]:
 
 
 _CHAIN_EVENTS = _chain_events_statement()
-_ITEMS = (sa.select(EventItem, Certificate.trace_code).join(Certificate, Certificate.id == EventItem.certificate_id)
+_ITEMS = (sa.select(EventItem, Certificate.trace_code, Certificate.product_name)
+          .join(Certificate, Certificate.id == EventItem.certificate_id)
           .where(EventItem.event_id.in_(_IDS)).order_by(EventItem.position))
 _ORG_NAMES = sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(_IDS))
 _READINGS = (sa.select(TemperatureReading).where(TemperatureReading.event_id.in_(_IDS))
              .order_by(TemperatureReading.position))
 
 
-def _items(session: Session, event_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, list[EventItem]],
+Items = dict[uuid.UUID, list[EventItem]]
+
+
+def _items(session: Session, event_ids: list[uuid.UUID]) -> tuple[Items, dict[uuid.UUID, str],
                                                                    dict[uuid.UUID, str]]:
-    """The events' items, and the trace code of every batch they name (one query)."""
-    grouped: dict[uuid.UUID, list[EventItem]] = defaultdict(list)
+    """The events' items, and the trace code and product of every batch they name (one query)."""
+    grouped: Items = defaultdict(list)
     codes: dict[uuid.UUID, str] = {}
+    names: dict[uuid.UUID, str] = {}
     if event_ids:
-        for item, code in session.execute(_ITEMS, {"ids": event_ids}):
+        for item, code, name in session.execute(_ITEMS, {"ids": event_ids}):
             grouped[item.event_id].append(item)
-            codes[item.certificate_id] = code
-    return grouped, codes
+            codes[item.certificate_id], names[item.certificate_id] = code, name
+    return grouped, codes, names
 
 
 Links = list[tuple[str, str]]
 
 
-def _links_statement() -> sa.Select[Any]:
-    mine, other = aliased(EventItem), aliased(EventItem)
-    return (sa.select(mine.role, Certificate.trace_code, Certificate.product_name)
-            .join(other, sa.and_(other.event_id == mine.event_id, other.role != mine.role,
-                                 other.role != ItemRole.SUBJECT))
-            .join(Certificate, Certificate.id == other.certificate_id)
-            .where(mine.certificate_id == _CID, mine.role != ItemRole.SUBJECT))
-
-
-_LINKS = _links_statement()
-
-
-def _links(session: Session, certificate_id: uuid.UUID) -> tuple[Links, Links]:
-    """Direct inputs and outputs of the batch across transformations (one query)."""
-    rows = session.execute(_LINKS, {"cid": certificate_id}).all()
-    made_from = [(code, name) for role, code, name in rows if role is ItemRole.OUTPUT]
-    went_into = [(code, name) for role, code, name in rows if role is ItemRole.INPUT]
+def _links(certificate_id: uuid.UUID, events: list[Event], items: Items, codes: dict[uuid.UUID, str],
+           names: dict[uuid.UUID, str]) -> tuple[Links, Links]:
+    """Direct inputs ("made from") and outputs ("went into") of the batch, read off the items of
+    its transformations and portionings (no query of its own)."""
+    made_from: Links = []
+    went_into: Links = []
+    for event in events:
+        group = items.get(event.id, [])
+        roles = {i.role for i in group if i.certificate_id == certificate_id}
+        other = {ItemRole.OUTPUT: ItemRole.INPUT, ItemRole.INPUT: ItemRole.OUTPUT}
+        for role in roles - {ItemRole.SUBJECT}:
+            found = made_from if role is ItemRole.OUTPUT else went_into
+            found += [(codes[i.certificate_id], names[i.certificate_id]) for i in group if i.role is other[role]]
     return made_from, went_into
 
 
@@ -211,7 +216,7 @@ def code_document(session: Session, certificate: Certificate, *, base_url: str) 
 
 def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[str, Any]:
     """A just-recorded (or replayed) event with the certificates it produced."""
-    grouped, code_of = _items(session, [event.id])
+    grouped, code_of, _names = _items(session, [event.id])
     items = grouped[event.id]
     orgs = _org_names(session, [event], _any_certificate(session, items))
     produced = [i for i in items if i.role is ItemRole.OUTPUT]

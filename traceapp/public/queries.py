@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from markupsafe import Markup
@@ -14,14 +15,15 @@ from sqlalchemy.orm import Session
 
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
-from traceapp.certificates.queries import find_by_code, mask_phone
+from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 from traceapp.events.chart import leg_svg
 from traceapp.events.coldchain import Verdict
 from traceapp.events.models import Event, EventKind
 from traceapp.events.queries import Journey, journey
 from traceapp.events.texts import KIND_LABELS, VERDICT_LABELS
-from traceapp.recalls.models import Recall
+from traceapp.orgs.models import Organisation
+from traceapp.recalls.models import Recall, RecallBatch, RecallStatus
 from traceapp.recalls.queries import open_recall_of
 
 
@@ -78,13 +80,26 @@ class PublicCertificate:
     recall: Recall | None
 
 
+_RECALLED = sa.exists().where(RecallBatch.certificate_id == Certificate.id,
+                              RecallBatch.recall_id == Recall.id, Recall.status == RecallStatus.OPEN)
+_LOOKUP = (sa.select(Certificate, Organisation.name, _RECALLED)
+           .join(Organisation, Organisation.id == Certificate.org_id)
+           .where(Certificate.trace_code == sa.bindparam("code")))
+
+
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
-    """The public view of a code, or None when no certificate has it (bounded queries)."""
-    certificate = find_by_code(session, code)
-    if certificate is None:
+    """The public view of a code, or None when no certificate has it.
+
+    Two queries for a batch with no events yet (the certificate with its issuer and recall flag,
+    then its events), at most seven for a long journey of a recalled batch.
+    """
+    normal = codes.normalize_trace_code(code)
+    row = session.execute(_LOOKUP, {"code": normal}).first() if normal else None
+    if row is None:
         return None
-    return _present(certificate, journey(session, certificate, holdings=False),
-                    open_recall_of(session, certificate.id))
+    certificate, issuer, recalled = row
+    trip = journey(session, certificate, holdings=False, issuer_name=issuer)
+    return _present(certificate, trip, open_recall_of(session, certificate.id) if recalled else None)
 
 
 def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCertificate:
