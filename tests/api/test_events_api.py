@@ -41,8 +41,16 @@ def chain(make):
 
 def ship(client, chain, quantity="60", **extra):
     producer, market, _carrier, certificate = chain
-    return post(client, producer, kind="shipping", trace_code=certificate.trace_code,
-                quantity=quantity, unit="kg", to_org=str(market.org.id), **extra)
+    return post(
+        client,
+        producer,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity=quantity,
+        unit="kg",
+        to_org=str(market.org.id),
+        **extra,
+    )
 
 
 def test_shipping_moves_quantity_into_transit_to_the_receiver(client, chain, dbsession):
@@ -57,8 +65,9 @@ def test_shipping_moves_quantity_into_transit_to_the_receiver(client, chain, dbs
 def test_receiving_records_the_difference_instead_of_hiding_it(client, chain, dbsession):
     _producer, market, _carrier, certificate = chain
     ship(client, chain)
-    received = post(client, market, kind="receiving", trace_code=certificate.trace_code,
-                    quantity="58.5", unit="kg")
+    received = post(
+        client, market, kind="receiving", trace_code=certificate.trace_code, quantity="58.5", unit="kg"
+    )
     assert received.status_code == 201, received.json
     assert received.json["details"]["lost"] == "1.5"
     assert holding(dbsession, certificate, market.org) == Decimal("58.5")
@@ -67,19 +76,29 @@ def test_receiving_records_the_difference_instead_of_hiding_it(client, chain, db
 
 def test_nobody_receives_more_than_was_shipped_or_what_was_not_shipped(client, chain):
     producer, market, _carrier, certificate = chain
-    nothing = post(client, market, kind="receiving", trace_code=certificate.trace_code, quantity="1", unit="kg")
+    nothing = post(
+        client, market, kind="receiving", trace_code=certificate.trace_code, quantity="1", unit="kg"
+    )
     assert nothing.status_code == 409
     ship(client, chain)
-    too_much = post(client, market, kind="receiving", trace_code=certificate.trace_code,
-                    quantity="61", unit="kg")
+    too_much = post(
+        client, market, kind="receiving", trace_code=certificate.trace_code, quantity="61", unit="kg"
+    )
     assert too_much.status_code == 422 and too_much.json["errors"][0]["field"] == "/quantity"
 
 
 def test_only_the_holder_ships_and_never_more_than_held(client, chain, dbsession):
     _producer, market, carrier, certificate = chain
     assert ship(client, chain, quantity="101").status_code == 409
-    stranger = post(client, carrier, kind="shipping", trace_code=certificate.trace_code, quantity="1",
-                    unit="kg", to_org=str(market.org.id))
+    stranger = post(
+        client,
+        carrier,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity="1",
+        unit="kg",
+        to_org=str(market.org.id),
+    )
     assert stranger.status_code == 409
     assert count_events(dbsession) == 0
 
@@ -87,12 +106,14 @@ def test_only_the_holder_ships_and_never_more_than_held(client, chain, dbsession
 def test_quantities_convert_between_kg_and_jin_but_not_boxes(client, chain, dbsession):
     producer, _market, _carrier, certificate = chain
     assert ship(client, chain, quantity="20").status_code == 201
-    response = post(client, producer, kind="retail_selling", trace_code=certificate.trace_code,
-                    quantity="10", unit="jin")
+    response = post(
+        client, producer, kind="retail_selling", trace_code=certificate.trace_code, quantity="10", unit="jin"
+    )
     assert response.status_code == 201
     assert holding(dbsession, certificate, producer.org) == Decimal("75")  # 100 - 20 - 10 jin
-    boxes = post(client, producer, kind="retail_selling", trace_code=certificate.trace_code,
-                 quantity="1", unit="box")
+    boxes = post(
+        client, producer, kind="retail_selling", trace_code=certificate.trace_code, quantity="1", unit="box"
+    )
     assert boxes.status_code == 422 and boxes.json["errors"][0]["field"] == "/unit"
 
 
@@ -107,24 +128,30 @@ def test_same_event_id_and_body_replays_and_another_body_conflicts(client, chain
 
 def test_revoked_batches_cannot_move_on(client, chain):
     producer, _market, _carrier, certificate = chain
-    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "x"},
-                headers=producer.headers)
+    client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "x"}, headers=producer.headers
+    )
     assert ship(client, chain).status_code == 409
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"kind": "shipping", "quantity": "1", "unit": "kg"}, "/trace_code"),
-    ({"kind": "shipping", "trace_code": "X", "quantity": "1", "unit": "kg"}, "/to_org"),
-    ({"kind": "storing", "trace_code": "X", "to_org": str(uuid.uuid4())}, "/to_org"),
-    ({"kind": "teleporting", "trace_code": "X"}, "/kind"),
-    ({"kind": "commissioning", "trace_code": "X"}, "/kind"),
-    ({"kind": "storing", "trace_code": "X", "occurred_at": "2026-11-21T08:00:00"}, "/occurred_at"),
-    ({"kind": "storing", "trace_code": "X", "event_id": "nope"}, "/event_id"),
-    ({"kind": "storing", "trace_code": "X", "temperatures": [{"at": WHEN, "celsius": "hot"}]},
-     "/temperatures/0/celsius"),
-    ({"kind": "transforming", "inputs": [], "outputs": []}, "/inputs"),
-    ({"kind": "voiding"}, "/corrects"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "shipping", "quantity": "1", "unit": "kg"}, "/trace_code"),
+        ({"kind": "shipping", "trace_code": "X", "quantity": "1", "unit": "kg"}, "/to_org"),
+        ({"kind": "storing", "trace_code": "X", "to_org": str(uuid.uuid4())}, "/to_org"),
+        ({"kind": "teleporting", "trace_code": "X"}, "/kind"),
+        ({"kind": "commissioning", "trace_code": "X"}, "/kind"),
+        ({"kind": "storing", "trace_code": "X", "occurred_at": "2026-11-21T08:00:00"}, "/occurred_at"),
+        ({"kind": "storing", "trace_code": "X", "event_id": "nope"}, "/event_id"),
+        (
+            {"kind": "storing", "trace_code": "X", "temperatures": [{"at": WHEN, "celsius": "hot"}]},
+            "/temperatures/0/celsius",
+        ),
+        ({"kind": "transforming", "inputs": [], "outputs": []}, "/inputs"),
+        ({"kind": "voiding"}, "/corrects"),
+    ],
+)
 def test_bad_event_bodies_name_the_field_and_write_nothing(client, make, dbsession, body, field):
     member = make.member()
     response = post(client, member, **body)
@@ -161,5 +188,3 @@ def test_an_event_is_readable_by_its_parties_only(client, chain, make):
     assert client.get(f"/api/v1/events/{event['id']}", headers=market.headers).status_code == 200
     outsider = make.member()
     assert client.get(f"/api/v1/events/{event['id']}", headers=outsider.headers).status_code == 404
-
-

@@ -23,18 +23,36 @@ def parties(make):
 
 
 def gate(client, market, certificate, **extra):
-    body = {"kind": "inspecting", "trace_code": certificate.trace_code, "certificate_status": "valid",
-            "result": "accepted", "quantity": "100", "unit": "kg",
-            "brought_by": {"name": "张师傅", "vehicle": "鄂A12345"}}
+    body = {
+        "kind": "inspecting",
+        "trace_code": certificate.trace_code,
+        "certificate_status": "valid",
+        "result": "accepted",
+        "quantity": "100",
+        "unit": "kg",
+        "brought_by": {"name": "张师傅", "vehicle": "鄂A12345"},
+    }
     body.update(extra)
     return post(client, market, **{k: v for k, v in body.items() if v is not None})
 
 
 def test_an_accepted_gate_check_takes_the_batch_into_the_markets_custody(client, parties, dbsession):
     producer, market, certificate = parties
-    response = gate(client, market, certificate, tests=[
-        {"method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类", "value": "12.5", "value_unit": "%",
-         "tester": "李检", "device": "RP-410"}])
+    response = gate(
+        client,
+        market,
+        certificate,
+        tests=[
+            {
+                "method": "enzyme_inhibition",
+                "item": "有机磷和氨基甲酸酯类",
+                "value": "12.5",
+                "value_unit": "%",
+                "tester": "李检",
+                "device": "RP-410",
+            }
+        ],
+    )
     assert response.status_code == 201, response.json
     assert response.json["disposition"] == "conformant"
     assert response.json["details"]["tests"][0]["result"] == "negative"
@@ -58,17 +76,32 @@ def test_a_positive_rapid_test_forces_rejection_and_the_page_says_so(client, par
 
 def test_a_contradictory_test_result_is_named(client, parties):
     _producer, market, certificate = parties
-    response = gate(client, market, certificate, result="rejected", tests=[
-        {"method": "enzyme_inhibition", "item": "有机磷", "value": "70", "result": "negative"}])
+    response = gate(
+        client,
+        market,
+        certificate,
+        result="rejected",
+        tests=[{"method": "enzyme_inhibition", "item": "有机磷", "value": "70", "result": "negative"}],
+    )
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "/tests/0/result"
 
 
 def test_a_batch_without_a_certificate_gets_an_entry_record_with_its_own_code(client, make, dbsession):
     market = make.member(OrgKind.MARKET)
-    response = post(client, market, kind="inspecting", certificate_status="missing", result="accepted",
-                    quantity="30", unit="kg", entry={
-                        "product_name": "菠菜", "origin": {"region_code": "420116"},
-                        "producer": {"name": "王五", "phone": "13700000000"}})
+    response = post(
+        client,
+        market,
+        kind="inspecting",
+        certificate_status="missing",
+        result="accepted",
+        quantity="30",
+        unit="kg",
+        entry={
+            "product_name": "菠菜",
+            "origin": {"region_code": "420116"},
+            "producer": {"name": "王五", "phone": "13700000000"},
+        },
+    )
     assert response.status_code == 201, response.json
     code = response.json["outputs"][0]["trace_code"]
     record = dbsession.scalar(sa.select(Certificate).where(Certificate.trace_code == code))
@@ -84,10 +117,13 @@ def test_only_markets_and_regulators_check_at_the_gate(client, parties, make):
 
 def test_a_transport_leg_with_an_excursion_gets_its_verdict(client, parties, make):
     producer, _market, certificate = parties
-    readings = [{"at": f"2026-11-21T{h:02d}:00:00+08:00", "celsius": c}
-                for h, c in [(8, "3"), (9, "4"), (10, "7.5"), (11, "9"), (12, "4.5"), (13, "3")]]
-    response = post(client, producer, kind="transporting", trace_code=certificate.trace_code,
-                    temperatures=readings)
+    readings = [
+        {"at": f"2026-11-21T{h:02d}:00:00+08:00", "celsius": c}
+        for h, c in [(8, "3"), (9, "4"), (10, "7.5"), (11, "9"), (12, "4.5"), (13, "3")]
+    ]
+    response = post(
+        client, producer, kind="transporting", trace_code=certificate.trace_code, temperatures=readings
+    )
     assert response.status_code == 201, response.json
     leg = response.json["details"]["cold_chain"]
     assert leg["verdict"] == "excursion" and leg["range"] == ["0", "5"]
@@ -99,13 +135,19 @@ def test_a_transport_leg_with_an_excursion_gets_its_verdict(client, parties, mak
 def test_a_logger_file_is_read_or_refused_with_its_line(client, parties):
     producer, _market, _certificate = parties
     good = b"timestamp,temperature\n2026-11-21T08:00:00+08:00,3.5\n2026-11-21T08:10:00+08:00,3.9\n"
-    parsed = client.post("/api/v1/temperature-logs/parse", headers=producer.headers,
-                         data={"file": (io.BytesIO(good), "log.csv")})
+    parsed = client.post(
+        "/api/v1/temperature-logs/parse",
+        headers=producer.headers,
+        data={"file": (io.BytesIO(good), "log.csv")},
+    )
     assert parsed.status_code == 200 and parsed.json["layout"] == "plain"
     assert [r["celsius"] for r in parsed.json["readings"]] == ["3.5", "3.9"]
     bad = good + b"2026-11-21T08:20:00+08:00,warm\n"
-    refused = client.post("/api/v1/temperature-logs/parse", headers={**producer.headers, "Accept-Language": "en"},
-                          data={"file": (io.BytesIO(bad), "log.csv")})
+    refused = client.post(
+        "/api/v1/temperature-logs/parse",
+        headers={**producer.headers, "Accept-Language": "en"},
+        data={"file": (io.BytesIO(bad), "log.csv")},
+    )
     assert refused.status_code == 422
     assert refused.json["errors"][0] == {"field": "/file", "message": "Line 4: Not a temperature: warm"}
 
@@ -115,14 +157,29 @@ def test_processing_consumes_inputs_and_issues_linked_outputs(client, make, dbse
     cabbage = make.certificate(producer, quantity=Decimal("100"))
     carrot = make.certificate(producer, product_name="胡萝卜", quantity=Decimal("50"))
     for batch, amount in ((cabbage, "100"), (carrot, "50")):
-        post(client, producer, kind="shipping", trace_code=batch.trace_code, quantity=amount, unit="kg",
-             to_org=str(processor.org.id))
+        post(
+            client,
+            producer,
+            kind="shipping",
+            trace_code=batch.trace_code,
+            quantity=amount,
+            unit="kg",
+            to_org=str(processor.org.id),
+        )
         post(client, processor, kind="receiving", trace_code=batch.trace_code, quantity=amount, unit="kg")
-    response = post(client, processor, kind="transforming", inputs=[
-        {"trace_code": cabbage.trace_code, "quantity": "80", "unit": "kg"},
-        {"trace_code": carrot.trace_code, "quantity": "50", "unit": "kg"}],
-        outputs=[certificate_body(product_name="净菜拼盘", quantity="120", basis=["internal_qc"]),
-                 certificate_body(product_name="菜边角料", quantity="10", basis=["self_commitment"])])
+    response = post(
+        client,
+        processor,
+        kind="transforming",
+        inputs=[
+            {"trace_code": cabbage.trace_code, "quantity": "80", "unit": "kg"},
+            {"trace_code": carrot.trace_code, "quantity": "50", "unit": "kg"},
+        ],
+        outputs=[
+            certificate_body(product_name="净菜拼盘", quantity="120", basis=["internal_qc"]),
+            certificate_body(product_name="菜边角料", quantity="10", basis=["self_commitment"]),
+        ],
+    )
     assert response.status_code == 201, response.json
     assert response.json["kind"] == "transforming" and response.json["biz_step"] == "commissioning"
     assert len(response.json["outputs"]) == 2
@@ -139,9 +196,13 @@ def test_processing_more_than_held_writes_nothing(client, make, dbsession):
     processor = make.member(OrgKind.PROCESSOR)
     batch = make.certificate(processor, quantity=Decimal("10"))
     before = dbsession.scalar(sa.select(sa.func.count()).select_from(Certificate))
-    response = post(client, processor, kind="transforming",
-                    inputs=[{"trace_code": batch.trace_code, "quantity": "11", "unit": "kg"}],
-                    outputs=[certificate_body(quantity="11")])
+    response = post(
+        client,
+        processor,
+        kind="transforming",
+        inputs=[{"trace_code": batch.trace_code, "quantity": "11", "unit": "kg"}],
+        outputs=[certificate_body(quantity="11")],
+    )
     assert response.status_code == 409
     assert dbsession.scalar(sa.select(sa.func.count()).select_from(Certificate)) == before
     assert holding(dbsession, batch, processor.org) == Decimal("10")
@@ -150,8 +211,13 @@ def test_processing_more_than_held_writes_nothing(client, make, dbsession):
 def test_portions_sold_on_get_codes_that_link_back(client, parties, dbsession):
     _producer, market, certificate = parties
     gate(client, market, certificate)
-    response = post(client, market, kind="portioning", trace_code=certificate.trace_code,
-                    outputs=[{"quantity": "5", "unit": "kg"}, {"quantity": "4", "unit": "jin"}])
+    response = post(
+        client,
+        market,
+        kind="portioning",
+        trace_code=certificate.trace_code,
+        outputs=[{"quantity": "5", "unit": "kg"}, {"quantity": "4", "unit": "jin"}],
+    )
     assert response.status_code == 201, response.json
     portion = response.json["outputs"][1]["trace_code"]
     assert holding(dbsession, certificate, market.org) == Decimal("93")
@@ -163,11 +229,25 @@ def test_portions_sold_on_get_codes_that_link_back(client, parties, dbsession):
 
 def test_a_wrong_shipment_is_corrected_and_both_are_shown(client, parties, dbsession):
     producer, market, certificate = parties
-    wrong = post(client, producer, kind="shipping", trace_code=certificate.trace_code, quantity="60",
-                 unit="kg", to_org=str(market.org.id)).json
-    fixed = post(client, producer, kind="shipping", trace_code=certificate.trace_code, quantity="50",
-                 unit="kg", to_org=str(market.org.id),
-                 corrects={"event_id": wrong["event_id"], "reason": "weighed again: 50 kg"})
+    wrong = post(
+        client,
+        producer,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity="60",
+        unit="kg",
+        to_org=str(market.org.id),
+    ).json
+    fixed = post(
+        client,
+        producer,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity="50",
+        unit="kg",
+        to_org=str(market.org.id),
+        corrects={"event_id": wrong["event_id"], "reason": "weighed again: 50 kg"},
+    )
     assert fixed.status_code == 201, fixed.json
     assert holding(dbsession, certificate, producer.org) == Decimal("50")
     body = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=producer.headers).json
@@ -179,8 +259,15 @@ def test_a_wrong_shipment_is_corrected_and_both_are_shown(client, parties, dbses
 
 def test_a_correction_cannot_undo_what_has_moved_on(client, parties):
     producer, market, certificate = parties
-    shipped = post(client, producer, kind="shipping", trace_code=certificate.trace_code, quantity="60",
-                   unit="kg", to_org=str(market.org.id)).json
+    shipped = post(
+        client,
+        producer,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity="60",
+        unit="kg",
+        to_org=str(market.org.id),
+    ).json
     post(client, market, kind="receiving", trace_code=certificate.trace_code, quantity="60", unit="kg")
     void = post(client, producer, kind="voiding", corrects={"event_id": shipped["event_id"], "reason": "x"})
     assert void.status_code == 409
@@ -196,18 +283,26 @@ def test_reading_a_journey_costs_the_same_queries_however_long(client, parties, 
         assert q.writes == []
         return q.selects
 
-    post(client, producer, kind="storing", trace_code=certificate.trace_code,
-         temperatures=[{"at": WHEN, "celsius": "3"}])
+    post(
+        client,
+        producer,
+        kind="storing",
+        trace_code=certificate.trace_code,
+        temperatures=[{"at": WHEN, "celsius": "3"}],
+    )
     short = selects()
     for hour in range(8, 18):
-        post(client, producer, kind="storing", trace_code=certificate.trace_code,
-             occurred_at=f"2026-11-21T{hour:02d}:00:00+08:00",
-             temperatures=[{"at": f"2026-11-21T{hour:02d}:00:00+08:00", "celsius": "3"}])
+        post(
+            client,
+            producer,
+            kind="storing",
+            trace_code=certificate.trace_code,
+            occurred_at=f"2026-11-21T{hour:02d}:00:00+08:00",
+            temperatures=[{"at": f"2026-11-21T{hour:02d}:00:00+08:00", "celsius": "3"}],
+        )
     long = selects()
     assert len(long) == len(short), "\n".join(q.split("\n")[0][:90] for q in long)
     assert len(short) <= 6
-
-
 
 
 def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
@@ -216,8 +311,13 @@ def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
 
     producer, market, certificate = parties
     gate(client, market, certificate)
-    post(client, market, kind="transporting", trace_code=certificate.trace_code,
-         temperatures=[{"at": WHEN, "celsius": "3"}, {"at": "2026-11-21T08:10:00+08:00", "celsius": "4"}])
+    post(
+        client,
+        market,
+        kind="transporting",
+        trace_code=certificate.trace_code,
+        temperatures=[{"at": WHEN, "celsius": "3"}, {"at": "2026-11-21T08:10:00+08:00", "celsius": "4"}],
+    )
     response = client.get(f"/api/v1/codes/{certificate.trace_code}/epcis", headers=producer.headers)
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     document = response.json
@@ -230,7 +330,8 @@ def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
 
 
 def test_a_gate_check_without_a_count_takes_in_what_the_bringer_holds_and_a_recheck_moves_nothing(
-        client, parties, dbsession):
+    client, parties, dbsession
+):
     producer, market, certificate = parties
     post(client, producer, kind="retail_selling", trace_code=certificate.trace_code, quantity="30", unit="kg")
     first = gate(client, market, certificate, quantity=None, unit=None)

@@ -19,8 +19,15 @@ def test_the_trace_page_draws_the_graph_and_the_mass_balance(client, world):  # 
 
 def test_opening_a_recall_from_the_page_and_acknowledging_it(client, world):  # noqa: F811
     sign_in(client, world["regulator"])
-    response = client.post("/recalls/new", data={"trace_codes": world["cabbage"].lower(), "reason": "农残超标",
-                                                 "severity": "class_i", "instructions": "退货"})
+    response = client.post(
+        "/recalls/new",
+        data={
+            "trace_codes": world["cabbage"].lower(),
+            "reason": "农残超标",
+            "severity": "class_i",
+            "instructions": "退货",
+        },
+    )
     assert response.status_code == 302
     recall_url = response.headers["Location"]
     client.post("/logout")
@@ -34,9 +41,12 @@ def test_opening_a_recall_from_the_page_and_acknowledging_it(client, world):  # 
 
 def test_a_bad_recall_form_names_the_field(client, world):  # noqa: F811
     sign_in(client, world["regulator"])
-    response = client.post("/recalls/new?lang=en", data={"trace_codes": "NOPE", "reason": "x",
-                                                         "severity": "class_i"})
-    assert response.status_code == 422 and "No certificate has this trace code." in response.get_data(as_text=True)
+    response = client.post(
+        "/recalls/new?lang=en", data={"trace_codes": "NOPE", "reason": "x", "severity": "class_i"}
+    )
+    assert response.status_code == 422 and "No certificate has this trace code." in response.get_data(
+        as_text=True
+    )
 
 
 def test_only_regulators_and_producers_open_recalls_and_only_regulators_see_the_overview(client, world):  # noqa: F811

@@ -19,18 +19,25 @@ WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_Y = 320, 120, 34, 8, 12
 MAX_POINTS = 240
 
 
-def leg_svg(points: Sequence[tuple[datetime, Decimal]], allowed: Allowed, *, label: str,
-            time_format: str = "%H:%M") -> str:
+def leg_svg(
+    points: Sequence[tuple[datetime, Decimal]], allowed: Allowed, *, label: str, time_format: str = "%H:%M"
+) -> str:
     """A line chart of one leg's readings with the allowed band shaded and excursions in red."""
     if len(points) < 2:
         return ""
     series = _thin(sorted(points))
     low, high = _bounds(series, allowed)
     x, y = _scales(series, low, high)
-    parts = [_band(allowed, y, low, high), _line(series, x, y), _outside(series, allowed, x, y),
-             _axis_labels(series, low, high, y, time_format)]
-    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-            f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+    parts = [
+        _band(allowed, y, low, high),
+        _line(series, x, y),
+        _outside(series, allowed, x, y),
+        _axis_labels(series, low, high, y, time_format),
+    ]
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )
 
 
 def _thin(series: Points) -> Points:
@@ -38,7 +45,7 @@ def _thin(series: Points) -> Points:
     if len(series) <= MAX_POINTS:
         return series
     size = len(series) / MAX_POINTS
-    buckets = [series[int(i * size):int((i + 1) * size)] for i in range(MAX_POINTS)]
+    buckets = [series[int(i * size) : int((i + 1) * size)] for i in range(MAX_POINTS)]
     return [max(b, key=lambda p: abs(p[1])) for b in buckets if b]
 
 
@@ -68,8 +75,10 @@ def _band(allowed: Allowed, y: YScale, low: float, high: float) -> str:
         return ""
     top = y(float(allowed[1])) if allowed[1] is not None else y(high)
     bottom = y(float(allowed[0])) if allowed[0] is not None else y(low)
-    return (f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
-            f'height="{max(bottom - top, 0):.1f}" fill="#e3f1e7"/>')
+    return (
+        f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
+        f'height="{max(bottom - top, 0):.1f}" fill="#e3f1e7"/>'
+    )
 
 
 def _line(series: Points, x: XScale, y: YScale) -> str:
@@ -82,14 +91,18 @@ def _outside(series: Points, allowed: Allowed, x: XScale, y: YScale) -> str:
         return ""
     low, high = allowed
     dots = [(t, v) for t, v in series if (low is not None and v < low) or (high is not None and v > high)]
-    return "".join(f'<circle cx="{x(t):.1f}" cy="{y(float(v)):.1f}" r="2.5" fill="#b3261e"/>' for t, v in dots)
+    return "".join(
+        f'<circle cx="{x(t):.1f}" cy="{y(float(v)):.1f}" r="2.5" fill="#b3261e"/>' for t, v in dots
+    )
 
 
 def _axis_labels(series: Points, low: float, high: float, y: YScale, time_format: str) -> str:
     style = 'font-size="10" fill="#555"'
     top, bottom = f"{high - 1:.0f}°C", f"{low + 1:.0f}°C"
-    return (f'<text x="2" y="{y(high - 1) + 3:.1f}" {style}>{top}</text>'
-            f'<text x="2" y="{y(low + 1) + 3:.1f}" {style}>{bottom}</text>'
-            f'<text x="{PAD_LEFT}" y="{HEIGHT - 1}" {style}>{series[0][0].strftime(time_format)}</text>'
-            f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 1}" text-anchor="end" {style}>'
-            f'{series[-1][0].strftime(time_format)}</text>')
+    return (
+        f'<text x="2" y="{y(high - 1) + 3:.1f}" {style}>{top}</text>'
+        f'<text x="2" y="{y(low + 1) + 3:.1f}" {style}>{bottom}</text>'
+        f'<text x="{PAD_LEFT}" y="{HEIGHT - 1}" {style}>{series[0][0].strftime(time_format)}</text>'
+        f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 1}" text-anchor="end" {style}>'
+        f"{series[-1][0].strftime(time_format)}</text>"
+    )

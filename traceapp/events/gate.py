@@ -31,12 +31,14 @@ def inspect(rec: Recording) -> None:
         raise PermissionDenied(_("Only markets and regulators record gate checks."))
     certificate = _inspected_batch(rec)
     results = _judged_tests(rec)
-    revoked = rec.data["certificate_status"] == "revoked" or bool(certificate and (
-        certificate.is_revoked or is_quarantined(rec.session, certificate.id)))
+    revoked = rec.data["certificate_status"] == "revoked" or bool(
+        certificate and (certificate.is_revoked or is_quarantined(rec.session, certificate.id))
+    )
     accepted = rec.data["result"] == "accepted"
     if accepted and rules.must_reject(certificate_revoked=revoked, test_results=results):
-        raise InvalidInput("/result", _("A revoked or recalled batch, or a positive test, means the "
-                                        "batch must be rejected."))
+        raise InvalidInput(
+            "/result", _("A revoked or recalled batch, or a positive test, means the batch must be rejected.")
+        )
     rec.event.disposition = rules.inspection_disposition(rec.data["result"])
     rec.event.details = {**rec.event.details, **_details(rec, results, revoked)}
     if accepted:
@@ -63,18 +65,22 @@ def _judged_tests(rec: Recording) -> list[str]:
     for index, test in enumerate(rec.data.get("tests") or []):
         result = rules.judge_test(test, inhibition_threshold=rec.settings.inhibition_threshold)
         if result is None:
-            raise InvalidInput(f"/tests/{index}/result",
-                               _("The inhibition rate and the result disagree."))
+            raise InvalidInput(f"/tests/{index}/result", _("The inhibition rate and the result disagree."))
         results.append(result)
     return results
 
 
 def _details(rec: Recording, results: list[str], revoked: bool) -> dict[str, Any]:
-    tests = [{**_plain(test), "result": result}
-             for test, result in zip(rec.data.get("tests") or [], results, strict=True)]
-    details: dict[str, Any] = {"result": rec.data["result"],
-                               "certificate_status": "revoked" if revoked else rec.data["certificate_status"],
-                               "tests": tests, "brought_by": rec.data.get("brought_by")}
+    tests = [
+        {**_plain(test), "result": result}
+        for test, result in zip(rec.data.get("tests") or [], results, strict=True)
+    ]
+    details: dict[str, Any] = {
+        "result": rec.data["result"],
+        "certificate_status": "revoked" if revoked else rec.data["certificate_status"],
+        "tests": tests,
+        "brought_by": rec.data.get("brought_by"),
+    }
     if rec.data.get("entry") and rec.data["result"] == "rejected":
         details["entry"] = _plain(rec.data["entry"])
     return details
@@ -115,7 +121,10 @@ def _take_in(rec: Recording, certificate: Certificate | None) -> None:
         take_delivery(rec, certificate, shipments[0], shipped, counted if counted is not None else shipped)
         return
     source = rec.org("from_org").id if rec.data.get("from_org") else certificate.org_id
-    available, mine = held(rec.session, certificate.id, source), held(rec.session, certificate.id, rec.actor.org_id)
+    available, mine = (
+        held(rec.session, certificate.id, source),
+        held(rec.session, certificate.id, rec.actor.org_id),
+    )
     amount = counted if counted is not None else available
     recheck = amount == 0 or (amount > available and mine >= amount)  # already in the market's stock
     if source != rec.actor.org_id and not recheck:

@@ -39,18 +39,26 @@ class Journey:
 
     @property
     def cold_chain(self) -> Verdict:
-        legs = [Verdict(e.details["cold_chain"]["verdict"]) for e in self.events
-                if "cold_chain" in e.details and e.id not in self.corrected_by]
+        legs = [
+            Verdict(e.details["cold_chain"]["verdict"])
+            for e in self.events
+            if "cold_chain" in e.details and e.id not in self.corrected_by
+        ]
         return journey_verdict(legs)
 
     @property
     def failed_inspection(self) -> bool:
-        return any(e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
-                   and e.id not in self.corrected_by for e in self.events)
+        return any(
+            e.kind is EventKind.INSPECTING
+            and e.details.get("result") == "rejected"
+            and e.id not in self.corrected_by
+            for e in self.events
+        )
 
 
-def journey(session: Session, certificate: Certificate, *, holdings: bool = True,
-            issuer_name: str | None = None) -> Journey:
+def journey(
+    session: Session, certificate: Certificate, *, holdings: bool = True, issuer_name: str | None = None
+) -> Journey:
     """The journey of ``certificate`` in at most five queries, whatever its length (one when
     nothing has happened yet and the issuer's name is given)."""
     events = list(session.scalars(_CHAIN_EVENTS, {"cid": certificate.id}))
@@ -60,9 +68,18 @@ def journey(session: Session, certificate: Certificate, *, holdings: bool = True
         orgs = _org_names(session, events, certificate, holders=holdings)
     else:
         orgs = {certificate.org_id: issuer_name}
-    return Journey(certificate, events, items, codes, orgs,
-                   _readings(session, events), {e.corrects_id: e for e in events if e.corrects_id},
-                   made_from, went_into, _holdings(session, certificate, orgs) if holdings else [])
+    return Journey(
+        certificate,
+        events,
+        items,
+        codes,
+        orgs,
+        _readings(session, events),
+        {e.corrects_id: e for e in events if e.corrects_id},
+        made_from,
+        went_into,
+        _holdings(session, certificate, orgs) if holdings else [],
+    )
 
 
 # The hot path (every public page view) runs these statements, built once at import: SQLAlchemy
@@ -76,13 +93,19 @@ def _portion_ancestry() -> sa.CTE:
     """The batch and the batches it was portioned from, each with the time it was split off
     (the batch itself has no cutoff). Bounded depth, so a malformed graph cannot loop."""
     out, inp = aliased(EventItem), aliased(EventItem)
-    chain = sa.select(_CID.label("cid"), sa.null().cast(Event.occurred_at.type).label("cutoff"),
-                      sa.literal(0).label("depth")).cte("chain", recursive=True)
-    step = (sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1).select_from(chain)
-            .join(out, out.certificate_id == chain.c.cid)
-            .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
-            .join(inp, sa.and_(inp.event_id == Event.id, inp.role == ItemRole.INPUT))
-            .where(out.role == ItemRole.OUTPUT, chain.c.depth < MAX_PORTION_DEPTH))
+    chain = sa.select(
+        _CID.label("cid"),
+        sa.null().cast(Event.occurred_at.type).label("cutoff"),
+        sa.literal(0).label("depth"),
+    ).cte("chain", recursive=True)
+    step = (
+        sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1)
+        .select_from(chain)
+        .join(out, out.certificate_id == chain.c.cid)
+        .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
+        .join(inp, sa.and_(inp.event_id == Event.id, inp.role == ItemRole.INPUT))
+        .where(out.role == ItemRole.OUTPUT, chain.c.depth < MAX_PORTION_DEPTH)
+    )
     return chain.union_all(step)
 
 
@@ -90,26 +113,36 @@ def _chain_events_statement() -> sa.Select[tuple[Event]]:
     """The batch's events and, for a portion, its source's events up to the portioning (so a
     buyer's page shows the whole chain), in one statement."""
     chain, happened = _portion_ancestry(), aliased(Event)
-    touching = (sa.select(EventItem.event_id).join(chain, chain.c.cid == EventItem.certificate_id)
-                .join(happened, happened.id == EventItem.event_id)
-                .where(sa.or_(chain.c.cutoff.is_(None), happened.occurred_at <= chain.c.cutoff)))
+    touching = (
+        sa.select(EventItem.event_id)
+        .join(chain, chain.c.cid == EventItem.certificate_id)
+        .join(happened, happened.id == EventItem.event_id)
+        .where(sa.or_(chain.c.cutoff.is_(None), happened.occurred_at <= chain.c.cutoff))
+    )
     return sa.select(Event).where(Event.id.in_(touching)).order_by(Event.occurred_at, Event.recorded_at)
 
 
 _CHAIN_EVENTS = _chain_events_statement()
-_ITEMS = (sa.select(EventItem, Certificate.trace_code, Certificate.product_name)
-          .join(Certificate, Certificate.id == EventItem.certificate_id)
-          .where(EventItem.event_id.in_(_IDS)).order_by(EventItem.position))
+_ITEMS = (
+    sa.select(EventItem, Certificate.trace_code, Certificate.product_name)
+    .join(Certificate, Certificate.id == EventItem.certificate_id)
+    .where(EventItem.event_id.in_(_IDS))
+    .order_by(EventItem.position)
+)
 _ORG_NAMES = sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(_IDS))
-_READINGS = (sa.select(TemperatureReading).where(TemperatureReading.event_id.in_(_IDS))
-             .order_by(TemperatureReading.position))
+_READINGS = (
+    sa.select(TemperatureReading)
+    .where(TemperatureReading.event_id.in_(_IDS))
+    .order_by(TemperatureReading.position)
+)
 
 
 Items = dict[uuid.UUID, list[EventItem]]
 
 
-def _items(session: Session, event_ids: list[uuid.UUID]) -> tuple[Items, dict[uuid.UUID, str],
-                                                                   dict[uuid.UUID, str]]:
+def _items(
+    session: Session, event_ids: list[uuid.UUID]
+) -> tuple[Items, dict[uuid.UUID, str], dict[uuid.UUID, str]]:
     """The events' items, and the trace code and product of every batch they name (one query)."""
     grouped: Items = defaultdict(list)
     codes: dict[uuid.UUID, str] = {}
@@ -124,8 +157,13 @@ def _items(session: Session, event_ids: list[uuid.UUID]) -> tuple[Items, dict[uu
 Links = list[tuple[str, str]]
 
 
-def _links(certificate_id: uuid.UUID, events: list[Event], items: Items, codes: dict[uuid.UUID, str],
-           names: dict[uuid.UUID, str]) -> tuple[Links, Links]:
+def _links(
+    certificate_id: uuid.UUID,
+    events: list[Event],
+    items: Items,
+    codes: dict[uuid.UUID, str],
+    names: dict[uuid.UUID, str],
+) -> tuple[Links, Links]:
     """Direct inputs ("made from") and outputs ("went into") of the batch, read off the items of
     its transformations and portionings (no query of its own)."""
     made_from: Links = []
@@ -136,12 +174,15 @@ def _links(certificate_id: uuid.UUID, events: list[Event], items: Items, codes: 
         other = {ItemRole.OUTPUT: ItemRole.INPUT, ItemRole.INPUT: ItemRole.OUTPUT}
         for role in roles - {ItemRole.SUBJECT}:
             found = made_from if role is ItemRole.OUTPUT else went_into
-            found += [(codes[i.certificate_id], names[i.certificate_id]) for i in group if i.role is other[role]]
+            found += [
+                (codes[i.certificate_id], names[i.certificate_id]) for i in group if i.role is other[role]
+            ]
     return made_from, went_into
 
 
-def _org_names(session: Session, events: list[Event], certificate: Certificate | None,
-               *, holders: bool = False) -> dict[uuid.UUID, str]:
+def _org_names(
+    session: Session, events: list[Event], certificate: Certificate | None, *, holders: bool = False
+) -> dict[uuid.UUID, str]:
     ids = {certificate.org_id} if certificate else set()
     for e in events:
         ids.update(i for i in (e.org_id, e.source_org_id, e.destination_org_id, e.carrier_org_id) if i)
@@ -159,36 +200,64 @@ def _readings(session: Session, events: list[Event]) -> dict[uuid.UUID, list[Tem
     return grouped
 
 
-def _holdings(session: Session, certificate: Certificate,
-              orgs: dict[uuid.UUID, str]) -> list[tuple[str, str, Any]]:
-    rows = session.execute(sa.select(Holding.org_id, Holding.state, Holding.quantity).where(
-        Holding.certificate_id == certificate.id, Holding.quantity > 0)).all()
+def _holdings(
+    session: Session, certificate: Certificate, orgs: dict[uuid.UUID, str]
+) -> list[tuple[str, str, Any]]:
+    rows = session.execute(
+        sa.select(Holding.org_id, Holding.state, Holding.quantity).where(
+            Holding.certificate_id == certificate.id, Holding.quantity > 0
+        )
+    ).all()
     return [(str(org_id), orgs.get(org_id, ""), (state, quantity)) for org_id, state, quantity in rows]
 
 
-def event_document(event: Event, *, items: list[EventItem], codes: dict[uuid.UUID, str],
-                   orgs: dict[uuid.UUID, str], corrected_by: Event | None = None,
-                   outputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def event_document(
+    event: Event,
+    *,
+    items: list[EventItem],
+    codes: dict[uuid.UUID, str],
+    orgs: dict[uuid.UUID, str],
+    corrected_by: Event | None = None,
+    outputs: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """An event as ``EventOut`` expects it."""
     return {
-        "id": event.id, "event_id": event.client_event_id, "kind": event.kind.value,
-        "occurred_at": event.occurred_at, "tz_offset": event.tz_offset, "recorded_at": event.recorded_at,
-        "org_id": event.org_id, "org_name": orgs.get(event.org_id, ""), "biz_step": event.biz_step,
-        "disposition": event.disposition, "location": event.location,
-        "source_org_id": event.source_org_id, "destination_org_id": event.destination_org_id,
-        "items": [{"trace_code": codes.get(i.certificate_id, ""), "role": i.role.value,
-                   "quantity": i.quantity, "unit": i.unit.value if i.unit else None} for i in items],
-        "details": event.details, "corrects": event.corrects_id,
-        "corrected_by": corrected_by.id if corrected_by else None, "outputs": outputs or [],
+        "id": event.id,
+        "event_id": event.client_event_id,
+        "kind": event.kind.value,
+        "occurred_at": event.occurred_at,
+        "tz_offset": event.tz_offset,
+        "recorded_at": event.recorded_at,
+        "org_id": event.org_id,
+        "org_name": orgs.get(event.org_id, ""),
+        "biz_step": event.biz_step,
+        "disposition": event.disposition,
+        "location": event.location,
+        "source_org_id": event.source_org_id,
+        "destination_org_id": event.destination_org_id,
+        "items": [
+            {
+                "trace_code": codes.get(i.certificate_id, ""),
+                "role": i.role.value,
+                "quantity": i.quantity,
+                "unit": i.unit.value if i.unit else None,
+            }
+            for i in items
+        ],
+        "details": event.details,
+        "corrects": event.corrects_id,
+        "corrected_by": corrected_by.id if corrected_by else None,
+        "outputs": outputs or [],
     }
 
 
 def holders_document(journey: Journey) -> list[dict[str, Any]]:
     """Who holds the batch now, and how much (on hand or in transit to them)."""
     unit = journey.certificate.unit.value
-    return [{"org_id": org_id, "org_name": name, "state": state.value, "quantity": quantity, "unit": unit}
-            for org_id, name, (state, quantity) in journey.holdings]
-
+    return [
+        {"org_id": org_id, "org_name": name, "state": state.value, "quantity": quantity, "unit": unit}
+        for org_id, name, (state, quantity) in journey.holdings
+    ]
 
 
 def batch_status(session: Session, journey: Journey) -> str:
@@ -205,13 +274,25 @@ def code_document(session: Session, certificate: Certificate, *, base_url: str) 
     trip = journey(session, certificate)
     issuer = trip.orgs.get(certificate.org_id, "")
     steps = [issue_event(certificate, issuer)] + [
-        event_document(e, items=trip.items[e.id], codes=trip.codes, orgs=trip.orgs,
-                       corrected_by=trip.corrected_by.get(e.id)) for e in trip.events]
-    return {"trace_code": certificate.trace_code, "status": batch_status(session, trip),
-            "certificate": certificate_document(certificate, base_url=base_url),
-            "holders": holders_document(trip), "cold_chain": trip.cold_chain.value,
-            "made_from": [c for c, _n in trip.made_from], "went_into": [c for c, _n in trip.went_into],
-            "events": steps}
+        event_document(
+            e,
+            items=trip.items[e.id],
+            codes=trip.codes,
+            orgs=trip.orgs,
+            corrected_by=trip.corrected_by.get(e.id),
+        )
+        for e in trip.events
+    ]
+    return {
+        "trace_code": certificate.trace_code,
+        "status": batch_status(session, trip),
+        "certificate": certificate_document(certificate, base_url=base_url),
+        "holders": holders_document(trip),
+        "cold_chain": trip.cold_chain.value,
+        "made_from": [c for c, _n in trip.made_from],
+        "went_into": [c for c, _n in trip.went_into],
+        "events": steps,
+    }
 
 
 def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[str, Any]:
@@ -222,8 +303,14 @@ def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[
     produced = [i for i in items if i.role is ItemRole.OUTPUT]
     if event.details.get("entry_record"):
         produced = [i for i in items if code_of[i.certificate_id] == event.details["entry_record"]]
-    outputs = [{"certificate_id": str(i.certificate_id), "trace_code": code_of[i.certificate_id],
-                "public_url": trace_codes.code_url(base_url, code_of[i.certificate_id])} for i in produced]
+    outputs = [
+        {
+            "certificate_id": str(i.certificate_id),
+            "trace_code": code_of[i.certificate_id],
+            "public_url": trace_codes.code_url(base_url, code_of[i.certificate_id]),
+        }
+        for i in produced
+    ]
     return event_document(event, items=items, codes=code_of, orgs=orgs, outputs=outputs)
 
 
@@ -256,7 +343,9 @@ def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
         sa.select(Certificate, Holding.state, Holding.quantity)
         .join(Holding, Holding.certificate_id == Certificate.id)
         .where(Holding.org_id == org_id, Holding.quantity > 0)
-        .order_by(Certificate.issued_at.desc()).limit(200)).all()
+        .order_by(Certificate.issued_at.desc())
+        .limit(200)
+    ).all()
     rejected = rejected_batches(session, [c.id for c, _s, _q in rows])
     return [BatchRow(c, state.value, quantity, c.id in rejected) for c, state, quantity in rows]
 
@@ -269,18 +358,32 @@ def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[
     rows = session.execute(
         sa.select(EventItem.certificate_id, Event.details)
         .join(Event, Event.id == EventItem.event_id)
-        .where(EventItem.certificate_id.in_(certificate_ids), Event.kind == EventKind.INSPECTING,
-               Event.id.not_in(corrected))).all()
+        .where(
+            EventItem.certificate_id.in_(certificate_ids),
+            Event.kind == EventKind.INSPECTING,
+            Event.id.not_in(corrected),
+        )
+    ).all()
     return {cid for cid, details in rows if details.get("result") == "rejected"}
 
 
 def recent_events(session: Session, org_id: uuid.UUID, limit: int = 20) -> list[tuple[Event, str]]:
     """The latest events the organisation recorded, with the first batch's trace code."""
-    first_item = (sa.select(Certificate.trace_code).join(EventItem, EventItem.certificate_id == Certificate.id)
-                  .where(EventItem.event_id == Event.id).order_by(EventItem.position).limit(1)
-                  .correlate(Event).scalar_subquery())
-    rows = session.execute(sa.select(Event, first_item).where(Event.org_id == org_id)
-                           .order_by(Event.recorded_at.desc()).limit(limit)).all()
+    first_item = (
+        sa.select(Certificate.trace_code)
+        .join(EventItem, EventItem.certificate_id == Certificate.id)
+        .where(EventItem.event_id == Event.id)
+        .order_by(EventItem.position)
+        .limit(1)
+        .correlate(Event)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(Event, first_item)
+        .where(Event.org_id == org_id)
+        .order_by(Event.recorded_at.desc())
+        .limit(limit)
+    ).all()
     return [(event, code or "") for event, code in rows]
 
 
@@ -290,7 +393,12 @@ def epcis_journey(session: Session, certificate: Certificate, *, base_url: str) 
     ids = {i.certificate_id for group in trip.items.values() for i in group}
     batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(ids)))}
     views = [epcis.commissioning_view(certificate)] if certificate.kind.value == "certificate" else []
-    views += [epcis.EventView.of(e, items=[epcis.ItemView.of(i, batches[i.certificate_id])
-                                           for i in trip.items.get(e.id, [])],
-                                 readings=trip.readings.get(e.id, [])) for e in trip.events]
+    views += [
+        epcis.EventView.of(
+            e,
+            items=[epcis.ItemView.of(i, batches[i.certificate_id]) for i in trip.items.get(e.id, [])],
+            readings=trip.readings.get(e.id, []),
+        )
+        for e in trip.events
+    ]
     return epcis.epcis_document(views, base_url=base_url, created_at=utcnow())

@@ -28,9 +28,13 @@ def batches() -> str:
     """The organisation's batches (on hand and on their way) and its latest events."""
     actor = page_actor()
     return render_template(
-        "events/batches.html", rows=queries.org_batches(db.session(), actor.org_id),
-        recent=queries.recent_events(db.session(), actor.org_id), kinds=_kinds(), labels=KIND_LABELS,
-        user=auth.page_user())
+        "events/batches.html",
+        rows=queries.org_batches(db.session(), actor.org_id),
+        recent=queries.recent_events(db.session(), actor.org_id),
+        kinds=_kinds(),
+        labels=KIND_LABELS,
+        user=auth.page_user(),
+    )
 
 
 @bp.get("/events/new")
@@ -49,8 +53,12 @@ def create() -> Response | tuple[str, int]:
     try:
         with db.transaction() as session:
             data = EventIn().load(forms.event_payload(request.form, request.files))
-            event, _created = services.record_event(session, page_actor(), data=data,
-                                                    settings=services.EventSettings.from_config(current_app.config))
+            event, _created = services.record_event(
+                session,
+                page_actor(),
+                data=data,
+                settings=services.EventSettings.from_config(current_app.config),
+            )
     except ValidationError as exc:
         return _render(kind, _typed(), error_map(exc.messages)), 422
     except InvalidInput as exc:
@@ -78,6 +86,13 @@ def _typed() -> dict[str, Any]:
 
 
 def _render(kind: EventKind, values: dict[str, Any], errors: dict[str, str]) -> str:
-    return render_template("events/new.html", kind=kind.value, values=values, errors=errors,
-                           kinds=_kinds(), labels=KIND_LABELS, rows=range(forms.ROWS),
-                           orgs=[(str(o.id), o.name) for o in other_organisations(db.session(), page_actor())])
+    return render_template(
+        "events/new.html",
+        kind=kind.value,
+        values=values,
+        errors=errors,
+        kinds=_kinds(),
+        labels=KIND_LABELS,
+        rows=range(forms.ROWS),
+        orgs=[(str(o.id), o.name) for o in other_organisations(db.session(), page_actor())],
+    )

@@ -80,11 +80,16 @@ class PublicCertificate:
     recall: Recall | None
 
 
-_RECALLED = sa.exists().where(RecallBatch.certificate_id == Certificate.id,
-                              RecallBatch.recall_id == Recall.id, Recall.status == RecallStatus.OPEN)
-_LOOKUP = (sa.select(Certificate, Organisation.name, _RECALLED)
-           .join(Organisation, Organisation.id == Certificate.org_id)
-           .where(Certificate.trace_code == sa.bindparam("code")))
+_RECALLED = sa.exists().where(
+    RecallBatch.certificate_id == Certificate.id,
+    RecallBatch.recall_id == Recall.id,
+    Recall.status == RecallStatus.OPEN,
+)
+_LOOKUP = (
+    sa.select(Certificate, Organisation.name, _RECALLED)
+    .join(Organisation, Organisation.id == Certificate.org_id)
+    .where(Certificate.trace_code == sa.bindparam("code"))
+)
 
 
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
@@ -107,44 +112,79 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
     # the journey); only a producer's certificate has an issue step of its own.
     first = [_issue_step(c, trip)] if c.kind is CertificateKind.CERTIFICATE else []
     steps = first + [_step(e, trip) for e in trip.events]
-    rejection = next((s for s, e in zip(steps[len(first):], trip.events, strict=True)
-                      if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected"
-                      and not s.corrected), None)
+    rejection = next(
+        (
+            s
+            for s, e in zip(steps[len(first) :], trip.events, strict=True)
+            if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected" and not s.corrected
+        ),
+        None,
+    )
     return PublicCertificate(
-        trace_code=c.trace_code, code_display=codes.format_trace_code(c.trace_code), kind=c.kind.value,
-        status="revoked" if c.is_revoked else "recalled" if recall else "failed_inspection" if rejection
+        trace_code=c.trace_code,
+        code_display=codes.format_trace_code(c.trace_code),
+        kind=c.kind.value,
+        status="revoked"
+        if c.is_revoked
+        else "recalled"
+        if recall
+        else "failed_inspection"
+        if rejection
         else "valid",
-        revoked_at=c.revoked_at, revoke_reason=c.revoke_reason,
-        product_name=c.product_name, category=CATEGORY_LABELS.get(c.category) if c.category else None,
-        quantity=quantity_text(c.quantity, c.unit), producer_name=c.producer_name,
+        revoked_at=c.revoked_at,
+        revoke_reason=c.revoke_reason,
+        product_name=c.product_name,
+        category=CATEGORY_LABELS.get(c.category) if c.category else None,
+        quantity=quantity_text(c.quantity, c.unit),
+        producer_name=c.producer_name,
         producer_phone=mask_phone(c.producer_phone),
         producer_region=regions.full_name(c.producer_region_code or ""),
         issuer_name=trip.orgs.get(c.org_id, ""),
         origin=regions.full_name(c.origin_region_code) + (c.origin_address or ""),
-        origin_code=c.origin_region_code, issued_on=to_user_timezone(c.issued_at).date(),
-        harvest_date=c.harvest_date, batch_no=c.batch_no,
+        origin_code=c.origin_region_code,
+        issued_on=to_user_timezone(c.issued_at).date(),
+        harvest_date=c.harvest_date,
+        batch_no=c.batch_no,
         commitments=[COMMITMENT_LABELS[Commitment(v)] for v in c.commitments],
         basis=[BASIS_LABELS[Basis(v)] for v in c.basis],
-        lab_name=c.lab_name, report_number=c.report_number, has_report=c.report_id is not None,
-        steps=steps, rejection=rejection, cold_chain=trip.cold_chain.value,
-        cold_chain_label=VERDICT_LABELS[trip.cold_chain], made_from=trip.made_from, went_into=trip.went_into,
+        lab_name=c.lab_name,
+        report_number=c.report_number,
+        has_report=c.report_id is not None,
+        steps=steps,
+        rejection=rejection,
+        cold_chain=trip.cold_chain.value,
+        cold_chain_label=VERDICT_LABELS[trip.cold_chain],
+        made_from=trip.made_from,
+        went_into=trip.went_into,
         recall=recall,
     )
 
 
 def _issue_step(c: Certificate, trip: Journey) -> Step:
-    return Step(KIND_LABELS[EventKind.COMMISSIONING], c.issued_at, trip.orgs.get(c.org_id, ""), None,
-                quantity_text(c.quantity, c.unit))
+    return Step(
+        KIND_LABELS[EventKind.COMMISSIONING],
+        c.issued_at,
+        trip.orgs.get(c.org_id, ""),
+        None,
+        quantity_text(c.quantity, c.unit),
+    )
 
 
 def _step(event: Event, trip: Journey) -> Step:
     items = trip.items.get(event.id, [])
-    amount = next((quantity_text(i.quantity, i.unit) for i in items if i.quantity is not None and i.unit), None)
+    amount = next(
+        (quantity_text(i.quantity, i.unit) for i in items if i.quantity is not None and i.unit), None
+    )
     corrected_by = trip.corrected_by.get(event.id)
     return Step(
-        title=KIND_LABELS[event.kind], when=event.occurred_at, org=trip.orgs.get(event.org_id, ""),
-        location=event.location, quantity=amount, lines=_lines(event, trip),
-        tests=event.details.get("tests") or [], leg=event.details.get("cold_chain"),
+        title=KIND_LABELS[event.kind],
+        when=event.occurred_at,
+        org=trip.orgs.get(event.org_id, ""),
+        location=event.location,
+        quantity=amount,
+        lines=_lines(event, trip),
+        tests=event.details.get("tests") or [],
+        leg=event.details.get("cold_chain"),
         chart=_chart(event, trip),
         corrected=corrected_by.correction_reason if corrected_by else None,
         correction=event.correction_reason,
@@ -156,11 +196,18 @@ def _lines(event: Event, trip: Journey) -> list[str]:
     if event.destination_org_id and event.kind is EventKind.SHIPPING:
         lines.append(_("To %(org)s", org=trip.orgs.get(event.destination_org_id, "")))
     if details.get("lost") and Decimal(details["lost"]) > 0:
-        lines.append(_("Shipped %(shipped)s, received %(received)s: %(lost)s short.",
-                       shipped=details["shipped"], received=details["received"], lost=details["lost"]))
+        lines.append(
+            _(
+                "Shipped %(shipped)s, received %(received)s: %(lost)s short.",
+                shipped=details["shipped"],
+                received=details["received"],
+                lost=details["lost"],
+            )
+        )
     if event.kind is EventKind.INSPECTING:
-        lines.append(_("Accepted at the gate") if details.get("result") == "accepted"
-                     else _("Rejected at the gate"))
+        lines.append(
+            _("Accepted at the gate") if details.get("result") == "accepted" else _("Rejected at the gate")
+        )
     return lines
 
 
@@ -168,7 +215,7 @@ def _chart(event: Event, trip: Journey) -> Markup | None:
     leg, readings = event.details.get("cold_chain"), trip.readings.get(event.id)
     if not leg or not readings:
         return None
-    low, high = ([None if v is None else Decimal(v) for v in leg["range"]] if leg["range"] else [None, None])
+    low, high = [None if v is None else Decimal(v) for v in leg["range"]] if leg["range"] else [None, None]
     allowed = (low, high) if leg["range"] else None
     points = [(to_user_timezone(r.at), r.celsius) for r in readings]
     svg = leg_svg(points, allowed, label=str(VERDICT_LABELS[Verdict(leg["verdict"])]))

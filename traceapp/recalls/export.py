@@ -25,32 +25,56 @@ from traceapp.recalls.models import RecallBatch
 from traceapp.schemas import decimal_text
 
 #: FSMA 204 critical tracking event for each of our kinds.
-CTE = {EventKind.SHIPPING: "Shipping", EventKind.RECEIVING: "Receiving", EventKind.INSPECTING: "Receiving",
-       EventKind.TRANSFORMING: "Transformation", EventKind.PORTIONING: "Transformation",
-       EventKind.STORING: "Storing", EventKind.TRANSPORTING: "Transporting",
-       EventKind.RETAIL_SELLING: "Retail sale", EventKind.DESTROYING: "Destruction",
-       EventKind.VOIDING: "Error declaration"}
+CTE = {
+    EventKind.SHIPPING: "Shipping",
+    EventKind.RECEIVING: "Receiving",
+    EventKind.INSPECTING: "Receiving",
+    EventKind.TRANSFORMING: "Transformation",
+    EventKind.PORTIONING: "Transformation",
+    EventKind.STORING: "Storing",
+    EventKind.TRANSPORTING: "Transporting",
+    EventKind.RETAIL_SELLING: "Retail sale",
+    EventKind.DESTROYING: "Destruction",
+    EventKind.VOIDING: "Error declaration",
+}
 
 COLUMNS = [
-    ("traceability_lot_code", "追溯码"), ("tlc_source", "追溯码来源（开具者）"),
-    ("tlc_source_location", "来源地址"), ("product_description", "产品名称"),
-    ("quantity", "数量"), ("unit_of_measure", "单位"), ("event_type", "关键追溯事件"),
-    ("event_kind", "事件"), ("event_date", "事件日期"), ("event_time", "事件时间"),
-    ("recorded_by", "记录者"), ("location", "地点"), ("ship_from", "发货方"), ("ship_to", "收货方"),
-    ("reference_document", "参考文件（事件编号）"), ("item_role", "角色"),
-    ("certificate_status", "合格证状态"), ("origin", "产地"), ("origin_code", "行政区划代码"),
-    ("harvest_date", "采收日期"), ("issue_date", "开具日期"), ("producer", "生产者"),
-    ("commitment_basis", "承诺依据"), ("lab_report_number", "检测报告编号"),
+    ("traceability_lot_code", "追溯码"),
+    ("tlc_source", "追溯码来源（开具者）"),
+    ("tlc_source_location", "来源地址"),
+    ("product_description", "产品名称"),
+    ("quantity", "数量"),
+    ("unit_of_measure", "单位"),
+    ("event_type", "关键追溯事件"),
+    ("event_kind", "事件"),
+    ("event_date", "事件日期"),
+    ("event_time", "事件时间"),
+    ("recorded_by", "记录者"),
+    ("location", "地点"),
+    ("ship_from", "发货方"),
+    ("ship_to", "收货方"),
+    ("reference_document", "参考文件（事件编号）"),
+    ("item_role", "角色"),
+    ("certificate_status", "合格证状态"),
+    ("origin", "产地"),
+    ("origin_code", "行政区划代码"),
+    ("harvest_date", "采收日期"),
+    ("issue_date", "开具日期"),
+    ("producer", "生产者"),
+    ("commitment_basis", "承诺依据"),
+    ("lab_report_number", "检测报告编号"),
 ]
 CHUNK = 500
 
 
 def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
     """Every event of every batch the recall covers, as spreadsheet rows (issue rows first)."""
-    ids = list(session.scalars(sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall_id)))
+    ids = list(
+        session.scalars(sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall_id))
+    )
     names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all()) if ids else {}
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk)))}
         for c in sorted(batches.values(), key=lambda b: b.issued_at):
             yield _issue_row(c, names)
@@ -58,35 +82,92 @@ def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
 
 
 def _issue_row(c: Certificate, names: dict[uuid.UUID, str]) -> list[Any]:
-    return _row(c, names, cte="Harvesting / initial packing" if c.kind.value == "certificate" else "Transformation",
-                kind="commissioning", when=c.issued_at, recorder=c.org_id, quantity=c.quantity,
-                location=None, ship_from=None, ship_to=None, reference=str(c.id), role="subject")
+    return _row(
+        c,
+        names,
+        cte="Harvesting / initial packing" if c.kind.value == "certificate" else "Transformation",
+        kind="commissioning",
+        when=c.issued_at,
+        recorder=c.org_id,
+        quantity=c.quantity,
+        location=None,
+        ship_from=None,
+        ship_to=None,
+        reference=str(c.id),
+        role="subject",
+    )
 
 
-def _event_rows(session: Session, chunk: list[uuid.UUID], batches: dict[uuid.UUID, Certificate],
-                names: dict[uuid.UUID, str]) -> Iterator[list[Any]]:
+def _event_rows(
+    session: Session,
+    chunk: list[uuid.UUID],
+    batches: dict[uuid.UUID, Certificate],
+    names: dict[uuid.UUID, str],
+) -> Iterator[list[Any]]:
     item = aliased(EventItem)
-    query = (sa.select(Event, item.certificate_id, item.quantity, item.role)
-             .join(item, item.event_id == Event.id).where(item.certificate_id.in_(chunk))
-             .order_by(Event.occurred_at))
+    query = (
+        sa.select(Event, item.certificate_id, item.quantity, item.role)
+        .join(item, item.event_id == Event.id)
+        .where(item.certificate_id.in_(chunk))
+        .order_by(Event.occurred_at)
+    )
     for event, cid, quantity, role in session.execute(query):
-        yield _row(batches[cid], names, cte=CTE.get(event.kind, event.kind.value), kind=event.kind.value,
-                   when=event.occurred_at, recorder=event.org_id, quantity=quantity, location=event.location,
-                   ship_from=event.source_org_id, ship_to=event.destination_org_id,
-                   reference=str(event.id), role=role.value)
+        yield _row(
+            batches[cid],
+            names,
+            cte=CTE.get(event.kind, event.kind.value),
+            kind=event.kind.value,
+            when=event.occurred_at,
+            recorder=event.org_id,
+            quantity=quantity,
+            location=event.location,
+            ship_from=event.source_org_id,
+            ship_to=event.destination_org_id,
+            reference=str(event.id),
+            role=role.value,
+        )
 
 
-def _row(c: Certificate, names: dict[uuid.UUID, str], *, cte: str, kind: str, when: Any, recorder: Any,
-         quantity: Any, location: str | None, ship_from: Any, ship_to: Any, reference: str,
-         role: str) -> list[Any]:
+def _row(
+    c: Certificate,
+    names: dict[uuid.UUID, str],
+    *,
+    cte: str,
+    kind: str,
+    when: Any,
+    recorder: Any,
+    quantity: Any,
+    location: str | None,
+    ship_from: Any,
+    ship_to: Any,
+    reference: str,
+    role: str,
+) -> list[Any]:
     return [
-        c.trace_code, names.get(c.org_id, ""), regions.full_name(c.producer_region_code or ""),
-        c.product_name, decimal_text(quantity) if quantity is not None else "", c.unit.value, cte, kind,
-        when.date().isoformat(), when.isoformat(), names.get(recorder, ""), location or "",
-        names.get(ship_from, ""), names.get(ship_to, ""), reference, role, c.status.value,
-        regions.full_name(c.origin_region_code) + (c.origin_address or ""), c.origin_region_code,
-        c.harvest_date.isoformat() if c.harvest_date else "", c.issued_at.date().isoformat(),
-        c.producer_name, " ".join(c.basis), c.report_number or "",
+        c.trace_code,
+        names.get(c.org_id, ""),
+        regions.full_name(c.producer_region_code or ""),
+        c.product_name,
+        decimal_text(quantity) if quantity is not None else "",
+        c.unit.value,
+        cte,
+        kind,
+        when.date().isoformat(),
+        when.isoformat(),
+        names.get(recorder, ""),
+        location or "",
+        names.get(ship_from, ""),
+        names.get(ship_to, ""),
+        reference,
+        role,
+        c.status.value,
+        regions.full_name(c.origin_region_code) + (c.origin_address or ""),
+        c.origin_region_code,
+        c.harvest_date.isoformat() if c.harvest_date else "",
+        c.issued_at.date().isoformat(),
+        c.producer_name,
+        " ".join(c.basis),
+        c.report_number or "",
     ]
 
 

@@ -46,7 +46,7 @@ class Overview:
 
 def _week(column: Any, dialect: str) -> Any:
     if dialect == "postgresql":
-        return sa.func.to_char(sa.func.date_trunc("week", column), "IYYY-\"W\"IW")
+        return sa.func.to_char(sa.func.date_trunc("week", column), 'IYYY-"W"IW')
     return sa.func.strftime("%Y-W%W", column)
 
 
@@ -62,25 +62,36 @@ def overview(session: Session, *, now: datetime | None = None) -> Overview:
         return by_region.setdefault(code, RegionRow(regions.full_name(code + "00") or code))
 
     week = _week(Certificate.issued_at, dialect)
-    for wk, code, count in session.execute(sa.select(week, region, sa.func.count()).where(
-            Certificate.issued_at >= since).group_by(week, region)):
+    for wk, code, count in session.execute(
+        sa.select(week, region, sa.func.count()).where(Certificate.issued_at >= since).group_by(week, region)
+    ):
         result.certificates[wk] = result.certificates.get(wk, 0) + count
         row(code).certificates += count
     _events(session, since, dialect, region, result, row)
-    result.weeks = sorted(set(result.certificates) | set(result.inspections) | set(result.excursions))[-WEEKS:]
+    result.weeks = sorted(set(result.certificates) | set(result.inspections) | set(result.excursions))[
+        -WEEKS:
+    ]
     result.regions = sorted(by_region.values(), key=lambda r: -r.certificates)
-    result.open_recalls = session.scalar(sa.select(sa.func.count()).select_from(Recall).where(
-        Recall.status == RecallStatus.OPEN)) or 0
+    result.open_recalls = (
+        session.scalar(
+            sa.select(sa.func.count()).select_from(Recall).where(Recall.status == RecallStatus.OPEN)
+        )
+        or 0
+    )
     return result
 
 
 def _events(session: Session, since: datetime, dialect: str, region: Any, result: Overview, row: Any) -> None:
     week = _week(Event.occurred_at, dialect)
-    query = (sa.select(week, region, Event.kind, Event.details)
-             .join(EventItem, sa.and_(EventItem.event_id == Event.id, EventItem.position == 0))
-             .join(Certificate, Certificate.id == EventItem.certificate_id)
-             .where(Event.occurred_at >= since,
-                    Event.kind.in_([EventKind.INSPECTING, EventKind.TRANSPORTING, EventKind.STORING])))
+    query = (
+        sa.select(week, region, Event.kind, Event.details)
+        .join(EventItem, sa.and_(EventItem.event_id == Event.id, EventItem.position == 0))
+        .join(Certificate, Certificate.id == EventItem.certificate_id)
+        .where(
+            Event.occurred_at >= since,
+            Event.kind.in_([EventKind.INSPECTING, EventKind.TRANSPORTING, EventKind.STORING]),
+        )
+    )
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for wk, code, kind, details in session.execute(query):
         if kind is EventKind.INSPECTING:

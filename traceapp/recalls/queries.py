@@ -22,9 +22,15 @@ from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStat
 from traceapp.schemas import decimal_text
 
 #: Where quantity goes, by the kind of event that took it.
-OUTFLOWS = {EventKind.TRANSFORMING: "consumed", EventKind.PORTIONING: "consumed",
-            EventKind.RETAIL_SELLING: "sold", EventKind.DESTROYING: "destroyed",
-            EventKind.RECEIVING: "lost", EventKind.INSPECTING: "lost", EventKind.VOIDING: "corrected"}
+OUTFLOWS = {
+    EventKind.TRANSFORMING: "consumed",
+    EventKind.PORTIONING: "consumed",
+    EventKind.RETAIL_SELLING: "sold",
+    EventKind.DESTROYING: "destroyed",
+    EventKind.RECEIVING: "lost",
+    EventKind.INSPECTING: "lost",
+    EventKind.VOIDING: "corrected",
+}
 
 
 def trace_scope(session: Session, actor: Actor, certificate: Certificate) -> str:
@@ -32,27 +38,33 @@ def trace_scope(session: Session, actor: Actor, certificate: Certificate) -> str
     organisation that handled it. Raises NotFound for anyone else."""
     if actor.org_kind is OrgKind.REGULATOR:
         return "full"
-    party = (sa.select(RecallParty.org_id).join(RecallBatch, RecallBatch.recall_id == RecallParty.recall_id)
-             .where(RecallBatch.certificate_id == certificate.id, RecallParty.org_id == actor.org_id))
+    party = (
+        sa.select(RecallParty.org_id)
+        .join(RecallBatch, RecallBatch.recall_id == RecallParty.recall_id)
+        .where(RecallBatch.certificate_id == certificate.id, RecallParty.org_id == actor.org_id)
+    )
     if session.scalar(party.limit(1)) is not None:
         return "full"
-    handled = sa.select(HoldingChange.org_id).where(HoldingChange.certificate_id == certificate.id,
-                                                    HoldingChange.org_id == actor.org_id)
+    handled = sa.select(HoldingChange.org_id).where(
+        HoldingChange.certificate_id == certificate.id, HoldingChange.org_id == actor.org_id
+    )
     if certificate.org_id == actor.org_id or session.scalar(handled.limit(1)) is not None:
         return "direct"
     raise NotFound(_("No certificate has this trace code."))
 
 
-def trace_document(session: Session, actor: Actor, certificate: Certificate, *, direction: str,
-                   base_url: str) -> dict[str, Any]:
+def trace_document(
+    session: Session, actor: Actor, certificate: Certificate, *, direction: str, base_url: str
+) -> dict[str, Any]:
     """Batches and organisations reached from a code, with quantities and mass balance.
 
     Six round trips whatever the depth: closure, batches, links, ledger, holdings, organisations.
     """
     scope = trace_scope(session, actor, certificate)
     forward = direction == "forward"
-    batch_ids = (graph.closure(session, [certificate.id], forward=forward) if scope == "full"
-                 else {certificate.id})
+    batch_ids = (
+        graph.closure(session, [certificate.id], forward=forward) if scope == "full" else {certificate.id}
+    )
     batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(batch_ids)))}
     links = graph.links(session, batch_ids)
     flows, received = _ledger(session, batch_ids)
@@ -62,13 +74,24 @@ def trace_document(session: Session, actor: Actor, certificate: Certificate, *, 
         org_ids = _direct_orgs(session, actor, certificate, forward=forward)
     orgs = _orgs(session, org_ids | {o for per in held.values() for o, _s in per})
     return {
-        "root": certificate.trace_code, "direction": direction, "scope": scope,
-        "batches": [_batch(c, flows[c.id], held[c.id], orgs, base_url) for c in
-                    sorted(batches.values(), key=lambda c: c.issued_at)],
-        "links": [{"event_id": str(k.event_id), "from": batches[k.source].trace_code,
-                   "to": batches[k.target].trace_code, "consumed": _num(k.consumed),
-                   "unit": k.consumed_unit.value if k.consumed_unit else None, "produced": _num(k.produced)}
-                  for k in links],
+        "root": certificate.trace_code,
+        "direction": direction,
+        "scope": scope,
+        "batches": [
+            _batch(c, flows[c.id], held[c.id], orgs, base_url)
+            for c in sorted(batches.values(), key=lambda c: c.issued_at)
+        ],
+        "links": [
+            {
+                "event_id": str(k.event_id),
+                "from": batches[k.source].trace_code,
+                "to": batches[k.target].trace_code,
+                "consumed": _num(k.consumed),
+                "unit": k.consumed_unit.value if k.consumed_unit else None,
+                "produced": _num(k.produced),
+            }
+            for k in links
+        ],
         "organisations": [_org(orgs[o], received, batches) for o in sorted(org_ids, key=str) if o in orgs],
     }
 
@@ -79,11 +102,17 @@ Flows = dict[uuid.UUID, dict[str, Decimal]]
 def _ledger(session: Session, batch_ids: set[uuid.UUID]) -> tuple[Flows, dict[uuid.UUID, set[uuid.UUID]]]:
     """Outflows per batch by where they went, and which batches each organisation received."""
     rows = session.execute(
-        sa.select(HoldingChange.certificate_id, HoldingChange.org_id, Event.kind, HoldingChange.state,
-                  sa.func.sum(HoldingChange.delta))
+        sa.select(
+            HoldingChange.certificate_id,
+            HoldingChange.org_id,
+            Event.kind,
+            HoldingChange.state,
+            sa.func.sum(HoldingChange.delta),
+        )
         .join(Event, Event.id == HoldingChange.event_id)
         .where(HoldingChange.certificate_id.in_(batch_ids))
-        .group_by(HoldingChange.certificate_id, HoldingChange.org_id, Event.kind, HoldingChange.state)).all()
+        .group_by(HoldingChange.certificate_id, HoldingChange.org_id, Event.kind, HoldingChange.state)
+    ).all()
     flows: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     received: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for cid, org_id, kind, state, total in rows:
@@ -97,18 +126,27 @@ def _ledger(session: Session, batch_ids: set[uuid.UUID]) -> tuple[Flows, dict[uu
 
 def _holdings(session: Session, batch_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, Any]]]:
     held: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = defaultdict(list)
-    for row in session.scalars(sa.select(Holding).where(Holding.certificate_id.in_(batch_ids),
-                                                        Holding.quantity > 0)):
+    for row in session.scalars(
+        sa.select(Holding).where(Holding.certificate_id.in_(batch_ids), Holding.quantity > 0)
+    ):
         held[row.certificate_id].append((row.org_id, (row.state, row.quantity)))
     return held
 
 
-def _direct_orgs(session: Session, actor: Actor, certificate: Certificate, *, forward: bool) -> set[uuid.UUID]:
+def _direct_orgs(
+    session: Session, actor: Actor, certificate: Certificate, *, forward: bool
+) -> set[uuid.UUID]:
     """One hop: whom the actor passed the batch to, or whom it got it from (and the issuer)."""
-    mine, theirs = (Event.source_org_id, Event.destination_org_id) if forward else (
-        Event.destination_org_id, Event.source_org_id)
-    rows = session.scalars(sa.select(theirs).join(EventItem, EventItem.event_id == Event.id).where(
-        EventItem.certificate_id == certificate.id, mine == actor.org_id, theirs.is_not(None)))
+    mine, theirs = (
+        (Event.source_org_id, Event.destination_org_id)
+        if forward
+        else (Event.destination_org_id, Event.source_org_id)
+    )
+    rows = session.scalars(
+        sa.select(theirs)
+        .join(EventItem, EventItem.event_id == Event.id)
+        .where(EventItem.certificate_id == certificate.id, mine == actor.org_id, theirs.is_not(None))
+    )
     return set(rows) | ({certificate.org_id} if not forward else set())
 
 
@@ -118,38 +156,62 @@ def _orgs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Organisation
     return {o.id: o for o in session.scalars(sa.select(Organisation).where(Organisation.id.in_(ids)))}
 
 
-def _batch(c: Certificate, flows: dict[str, Decimal], held: list[tuple[uuid.UUID, Any]],
-           orgs: dict[uuid.UUID, Organisation], base_url: str) -> dict[str, Any]:
+def _batch(
+    c: Certificate,
+    flows: dict[str, Decimal],
+    held: list[tuple[uuid.UUID, Any]],
+    orgs: dict[uuid.UUID, Organisation],
+    base_url: str,
+) -> dict[str, Any]:
     on_hand = [(o, q) for o, (state, q) in held if state is HoldingState.ON_HAND]
     in_transit = sum((q for _o, (state, q) in held if state is HoldingState.IN_TRANSIT), Decimal(0))
     accounted = sum((q for _o, q in on_hand), Decimal(0)) + in_transit + sum(flows.values(), Decimal(0))
     return {
-        "trace_code": c.trace_code, "public_url": codes.code_url(base_url, c.trace_code),
-        "kind": c.kind.value, "product_name": c.product_name, "quantity": _num(c.quantity),
-        "unit": c.unit.value, "issuer": orgs[c.org_id].name if c.org_id in orgs else None,
+        "trace_code": c.trace_code,
+        "public_url": codes.code_url(base_url, c.trace_code),
+        "kind": c.kind.value,
+        "product_name": c.product_name,
+        "quantity": _num(c.quantity),
+        "unit": c.unit.value,
+        "issuer": orgs[c.org_id].name if c.org_id in orgs else None,
         "revoked": c.is_revoked,
         "mass_balance": {
             "held": [{"org": orgs[o].name if o in orgs else str(o), "quantity": _num(q)} for o, q in on_hand],
-            "in_transit": _num(in_transit), **{k: _num(v) for k, v in sorted(flows.items())},
-            "accounted": _num(accounted), "unaccounted": _num(c.quantity - accounted),
+            "in_transit": _num(in_transit),
+            **{k: _num(v) for k, v in sorted(flows.items())},
+            "accounted": _num(accounted),
+            "unaccounted": _num(c.quantity - accounted),
         },
     }
 
 
-def _org(org: Organisation, received: dict[uuid.UUID, set[uuid.UUID]],
-         batches: dict[uuid.UUID, Certificate]) -> dict[str, Any]:
-    return {"id": str(org.id), "name": org.name, "kind": org.kind.value, "phone": org.phone,
-            "address": org.address, "region": regions.full_name(org.region_code or ""),
-            "received": sorted(batches[c].trace_code for c in received.get(org.id, ()) if c in batches)}
+def _org(
+    org: Organisation, received: dict[uuid.UUID, set[uuid.UUID]], batches: dict[uuid.UUID, Certificate]
+) -> dict[str, Any]:
+    return {
+        "id": str(org.id),
+        "name": org.name,
+        "kind": org.kind.value,
+        "phone": org.phone,
+        "address": org.address,
+        "region": regions.full_name(org.region_code or ""),
+        "received": sorted(batches[c].trace_code for c in received.get(org.id, ()) if c in batches),
+    }
 
 
 def _num(value: Decimal | None) -> str | None:
     return None if value is None else decimal_text(value)
 
 
-_OPEN_RECALL = (sa.select(Recall).join(RecallBatch, RecallBatch.recall_id == Recall.id)
-                .where(RecallBatch.certificate_id == sa.bindparam("cid", type_=sa.Uuid()),
-                       Recall.status == RecallStatus.OPEN).order_by(Recall.opened_at).limit(1))
+_OPEN_RECALL = (
+    sa.select(Recall)
+    .join(RecallBatch, RecallBatch.recall_id == Recall.id)
+    .where(
+        RecallBatch.certificate_id == sa.bindparam("cid", type_=sa.Uuid()), Recall.status == RecallStatus.OPEN
+    )
+    .order_by(Recall.opened_at)
+    .limit(1)
+)
 
 
 def open_recall_of(session: Session, certificate_id: uuid.UUID) -> Recall | None:
@@ -159,20 +221,38 @@ def open_recall_of(session: Session, certificate_id: uuid.UUID) -> Recall | None
 
 def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
     """A recall with its batches and who has and has not acknowledged (three queries)."""
-    batches = session.execute(sa.select(Certificate.trace_code, Certificate.product_name, RecallBatch.root)
-                              .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
-                              .where(RecallBatch.recall_id == recall.id)).all()
-    parties = session.execute(sa.select(Organisation, RecallParty.acknowledged_at)
-                              .join(RecallParty, RecallParty.org_id == Organisation.id)
-                              .where(RecallParty.recall_id == recall.id).order_by(Organisation.name)).all()
+    batches = session.execute(
+        sa.select(Certificate.trace_code, Certificate.product_name, RecallBatch.root)
+        .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
+        .where(RecallBatch.recall_id == recall.id)
+    ).all()
+    parties = session.execute(
+        sa.select(Organisation, RecallParty.acknowledged_at)
+        .join(RecallParty, RecallParty.org_id == Organisation.id)
+        .where(RecallParty.recall_id == recall.id)
+        .order_by(Organisation.name)
+    ).all()
     return {
-        "id": str(recall.id), "status": recall.status.value, "severity": recall.severity.value,
-        "reason": recall.reason, "instructions": recall.instructions, "opened_at": recall.opened_at,
-        "closed_at": recall.closed_at, "close_note": recall.close_note,
+        "id": str(recall.id),
+        "status": recall.status.value,
+        "severity": recall.severity.value,
+        "reason": recall.reason,
+        "instructions": recall.instructions,
+        "opened_at": recall.opened_at,
+        "closed_at": recall.closed_at,
+        "close_note": recall.close_note,
         "trace_codes": sorted(code for code, _n, root in batches if root),
         "batches": [{"trace_code": code, "product_name": name, "root": root} for code, name, root in batches],
-        "parties": [{"org_id": str(org.id), "name": org.name, "kind": org.kind.value, "phone": org.phone,
-                     "acknowledged_at": at} for org, at in parties],
+        "parties": [
+            {
+                "org_id": str(org.id),
+                "name": org.name,
+                "kind": org.kind.value,
+                "phone": org.phone,
+                "acknowledged_at": at,
+            }
+            for org, at in parties
+        ],
     }
 
 
@@ -181,5 +261,6 @@ def visible_recalls(session: Session, actor: Actor) -> list[Recall]:
     query = sa.select(Recall).order_by(Recall.opened_at.desc()).limit(200)
     if actor.org_kind is not OrgKind.REGULATOR:
         query = query.join(RecallParty, RecallParty.recall_id == Recall.id).where(
-            RecallParty.org_id == actor.org_id)
+            RecallParty.org_id == actor.org_id
+        )
     return list(session.scalars(query))

@@ -32,14 +32,34 @@ def trace() -> str | tuple[str, int]:
     code, direction = request.args.get("code", "").strip(), request.args.get("direction", "forward")
     certificate = find_by_code(db.session(), code) if code else None
     if code and certificate is None:
-        return render_template("recalls/trace.html", code=code, direction=direction, result=None,
-                               error=_("No certificate has this trace code.")), 404
-    result = (queries.trace_document(db.session(), page_actor(), certificate, base_url=public_base_url(),
-                                     direction="backward" if direction == "backward" else "forward")
-              if certificate else None)
+        return render_template(
+            "recalls/trace.html",
+            code=code,
+            direction=direction,
+            result=None,
+            error=_("No certificate has this trace code."),
+        ), 404
+    result = (
+        queries.trace_document(
+            db.session(),
+            page_actor(),
+            certificate,
+            base_url=public_base_url(),
+            direction="backward" if direction == "backward" else "forward",
+        )
+        if certificate
+        else None
+    )
     graph = Markup(drawing.trace_svg(result)) if result else None
-    return render_template("recalls/trace.html", code=code, direction=direction, result=result, graph=graph,
-                           error=None, flows=list(texts.FLOW_LABELS.items()))
+    return render_template(
+        "recalls/trace.html",
+        code=code,
+        direction=direction,
+        result=result,
+        graph=graph,
+        error=None,
+        flows=list(texts.FLOW_LABELS.items()),
+    )
 
 
 @bp.get("/recalls")
@@ -58,8 +78,12 @@ def new() -> BaseResponse | str | tuple[str, int]:
     if not _can_open():
         raise PermissionDenied()
     if request.method == "GET":
-        return render_template("recalls/new.html", values={"trace_codes": request.args.get("code", "")},
-                               errors={}, severities=texts.SEVERITY_LABELS)
+        return render_template(
+            "recalls/new.html",
+            values={"trace_codes": request.args.get("code", "")},
+            errors={},
+            severities=texts.SEVERITY_LABELS,
+        )
     payload = form_payload(request.form)
     payload["trace_codes"] = payload.get("trace_codes", "").split()
     try:
@@ -73,8 +97,9 @@ def new() -> BaseResponse | str | tuple[str, int]:
 
 
 def _new_form(errors: dict[str, str]) -> tuple[str, int]:
-    return render_template("recalls/new.html", values=request.form, errors=errors,
-                           severities=texts.SEVERITY_LABELS), 422
+    return render_template(
+        "recalls/new.html", values=request.form, errors=errors, severities=texts.SEVERITY_LABELS
+    ), 422
 
 
 def _can_open() -> bool:
@@ -94,9 +119,16 @@ def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
     document = queries.recall_document(db.session(), recall)
     mine = next((p for p in document["parties"] if p["org_id"] == str(actor.org_id)), None)
     can_close = recall.status.value == "open" and (
-        actor.org_kind is OrgKind.REGULATOR or recall.opened_by_org_id == actor.org_id)
-    return render_template("recalls/show.html", recall=document, mine=mine, can_close=can_close, errors=errors,
-                           severities=texts.SEVERITY_LABELS)
+        actor.org_kind is OrgKind.REGULATOR or recall.opened_by_org_id == actor.org_id
+    )
+    return render_template(
+        "recalls/show.html",
+        recall=document,
+        mine=mine,
+        can_close=can_close,
+        errors=errors,
+        severities=texts.SEVERITY_LABELS,
+    )
 
 
 @bp.post("/recalls/<uuid:recall_id>/acknowledge")
@@ -131,8 +163,11 @@ def download(recall_id: uuid.UUID, ext: str) -> Response:
     columns = "zh" if request.args.get("columns") == "zh" else "en"
     headers = {"Content-Disposition": f'attachment; filename="recall-{recall.id}.{ext}"'}
     if ext == "csv":
-        return Response("".join(export.to_csv(db.session(), recall.id, columns=columns)),
-                        mimetype="text/csv", headers=headers)
+        return Response(
+            "".join(export.to_csv(db.session(), recall.id, columns=columns)),
+            mimetype="text/csv",
+            headers=headers,
+        )
     return Response(export.to_xlsx(db.session(), recall.id, columns=columns), mimetype=XLSX, headers=headers)
 
 
@@ -151,13 +186,22 @@ def _charts(data: Any) -> dict[str, Markup]:
     def series(values: dict[str, int]) -> list[tuple[str, float]]:
         return [(week[-3:], float(values.get(week, 0))) for week in data.weeks]
 
-    rates = [(week[-3:], round(100 * data.rejected.get(week, 0) / n, 1) if (n := data.inspections.get(week))
-              else 0.0) for week in data.weeks]
+    rates = [
+        (
+            week[-3:],
+            round(100 * data.rejected.get(week, 0) / n, 1) if (n := data.inspections.get(week)) else 0.0,
+        )
+        for week in data.weeks
+    ]
     return {
         "certificates": Markup(drawing.bar_chart(series(data.certificates), label=_("Certificates issued"))),
-        "inspections": Markup(drawing.bar_chart(series(data.inspections), label=_("Gate checks"),
-                                                color="#345")),
-        "failure": Markup(drawing.bar_chart(rates, label=_("Gate failure rate"), color="#b3261e", suffix="%")),
-        "excursions": Markup(drawing.bar_chart(series(data.excursions), label=_("Cold-chain excursions"),
-                                               color="#8a5a00")),
+        "inspections": Markup(
+            drawing.bar_chart(series(data.inspections), label=_("Gate checks"), color="#345")
+        ),
+        "failure": Markup(
+            drawing.bar_chart(rates, label=_("Gate failure rate"), color="#b3261e", suffix="%")
+        ),
+        "excursions": Markup(
+            drawing.bar_chart(series(data.excursions), label=_("Cold-chain excursions"), color="#8a5a00")
+        ),
     }
