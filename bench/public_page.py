@@ -5,8 +5,13 @@ gunicorn command line (sync workers, ``--workers 2``, bound to 127.0.0.1, no acc
 loaded with C concurrent connections, each request on a random trace code. Prints requests/s,
 p50/p99 latency and errors of both, and the ratio public/bare. Target: >= 60 %.
 
+With ``--hops N`` every certificate also carries an N-hop journey (storing, shipping to a market
+with a carrier named, transporting with temperature readings, receiving, a gate check with a
+rapid test, ...), so its page shows N + 1 steps (the issue, then the N events).
+
     python bench/public_page.py                              # SQLite file in bench/out/
     python bench/public_page.py --reuse --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_public
+    python bench/public_page.py --hops 10 --database-url sqlite:///bench/out/public_page-hops10.sqlite3
 
 Exit status: 0 when every run had at most 1 % errors (whether or not the target is met), 1 when
 a run had more, 2 for a setup failure (seeding, the pre-check of codes, a server not starting).
@@ -37,7 +42,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from http.client import HTTPConnection
 from pathlib import Path
@@ -52,7 +57,8 @@ DEFAULT_SQLITE = OUT / "public_page.sqlite3"
 TARGET_RATIO = 0.60
 MAX_ERROR_RATE = 0.01
 SERVICE_SAMPLE = 100  # certificates issued through the real service before the bulk insert
-CHUNK = 5000
+CHUNK = 5000  # at most this many rows per executemany
+MAX_HOPS = 50
 
 # Produce, with the category and unit it is sold in: (name, category, unit).
 PRODUCTS = [
@@ -66,6 +72,9 @@ ORGS = [  # producers: (name, region code, phone)
     ("成都锦江生态农场", "510104", None),
     ("济南历下禽蛋专业合作社", "370102", "+8613900001111"),
 ]
+MARKET = ("武汉白沙洲农副产品大市场", "420106")  # with --hops: where the batches go
+CARRIER = ("楚天冷链物流", "420106")  # and who carries them
+CST = timezone(timedelta(hours=8), "CST")
 ORIGINS = ["420116", "420115", "420111", "330106", "330110", "510104", "370102", "440106",
            "320106", "350102", "610113"]
 
@@ -87,6 +96,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default=f"sqlite:///{DEFAULT_SQLITE}",
                    help="SQLAlchemy URL (default: a SQLite file in bench/out/)")
     p.add_argument("--certificates", type=int, default=100_000, metavar="N")
+    p.add_argument("--hops", type=int, default=0, metavar="N",
+                   help="events in every certificate's journey (default 0: none; the page then "
+                        "shows N + 1 steps)")
     p.add_argument("--duration", type=float, default=20, metavar="S", help="seconds per app")
     p.add_argument("--warmup", type=float, default=3, metavar="S",
                    help="seconds of unmeasured load before each run (default 3)")
@@ -105,6 +117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.certificates < SERVICE_SAMPLE + 1:
         p.error(f"--certificates must be more than {SERVICE_SAMPLE}")
+    if not 0 <= args.hops <= MAX_HOPS:
+        p.error(f"--hops must be 0..{MAX_HOPS}")
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         p.error("--duration must be in (0, 600] and --warmup in [0, 60]")
     if not 1 <= args.concurrency <= 1000 or not 1 <= args.workers <= 16:
@@ -149,14 +163,14 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
-def count_certificates(url: str) -> int | None:
-    """How many certificates the database holds; None if it has no certificates table."""
+def count_rows(url: str, table: str = "certificates") -> int | None:
+    """How many rows ``table`` (certificates, events) holds; None if the database has no such table."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("certificates"):
+            if not sa.inspect(conn).has_table(table):
                 return None
-            return conn.scalar(sa.text("SELECT count(*) FROM certificates"))
+            return conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
     finally:
         engine.dispose()
 
@@ -212,22 +226,30 @@ def sample_data(rng: random.Random, index: int, product: tuple[str, str, str]) -
     return data
 
 
-def issue_sample(app: Any) -> list[str]:
+def issue_sample(app: Any, hops: int = 0) -> list[str]:
     """Issue SERVICE_SAMPLE certificates through the real services; return their codes.
 
     Four producers (``create_organisation``, ``create_user``) issue them with
     ``issue_certificate``, which also builds each organisation's product list and writes
-    whatever else issuing writes; every 25th is revoked with ``revoke_certificate``.
+    whatever else issuing writes; every 25th is revoked with ``revoke_certificate``. With
+    ``hops``, a market and a carrier join, and each certificate gets its journey through
+    ``record_event`` (``journey_plan``, each body loaded by the API's ``EventIn`` schema) before
+    any revocation.
     """
     from traceapp import db
     from traceapp.certificates import services as certificates
+    from traceapp.events.schemas import EventIn
+    from traceapp.events.services import EventSettings, record_event
     from traceapp.orgs import services as orgs
     from traceapp.orgs.models import OrgKind, Role
 
     rng = random.Random(20261126)
+    journey_rng = random.Random(20261127)  # its own stream: the certificates stay the same
     issued: list[str] = []
+    settings = EventSettings.from_config(app.config)
     with app.test_request_context():
         actors = []
+        partners: dict[str, Any] = {}
         with db.transaction() as session:
             for i, (name, region, phone) in enumerate(ORGS):
                 org = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=name,
@@ -235,6 +257,14 @@ def issue_sample(app: Any) -> list[str]:
                 user = orgs.create_user(session, org_id=org.id, email=f"bench{i}@bench.traceapp",
                                         password=secrets.token_hex(8), role=Role.ADMIN)
                 actors.append(orgs.Actor.of(user))
+            for role, kind, (name, region) in (("market", OrgKind.MARKET, MARKET),
+                                               ("carrier", OrgKind.CARRIER, CARRIER)):
+                if not hops:
+                    break
+                org = orgs.create_organisation(session, kind=kind, name=name, region_code=region)
+                user = orgs.create_user(session, org_id=org.id, email=f"{role}@bench.traceapp",
+                                        password=secrets.token_hex(8), role=Role.ADMIN)
+                partners[role] = orgs.Actor.of(user)
         with db.transaction() as session:
             for i in range(SERVICE_SAMPLE):
                 actor = actors[i % len(actors)]  # the first 32 cover every organisation × product
@@ -242,68 +272,244 @@ def issue_sample(app: Any) -> list[str]:
                 cert, _created = certificates.issue_certificate(
                     session, actor, data=sample_data(rng, i, product))
                 issued.append(cert.trace_code)
+                if hops:
+                    plan = journey_plan(journey_rng, i, cert, hops, market=partners["market"].org_id,
+                                        carrier=partners["carrier"].org_id, settings=settings)
+                    for who, body in plan:
+                        record_event(session, partners.get(who, actor),
+                                     data=EventIn().load(body), settings=settings)
                 if i % 25 == 24:
                     certificates.revoke_certificate(session, actor, certificate_id=cert.id,
                                                     reason="批次召回：抽检不合格")
     return issued
 
 
-def dependents(certificates: sa.Table,
+def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market: uuid.UUID,
+                 carrier: uuid.UUID, settings: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The ``hops`` events of a sample certificate's journey: (who records it, ``EventIn`` body).
+
+    Who is "producer" (the issuer), "market" or "carrier". Every prefix of the plan is a journey
+    the rules allow, and no event names another batch (no portioning or transforming), so a bulk
+    copy re-points every item at the copied certificate alone. In time order from 10 minutes
+    after the issue, each leg's readings (every 15 to 25 minutes: no gap) before the next event:
+
+    1. storing: the producer's pre-cooling store, 4 readings;
+    2. shipping: all of it to the market, the carrier named;
+    3. transporting: the carrier's reefer truck, 12 readings, a short excursion (2 readings above
+       the product's range) on every 5th sample;
+    4. receiving: the market, 1 % short on every 3rd sample;
+    5. storing: the market's cold store, 8 readings;
+    6. inspecting: the market's gate check (a re-check: the batch is already in its stock) with a
+       negative enzyme-inhibition rapid test;
+    7. … N-1. legs in the market, in turn: the cart to the stall (a min/max pair), the stall's
+       chiller (6 readings), back to the cold store (6 readings);
+    N. (from N = 7) retail_selling: half of what the market holds.
+    """
+    from traceapp.schemas import decimal_text
+
+    code, unit = cert.trace_code, cert.unit.value
+    allowed = settings.ranges.get(cert.category) if cert.category else None
+    low = float(allowed.low) if allowed and allowed.low is not None else 0.0
+    high = float(allowed.high) if allowed and allowed.high is not None else low + 5.0
+    clock = (cert.issued_at + timedelta(minutes=10)).astimezone(CST).replace(second=0, microsecond=0)
+
+    def at(minutes: float = 0) -> str:
+        return (clock + timedelta(minutes=minutes)).isoformat()
+
+    def readings(count: int, every: int, warm: tuple[int, ...] = ()) -> list[dict[str, str]]:
+        """``count`` readings from now, ``every`` minutes; those at ``warm`` above the range."""
+        middle, spread = (low + high) / 2, min(1.2, (high - low) / 3)
+        values = [high + rng.uniform(1.0, 3.5) if k in warm else middle + rng.uniform(-spread, spread)
+                  for k in range(count)]
+        return [{"at": at(k * every), "celsius": f"{v:.1f}"} for k, v in enumerate(values)]
+
+    def qty(thousandths: int) -> str:
+        return decimal_text(Decimal(thousandths) / 1000)
+
+    total = int(cert.quantity * 1000)
+    received = total - (total // 100 if index % 3 == 0 else 0)
+    plan: list[tuple[str, dict[str, Any]]] = []
+
+    def hop(who: str, minutes: float, **body: Any) -> None:
+        """Plan an event now (while fewer than ``hops``), then move the clock on."""
+        nonlocal clock
+        if len(plan) < hops:
+            plan.append((who, {"event_id": str(uuid.uuid4()), "occurred_at": at(),
+                               "trace_code": code, **body}))
+        clock += timedelta(minutes=minutes)
+
+    hop("producer", 60, kind="storing", location="产地预冷库", temperatures=readings(4, 15))
+    hop("producer", 5, kind="shipping", quantity=qty(total), unit=unit, to_org=str(market),
+        carrier_org=str(carrier), location="产地集货点")
+    hop("carrier", 180, kind="transporting", location="鄂A·C2345 冷藏车",
+        temperatures=readings(12, 15, (5, 6) if index % 5 == 0 else ()))
+    hop("market", 15, kind="receiving", quantity=qty(received), unit=unit, location="白沙洲市场 收货区")
+    hop("market", 165, kind="storing", location="市场冷库 3 号库", temperatures=readings(8, 20))
+    hop("market", 20, kind="inspecting", certificate_status="valid", result="accepted",
+        location="市场快检室", tests=[{
+            "method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类农药",
+            "value": f"{rng.uniform(3, 35):.1f}", "value_unit": "%", "tester": "陈检测",
+            "device": "农残速测仪 RP-410"}])
+    for k in range(max(0, hops - len(plan) - 1)):
+        if k % 3 == 0:
+            hop("market", 25, kind="transporting", location="冷库 → A区 12 号摊位（手推冷藏车）",
+                temperature_min=f"{low + 1:.1f}", temperature_max=f"{high - 0.5:.1f}")
+        elif k % 3 == 1:
+            hop("market", 125, kind="storing", location="A区 12 号摊位 冷柜",
+                temperatures=readings(6, 20))
+        else:
+            hop("market", 150, kind="storing", location="市场冷库 3 号库（回库）",
+                temperatures=readings(6, 25))
+    hop("market", 0, kind="retail_selling", quantity=qty(max(1, received // 2)), unit=unit,
+        location="A区 12 号摊位")
+    return plan
+
+
+def dependents(targets: tuple[sa.Table, ...],
                existing: set[str]) -> list[tuple[sa.Table, list[sa.Column[Any]]]]:
-    """Tables with rows that point at a certificate (e.g. holdings), and their pointing columns.
+    """Tables with rows that point at a certificate or an event (holdings, event_items, ...), and
+    their pointing columns, in insert order (``metadata.sorted_tables``).
 
     Only tables the database has (``existing``): a model may run ahead of its migration.
     """
     out = []
-    for table in certificates.metadata.sorted_tables:
-        if table is certificates or table.name not in existing:
+    for table in targets[0].metadata.sorted_tables:
+        if table in targets or table.name not in existing:
             continue
-        columns = [c for c in table.columns
-                   if any(fk.column is certificates.c.id for fk in c.foreign_keys)]
+        columns = [c for c in table.columns if any(points_at(c, t) for t in targets)]
         if columns:
             out.append((table, columns))
     return out
 
 
-def seed(url: str, n: int) -> str:
-    """Fill an empty, migrated database with ``n`` certificates.
+def points_at(column: sa.Column[Any], table: sa.Table) -> bool:
+    return any(fk.column.table is table and fk.column.primary_key for fk in column.foreign_keys)
 
-    The first SERVICE_SAMPLE are issued through the real service (``issue_sample``). The rest
-    are bulk-inserted with SQLAlchemy Core, ``insert(Certificate.__table__)`` executemany in
-    chunks of CHUNK, each row a copy of a service-made row with a new id, a new trace code from
-    ``codes.mint_trace_code()`` and a new issue time (revocation moved along): so every bulk row
-    has the service's shape by construction, whatever columns the model grows. Rows that issuing
-    writes in tables pointing at the certificate (holdings, ...) are copied along, re-pointed at
-    the new certificate, with fresh generated primary keys.
+
+def generated_keys(table: sa.Table) -> list[sa.Column[Any]]:
+    """Primary-key columns the model fills in itself (a UUIDPk's id): a copy gets new ones."""
+    return [c for c in table.primary_key.columns
+            if not c.foreign_keys and c.default is not None and c.default.is_callable]
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """How a row of a certificate's family is copied for a bulk certificate."""
+
+    remap: tuple[str, ...]  # ids of the family (the certificate, its events, ...): the copy's
+    fresh: tuple[str, ...]  # unique per organisation (an event's client_event_id): a new uuid4
+    shift: tuple[str, ...]  # times: moved along with the issue time
+
+    @classmethod
+    def of(cls, table: sa.Table, targets: tuple[sa.Table, ...]) -> CopyPlan:
+        remap = [c.key for c in generated_keys(table)]
+        remap += [c.key for c in table.columns if any(points_at(c, t) for t in targets)]
+        fresh = [c.key for c in table.columns if c.key == "client_event_id"]
+        shift = [c.key for c in table.columns if isinstance(c.type, sa.DateTime)
+                 or isinstance(getattr(c.type, "impl", None), sa.DateTime)]
+        return cls(tuple(remap), tuple(fresh), tuple(shift))
+
+    def copy(self, row: dict[str, Any], ids: dict[Any, Any], delta: timedelta) -> dict[str, Any]:
+        out = dict(row)
+        for key in self.remap:
+            if out[key] is not None:
+                out[key] = ids.get(out[key], out[key])
+        for key in self.fresh:
+            if out[key] is not None:
+                out[key] = uuid.uuid4()
+        for key in self.shift:
+            if out[key] is not None:
+                out[key] += delta
+        return out
+
+
+def family(conn: sa.Connection, certificate_id: uuid.UUID, certificates: sa.Table, events: sa.Table,
+           items: sa.Table, deps: list[tuple[sa.Table, list[sa.Column[Any]]]]
+           ) -> dict[str, list[dict[str, Any]]]:
+    """A service-made certificate's rows beyond its own, by table, in insert order: its events
+    (its journey: those with an item naming it, in time order) and every row pointing at the
+    certificate or at one of those events.
+
+    Raises SetupFailure when an event names another batch or points at an event outside the
+    journey (portioning, transforming): copies of it would not be copies of one batch's story.
+    """
+    event_ids = list(conn.scalars(sa.select(items.c.event_id).distinct()
+                                  .where(items.c.certificate_id == certificate_id)))
+    rows: dict[str, list[dict[str, Any]]] = {events.name: [r._asdict() for r in conn.execute(
+        sa.select(events).where(events.c.id.in_(event_ids))
+        .order_by(events.c.occurred_at, events.c.recorded_at))]}
+    others = conn.scalar(sa.select(sa.func.count()).select_from(items).where(
+        items.c.event_id.in_(event_ids), items.c.certificate_id != certificate_id))
+    outside = [e[c.key] for e in rows[events.name] for c in events.columns
+               if points_at(c, events) and e[c.key] is not None and e[c.key] not in event_ids]
+    if others or outside:
+        raise die(f"the journey of certificate {certificate_id} names other batches or events: "
+                  "the bulk copy copies one batch's journey only")
+    for dep, cols in deps:
+        naming = [c == certificate_id for c in cols if points_at(c, certificates)]
+        naming += [c.in_(event_ids) for c in cols if points_at(c, events)]
+        rows[dep.name] = [r._asdict() for r in conn.execute(
+            sa.select(dep).where(sa.or_(*naming)).order_by(*dep.primary_key.columns))]
+    return rows
+
+
+def seed(url: str, n: int, hops: int = 0) -> str:
+    """Fill an empty, migrated database with ``n`` certificates, each with a ``hops``-event journey.
+
+    The first SERVICE_SAMPLE are issued, and their journeys recorded, through the real services
+    (``issue_sample``). The rest are bulk-inserted with SQLAlchemy Core, ``insert(table)``
+    executemany in chunks of at most CHUNK rows per table, each certificate row a copy of a
+    service-made row with a new id, a new trace code from ``codes.mint_trace_code()`` and a new
+    issue time (revocation moved along): so every bulk row has the service's shape by
+    construction, whatever columns the model grows. The template's family is copied along
+    (``family``): its events with new ids and client event ids (organisations, details and
+    order kept; times moved by the same shift as the issue time), and every row pointing at the
+    certificate or its events (holdings, event_items, holding_changes, temperature_readings, ...)
+    re-pointed at the copies, with fresh generated primary keys.
     """
     from traceapp import codes
     from traceapp.certificates.models import Certificate
+    from traceapp.events.models import Event, EventItem
 
     app = make_app(url)
-    table = Certificate.__table__
+    table, events, items = Certificate.__table__, Event.__table__, EventItem.__table__
     started = time.perf_counter()
-    sample_codes = issue_sample(app)
+    sample_codes = issue_sample(app, hops)
     service_s = time.perf_counter() - started
 
     started = time.perf_counter()
     rng = random.Random(7)
     engine = app.extensions["traceapp.db"].engine
     with engine.connect() as conn:
-        deps = dependents(table, set(sa.inspect(conn).get_table_names()))
+        existing = set(sa.inspect(conn).get_table_names())
+        journeys = events.name in existing and items.name in existing
+        targets = (table, events) if journeys else (table,)
+        deps = dependents(targets, existing)
         templates = [r._asdict() for r in conn.execute(
             sa.select(table).where(table.c.trace_code.in_(sample_codes)))]
-        children = {
-            (dep.name, row_id): [r._asdict() for r in conn.execute(
-                sa.select(dep).where(sa.or_(*(c == row_id for c in cols))))]
-            for dep, cols in deps for row_id in (t["id"] for t in templates)}
+        if journeys:
+            families = {t["id"]: family(conn, t["id"], table, events, items, deps) for t in templates}
+        else:
+            families = {t["id"]: {dep.name: [r._asdict() for r in conn.execute(
+                sa.select(dep).where(sa.or_(*(c == t["id"] for c in cols))))] for dep, cols in deps}
+                for t in templates}
+    order = ([events] if journeys else []) + [dep for dep, _ in deps]
+    plans = {t.name: CopyPlan.of(t, targets) for t in order}
+    # Generated keys of a family's rows (its events' ids, ...) with their generators: a copy gets
+    # new ones before its rows are copied, so any row may name any other.
+    own_ids = {tid: [(r[c.key], c.default.arg) for t in order for c in generated_keys(t)
+                     for r in rows[t.name]] for tid, rows in families.items()}
+    widest = max([len(rows) for f in families.values() for rows in f.values()] + [1])
+    per_chunk = max(1, CHUNK // widest)
     minted = set(sample_codes)
     now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    counts = dict.fromkeys([t.name for t in order], 0)
     with engine.begin() as conn:
         remaining = n - SERVICE_SAMPLE
         while remaining > 0:
             rows: list[dict[str, Any]] = []
-            child_rows: dict[str, list[dict[str, Any]]] = {dep.name: [] for dep, _ in deps}
-            for k in range(min(CHUNK, remaining)):
+            child_rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in order}
+            for k in range(min(per_chunk, remaining)):
                 template = templates[(remaining - k) % len(templates)]
                 code = codes.mint_trace_code()
                 while code in minted:  # 2**65 codes: never in practice
@@ -311,31 +517,28 @@ def seed(url: str, n: int) -> str:
                 minted.add(code)
                 row = dict(template, id=uuid.uuid4(), trace_code=code,
                            issued_at=now - timedelta(seconds=rng.randrange(365 * 24 * 3600)))
+                delta = row["issued_at"] - template["issued_at"]
                 if template.get("revoked_at"):
-                    row["revoked_at"] = row["issued_at"] + (template["revoked_at"]
-                                                            - template["issued_at"])
+                    row["revoked_at"] = template["revoked_at"] + delta
                 rows.append(row)
-                for dep, cols in deps:
-                    for child in children[dep.name, template["id"]]:
-                        copy = dict(child)
-                        for c in dep.primary_key.columns:
-                            if c not in cols and c.default is not None and c.default.is_callable:
-                                copy[c.key] = c.default.arg(None)
-                        copy.update({c.key: row["id"] for c in cols
-                                     if child[c.key] == template["id"]})
-                        child_rows[dep.name].append(copy)
+                ids = {template["id"]: row["id"]}
+                ids.update((old, make(None)) for old, make in own_ids[template["id"]])
+                for name, originals in families[template["id"]].items():
+                    plan, out = plans[name], child_rows[name]
+                    out.extend(plan.copy(original, ids, delta) for original in originals)
             conn.execute(sa.insert(table), rows)
-            for dep, _cols in deps:
-                if child_rows[dep.name]:
-                    conn.execute(sa.insert(dep), child_rows[dep.name])
+            for t in order:
+                if child_rows[t.name]:
+                    conn.execute(sa.insert(t), child_rows[t.name])
+                    counts[t.name] += len(child_rows[t.name])
             remaining -= len(rows)
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
-    copied = "".join(f", {dep.name} copied along" for dep, _ in deps
-                     if any(children[dep.name, t["id"]] for t in templates))
-    note = (f"seeded now: {SERVICE_SAMPLE} through issue_certificate in {service_s:.1f} s, "
-            f"{n - SERVICE_SAMPLE} bulk-inserted as copies in "
-            f"{time.perf_counter() - started:.1f} s{copied}")
+    copied = ", ".join(f"{counts[name]:,} {name}" for name in counts if counts[name])
+    journey = f" with {hops}-event journeys through record_event" if hops else ""
+    note = (f"seeded now: {SERVICE_SAMPLE} through issue_certificate{journey} in {service_s:.1f} s, "
+            f"{n - SERVICE_SAMPLE} bulk-inserted as copies in {time.perf_counter() - started:.1f} s"
+            + (f" (copied along: {copied})" if copied else ""))
     print(note)
     return note
 
@@ -359,15 +562,18 @@ def db_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def prepare_database(url: str, n: int, reuse: bool) -> str:
-    """Make the database hold exactly ``n`` bench certificates; say what was done."""
+def prepare_database(url: str, n: int, reuse: bool, hops: int = 0) -> str:
+    """Make the database hold exactly ``n`` bench certificates with ``hops``-event journeys; say
+    what was done."""
     from traceapp import migrate
 
     ensure_database(url)
-    have = count_certificates(url)
+    have = count_rows(url)
     head = code_head()
-    if reuse and have == n and db_revision(url) == head:
-        return f"reused: {n} certificates at migration {head}"
+    if (reuse and have == n and db_revision(url) == head
+            and (count_rows(url, "events") or 0) == n * hops):
+        journeys = f" with {hops}-event journeys" if hops else ""
+        return f"reused: {n} certificates{journeys} at migration {head}"
     if have is not None:
         if not is_scratch(url):
             raise die(
@@ -379,7 +585,7 @@ def prepare_database(url: str, n: int, reuse: bool) -> str:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
-    return seed(url, n)
+    return seed(url, n, hops)
 
 
 def dump_codes(url: str, path: Path) -> list[tuple[str, str]]:
@@ -484,8 +690,18 @@ def serve(name: str, app_spec: str, chdir: Path, workers: int, env: dict[str, st
                 process.wait(timeout=10)
 
 
-def precheck(server: Server, sample: list[tuple[str, str]]) -> None:
-    """Random codes must answer 200 with their product name: never benchmark 404s."""
+JOURNEY = re.compile(r'<ol class="journey">(.*?)</ol>', re.S)
+
+
+def journey_steps(body: str) -> int:
+    """How many steps the page's journey shows (``ol.journey > li``; a step holds no list)."""
+    found = JOURNEY.search(body)
+    return len(re.findall(r"<li[\s>]", found.group(1))) if found else 0
+
+
+def precheck(server: Server, sample: list[tuple[str, str]], hops: int = 0) -> None:
+    """Random codes must answer 200 with their product name, and a journey of the issue and
+    ``hops`` events: never benchmark 404s, nor pages shorter than asked for."""
     for code, product in sample:
         url = f"http://127.0.0.1:{server.port}/t/{code}"
         try:
@@ -496,6 +712,9 @@ def precheck(server: Server, sample: list[tuple[str, str]]) -> None:
             raise die(f"pre-check: {url} answered {e.code}") from e
         if status != 200 or html.escape(product) not in body:
             raise die(f"pre-check: {url} answered {status} without {product!r}")
+        if (steps := journey_steps(body)) != hops + 1:
+            raise die(f"pre-check: {url} shows {steps} journey steps, not {hops + 1} "
+                      f"(the issue and {hops} events)")
 
 
 def precheck_bare(server: Server, code: str) -> None:
@@ -719,7 +938,9 @@ def machine_facts(args: argparse.Namespace, generator: str, db_note: str) -> dic
         "gunicorn": f"{gunicorn.__version__}, sync workers, --workers {args.workers}",
         "database": f"{u.get_backend_name()} {version}: "
                     f"{u.render_as_string(hide_password=True)} ({db_note})",
-        "certificates": f"{args.certificates:,}",
+        "certificates": f"{args.certificates:,}" + (f", each with a {args.hops}-hop journey "
+                                                     f"({args.hops + 1} steps on the page)"
+                                                     if args.hops else ""),
         "concurrency": f"{args.concurrency} connections",
         "duration": f"{args.duration:g} s per app after {args.warmup:g} s warm-up, "
                     f"{args.rounds} round(s)",
@@ -771,7 +992,7 @@ def main(argv: list[str] | None = None) -> int:
         raise die("wrk is not installed (apt-get install -y wrk)")
 
     url = args.database_url
-    db_note = prepare_database(url, args.certificates, args.reuse)
+    db_note = prepare_database(url, args.certificates, args.reuse, args.hops)
     tag = backend(url)
     codes_file = OUT / f"codes-{tag}.txt"
     rows = dump_codes(url, codes_file)
@@ -789,8 +1010,9 @@ def main(argv: list[str] | None = None) -> int:
     with serve("bare", "hello_app:app", HERE, args.workers, env) as bare, \
             serve("public", "wsgi:app", ROOT, args.workers, env) as public:
         precheck_bare(bare, codes[0])
-        precheck(public, sample)
-        print(f"pre-check: {len(sample)} random codes answer 200 with their product name")
+        precheck(public, sample, args.hops)
+        print(f"pre-check: {len(sample)} random codes answer 200 with their product name and "
+              f"{args.hops + 1} journey step(s)")
         commands = {"bare": " ".join(bare.command), "public": " ".join(public.command)}
         for round_no in range(1, args.rounds + 1):
             for server in (bare, public):
@@ -809,7 +1031,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: {r.app}: {r.errors} errors in {r.requests} requests ({r.error_rate:.1%})")
     out = args.json or OUT / f"public_page-{tag}.json"
     out.write_text(json.dumps({
-        "facts": facts, "ratio": ratio, "target": TARGET_RATIO, "commands": commands,
+        "facts": facts, "hops": args.hops, "ratio": ratio, "target": TARGET_RATIO,
+        "commands": commands,
         "best": {r.app: r.rps for r in results},
         "runs": [asdict(r) | {"rps": r.rps, "cpu_ms_per_request": r.cpu_ms_per_request}
                  for r in runs],

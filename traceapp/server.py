@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -21,7 +22,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from traceapp import create_app
 
-        return create_app()
+        app = create_app()
+        gc.freeze()  # start-up objects live as long as the worker; keep them out of full GCs
+        return app
 
 
 def run_gunicorn(*, host: str, port: int, workers: int) -> None:
