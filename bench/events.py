@@ -1,0 +1,831 @@
+"""Throughput of recording events through ``POST /api/v1/events`` against a bare Core insert.
+
+One run, on PostgreSQL only:
+
+1. Drop and re-create a scratch database (its name must start with ``bench``), migrate it, and
+   set it up through the real services: a producer (user + API token) holding a few hundred
+   certificates with large quantities, and a market (user + API token).
+2. Serve the app with gunicorn (sync workers, ``--workers 2`` by default, 127.0.0.1, no access
+   log) and record N events (default 100,000) with C concurrent clients (default 4), each a
+   thread with its own keep-alive ``http.client`` connection posting JSON in order. Each client
+   owns its own certificates and cycles through them: producer ``storing`` (3-6 temperature
+   readings), producer ``transporting`` (3-6 readings), producer ``shipping`` 1 kg to the
+   market, market ``receiving`` it (with a min/max temperature pair; sometimes a little less
+   than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique client
+   ``event_id``. Any non-2xx answer is printed (the first few bodies) and fails the run.
+3. Check consistency: the number of events per kind is what was sent, no holding is negative,
+   and every holding equals its issue quantity plus its ledger (``holding_changes``).
+4. Baseline: read back every row the API wrote to ``events``, ``event_items``,
+   ``holding_changes`` and ``temperature_readings``, give the events new ids and client
+   event ids, and insert the same rows again with bare SQLAlchemy Core executemany
+   (``conn.execute(table.insert(), rows)``), 1,000 events (with their child rows) per
+   transaction, into the same tables of the same database. Only the inserts are timed.
+5. Print API events/s with p50/p99 latency, bare Core events/s (an event with its child rows
+   counts as one), the ratio API/bare, CPU seconds per event of the gunicorn workers and of
+   PostgreSQL, and the machine; write the figures as JSON to ``bench/out/events.json``.
+
+Usage (from the repository root, with the virtualenv active)::
+
+    python bench/events.py                       # 100,000 events, 4 clients, 2 workers
+    python bench/events.py --quick               # 2,000 events on 40 certificates: a try-out
+    python bench/events.py --events 20000 --clients 8 --workers 2
+    python bench/events.py --quick --profile 500 # then cProfile 500 in-process requests
+
+Options: ``--database-url`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/bench_events``; dropped and re-created),
+``--certificates`` (default 400), ``--batch`` (events per bare-insert transaction, 1000),
+``--seed``, ``--wsgi MODULE:APP`` with ``--pythonpath DIR`` (serve a variant of the app, to
+measure a change without editing it), ``--profile K`` (after everything, record K more events
+in-process through ``app.test_client()`` under cProfile, timed by CPU; SQL statements per kind
+and the top functions printed, stats kept in ``bench/out/events.prof``).
+
+CPU seconds come from /proc: the gunicorn workers, and every ``postgres`` process (a lower
+bound: short-lived ones that exit during the run are missed). The host's busy time minus those
+is printed as "other processes": on a shared machine, events/s falls with their load while CPU
+per event does not, so compare runs by CPU per event as well.
+
+Exit status: 0 when every request answered 2xx and the checks held; 1 when a request failed or
+a check did not hold; 2 for a setup failure (database, server not starting).
+
+Traffic only ever goes to 127.0.0.1; every loop is bounded by N (a run stops early after 50
+failed requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_events"
+MAX_FAILURES = 50  # stop sending after this many failed requests
+SHOW_FAILURES = 5  # print the bodies of the first few
+CST = timezone(timedelta(hours=8))
+START = datetime(2026, 3, 1, 6, 0, tzinfo=CST)
+
+# (product, category, unit): vegetables, fruit and fish have temperature ranges (0-5, 0-10, 0-4 °C).
+PRODUCTS = [("大白菜", "vegetable", "kg"), ("西兰花", "vegetable", "kg"), ("草鱼", "aquatic", "kg"),
+            ("红富士苹果", "fruit", "kg"), ("香菇", "edible_fungus", "jin")]
+CYCLE = ("storing", "transporting", "shipping", "receiving", "retail_selling")
+
+
+class SetupFailure(SystemExit):
+    """A failure before or around the load: exit status 2."""
+
+
+def die(message: str) -> SetupFailure:
+    print(f"events: {message}", file=sys.stderr)
+    return SetupFailure(2)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--certificates", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=1000, help="events per bare-insert transaction")
+    parser.add_argument("--seed", type=int, default=20260301)
+    parser.add_argument("--wsgi", default="wsgi:app",
+                        help="gunicorn app spec, to try a variant of the app (default wsgi:app)")
+    parser.add_argument("--pythonpath", default=None, help="extra gunicorn --pythonpath for --wsgi")
+    parser.add_argument("--quick", action="store_true", help="2,000 events on 40 certificates")
+    parser.add_argument("--profile", type=int, default=0, metavar="K",
+                        help="after the run, cProfile K in-process requests")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.certificates = min(args.events, 2000), min(args.certificates, 40)
+    if args.events < 1 or args.clients < 1 or args.workers < 1 or args.batch < 1:
+        parser.error("--events, --clients, --workers and --batch must be positive")
+    if args.certificates < args.clients:
+        parser.error("need at least one certificate per client")
+    return args
+
+
+# --- database -------------------------------------------------------------------------------
+
+def recreate_database(url: str) -> None:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise die("PostgreSQL only: give a postgresql+psycopg:// URL")
+    name = parsed.database or ""
+    if not name.startswith("bench"):
+        raise die(f"refusing to drop database {name!r}: its name must start with 'bench'")
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        raise die(f"cannot reach PostgreSQL: {exc.orig}") from exc
+    finally:
+        admin.dispose()
+
+
+def make_app(url: str) -> Any:
+    import traceapp
+
+    return traceapp.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+
+
+@dataclass
+class Setup:
+    producer_token: str
+    market_token: str
+    market_org: str
+    producer_org: str
+    certificates: list[tuple[str, str, str]]  # (id, trace code, unit)
+
+
+def seed(app: Any, n_certificates: int, rng: random.Random) -> Setup:
+    """Organisations, users, tokens and certificates, all through the real services."""
+    from traceapp import db
+    from traceapp.certificates.models import Basis, Category, Commitment, Unit
+    from traceapp.certificates.services import issue_certificate
+    from traceapp.orgs import services as orgs
+    from traceapp.orgs.models import OrgKind, Role
+
+    tag = secrets.token_hex(3)
+    with app.test_request_context(), db.transaction() as s:
+        members = {}
+        for kind, name in ((OrgKind.PRODUCER, "武汉木兰蔬菜专业合作社"),
+                           (OrgKind.MARKET, "武汉白沙洲农副产品大市场")):
+            org = orgs.create_organisation(s, kind=kind, name=name, region_code="420116",
+                                           phone="13812345678")
+            email = f"{kind.value}-{tag}@example.cn"
+            user = orgs.create_user(s, org_id=org.id, email=email, password="bench-password-1",
+                                    role=Role.ADMIN)
+            _token, plaintext = orgs.create_api_token(s, email=email)
+            members[kind] = (org, user, plaintext)
+        producer, producer_user, producer_token = members[OrgKind.PRODUCER]
+        actor = orgs.Actor.of(producer_user)
+        certificates = []
+        for i in range(n_certificates):
+            name, category, unit = PRODUCTS[i % len(PRODUCTS)]
+            certificate, _created = issue_certificate(s, actor, data={
+                "event_id": uuid.uuid4(), "product_name": name, "category": Category(category),
+                "quantity": Decimal(rng.choice(["50000", "80000", "100000"])), "unit": Unit(unit),
+                "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
+                "harvest_date": START.date(), "batch_no": f"B{i:05d}",
+                "commitments": list(Commitment), "basis": [Basis.SELF_TEST],
+            })
+            certificates.append((str(certificate.id), certificate.trace_code, unit))
+    market = members[OrgKind.MARKET]
+    return Setup(producer_token, market[2], str(market[0].id), str(producer.id), certificates)
+
+
+# --- the events to record -------------------------------------------------------------------
+
+PRODUCER, MARKET = 0, 1  # which token a request carries
+
+
+def _at(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _readings(rng: random.Random, start: datetime, category_high: float) -> list[dict[str, str]]:
+    """3-6 readings 10 minutes apart, mostly inside the range, now and then a short excursion."""
+    count = rng.randint(3, 6)
+    out = []
+    for k in range(count):
+        celsius = rng.uniform(1.0, category_high - 1.0)
+        if rng.random() < 0.03:
+            celsius = category_high + rng.uniform(0.5, 3.0)
+        out.append({"at": _at(start + timedelta(minutes=10 * k)), "celsius": f"{celsius:.1f}"})
+    return out
+
+
+HIGH = {"vegetable": 5.0, "aquatic": 4.0, "fruit": 10.0, "edible_fungus": 5.0}
+
+
+def cycle_bodies(rng: random.Random, setup: Setup, index: int, code: str, category: str,
+                 round_no: int) -> list[tuple[int, dict[str, Any]]]:
+    """One round of a certificate's journey: store, transport, ship, receive, sell."""
+    t0 = START + timedelta(hours=6 * round_no, minutes=index % 360)
+    store = _readings(rng, t0, HIGH[category])
+    transport = _readings(rng, t0 + timedelta(hours=1), HIGH[category])
+    received = "1" if rng.random() < 0.9 else rng.choice(["0.95", "0.98", "0.99"])
+    low = rng.uniform(1.0, 3.0)
+    return [
+        (PRODUCER, {"kind": "storing", "trace_code": code, "occurred_at": store[-1]["at"],
+                    "location": "木兰乡冷库 2 号", "temperatures": store}),
+        (PRODUCER, {"kind": "transporting", "trace_code": code, "occurred_at": transport[-1]["at"],
+                    "temperatures": transport}),
+        (PRODUCER, {"kind": "shipping", "trace_code": code, "quantity": "1", "unit": "kg",
+                    "to_org": setup.market_org, "occurred_at": _at(t0 + timedelta(hours=2))}),
+        (MARKET, {"kind": "receiving", "trace_code": code, "quantity": received, "unit": "kg",
+                  "temperature_min": f"{low:.1f}", "temperature_max": f"{low + 1.5:.1f}",
+                  "occurred_at": _at(t0 + timedelta(hours=3))}),
+        (MARKET, {"kind": "retail_selling", "trace_code": code, "quantity": "0.5", "unit": "kg",
+                  "occurred_at": _at(t0 + timedelta(hours=4))}),
+    ]
+
+
+@dataclass
+class Request:
+    token: int
+    kind: str
+    body: bytes
+
+
+def build_plan(setup: Setup, n: int, clients: int, rng: random.Random) -> list[list[Request]]:
+    """Exactly ``n`` requests split over the clients; each client owns its certificates and
+    sends their rounds in order, so a receiving always follows its shipping."""
+    category = {code: PRODUCTS[i % len(PRODUCTS)][1] for i, (_id, code, _u) in enumerate(setup.certificates)}
+    owned: list[list[tuple[int, str]]] = [[] for _ in range(clients)]
+    for i, (_id, code, _unit) in enumerate(setup.certificates):
+        owned[i % clients].append((i, code))
+    quotas = [n // clients + (1 if c < n % clients else 0) for c in range(clients)]
+    plan: list[list[Request]] = []
+    for c in range(clients):
+        requests: list[Request] = []
+        round_no = 0
+        while len(requests) < quotas[c]:
+            for index, code in owned[c]:
+                for token, body in cycle_bodies(rng, setup, index, code, category[code], round_no):
+                    body["event_id"] = str(uuid.uuid4())
+                    requests.append(Request(token, body["kind"], json.dumps(body).encode()))
+            round_no += 1
+        plan.append(requests[:quotas[c]])
+    return plan
+
+
+# --- the server -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_times(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process."""
+    tick, times = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two ``cpu_times``: processes started since count whole, those
+    that exited in between (short autovacuum workers) are missed, so this is a lower bound."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def host_busy_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return sum(values) - idle, sum(values)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    command: list[str]
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(p) for p in path.read_text().split()]
+        except OSError:
+            return []
+
+
+@contextmanager
+def serve(url: str, workers: int, wsgi: str = "wsgi:app", pythonpath: str | None = None) -> Iterator[Server]:
+    port, log = free_port(), OUT / "gunicorn-events.log"
+    # No --access-logfile: gunicorn writes no access log unless asked.
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "sync", "--workers", str(workers),
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--error-logfile", str(log),
+               *(["--pythonpath", pythonpath] if pythonpath else []), wsgi]
+    env = {**os.environ, "TRACEAPP_DATABASE_URL": url, "TRACEAPP_SECRET_KEY": "bench-" + secrets.token_hex(8)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(process, port, command)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise die(f"gunicorn exited ({process.returncode}); see {log}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/v1/openapi.json")
+                conn.getresponse().read()
+                conn.close()
+                if len(server.worker_pids()) >= workers:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise die(f"gunicorn did not answer in 60 s; see {log}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+# --- the clients ----------------------------------------------------------------------------
+
+@dataclass
+class ClientResult:
+    latencies: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
+    finished: list[float] = field(default_factory=list)  # monotonic completion times
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    socket_errors: int = 0
+
+
+class Failures:
+    def __init__(self) -> None:
+        self.count, self.lock = 0, threading.Lock()
+
+    def add(self) -> None:
+        with self.lock:
+            self.count += 1
+
+    @property
+    def too_many(self) -> bool:
+        return self.count >= MAX_FAILURES
+
+
+def client(port: int, tokens: tuple[str, str], requests: list[Request], result: ClientResult,
+           failures: Failures, start: threading.Barrier) -> None:
+    headers = [{"Content-Type": "application/json", "Accept-Language": "en",
+                "Authorization": f"Bearer {token}"} for token in tokens]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    start.wait()
+    for request in requests:
+        if failures.too_many:
+            break
+        began = time.perf_counter()
+        try:
+            conn.request("POST", "/api/v1/events", body=request.body, headers=headers[request.token])
+            response = conn.getresponse()
+            body = response.read()
+            if response.will_close:
+                conn.close()  # gunicorn's sync workers close every connection; reconnect next time
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            result.socket_errors += 1
+            failures.add()
+            result.failures.append(f"{request.kind}: {type(exc).__name__}: {exc}")
+            continue
+        elapsed = time.perf_counter() - began
+        result.statuses[response.status] += 1
+        if 200 <= response.status < 300:
+            result.latencies.append((request.kind, elapsed))
+            result.finished.append(time.monotonic())
+        else:
+            failures.add()
+            if len(result.failures) < SHOW_FAILURES:
+                result.failures.append(f"{request.kind} -> {response.status}: "
+                                       f"{body.decode('utf-8', 'replace')[:800]}\n  sent: "
+                                       f"{request.body.decode()[:400]}")
+    conn.close()
+
+
+def warm_up(port: int, setup: Setup, workers: int) -> None:
+    """Load each worker's code paths with reads (no events): a few code look-ups."""
+    headers = {"Authorization": f"Bearer {setup.producer_token}"}
+    for _ in range(10 * workers):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", f"/api/v1/codes/{setup.certificates[0][1]}", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        if response.status != 200:
+            raise die(f"warm-up: GET /api/v1/codes answered {response.status}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+@dataclass
+class ApiRun:
+    events: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[str, int]
+    failures: list[str]
+    failed: int
+    per_kind: dict[str, dict[str, float]]
+    deciles: list[float]
+    worker_cpu_s: float
+    postgres_cpu_s: float
+    bench_cpu_s: float
+    host_busy: float
+    host_busy_cpu_s: float
+
+    @property
+    def other_cpu_s(self) -> float:
+        """Busy CPU seconds of everything else on the host (other jobs, the kernel)."""
+        return self.host_busy_cpu_s - self.worker_cpu_s - self.postgres_cpu_s - self.bench_cpu_s
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def run_api(server: Server, setup: Setup, plan: list[list[Request]]) -> ApiRun:
+    results = [ClientResult() for _ in plan]
+    failures = Failures()
+    barrier = threading.Barrier(len(plan) + 1)
+    threads = [threading.Thread(target=client, daemon=True,
+                                args=(server.port, (setup.producer_token, setup.market_token), requests,
+                                      result, failures, barrier))
+               for requests, result in zip(plan, results, strict=True)]
+    for thread in threads:
+        thread.start()
+    workers = server.worker_pids()
+    cpu0, pg0 = cpu_times(workers), cpu_times(postgres_pids())
+    bench0, host0 = time.process_time(), host_busy_jiffies()
+    total = sum(len(r) for r in plan)
+    barrier.wait()
+    began = time.monotonic()
+    progress_at = began
+    while any(t.is_alive() for t in threads):
+        for thread in threads:
+            thread.join(timeout=1)
+        if time.monotonic() - progress_at >= 30:
+            progress_at = time.monotonic()
+            done = sum(len(r.latencies) for r in results)
+            print(f"  ... {done:,}/{total:,} events in {progress_at - began:.0f} s "
+                  f"({done / (progress_at - began):.0f}/s)", flush=True)
+    seconds = time.monotonic() - began
+    host1 = host_busy_jiffies()
+    worker_cpu, pg_cpu = cpu_used(cpu0, cpu_times(workers)), cpu_used(pg0, cpu_times(postgres_pids()))
+    latencies = [lat for r in results for lat in r.latencies]
+    finished = sorted(t for r in results for t in r.finished)
+    per_kind: dict[str, dict[str, float]] = {}
+    for kind in CYCLE:
+        values = [s for k, s in latencies if k == kind]
+        if values:
+            per_kind[kind] = {"count": len(values), "mean_ms": 1000 * sum(values) / len(values),
+                              "p50_ms": 1000 * percentile(values, 50),
+                              "p99_ms": 1000 * percentile(values, 99)}
+    deciles = []  # events/s within each tenth of the run's events, to show any slow-down
+    tenth = max(1, len(finished) // 10)
+    previous = began
+    for i in range(tenth - 1, len(finished), tenth):
+        deciles.append(tenth / max(finished[i] - previous, 1e-9))
+        previous = finished[i]
+    statuses: Counter[int] = Counter()
+    for r in results:
+        statuses.update(r.statuses)
+    values = [s for _k, s in latencies]
+    return ApiRun(
+        events=len(latencies), seconds=seconds, p50_ms=1000 * percentile(values, 50),
+        p99_ms=1000 * percentile(values, 99), statuses={str(k): v for k, v in sorted(statuses.items())},
+        failures=[f for r in results for f in r.failures][:SHOW_FAILURES],
+        failed=failures.count, per_kind=per_kind, deciles=deciles[:10], worker_cpu_s=worker_cpu,
+        postgres_cpu_s=pg_cpu, bench_cpu_s=time.process_time() - bench0,
+        host_busy=(host1[0] - host0[0]) / max(host1[1] - host0[1], 1),
+        host_busy_cpu_s=(host1[0] - host0[0]) / os.sysconf("SC_CLK_TCK"))
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+def tables() -> dict[str, sa.Table]:
+    from traceapp.events.models import Event, EventItem, HoldingChange, TemperatureReading
+
+    return {"events": Event.__table__, "event_items": EventItem.__table__,
+            "holding_changes": HoldingChange.__table__, "temperature_readings": TemperatureReading.__table__}
+
+
+def row_counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: conn.scalar(sa.select(sa.func.count()).select_from(t)) for name, t in tables().items()}
+
+
+def check_after_api(engine: sa.Engine, expected: Counter[str]) -> list[str]:
+    """Problems found: event counts per kind, negative holdings, holdings vs issue + ledger."""
+    from traceapp.certificates.models import Certificate, Holding
+    from traceapp.events.models import Event, HoldingChange
+
+    problems = []
+    with engine.connect() as conn:
+        kinds = {k.value: n for k, n in conn.execute(
+            sa.select(Event.kind, sa.func.count()).group_by(Event.kind))}
+        if kinds != dict(expected):
+            problems.append(f"events per kind {kinds} != sent {dict(expected)}")
+        negative = conn.scalar(sa.select(sa.func.count()).select_from(Holding).where(Holding.quantity < 0))
+        if negative:
+            problems.append(f"{negative} negative holdings")
+        issued = {(c, o): q for c, o, q in conn.execute(
+            sa.select(Certificate.id, Certificate.org_id, Certificate.quantity))}
+        ledger: dict[tuple[Any, Any, Any], Decimal] = {}
+        key = (HoldingChange.certificate_id, HoldingChange.org_id, HoldingChange.state)
+        for c, o, s, d in conn.execute(sa.select(*key, sa.func.sum(HoldingChange.delta)).group_by(*key)):
+            ledger[(c, o, s)] = d  # summed as integer thousandths, typed back as a Quantity
+        mismatched = 0
+        holdings = list(conn.execute(
+            sa.select(Holding.certificate_id, Holding.org_id, Holding.state, Holding.quantity)))
+        for c, o, s, q in holdings:
+            start = issued.get((c, o), Decimal(0)) if s.value == "on_hand" else Decimal(0)
+            if q != start + ledger.pop((c, o, s), Decimal(0)):
+                mismatched += 1
+        if mismatched or ledger:
+            problems.append(f"{mismatched} holdings differ from issue + ledger; "
+                            f"{len(ledger)} ledger keys without a holding")
+    return problems
+
+
+# --- the bare Core baseline -----------------------------------------------------------------
+
+@dataclass
+class BareRun:
+    events: int
+    rows: dict[str, int]
+    seconds: float
+    read_seconds: float
+    bench_cpu_s: float
+    postgres_cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def run_bare(engine: sa.Engine, batch: int) -> BareRun:
+    """Re-insert the rows the API wrote, under new ids, with Core executemany; time the inserts."""
+    t = tables()
+    ev, items = t["events"], t["event_items"]
+    changes, readings = t["holding_changes"], t["temperature_readings"]
+    read_began = time.monotonic()
+    with engine.connect() as conn:
+        events = [dict(r._mapping) for r in conn.execute(sa.select(ev).order_by(ev.c.recorded_at, ev.c.id))]
+        children: dict[str, dict[Any, list[dict[str, Any]]]] = {}
+        for name, table in (("event_items", items), ("holding_changes", changes),
+                            ("temperature_readings", readings)):
+            grouped: dict[Any, list[dict[str, Any]]] = {}
+            for r in conn.execute(sa.select(table)):
+                row = dict(r._mapping)
+                grouped.setdefault(row["event_id"], []).append(row)
+            children[name] = grouped
+    new_id = {e["id"]: uuid.uuid4() for e in events}
+    batches = []
+    for start in range(0, len(events), batch):
+        chunk = events[start:start + batch]
+        rows: dict[str, list[dict[str, Any]]] = {"events": [], "event_items": [], "holding_changes": [],
+                                                 "temperature_readings": []}
+        for e in chunk:
+            old = e["id"]
+            rows["events"].append({**e, "id": new_id[old], "client_event_id": uuid.uuid4(),
+                                   "answers_id": new_id.get(e["answers_id"]) if e["answers_id"] else None,
+                                   "corrects_id": new_id.get(e["corrects_id"]) if e["corrects_id"] else None})
+            for name in ("event_items", "holding_changes", "temperature_readings"):
+                rows[name].extend({**c, "event_id": new_id[old]} for c in children[name].get(old, ()))
+        batches.append(rows)
+    read_seconds = time.monotonic() - read_began
+    counts = {name: sum(len(b[name]) for b in batches) for name in t}
+    pg0, bench0 = cpu_times(postgres_pids()), time.process_time()
+    began = time.monotonic()
+    with engine.connect() as conn:
+        for rows in batches:
+            with conn.begin():
+                for name, table in t.items():  # events first: the children reference them
+                    if rows[name]:
+                        conn.execute(table.insert(), rows[name])
+    seconds = time.monotonic() - began
+    return BareRun(len(events), counts, seconds, read_seconds, time.process_time() - bench0,
+                   cpu_used(pg0, cpu_times(postgres_pids())))
+
+
+# --- profile --------------------------------------------------------------------------------
+
+def profile(app: Any, setup: Setup, k: int, rng: random.Random) -> str:
+    """Record ``k`` more events in-process via ``app.test_client()`` under cProfile."""
+    client_ = app.test_client()
+    tokens = (setup.producer_token, setup.market_token)
+    category = {code: PRODUCTS[i % len(PRODUCTS)][1] for i, (_id, code, _u) in enumerate(setup.certificates)}
+    requests: list[tuple[int, dict[str, Any]]] = []
+    round_no = 10_000  # later than anything the run recorded
+    while len(requests) < k:
+        for index, (_id, code, _unit) in enumerate(setup.certificates):
+            requests.extend(cycle_bodies(rng, setup, index, code, category[code], round_no))
+        round_no += 1
+    requests = requests[:k]
+    for _token, body in requests:
+        body["event_id"] = str(uuid.uuid4())
+    engine = app.extensions["traceapp.db"].engine
+    statements: Counter[str] = Counter()
+    current = [""]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements[current[0]] += 1
+        words = statement.split(None, 1)
+        statements[f"{current[0]} {words[0].upper() if words else ''}"] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waits on PostgreSQL don't count
+    failed = 0
+    began, cpu0 = time.perf_counter(), time.process_time()
+    profiler.enable()
+    for token, body in requests:
+        current[0] = body["kind"]
+        response = client_.post("/api/v1/events", json=body,
+                                headers={"Authorization": f"Bearer {tokens[token]}"})
+        failed += response.status_code >= 300
+    profiler.disable()
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu0
+    sa.event.remove(engine, "before_cursor_execute", count)
+    sent = Counter(body["kind"] for _t, body in requests)
+    per_kind = "; ".join(
+        f"{kind} {statements[kind] / n:.1f} ("
+        + ", ".join(f"{verb.split()[1]} {statements[verb] / n:.1f}" for verb in sorted(statements)
+                    if verb.startswith(kind + " ")) + ")"
+        for kind, n in sent.items())
+    path = OUT / "events.prof"
+    profiler.dump_stats(str(path))
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(25)
+    return (f"in-process: {k} requests in {seconds:.2f} s wall, {cpu:.2f} s CPU, under cProfile "
+            f"({k / seconds:.0f}/s), {failed} failed; CPU-time stats in {path}\n"
+            f"SQL statements per request: {per_kind}\n" + text.getvalue())
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def code_version() -> str:
+    """The commit the app was run from, and how many of its files differed from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "traceapp", "wsgi.py"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head or 'unknown'}" + (f" + {len(dirty)} uncommitted files under traceapp/" if dirty else "")
+
+
+def server_version(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.exec_driver_sql("SHOW server_version").scalar())
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cores() -> str:
+    return f"{usable_cores()} usable of {os.cpu_count()}"
+
+
+def report(args: argparse.Namespace, api: ApiRun, bare: BareRun | None, pg_version: str,
+           counts: dict[str, int], problems: list[str], code: str) -> dict[str, Any]:
+    ratio = api.rate / bare.rate if bare and bare.rate else float("nan")
+    print()
+    print(f"machine: {platform.machine()}, {cores()} cores, Python {platform.python_version()}, "
+          f"PostgreSQL {pg_version}")
+    print(f"N = {args.events:,} events, {args.clients} clients, gunicorn {args.workers} sync workers "
+          f"({args.wsgi}), {args.certificates} certificates; code {code}")
+    print("rows per run: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print()
+    print(f"{'':28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'seconds':>9}")
+    print(f"{'API (POST /api/v1/events)':28} {api.rate:10.0f} {api.p50_ms:8.1f} {api.p99_ms:8.1f} "
+          f"{api.seconds:9.1f}")
+    if bare:
+        print(f"{'bare Core executemany':28} {bare.rate:10.0f} {'':>8} {'':>8} {bare.seconds:9.1f}"
+              f"   (1 connection, {args.batch} events per transaction; CPU per event: Python "
+              f"{1000 * bare.bench_cpu_s / max(bare.events, 1):.2f} ms, PostgreSQL "
+              f"{1000 * bare.postgres_cpu_s / max(bare.events, 1):.2f} ms)")
+        print(f"{'ratio API / bare':28} {ratio:10.4f}   (bare is {1 / ratio:.0f}x faster)")
+    print()
+    print("per kind:   " + "; ".join(f"{k} {v['count']:,.0f} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms"
+                                     for k, v in api.per_kind.items()))
+    print("events/s by tenth of the run: " + " ".join(f"{d:.0f}" for d in api.deciles))
+    n = max(api.events, 1)
+    print(f"CPU per event: gunicorn workers {1000 * api.worker_cpu_s / n:.2f} ms, "
+          f"PostgreSQL {1000 * api.postgres_cpu_s / n:.2f} ms, "
+          f"bench clients {1000 * api.bench_cpu_s / n:.2f} ms; "
+          f"host busy {100 * api.host_busy:.0f} %, of which other processes "
+          f"{api.other_cpu_s:.0f} CPU-s of {api.seconds * usable_cores():.0f}")
+    cpu_per_event = (api.worker_cpu_s + api.postgres_cpu_s) / n
+    print(f"CPU-bound ceiling on {usable_cores()} cores without other load: "
+          f"~{usable_cores() / cpu_per_event:.0f} events/s "
+          f"(workers + PostgreSQL {1000 * cpu_per_event:.2f} CPU-ms per event)")
+    print(f"statuses: {api.statuses}")
+    print("checks: " + ("all held" if not problems else "; ".join(problems)))
+    return {"args": vars(args), "machine": {"cores": cores(), "arch": platform.machine(),
+                                            "python": platform.python_version(), "postgresql": pg_version},
+            "api": {**api.__dict__, "events_per_s": api.rate, "other_cpu_s": api.other_cpu_s},
+            "bare": {**bare.__dict__, "events_per_s": bare.rate} if bare else None,
+            "ratio": ratio, "rows": counts, "problems": problems, "code": code}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    code = code_version()  # before the run: others may commit while it runs
+    from traceapp.db import make_engine
+    from traceapp.migrate import upgrade
+
+    print(f"database {sa.make_url(args.database_url).render_as_string(hide_password=True)}: re-creating",
+          flush=True)
+    recreate_database(args.database_url)
+    engine = make_engine(args.database_url)
+    upgrade(engine)
+    pg_version = server_version(engine)
+    app = make_app(args.database_url)
+    began = time.monotonic()
+    setup = seed(app, args.certificates, rng)
+    plan = build_plan(setup, args.events, args.clients, rng)
+    expected = Counter(r.kind for requests in plan for r in requests)
+    print(f"set up {args.certificates} certificates in {time.monotonic() - began:.1f} s; "
+          f"sending {args.events:,} events: {dict(expected)}", flush=True)
+
+    with serve(args.database_url, args.workers, args.wsgi, args.pythonpath) as server:
+        warm_up(server.port, setup, args.workers)
+        api = run_api(server, setup, plan)
+    if api.failed:
+        print(f"\nFAILED: {api.failed} requests failed (statuses {api.statuses}); the first ones:",
+              file=sys.stderr)
+        for failure in api.failures:
+            print("  " + failure, file=sys.stderr)
+        return 1
+    problems = check_after_api(engine, expected)
+    counts = row_counts(engine)
+    print(f"API run done in {api.seconds:.1f} s; bare Core insert of the same rows ...", flush=True)
+    bare = run_bare(engine, args.batch)
+    after = row_counts(engine)
+    doubled = {k: 2 * v for k, v in counts.items()}
+    if after != doubled:
+        problems.append(f"rows after the bare insert {after} != twice the API's {doubled}")
+    with engine.connect() as conn:
+        from traceapp.certificates.models import Holding
+
+        if conn.scalar(sa.select(sa.func.count()).select_from(Holding).where(Holding.quantity < 0)):
+            problems.append("negative holdings at the end")
+    if counts["events"] != args.events:
+        problems.append(f"{counts['events']} events in the database, expected {args.events}")
+    document = report(args, api, bare, pg_version, counts, problems, code)
+    (OUT / "events.json").write_text(json.dumps(document, indent=2, default=str))
+    if args.profile:
+        print()
+        print(profile(app, setup, args.profile, rng))
+    engine.dispose()
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
