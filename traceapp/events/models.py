@@ -71,7 +71,7 @@ class Event(UUIDPk, Base):
     destination_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
     carrier_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
     #: A receiving answers its shipping.
-    answers_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"))
+    answers_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"), index=True)
     #: The event this one declares erroneous (EPCIS error declaration), with the reason.
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"))
     correction_reason: Mapped[str | None] = mapped_column(sa.String(500))
