@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
 
 from traceapp.certificates.models import Certificate, HoldingState
 from traceapp.errors import Conflict, InvalidInput
