@@ -75,17 +75,47 @@ def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
     names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all()) if ids else {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk)))}
-        for c in sorted(batches.values(), key=lambda b: b.issued_at):
-            yield _issue_row(c, names)
+        batches = {
+            c.id: _Batch(c, names)
+            for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk)))
+        }
+        for batch in sorted(batches.values(), key=lambda b: b.certificate.issued_at):
+            yield _issue_row(batch, names)
         yield from _event_rows(session, chunk, batches, names)
 
 
-def _issue_row(c: Certificate, names: dict[uuid.UUID, str]) -> list[Any]:
+class _Batch:
+    """A certificate with the cells of its own columns, worked out once for all its rows."""
+
+    __slots__ = ("certificate", "head", "tail")
+
+    def __init__(self, c: Certificate, names: dict[uuid.UUID, str]) -> None:
+        self.certificate = c
+        self.head = [
+            c.trace_code,
+            names.get(c.org_id, ""),
+            regions.full_name(c.producer_region_code or ""),
+            c.product_name,
+        ]
+        self.tail = [
+            c.status.value,
+            regions.full_name(c.origin_region_code) + (c.origin_address or ""),
+            c.origin_region_code,
+            c.harvest_date.isoformat() if c.harvest_date else "",
+            c.issued_at.date().isoformat(),
+            c.producer_name,
+            " ".join(c.basis),
+            c.report_number or "",
+        ]
+
+
+def _issue_row(batch: _Batch, names: dict[uuid.UUID, str]) -> list[Any]:
+    c = batch.certificate
+    cte = "Harvesting / initial packing" if c.kind.value == "certificate" else "Transformation"
     return _row(
-        c,
+        batch,
         names,
-        cte="Harvesting / initial packing" if c.kind.value == "certificate" else "Transformation",
+        cte=cte,
         kind="commissioning",
         when=c.issued_at,
         recorder=c.org_id,
@@ -99,37 +129,48 @@ def _issue_row(c: Certificate, names: dict[uuid.UUID, str]) -> list[Any]:
 
 
 def _event_rows(
-    session: Session,
-    chunk: list[uuid.UUID],
-    batches: dict[uuid.UUID, Certificate],
-    names: dict[uuid.UUID, str],
+    session: Session, chunk: list[uuid.UUID], batches: dict[uuid.UUID, _Batch], names: dict[uuid.UUID, str]
 ) -> Iterator[list[Any]]:
     item = aliased(EventItem)
+    # Only the columns the rows show: no Event entities (identity map, JSON details) to build.
     query = (
-        sa.select(Event, item.certificate_id, item.quantity, item.role)
+        sa.select(
+            Event.id,
+            Event.kind,
+            Event.occurred_at,
+            Event.org_id,
+            Event.location,
+            Event.source_org_id,
+            Event.destination_org_id,
+            item.certificate_id,
+            item.quantity,
+            item.role,
+        )
         .join(item, item.event_id == Event.id)
         .where(item.certificate_id.in_(chunk))
         .order_by(Event.occurred_at)
     )
-    for event, cid, quantity, role in session.execute(query):
+    for event_id, kind, when, recorder, location, source, destination, cid, quantity, role in session.execute(
+        query
+    ):
         yield _row(
             batches[cid],
             names,
-            cte=CTE.get(event.kind, event.kind.value),
-            kind=event.kind.value,
-            when=event.occurred_at,
-            recorder=event.org_id,
+            cte=CTE.get(kind, kind.value),
+            kind=kind.value,
+            when=when,
+            recorder=recorder,
             quantity=quantity,
-            location=event.location,
-            ship_from=event.source_org_id,
-            ship_to=event.destination_org_id,
-            reference=str(event.id),
+            location=location,
+            ship_from=source,
+            ship_to=destination,
+            reference=str(event_id),
             role=role.value,
         )
 
 
 def _row(
-    c: Certificate,
+    batch: _Batch,
     names: dict[uuid.UUID, str],
     *,
     cte: str,
@@ -144,12 +185,9 @@ def _row(
     role: str,
 ) -> list[Any]:
     return [
-        c.trace_code,
-        names.get(c.org_id, ""),
-        regions.full_name(c.producer_region_code or ""),
-        c.product_name,
+        *batch.head,
         decimal_text(quantity) if quantity is not None else "",
-        c.unit.value,
+        batch.certificate.unit.value,
         cte,
         kind,
         when.date().isoformat(),
@@ -160,14 +198,7 @@ def _row(
         names.get(ship_to, ""),
         reference,
         role,
-        c.status.value,
-        regions.full_name(c.origin_region_code) + (c.origin_address or ""),
-        c.origin_region_code,
-        c.harvest_date.isoformat() if c.harvest_date else "",
-        c.issued_at.date().isoformat(),
-        c.producer_name,
-        " ".join(c.basis),
-        c.report_number or "",
+        *batch.tail,
     ]
 
 
