@@ -31,8 +31,8 @@ administrative-division names that use characters outside GB2312).
 from __future__ import annotations
 
 import argparse
-import json
 import hashlib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
