@@ -13,6 +13,9 @@ One run, on PostgreSQL only:
    market, market ``receiving`` it (with a min/max temperature pair; sometimes a little less
    than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique client
    ``event_id``. Any non-2xx answer is printed (the first few bodies) and fails the run.
+   When the server runs without autovacuum, the bench runs ANALYZE on the event tables every
+   30 s (``--analyze-every``), as autovacuum would: otherwise the planner keeps the plans it chose
+   for empty tables, whose cost grows with every event recorded.
 3. Check consistency: the number of events per kind is what was sent, no holding is negative,
    and every holding equals its issue quantity plus its ledger (``holding_changes``).
 4. Baseline: read back every row the API wrote to ``events``, ``event_items``,
@@ -34,10 +37,11 @@ Usage (from the repository root, with the virtualenv active)::
 Options: ``--database-url`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/bench_events``; dropped and re-created),
 ``--certificates`` (default 400), ``--batch`` (events per bare-insert transaction, 1000),
-``--seed``, ``--wsgi MODULE:APP`` with ``--pythonpath DIR`` (serve a variant of the app, to
-measure a change without editing it), ``--profile K`` (after everything, record K more events
-in-process through ``app.test_client()`` under cProfile, timed by CPU; SQL statements per kind
-and the top functions printed, stats kept in ``bench/out/events.prof``).
+``--seed``, ``--analyze-every SECONDS`` (30; 0: never), ``--wsgi MODULE:APP`` with
+``--pythonpath DIR`` (serve a variant of the app, to measure a change without editing it),
+``--profile K`` (after everything, record K more events in-process through
+``app.test_client()`` under cProfile, timed by CPU; SQL statements per kind and the top
+functions printed, stats kept in ``bench/out/events.prof``).
 
 CPU seconds come from /proc: the gunicorn workers, and every ``postgres`` process (a lower
 bound: short-lived ones that exit during the run are missed). The host's busy time minus those
@@ -118,6 +122,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gunicorn app spec, to try a variant of the app (default wsgi:app)")
     parser.add_argument("--pythonpath", default=None, help="extra gunicorn --pythonpath for --wsgi")
     parser.add_argument("--quick", action="store_true", help="2,000 events on 40 certificates")
+    parser.add_argument("--analyze-every", type=float, default=30, metavar="SECONDS",
+                        help="when the server runs without autovacuum, ANALYZE the event tables "
+                             "this often during the run (0: never)")
     parser.add_argument("--profile", type=int, default=0, metavar="K",
                         help="after the run, cProfile K in-process requests")
     args = parser.parse_args(argv)
@@ -483,7 +490,32 @@ class ApiRun:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def run_api(server: Server, setup: Setup, plan: list[list[Request]]) -> ApiRun:
+class Analyzer:
+    """Stands in for autovacuum's ANALYZE when the server runs without autovacuum.
+
+    The tables start empty; without fresh statistics the planner keeps the plans it picks for
+    empty tables (an index on ``org_id`` alone for the idempotency look-up, sequential scans of
+    ``event_items``), whose cost grows with every event recorded. Autovacuum would re-analyze a
+    table after 10 % of it changed; this does it every ``every`` seconds instead.
+    """
+
+    TABLES = "events, event_items, holding_changes, temperature_readings, holdings"
+
+    def __init__(self, engine: sa.Engine, every: float):
+        self.engine, self.every, self.count, self.seconds = engine, every, 0, 0.0
+        self.due = time.monotonic() + every
+
+    def maybe(self) -> None:
+        if self.every and time.monotonic() >= self.due:
+            began = time.monotonic()
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"ANALYZE {self.TABLES}")
+            self.count += 1
+            self.seconds += time.monotonic() - began
+            self.due = time.monotonic() + self.every
+
+
+def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: Analyzer) -> ApiRun:
     results = [ClientResult() for _ in plan]
     failures = Failures()
     barrier = threading.Barrier(len(plan) + 1)
@@ -503,6 +535,7 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]]) -> ApiRun:
     while any(t.is_alive() for t in threads):
         for thread in threads:
             thread.join(timeout=1)
+        analyzer.maybe()
         if time.monotonic() - progress_at >= 30:
             progress_at = time.monotonic()
             done = sum(len(r.latencies) for r in results)
@@ -722,6 +755,11 @@ def server_version(engine: sa.Engine) -> str:
         return str(conn.exec_driver_sql("SHOW server_version").scalar())
 
 
+def autovacuum_on(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SHOW autovacuum").scalar() == "on"
+
+
 def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -786,6 +824,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(args.database_url)
     upgrade(engine)
     pg_version = server_version(engine)
+    autovacuum = autovacuum_on(engine)
+    analyzer = Analyzer(engine, 0 if autovacuum else args.analyze_every)
+    if not autovacuum:
+        print("autovacuum is off on this server: " + (
+            f"the bench runs ANALYZE on the event tables every {args.analyze_every:g} s"
+            if args.analyze_every else "tables will keep the statistics of empty tables"), flush=True)
     app = make_app(args.database_url)
     began = time.monotonic()
     setup = seed(app, args.certificates, rng)
@@ -796,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with serve(args.database_url, args.workers, args.wsgi, args.pythonpath) as server:
         warm_up(server.port, setup, args.workers)
-        api = run_api(server, setup, plan)
+        api = run_api(server, setup, plan, analyzer)
     if api.failed:
         print(f"\nFAILED: {api.failed} requests failed (statuses {api.statuses}); the first ones:",
               file=sys.stderr)
@@ -818,7 +862,9 @@ def main(argv: list[str] | None = None) -> int:
             problems.append("negative holdings at the end")
     if counts["events"] != args.events:
         problems.append(f"{counts['events']} events in the database, expected {args.events}")
-    document = report(args, api, bare, pg_version, counts, problems, code)
+    maintenance = ("autovacuum on" if autovacuum else
+                   f"autovacuum off; the bench ran ANALYZE {analyzer.count} times ({analyzer.seconds:.1f} s)")
+    document = report(args, api, bare, f"{pg_version} ({maintenance})", counts, problems, code)
     (OUT / "events.json").write_text(json.dumps(document, indent=2, default=str))
     if args.profile:
         print()
