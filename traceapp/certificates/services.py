@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import hashlib
-import json
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from traceapp import codes
+from traceapp import codes, idempotency
 from traceapp.certificates.models import (
     Category,
     Certificate,
@@ -28,6 +24,7 @@ from traceapp.certificates.models import (
 from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from traceapp.idempotency import insert_once, request_digest
 from traceapp.orgs.models import Organisation, OrgKind, Role
 from traceapp.orgs.services import Actor
 
@@ -45,25 +42,19 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
     if actor.org_kind not in ISSUING_KINDS:
         raise PermissionDenied(_("Only producers, processors and markets issue certificates."))
     digest = request_digest(data)
-    event_id = data.get("event_id")
-    if event_id is not None:
-        stored = _replay(session, actor, event_id, digest)
-        if stored is not None:
-            return stored, False
-    certificate = _new_certificate(session, actor, data, digest)
-    try:
-        with session.begin_nested():
-            session.add(certificate)
-            session.flush()
-    except IntegrityError:
-        # A concurrent request with the same event_id won the race: answer as a replay would.
-        stored = _replay(session, actor, event_id, digest) if event_id else None
-        if stored is None:
-            raise
-        return stored, False
-    _remember_product(session, actor, certificate)
-    add_initial_holding(session, certificate)
-    return certificate, True
+
+    def create() -> Certificate:
+        certificate = _new_certificate(session, actor, data, digest)
+        session.add(certificate)
+        session.flush()
+        return certificate
+
+    certificate, created = insert_once(session, create, lambda: idempotency.stored(
+        session, Certificate, org_id=actor.org_id, event_id=data.get("event_id"), digest=digest))
+    if created:
+        _remember_product(session, actor, certificate)
+        add_initial_holding(session, certificate)
+    return certificate, created
 
 
 def add_initial_holding(session: Session, certificate: Certificate) -> None:
@@ -113,14 +104,6 @@ def issue_entry_record(session: Session, actor: Actor, *, data: dict[str, Any]) 
     return record
 
 
-def _replay(session: Session, actor: Actor, event_id: uuid.UUID, digest: str) -> Certificate | None:
-    stored = session.scalar(sa.select(Certificate).where(
-        Certificate.org_id == actor.org_id, Certificate.client_event_id == event_id))
-    if stored is not None and stored.request_digest != digest:
-        raise Conflict(_("This event_id was already used with a different body."))
-    return stored
-
-
 def _new_certificate(session: Session, actor: Actor, data: dict[str, Any], digest: str) -> Certificate:
     org = session.get_one(Organisation, actor.org_id)
     producer = data.get("producer") or {}
@@ -167,21 +150,6 @@ def _remember_product(session: Session, actor: Actor, certificate: Certificate) 
     elif product.category is None and certificate.category is not None:
         product.category = certificate.category
     session.flush()
-
-
-def request_digest(data: dict[str, Any]) -> str:
-    """A stable fingerprint of a validated request body, to tell a replay from a reuse."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_plain).encode()).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, (date, uuid.UUID)):  # datetimes included: offsets are kept
-        return value.isoformat() if isinstance(value, date) else str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
 def get_own_certificate(session: Session, actor: Actor, certificate_id: uuid.UUID) -> Certificate:

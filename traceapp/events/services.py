@@ -11,19 +11,17 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from traceapp.certificates.services import request_digest
+from traceapp import idempotency
 from traceapp.db import utcnow
-from traceapp.errors import Conflict
 from traceapp.events import rules
 from traceapp.events.corrections import apply_correction
 from traceapp.events.handlers import HANDLERS
 from traceapp.events.holdings import Ledger
 from traceapp.events.models import Event
 from traceapp.events.recording import EventSettings, Recording
+from traceapp.idempotency import insert_once, request_digest
 from traceapp.orgs.services import Actor
 
 
@@ -36,26 +34,9 @@ def record_event(session: Session, actor: Actor, *, data: dict[str, Any],
     NotHolder, PermissionDenied and InvalidInput naming the field.
     """
     digest = request_digest(data)
-    stored = _replay(session, actor, data["event_id"], digest)
-    if stored is not None:
-        return stored, False
-    try:
-        with session.begin_nested():
-            return _record(session, actor, data, settings, digest), True
-    except IntegrityError:
-        # The same event_id committed by a concurrent request: answer as a replay would.
-        stored = _replay(session, actor, data["event_id"], digest)
-        if stored is None:
-            raise
-        return stored, False
-
-
-def _replay(session: Session, actor: Actor, event_id: uuid.UUID, digest: str) -> Event | None:
-    stored = session.scalar(sa.select(Event).where(
-        Event.org_id == actor.org_id, Event.client_event_id == event_id))
-    if stored is not None and stored.request_digest != digest:
-        raise Conflict(_("This event_id was already used with a different body."))
-    return stored
+    return insert_once(session, lambda: _record(session, actor, data, settings, digest),
+                       lambda: idempotency.stored(session, Event, org_id=actor.org_id,
+                                                  event_id=data["event_id"], digest=digest))
 
 
 def _record(session: Session, actor: Actor, data: dict[str, Any], settings: EventSettings,

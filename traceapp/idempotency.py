@@ -1,0 +1,72 @@
+"""Idempotent writes (STYLE rule 7): a client-chosen event id, a fingerprint of the body, and
+one insert in a savepoint.
+
+The same id with the same body gives back the stored row; another body is a 409. A concurrent
+request with the same id loses on the unique constraint (organisation, client event id) and
+answers as a replay would. Certificates and events share this one mechanism.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from traceapp.errors import Conflict
+
+T = TypeVar("T")
+
+
+def request_digest(data: dict[str, Any]) -> str:
+    """A stable fingerprint of a validated request body, to tell a replay from a reuse."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_plain).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (date, uuid.UUID)):  # datetimes included: offsets are kept
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def stored(session: Session, model: Any, *, org_id: uuid.UUID, event_id: uuid.UUID | None,
+           digest: str) -> Any | None:
+    """The row an organisation already wrote with this event id, if any.
+
+    Raises Conflict when it was written from a different body.
+    """
+    if event_id is None:
+        return None
+    row = session.scalar(sa.select(model).where(model.org_id == org_id, model.client_event_id == event_id))
+    if row is not None and row.request_digest != digest:
+        raise Conflict(_("This event_id was already used with a different body."))
+    return row
+
+
+def insert_once(session: Session, create: Callable[[], T], replay: Callable[[], T | None]) -> tuple[T, bool]:
+    """Run ``create`` in a savepoint unless ``replay`` finds the row; return it and whether it is new."""
+    found = replay()
+    if found is not None:
+        return found, False
+    try:
+        with session.begin_nested():
+            return create(), True
+    except IntegrityError:
+        # The same event id committed by a concurrent request won the race.
+        found = replay()
+        if found is None:
+            raise
+        return found, False
