@@ -21,13 +21,25 @@ from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
 from traceapp.events.texts import logger_error_message
 from traceapp.events.uploads import parse_upload
 
-blp = ApiBlueprint("events_api", __name__, url_prefix="/api/v1/events",
-                   description="Record hops: shipping, receiving, storing, transporting, inspecting, "
-                               "transforming, portioning, retail selling, destroying, voiding.")
-codes_blp = ApiBlueprint("codes_api", __name__, url_prefix="/api/v1/codes",
-                         description="Verify a trace code, as a gate scanner does.")
-logs_blp = ApiBlueprint("logs_api", __name__, url_prefix="/api/v1/temperature-logs",
-                        description="Read data-logger CSV files into temperature readings.")
+blp = ApiBlueprint(
+    "events_api",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Record hops: shipping, receiving, storing, transporting, inspecting, "
+    "transforming, portioning, retail selling, destroying, voiding.",
+)
+codes_blp = ApiBlueprint(
+    "codes_api",
+    __name__,
+    url_prefix="/api/v1/codes",
+    description="Verify a trace code, as a gate scanner does.",
+)
+logs_blp = ApiBlueprint(
+    "logs_api",
+    __name__,
+    url_prefix="/api/v1/temperature-logs",
+    description="Read data-logger CSV files into temperature readings.",
+)
 
 
 def settings() -> services.EventSettings:
@@ -41,10 +53,13 @@ class Events(MethodView):
     @blp.alt_response(200, schema=EventOut, description="Replay of the same event_id and body.")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Record an event; retries with the same event_id are safe."""
+        # The answer is read inside the write transaction: a second one would cost a BEGIN and a
+        # ROLLBACK (and psycopg's prepared statements) per event.
         with db.transaction() as session:
             event, created = services.record_event(session, api_actor(), data=data, settings=settings())
-        document = queries.recorded_document(db.session(), event,
-                                             base_url=certificate_queries.public_base_url())
+            document = queries.recorded_document(
+                session, event, base_url=certificate_queries.public_base_url()
+            )
         return document, 201 if created else 200
 
 
@@ -66,8 +81,9 @@ class CodeLookup(MethodView):
         certificate = certificate_queries.find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return queries.code_document(db.session(), certificate,
-                                     base_url=certificate_queries.public_base_url())
+        return queries.code_document(
+            db.session(), certificate, base_url=certificate_queries.public_base_url()
+        )
 
 
 @codes_blp.route("/<code>/epcis")
@@ -78,8 +94,9 @@ class CodeEpcis(MethodView):
         certificate = certificate_queries.find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        document = queries.epcis_journey(db.session(), certificate,
-                                         base_url=certificate_queries.public_base_url())
+        document = queries.epcis_journey(
+            db.session(), certificate, base_url=certificate_queries.public_base_url()
+        )
         return Response(json.dumps(document, ensure_ascii=False), mimetype="application/ld+json")
 
 
@@ -96,6 +113,7 @@ class ParseLog(MethodView):
             layout, readings = parse_upload(upload, current_app.config)
         except LoggerFileError as exc:
             raise InvalidInput("file", logger_error_message(exc)) from exc
-        return {"layout": layout, "readings": [{"at": r.at.isoformat(), "celsius": str(r.celsius)}
-                                               for r in readings]}
-
+        return {
+            "layout": layout,
+            "readings": [{"at": r.at.isoformat(), "celsius": str(r.celsius)} for r in readings],
+        }

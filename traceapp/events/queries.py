@@ -354,14 +354,15 @@ def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[
     """Which of these batches were rejected at a gate (and not corrected since)."""
     if not certificate_ids:
         return set()
-    corrected = sa.select(Event.corrects_id).where(Event.corrects_id.is_not(None))
+    corrector = aliased(Event)
+    corrected = sa.exists().where(corrector.corrects_id == Event.id)  # an anti-join, not a scan
     rows = session.execute(
         sa.select(EventItem.certificate_id, Event.details)
         .join(Event, Event.id == EventItem.event_id)
         .where(
             EventItem.certificate_id.in_(certificate_ids),
             Event.kind == EventKind.INSPECTING,
-            Event.id.not_in(corrected),
+            ~corrected,
         )
     ).all()
     return {cid for cid, details in rows if details.get("result") == "rejected"}
