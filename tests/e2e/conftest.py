@@ -10,12 +10,6 @@ so nothing is cleaned up between tests.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.committed import committed_database
+from tests.live import Server, free_port
 from traceapp import create_app, db
 from traceapp.orgs import services as orgs
 from traceapp.orgs.models import OrgKind, Role
@@ -36,7 +31,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct-horse-9"
-STARTUP_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -46,17 +40,6 @@ class Login:
     email: str
     password: str
     org_name: str
-
-
-@dataclass
-class LiveServer:
-    url: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -96,73 +79,21 @@ def producer_login(e2e_database_url: str) -> Login:
 
 # -- live server ------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve_command(port: int) -> list[str]:
-    # CI runs from another virtualenv: take the console script beside this interpreter.
-    script = Path(sys.executable).with_name("traceapp")
-    launcher = [str(script)] if script.exists() else [
-        sys.executable, "-c", "from traceapp.cli import main; main()"]
-    return [*launcher, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def live_server(e2e_database_url: str, producer_login: Login,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``traceapp serve`` (gunicorn, one worker) on a free port, stopped at the end."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TRACEAPP_DATABASE_URL": e2e_database_url,
-           "TRACEAPP_SECRET_KEY": "e2e-secret", "TRACEAPP_PUBLIC_BASE_URL": url}
-    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(_serve_command(port), env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
-    server = LiveServer(url, log, process)
+    server = Server(free_port(), e2e_database_url, tmp_path_factory.mktemp("e2e-server") / "server.log",
+                    "e2e-secret")
+    server.start()
     try:
-        _wait_until_up(server)
         yield server
     finally:
-        _stop(process)
-
-
-def _wait_until_up(server: LiveServer) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"traceapp serve exited with {server.process.returncode}:\n"
-                        f"{server.log_tail()}", pytrace=False)
-        if _answers(server.url + "/"):
-            return
-        time.sleep(0.2)
-    pytest.fail(f"traceapp serve did not answer {server.url}/ within {STARTUP_SECONDS:.0f} s:\n"
-                f"{server.log_tail()}", pytrace=False)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def live_server_url(live_server: LiveServer) -> str:
+def live_server_url(live_server: Server) -> str:
     """Base URL of the live server, such as ``http://127.0.0.1:43817``."""
     return live_server.url
 
@@ -173,7 +104,7 @@ def _server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed and "live_server_url" in request.fixturenames:
-        server: LiveServer = request.getfixturevalue("live_server")
+        server: Server = request.getfixturevalue("live_server")
         print(f"--- tail of {server.log} ---\n{server.log_tail()}")
 
 

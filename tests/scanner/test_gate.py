@@ -10,7 +10,8 @@ from collections import Counter
 import pytest
 
 from scanner_client.codes import check_symbol
-from tests.scanner.conftest import Parties, Server, TraceScan, inspections
+from tests.live import Server
+from tests.scanner.conftest import Parties, TraceScan, inspections
 
 pytestmark = pytest.mark.e2e
 UNKNOWN = "2222222222222" + check_symbol("2222222222222")  # well-formed, never issued

@@ -11,7 +11,8 @@ from scanner_client.client import TraceClient
 from scanner_client.gate import Gate
 from scanner_client.outbox import Outbox
 from scanner_client.verdict import Screen, block_letters, display_width
-from tests.scanner.conftest import free_port, inspections
+from tests.live import free_port
+from tests.scanner.conftest import inspections
 
 pytestmark = pytest.mark.e2e
 
