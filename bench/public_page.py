@@ -365,6 +365,10 @@ def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market
     return plan
 
 
+#: Tables derived from the others, never copied: a copy's public page is rendered for it.
+DERIVED = {"public_pages"}
+
+
 def dependents(targets: tuple[sa.Table, ...],
                existing: set[str]) -> list[tuple[sa.Table, list[sa.Column[Any]]]]:
     """Tables with rows that point at a certificate or an event (holdings, event_items, ...), and
@@ -374,7 +378,7 @@ def dependents(targets: tuple[sa.Table, ...],
     """
     out = []
     for table in targets[0].metadata.sorted_tables:
-        if table in targets or table.name not in existing:
+        if table in targets or table.name not in existing or table.name in DERIVED:
             continue
         columns = [c for c in table.columns if any(points_at(c, t) for t in targets)]
         if columns:
@@ -532,15 +536,38 @@ def seed(url: str, n: int, hops: int = 0) -> str:
                     conn.execute(sa.insert(t), child_rows[t.name])
                     counts[t.name] += len(child_rows[t.name])
             remaining -= len(rows)
+        if "public_pages" in existing:  # what migration 0006 does for certificates it finds
+            conn.exec_driver_sql(
+                "INSERT INTO public_pages (certificate_id, trace_code, version) SELECT id, trace_code, 1"
+                " FROM certificates WHERE id NOT IN (SELECT certificate_id FROM public_pages)")
         conn.exec_driver_sql("ANALYZE")
+    bulk_s = time.perf_counter() - started
+    started = time.perf_counter()
+    rendered = render_pages(app) if "public_pages" in existing else 0
+    pages_s = time.perf_counter() - started
+    if "public_pages" in existing:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     copied = ", ".join(f"{counts[name]:,} {name}" for name in counts if counts[name])
     journey = f" with {hops}-event journeys through record_event" if hops else ""
     note = (f"seeded now: {SERVICE_SAMPLE} through issue_certificate{journey} in {service_s:.1f} s, "
-            f"{n - SERVICE_SAMPLE} bulk-inserted as copies in {time.perf_counter() - started:.1f} s"
-            + (f" (copied along: {copied})" if copied else ""))
+            f"{n - SERVICE_SAMPLE} bulk-inserted as copies in {bulk_s:.1f} s"
+            + (f" (copied along: {copied})" if copied else "")
+            + (f"; {rendered:,} public pages stored by `traceapp pages refresh` in {pages_s:.0f} s"
+               if rendered else ""))
     print(note)
     return note
+
+
+def render_pages(app: Any) -> int:
+    """Store the bulk copies' public pages as ``traceapp pages refresh`` does (the real
+    renderer, in this process)."""
+    from traceapp.public.pages import refresh_stale
+
+    with app.app_context():
+        return refresh_stale(chunk=500, progress=lambda n: print(f"  {n:,} pages stored", flush=True)
+                             if n % 10_000 == 0 else None)
 
 
 def code_head() -> str | None:

@@ -9,6 +9,7 @@ views really commit, and everything is rolled back at teardown (STYLE rule 25).
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 from tests import factories
 from traceapp import create_app, migrate
 from traceapp.db import make_engine
+from traceapp.public import pages
+from traceapp.public.models import PublicPage
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -66,20 +69,49 @@ def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 @pytest.fixture()
-def app(connection: sa.Connection, database_url: str) -> Flask:
-    """The app, its sessions bound to the test's connection (pytest-flask uses this)."""
+def app(connection: sa.Connection, database_url: str) -> Iterator[Flask]:
+    """The app, its sessions bound to the test's connection (pytest-flask uses this).
+
+    At teardown, every stored public page the test left current must equal the page rendered
+    live from the data: a write that changes a page without bumping it fails here, whichever
+    test made it.
+    """
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "WTF_CSRF_ENABLED": False, "PUBLIC_BASE_URL": "https://trace.example.cn"})
     app.extensions["traceapp.db"].sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint")
-    return app
+    yield app
+    if connection.in_transaction() and not connection.invalidated:
+        assert_stored_pages_current(app)
+
+
+def assert_stored_pages_current(app: Flask) -> None:
+    """Each current stored page is what a live render of the data gives now."""
+    with app.app_context():
+        session = app.extensions["traceapp.db"].sessions()
+        try:
+            for code in session.scalars(
+                sa.select(PublicPage.trace_code).where(
+                    PublicPage.rendered_version == PublicPage.version,
+                    PublicPage.build == pages.current_build())
+            ):
+                stored = {lang: pages.stored_page(code, lang) for lang in pages.LANGS}
+                live = pages.render(session, code)
+                assert live is not None, f"stored page for a code with no certificate: {code}"
+                for lang in pages.LANGS:
+                    page = stored[lang]
+                    assert page is not None and page.html == gzip.decompress(live[lang]), (
+                        f"the stored {lang} page of {code} is stale")
+        finally:
+            session.rollback()
+            session.close()
 
 
 @pytest.fixture()
-def dbsession(connection: sa.Connection) -> Iterator[Session]:
-    """A session for factories and assertions, on the same transaction as the app."""
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+def dbsession(app: Flask) -> Iterator[Session]:
+    """A session for factories and assertions, on the same transaction as the app (and, like
+    the app's, storing public pages when it commits)."""
+    session = app.extensions["traceapp.db"].sessions()
     yield session
     session.close()
 

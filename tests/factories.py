@@ -84,4 +84,5 @@ class Factory:
         with self.app.test_request_context():
             certificate, _created = certificates.issue_certificate(
                 self.session, member.actor, data=values)
+            self.session.commit()  # as a request would: its public page is stored
         return certificate

@@ -9,23 +9,36 @@ from flask import Flask
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → db → babel → CSRF → Api → blueprints → error handlers → CLI."""
+    from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, cli, config, db, errors, i18n
+    from traceapp import api, auth, cli, config, db, errors, i18n
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.events import api as events_api
     from traceapp.events import views as events_views
     from traceapp.orgs import views as orgs_views
+    from traceapp.public import pages
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import views as recalls_views
 
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = auth.SessionCookies()
     config.load(app, overrides)
-    db.init_app(app)
+    database = db.init_app(app)
+    pages.init_app(app, database.sessions)
     i18n.init_app(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    # Flask-WTF's own hook looks up exemptions on every request, reads included; check only the
+    # methods that can change something (GET /t/<code> carries most of our traffic).
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    @app.before_request
+    def _csrf_protect() -> None:
+        if app.config["WTF_CSRF_ENABLED"] and request.method in app.config["WTF_CSRF_METHODS"]:
+            csrf.protect(apply_exemptions=True)
+
     api.init_app(app, [certificates_api.blp, certificates_api.reports_blp, events_api.blp,
                        events_api.codes_blp, events_api.logs_blp, recalls_api.trace_blp,
                        recalls_api.blp])

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, redirect, request, session, url_for
+from flask import Flask, Request, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 
 from traceapp import db
@@ -20,6 +21,16 @@ from traceapp.orgs.services import Actor, user_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "user_id"
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signing serializer (an HMAC set-up)
+    on every request that carries no session cookie: consumers scanning a QR code never do."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def api_actor() -> Actor:

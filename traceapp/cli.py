@@ -1,4 +1,4 @@
-"""Command line: ``traceapp demo|serve|db|org|user|token`` (also ``flask --app traceapp ...``).
+"""Command line: ``traceapp demo|serve|db|org|user|token|pages`` (also ``flask --app traceapp ...``).
 
 Each command is a thin wrapper over a service, committed through ``transaction()``.
 """
@@ -22,6 +22,7 @@ db_cli = AppGroup("db", help="Database schema.")
 org_cli = AppGroup("org", help="Organisations.")
 user_cli = AppGroup("user", help="Users.")
 token_cli = AppGroup("token", help="API tokens.")
+pages_cli = AppGroup("pages", help="Stored public pages.")
 
 
 def _fail_on_domain_error(exc: DomainError) -> None:
@@ -83,6 +84,21 @@ def token_create(email: str) -> None:
     click.echo(plaintext)
 
 
+@pages_cli.command("refresh")
+@click.option("--chunk", default=100, type=click.IntRange(1, 10_000),
+              help="Pages per transaction.")
+@with_appcontext
+def pages_refresh(chunk: int) -> None:
+    """Store the public pages that are missing, behind, or rendered by another version of
+    traceapp. Run it after a deploy, and now and then (after a large recall, say): until then
+    those pages render live, correct but slower."""
+    from traceapp.public.pages import refresh_stale
+
+    stored = refresh_stale(chunk, progress=lambda n: click.echo(f"{n} pages stored", err=True)
+                           if n % (chunk * 50) == 0 else None)
+    click.echo(f"{stored} pages stored")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
@@ -115,7 +131,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli``."""
-    for command in (db_cli, org_cli, user_cli, token_cli, serve, demo):
+    for command in (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo):
         app.cli.add_command(command)
 
 

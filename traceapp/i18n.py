@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
-from flask import Flask, Response, g, has_request_context, request
-from flask_babel import Babel
+from flask import Flask, Response, has_request_context, request
+from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 babel = Babel()
 
@@ -20,6 +22,11 @@ LANG_COOKIE = "lang"
 def _locale(name: str) -> Locale:
     # Babel's Locale.parse of a string scans every known locale id (about 1 ms); parse once.
     return Locale.parse(name)
+
+
+def locale_of(lang: str) -> Locale:
+    """The Locale of a short language, ``zh`` or ``en`` (for ``force_locale``)."""
+    return _locale("en" if lang == "en" else "zh_CN")
 
 
 def select_locale() -> Locale:
@@ -38,7 +45,13 @@ def choose_locale() -> str:
         locale = LANG_ALIASES.get((candidate or "").lower())
         if locale:
             return locale
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return _from_accept_language(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=512)
+def _from_accept_language(header: str) -> str:
+    # Browsers send a handful of distinct headers; parse each once per process.
+    best = parse_accept_header(header, LanguageAccept).best_match(["zh-CN", "zh", "en"])
     if best is None:
         return "zh_CN"
     return "en" if best == "en" else "zh_CN"
@@ -49,16 +62,19 @@ def remember_choice(response: Response) -> Response:
     chosen = LANG_ALIASES.get((request.args.get("lang") or "").lower())
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    vary = response.headers.get("Vary")
+    if vary is None:  # the common case, without parsing and re-joining a header set
+        response.headers["Vary"] = "Accept-Language, Cookie"
+    elif not vary.startswith("Accept-Language, Cookie"):
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
 def current_lang() -> str:
-    """The short language of this request, ``zh`` or ``en`` (for templates and ``<html lang>``)."""
-    if "lang_short" not in g:
-        g.lang_short = "en" if choose_locale() == "en" else "zh"
-    return g.lang_short
+    """The short language in force, ``zh`` or ``en`` (for templates and ``<html lang>``): the
+    request's, or the one ``force_locale`` set while a stored page renders."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
 
 
 def init_app(app: Flask) -> None:

@@ -92,19 +92,43 @@ _LOOKUP = (
 )
 
 
-def public_certificate(session: Session, code: str) -> PublicCertificate | None:
-    """The public view of a code, or None when no certificate has it.
+@dataclass(frozen=True)
+class Facts:
+    """What a public page is made from, read from the database (no language yet)."""
+
+    certificate: Certificate
+    trip: Journey
+    recall: Recall | None
+
+
+def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | None:
+    """The facts behind the public page of a code, or None when no certificate has it.
 
     Two queries for a batch with no events yet (the certificate with its issuer and recall flag,
-    then its events), at most seven for a long journey of a recalled batch.
+    then its events), at most seven for a long journey of a recalled batch. ``fresh`` reloads the
+    certificate and recall rows over any copies the session holds: a page stored inside a write
+    transaction must show what other transactions committed meanwhile (a revocation, say).
     """
     normal = codes.normalize_trace_code(code)
-    row = session.execute(_LOOKUP, {"code": normal}).first() if normal else None
+    options = {"populate_existing": True} if fresh else {}
+    row = session.execute(_LOOKUP, {"code": normal}, execution_options=options).first() if normal else None
     if row is None:
         return None
     certificate, issuer, recalled = row
     trip = journey(session, certificate, holdings=False, issuer_name=issuer)
-    return _present(certificate, trip, open_recall_of(session, certificate.id) if recalled else None)
+    recall = open_recall_of(session, certificate.id, fresh=fresh) if recalled else None
+    return Facts(certificate, trip, recall)
+
+
+def public_certificate(session: Session, code: str) -> PublicCertificate | None:
+    """The public view of a code in the current language, or None when no certificate has it."""
+    facts = load_facts(session, code)
+    return present(facts) if facts else None
+
+
+def present(facts: Facts) -> PublicCertificate:
+    """The page's content in the current language (gettext and dates format here)."""
+    return _present(facts.certificate, facts.trip, facts.recall)
 
 
 def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCertificate:

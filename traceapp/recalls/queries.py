@@ -214,9 +214,11 @@ _OPEN_RECALL = (
 )
 
 
-def open_recall_of(session: Session, certificate_id: uuid.UUID) -> Recall | None:
-    """The open recall covering a batch, if any (one query; for the public page)."""
-    return session.scalar(_OPEN_RECALL, {"cid": certificate_id})
+def open_recall_of(session: Session, certificate_id: uuid.UUID, *, fresh: bool = False) -> Recall | None:
+    """The open recall covering a batch, if any (one query; for the public page). ``fresh``
+    reloads a recall the session already holds (it may have been closed since)."""
+    options = {"populate_existing": True} if fresh else {}
+    return session.scalar(_OPEN_RECALL, {"cid": certificate_id}, execution_options=options)
 
 
 def recall_document(session: Session, recall: Recall) -> dict[str, Any]:

@@ -1,0 +1,342 @@
+"""Stored public pages: rendered when what they show changes, served with one look-up per view.
+
+A consumer page is read thousands of times for every time it changes, so it is rendered at
+write time, not at read time:
+
+1. ``after_flush`` notes what a flush wrote that a page shows: certificates (issue,
+   revocation), events and their items and readings, recalls and their batches, organisations.
+2. ``before_commit``, still inside the writing transaction, turns those into certificate ids
+   (with the portions cut from them, whose pages show their source's journey), bumps their
+   ``public_pages.version`` (creating the row for a new certificate) and renders the pages of up
+   to ``INLINE_LIMIT`` of them in both languages. The page changes in the same commit as the
+   facts, or not at all.
+3. A view serves the stored page only when it was rendered from the current version by the
+   current build; otherwise it renders live, from the same code, and writes nothing. A recall of
+   thousands of batches, or a deploy that changes a template, leaves pages that render live
+   until ``traceapp pages refresh`` stores them again.
+
+Concurrent writers cannot store a stale page: the version bump locks the page row until commit,
+so a second writer of the same page waits, and reads (after its own bump) what the first
+committed. The certificate and recall rows are re-read for rendering (``fresh``), not taken
+from the session's identity map. ``refresh`` stores a page only if no writer bumped it while
+it rendered (``WHERE version = :rendered``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from traceapp.certificates.models import Certificate
+from traceapp.db import RawQuery, transaction, utcnow
+from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
+from traceapp.events.queries import MAX_PORTION_DEPTH
+from traceapp.i18n import locale_of
+from traceapp.orgs.models import Organisation
+from traceapp.public.models import PublicPage
+from traceapp.public.queries import load_facts, present
+from traceapp.recalls.models import Recall, RecallBatch
+
+#: Pages a write renders before it commits; a write touching more leaves the rest to ``refresh``.
+INLINE_LIMIT = 50
+LANGS = ("zh", "en")
+_CHANGES = "traceapp.public.changes"
+_BUILD = "traceapp.public.build"
+_QUERIES = "traceapp.public.queries"
+_COLUMN = {"zh": PublicPage.html_zh, "en": PublicPage.html_en}
+
+
+@dataclass
+class Changes:
+    """What the flushes of one transaction wrote that public pages show."""
+
+    certificates: set[uuid.UUID] = field(default_factory=set)
+    events: set[uuid.UUID] = field(default_factory=set)
+    recalls: set[uuid.UUID] = field(default_factory=set)
+    orgs: set[uuid.UUID] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.certificates or self.events or self.recalls or self.orgs)
+
+
+def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
+    """Fingerprint the build and keep the pages of ``sessions``' writes up to date."""
+    app.extensions[_BUILD] = build_fingerprint(app)
+    engine = sessions.kw["bind"]
+    app.extensions[_QUERIES] = {lang: RawQuery.compile(query, engine) for lang, query in _STORED.items()}
+    event.listen(sessions, "after_flush", _note_changes)
+    event.listen(sessions, "before_commit", _store_changed_pages)
+    event.listen(sessions, "after_transaction_end", _forget_changes)
+
+
+def build_fingerprint(app: Flask) -> str:
+    """A hash of everything a page's HTML depends on besides the data: our code, templates,
+    catalogues and data files, the libraries that format it, and the timezone setting."""
+    digest = hashlib.sha256()
+    root = resources.files("traceapp")
+    files = sorted(
+        (str(path.relative_to(str(root))), path)
+        for path in _walk(root)
+        if path.suffix in {".py", ".html", ".css", ".mo", ".json"}
+    )
+    for name, path in files:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("flask", "flask-babel", "babel", "jinja2", "markupsafe"):
+        digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
+    digest.update(str(app.config["BABEL_DEFAULT_TIMEZONE"]).encode())
+    return digest.hexdigest()[:16]
+
+
+def _walk(folder: Any) -> Iterable[Any]:
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            if entry.name not in {"__pycache__", "migrations", "fonts", "static"}:
+                yield from _walk(entry)
+        else:
+            yield entry
+
+
+def current_build() -> str:
+    return current_app.extensions[_BUILD]
+
+
+# -- noting changes ---------------------------------------------------------------------------
+
+
+def _note_changes(session: Session, _flush_context: Any) -> None:
+    changes = session.info.setdefault(_CHANGES, Changes())
+    dirty = (o for o in session.dirty if session.is_modified(o, include_collections=False))
+    for obj in chain(session.new, dirty, session.deleted):
+        if isinstance(obj, Certificate):
+            changes.certificates.add(obj.id)
+        elif isinstance(obj, EventItem | RecallBatch):
+            changes.certificates.add(obj.certificate_id)
+        elif isinstance(obj, Event):
+            changes.events.add(obj.id)
+        elif isinstance(obj, TemperatureReading):
+            changes.events.add(obj.event_id)
+        elif isinstance(obj, Recall):
+            changes.recalls.add(obj.id)
+        elif isinstance(obj, Organisation) and obj not in session.new:
+            changes.orgs.add(obj.id)
+
+
+def _forget_changes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CHANGES, None)
+
+
+def _store_changed_pages(session: Session) -> None:
+    session.flush()  # what is still pending is a change too
+    changes = session.info.pop(_CHANGES, None)
+    if not changes:
+        return
+    ids = affected_certificates(session, changes)
+    if not ids:
+        return
+    bumped = bump(session, ids)
+    if has_app_context():
+        for certificate_id, code, version in bumped[:INLINE_LIMIT]:
+            _render_and_store(session, certificate_id, code, version)
+
+
+def affected_certificates(session: Session, changes: Changes) -> set[uuid.UUID]:
+    """The certificates whose pages ``changes`` alter, with the portions cut from them."""
+    ids = set(changes.certificates)
+    if changes.events:
+        ids.update(session.scalars(sa.select(EventItem.certificate_id)
+                                   .where(EventItem.event_id.in_(changes.events))))
+    if changes.recalls:
+        ids.update(session.scalars(sa.select(RecallBatch.certificate_id)
+                                   .where(RecallBatch.recall_id.in_(changes.recalls))))
+    if changes.orgs:
+        ids.update(session.scalars(_mentioning_orgs(changes.orgs)))
+    return portions_of(session, ids) if ids else ids
+
+
+def _mentioning_orgs(org_ids: set[uuid.UUID]) -> sa.CompoundSelect[tuple[uuid.UUID]]:
+    by_events = (sa.select(EventItem.certificate_id).join(Event, Event.id == EventItem.event_id)
+                 .where(sa.or_(Event.org_id.in_(org_ids), Event.destination_org_id.in_(org_ids))))
+    return sa.union(sa.select(Certificate.id).where(Certificate.org_id.in_(org_ids)), by_events)
+
+
+def portions_of(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """``ids`` and every portion cut from them, at any depth (a portion's page shows its
+    source's journey up to the cut)."""
+    out, inp = aliased(EventItem), aliased(EventItem)
+    tree = (sa.select(Certificate.id.label("cid"), sa.literal(0).label("depth"))
+            .where(Certificate.id.in_(ids)).cte("tree", recursive=True))
+    step = (
+        sa.select(out.certificate_id, tree.c.depth + 1)
+        .select_from(tree)
+        .join(inp, sa.and_(inp.certificate_id == tree.c.cid, inp.role == ItemRole.INPUT))
+        .join(Event, sa.and_(Event.id == inp.event_id, Event.kind == EventKind.PORTIONING))
+        .join(out, sa.and_(out.event_id == Event.id, out.role == ItemRole.OUTPUT))
+        .where(tree.c.depth < MAX_PORTION_DEPTH)
+    )
+    tree = tree.union(step)
+    return set(session.scalars(sa.select(tree.c.cid)))
+
+
+def bump(session: Session, ids: set[uuid.UUID]) -> list[tuple[uuid.UUID, str, int]]:
+    """Mark the pages of ``ids`` changed (a new certificate gets its row): one statement,
+    rows locked in id order until commit. Returns (id, code, new version) by id."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = (sa.select(Certificate.id, Certificate.trace_code, sa.literal(1))
+            .where(Certificate.id.in_(sorted(ids))).order_by(Certificate.id))
+    table = PublicPage.__table__
+    statement = (
+        insert(table)
+        .from_select(["certificate_id", "trace_code", "version"], rows)
+        .on_conflict_do_update(index_elements=["certificate_id"], set_={"version": table.c.version + 1})
+        .returning(table.c.certificate_id, table.c.trace_code, table.c.version)
+    )
+    return sorted((r.certificate_id, r.trace_code, r.version) for r in session.execute(statement))
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _render_and_store(session: Session, certificate_id: uuid.UUID, code: str, version: int) -> bool:
+    """Render both languages of a page and store them as ``version``. False if the
+    certificate is gone or a writer bumped the page meanwhile."""
+    pages = render(session, code)
+    if pages is None:
+        return False
+    stored = session.execute(
+        sa.update(PublicPage)
+        .where(PublicPage.certificate_id == certificate_id, PublicPage.version == version)
+        .values(html_zh=pages["zh"], html_en=pages["en"], rendered_version=version,
+                build=current_build(), rendered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(stored.rowcount)
+
+
+def render(session: Session, code: str) -> dict[str, bytes] | None:
+    """The gzip-compressed page of ``code`` in each language, read fresh from the database."""
+    facts = load_facts(session, code, fresh=True)
+    if facts is None:
+        return None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    out = {}
+    with app.test_request_context("/t/" + code, base_url=app.config["PUBLIC_BASE_URL"] or None):
+        for lang in LANGS:
+            with force_locale(locale_of(lang)):
+                html = render_template("public/certificate.html", page=present(facts))
+            out[lang] = gzip.compress(html.encode(), compresslevel=6, mtime=0)
+    return out
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A stored page ready to send: gzip bytes and the version they show."""
+
+    gzipped: bytes
+    version: int
+    build: str
+
+    @property
+    def html(self) -> bytes:
+        return gzip.decompress(self.gzipped)
+
+    def etag(self, lang: str) -> str:
+        """A weak validator: same version, build and language, same page."""
+        return f'W/"{self.version}.{self.build}.{lang}"'
+
+
+_STORED = {
+    lang: sa.select(column, PublicPage.rendered_version).where(
+        PublicPage.trace_code == sa.bindparam("code"),
+        PublicPage.rendered_version == PublicPage.version,
+        PublicPage.build == sa.bindparam("build"),
+    )
+    for lang, column in _COLUMN.items()
+}
+
+
+def stored_page(code: str, lang: str) -> StoredPage | None:
+    """The stored page of a canonical ``code`` in ``lang``, if it is current: one look-up on
+    one index, on a bare driver cursor (``RawQuery``)."""
+    queries = current_app.extensions[_QUERIES]
+    build = current_build()
+    row = queries[lang].first({"code": code, "build": build})
+    return StoredPage(bytes(row[0]), row[1], build) if row is not None and row[0] is not None else None
+
+
+# -- refreshing ---------------------------------------------------------------------------------
+
+
+def stale_ids(session: Session, limit: int, after: uuid.UUID | None = None) -> Sequence[uuid.UUID]:
+    """Up to ``limit`` certificates (by id, after ``after``) whose stored pages are missing,
+    behind or of another build."""
+    query = (
+        sa.select(PublicPage.certificate_id)
+        .where(sa.or_(PublicPage.rendered_version.is_(None),
+                      PublicPage.rendered_version != PublicPage.version,
+                      PublicPage.build.is_distinct_from(current_build())))
+        .order_by(PublicPage.certificate_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(PublicPage.certificate_id > after)
+    return session.scalars(query).all()
+
+
+def refresh_stale(chunk: int = 100, progress: Callable[[int], None] | None = None) -> int:
+    """Store every page that is missing, behind or of another build, one transaction per
+    ``chunk`` (a writer of the same pages waits at most one chunk). One pass in id order;
+    returns how many pages were stored. Safe to run on any instance, any time, concurrently
+    with writes (a page bumped meanwhile stays stale until its writer stores it)."""
+    stored, after = 0, None
+    while True:
+        with transaction() as session:
+            ids = stale_ids(session, chunk, after)
+            if not ids:
+                return stored
+            stored += _refresh_chunk(session, ids)
+        after = ids[-1]
+        if progress:
+            progress(stored)
+
+
+def _refresh_chunk(session: Session, ids: Sequence[uuid.UUID]) -> int:
+    # On SQLite a chunk reads, then writes: a write committed by someone else in between makes
+    # the write fail (the snapshot is stale). Start the chunk again in a new transaction.
+    for attempt in range(5):
+        try:
+            return refresh(session, ids)
+        except sa.exc.OperationalError:
+            if attempt == 4 or session.get_bind().dialect.name != "sqlite":
+                raise
+            session.rollback()
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def refresh(session: Session, ids: Iterable[uuid.UUID]) -> int:
+    """Render and store the pages of ``ids`` at their current versions; the caller commits.
+    Returns how many were stored (a page bumped meanwhile is left to its writer)."""
+    rows = session.execute(
+        sa.select(PublicPage.certificate_id, PublicPage.trace_code, PublicPage.version)
+        .where(PublicPage.certificate_id.in_(list(ids)))
+    ).all()
+    return sum(_render_and_store(session, cid, code, version) for cid, code, version in rows)
