@@ -9,7 +9,6 @@ views really commit, and everything is rolled back at teardown (STYLE rule 25).
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +19,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from tests import factories
+from tests.stored import assert_stored_pages_current
 from traceapp import create_app, migrate
 from traceapp.db import make_engine
-from traceapp.public import pages
-from traceapp.public.models import PublicPage
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -83,28 +81,6 @@ def app(connection: sa.Connection, database_url: str) -> Iterator[Flask]:
     yield app
     if connection.in_transaction() and not connection.invalidated:
         assert_stored_pages_current(app)
-
-
-def assert_stored_pages_current(app: Flask) -> None:
-    """Each current stored page is what a live render of the data gives now."""
-    with app.app_context():
-        session = app.extensions["traceapp.db"].sessions()
-        try:
-            for code in session.scalars(
-                sa.select(PublicPage.trace_code).where(
-                    PublicPage.rendered_version == PublicPage.version,
-                    PublicPage.build == pages.current_build())
-            ):
-                stored = {lang: pages.stored_page(code, lang) for lang in pages.LANGS}
-                live = pages.render(session, code)
-                assert live is not None, f"stored page for a code with no certificate: {code}"
-                for lang in pages.LANGS:
-                    page = stored[lang]
-                    assert page is not None and page.html == gzip.decompress(live[lang]), (
-                        f"the stored {lang} page of {code} is stale")
-        finally:
-            session.rollback()
-            session.close()
 
 
 @pytest.fixture()

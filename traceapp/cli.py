@@ -87,15 +87,24 @@ def token_create(email: str) -> None:
 @pages_cli.command("refresh")
 @click.option("--chunk", default=100, type=click.IntRange(1, 10_000),
               help="Pages per transaction.")
+@click.option("--shard", default="1/1", metavar="K/N",
+              help="Take the K-th of N slices of the certificates (run N processes to share).")
 @with_appcontext
-def pages_refresh(chunk: int) -> None:
+def pages_refresh(chunk: int, shard: str) -> None:
     """Store the public pages that are missing, behind, or rendered by another version of
     traceapp. Run it after a deploy, and now and then (after a large recall, say): until then
     those pages render live, correct but slower."""
     from traceapp.public.pages import refresh_stale
 
-    stored = refresh_stale(chunk, progress=lambda n: click.echo(f"{n} pages stored", err=True)
-                           if n % (chunk * 50) == 0 else None)
+    try:
+        k, n = (int(part) for part in shard.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("give K/N with 1 <= K <= N, such as 2/4", param_hint="--shard") from None
+    stored = refresh_stale(chunk, shard=(k, n),
+                           progress=lambda s: click.echo(f"{s} pages stored", err=True)
+                           if s % (chunk * 50) == 0 else None)
     click.echo(f"{stored} pages stored")
 
 

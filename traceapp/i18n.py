@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from functools import cache, lru_cache
+from typing import Any
 
 from babel import Locale
 from flask import Flask, Response, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -77,8 +80,32 @@ def current_lang() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
+def bound_gettext() -> dict[str, Any]:
+    """Template context: ``gettext``/``ngettext`` bound to this render's catalogue.
+
+    Jinja's ``_()`` calls the context's ``gettext``; Flask-Babel's global one finds the
+    catalogue anew on every call (about 25 µs, some twenty times per page). These find it once
+    per render and behave as Jinja's new-style gettext: always %-formatted, escaped in HTML.
+    """
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context: Any, string: str, **variables: Any) -> str:
+        text = translations.ugettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
 def init_app(app: Flask) -> None:
     """Wire Babel to the app with our locale selector."""
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.after_request(remember_choice)
+    app.context_processor(bound_gettext)
     app.jinja_env.globals["current_lang"] = current_lang

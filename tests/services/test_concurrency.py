@@ -7,6 +7,7 @@ committed database of their own (cosmic's two-thread test, on PostgreSQL).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -18,15 +19,17 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests.committed import committed_database, postgres_url
+from tests.stored import assert_stored_pages_current
 from traceapp import create_app, db
 from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
-from traceapp.certificates.services import issue_certificate
+from traceapp.certificates.services import issue_certificate, revoke_certificate
 from traceapp.errors import DomainError
 from traceapp.events.models import Event, EventKind
 from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.services import Actor
+from traceapp.public import pages
 
 pytestmark = pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL: SQLite has one "
                                 "writer at a time, so there is no race to lose")
@@ -122,3 +125,40 @@ def test_the_same_event_id_sent_twice_at_once_is_recorded_once(app):
         stored = db.session().scalar(sa.select(sa.func.count()).select_from(Event).where(
             Event.client_event_id == event_id))
     assert stored == 1
+
+
+@pytest.mark.postgres_only
+def test_a_revocation_racing_an_event_leaves_the_stored_page_current(app, monkeypatch):
+    """The shipment renders the page first and is slow to store it; the revocation commits
+    meanwhile. The revocation must wait for the shipment's page and render after it: never
+    may the shipment's page, rendered before the revocation, be the one left stored."""
+    producer, market, certificate = _producer_with_batch(app)
+    rendering, real_render = threading.Event(), pages.render
+
+    def slow_render(session: Any, code: str) -> Any:
+        out = real_render(session, code)
+        if threading.current_thread().name == "shipper":
+            rendering.set()
+            time.sleep(0.5)
+        return out
+
+    monkeypatch.setattr(pages, "render", slow_render)
+    revoked_at: list[Any] = []
+
+    def revoke() -> None:
+        rendering.wait(10)
+        revoked_at.append(_in_transaction(app, lambda s: revoke_certificate(
+            s, producer, certificate_id=certificate.id, reason="标签错了").revoked_at))
+
+    shipper = threading.Thread(name="shipper", target=lambda: _ship(
+        app, producer, market, certificate.trace_code, uuid.uuid4(), "10"))
+    revoker = threading.Thread(target=revoke)
+    for thread in (shipper, revoker):
+        thread.start()
+    for thread in (shipper, revoker):
+        thread.join(timeout=60)
+    assert revoked_at
+    assert_stored_pages_current(app)
+    with app.app_context():
+        page = pages.stored_page(certificate.trace_code, "en")
+    assert page is not None and b"REVOKED" in page.html and b"Shipped" in page.html

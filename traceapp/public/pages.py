@@ -27,7 +27,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.metadata
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,8 +215,10 @@ def _render_and_store(session: Session, certificate_id: uuid.UUID, code: str, ve
     """Render both languages of a page and store them as ``version``. False if the
     certificate is gone or a writer bumped the page meanwhile."""
     pages = render(session, code)
-    if pages is None:
-        return False
+    return pages is not None and _store(session, certificate_id, version, pages)
+
+
+def _store(session: Session, certificate_id: uuid.UUID, version: int, pages: dict[str, bytes]) -> bool:
     stored = session.execute(
         sa.update(PublicPage)
         .where(PublicPage.certificate_id == certificate_id, PublicPage.version == version)
@@ -285,9 +286,10 @@ def stored_page(code: str, lang: str) -> StoredPage | None:
 # -- refreshing ---------------------------------------------------------------------------------
 
 
-def stale_ids(session: Session, limit: int, after: uuid.UUID | None = None) -> Sequence[uuid.UUID]:
-    """Up to ``limit`` certificates (by id, after ``after``) whose stored pages are missing,
-    behind or of another build."""
+def stale_ids(session: Session, limit: int, after: uuid.UUID | None = None,
+              before: uuid.UUID | None = None) -> Sequence[uuid.UUID]:
+    """Up to ``limit`` certificates (by id, after ``after`` and before ``before``) whose stored
+    pages are missing, behind or of another build."""
     query = (
         sa.select(PublicPage.certificate_id)
         .where(sa.or_(PublicPage.rendered_version.is_(None),
@@ -298,45 +300,62 @@ def stale_ids(session: Session, limit: int, after: uuid.UUID | None = None) -> S
     )
     if after is not None:
         query = query.where(PublicPage.certificate_id > after)
+    if before is not None:
+        query = query.where(PublicPage.certificate_id < before)
     return session.scalars(query).all()
 
 
-def refresh_stale(chunk: int = 100, progress: Callable[[int], None] | None = None) -> int:
-    """Store every page that is missing, behind or of another build, one transaction per
-    ``chunk`` (a writer of the same pages waits at most one chunk). One pass in id order;
-    returns how many pages were stored. Safe to run on any instance, any time, concurrently
-    with writes (a page bumped meanwhile stays stale until its writer stores it)."""
-    stored, after = 0, None
+def shard_bounds(shard: int, shards: int) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The id range of shard ``shard`` (1-based) of ``shards`` equal slices of the UUID space:
+    (exclusive lower bound, exclusive upper bound); None is open."""
+    if not 1 <= shard <= shards:
+        raise ValueError("shard must be between 1 and the number of shards")
+    edge = [None] + [uuid.UUID(int=(2**128 * k) // shards) for k in range(1, shards)] + [None]
+    low = edge[shard - 1]
+    # ids equal to a lower edge belong to that shard: start just below it
+    return (uuid.UUID(int=low.int - 1) if low else None), edge[shard]
+
+
+def refresh_stale(chunk: int = 100, progress: Callable[[int], None] | None = None,
+                  shard: tuple[int, int] = (1, 1)) -> int:
+    """Store every page that is missing, behind or of another build. One pass in id order, a
+    chunk at a time: render in a read transaction, then store in a short write transaction
+    whatever no writer bumped meanwhile (``WHERE version = :rendered``); such a page is its
+    writer's to store. So it never holds up writers, runs on any instance at any time, and
+    ``shard`` (k, n) takes the k-th of n slices of the ids, for n processes to share the work.
+    Returns how many pages were stored."""
+    stored, (after, before) = 0, shard_bounds(*shard)
     while True:
         with transaction() as session:
-            ids = stale_ids(session, chunk, after)
-            if not ids:
-                return stored
-            stored += _refresh_chunk(session, ids)
+            ids = stale_ids(session, chunk, after, before)
+            rendered = render_current(session, ids)
+        if not ids:
+            return stored
+        with transaction() as session:
+            stored += store_rendered(session, rendered)
         after = ids[-1]
         if progress:
             progress(stored)
 
 
-def _refresh_chunk(session: Session, ids: Sequence[uuid.UUID]) -> int:
-    # On SQLite a chunk reads, then writes: a write committed by someone else in between makes
-    # the write fail (the snapshot is stale). Start the chunk again in a new transaction.
-    for attempt in range(5):
-        try:
-            return refresh(session, ids)
-        except sa.exc.OperationalError:
-            if attempt == 4 or session.get_bind().dialect.name != "sqlite":
-                raise
-            session.rollback()
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+Rendered = list[tuple[uuid.UUID, int, dict[str, bytes]]]
 
 
-def refresh(session: Session, ids: Iterable[uuid.UUID]) -> int:
-    """Render and store the pages of ``ids`` at their current versions; the caller commits.
-    Returns how many were stored (a page bumped meanwhile is left to its writer)."""
+def render_current(session: Session, ids: Iterable[uuid.UUID]) -> Rendered:
+    """The pages of ``ids`` rendered at their current versions (each version read before the
+    facts, so the page shows at least what that version stands for)."""
     rows = session.execute(
         sa.select(PublicPage.certificate_id, PublicPage.trace_code, PublicPage.version)
         .where(PublicPage.certificate_id.in_(list(ids)))
     ).all()
-    return sum(_render_and_store(session, cid, code, version) for cid, code, version in rows)
+    out = []
+    for certificate_id, code, version in rows:
+        html = render(session, code)
+        if html is not None:
+            out.append((certificate_id, version, html))
+    return out
+
+
+def store_rendered(session: Session, rendered: Rendered) -> int:
+    """Store pages rendered by ``render_current`` unless bumped since; how many were stored."""
+    return sum(_store(session, certificate_id, version, html) for certificate_id, version, html in rendered)

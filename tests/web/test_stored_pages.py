@@ -1,0 +1,157 @@
+"""Stored public pages: rendered by the write that changes them, served as stored, never stale.
+
+Every test here also passes the app fixture's teardown check: each current stored page equals
+a live render of the data.
+"""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.api.test_events_api import post
+from tests.api.test_journey_api import gate
+from tests.factories import certificate_body
+from traceapp.certificates.models import Category
+from traceapp.orgs.models import OrgKind
+from traceapp.public import pages
+from traceapp.public.models import PublicPage
+
+
+def page_row(dbsession, code: str) -> PublicPage:
+    dbsession.expire_all()
+    return dbsession.scalars(sa.select(PublicPage).where(PublicPage.trace_code == code)).one()
+
+
+def is_current(row: PublicPage, app) -> bool:
+    return row.rendered_version == row.version and row.build == app.extensions["traceapp.public.build"]
+
+
+def test_issuing_through_the_api_stores_the_page_in_both_languages(client, make, dbsession, app):
+    producer = make.member()
+    response = client.post("/api/v1/certificates", json=certificate_body(product_name="荠菜"),
+                           headers=producer.headers)
+    assert response.status_code == 201, response.json
+    row = page_row(dbsession, response.json["trace_code"])
+    assert is_current(row, app) and row.version == 1
+    chinese, english = gzip.decompress(row.html_zh).decode(), gzip.decompress(row.html_en).decode()
+    assert "荠菜" in chinese and '<html lang="zh-CN">' in chinese and "有效" in chinese
+    assert "荠菜" in english and '<html lang="en">' in english and "Valid certificate" in english
+
+
+def test_gzip_clients_get_the_stored_bytes_others_plain_html(client, make):
+    code = make.certificate(make.member(), product_name="香菇").trace_code
+    zipped = client.get(f"/t/{code}", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"] and "Accept-Language" in zipped.headers["Vary"]
+    assert "香菇" in gzip.decompress(zipped.get_data()).decode()
+    plain = client.get(f"/t/{code}")
+    assert "Content-Encoding" not in plain.headers and "香菇" in plain.get_data(as_text=True)
+    refused = client.get(f"/t/{code}", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_a_client_holding_the_page_revalidates_until_it_changes(client, make):
+    producer = make.member()
+    certificate = make.certificate(producer)
+    first = client.get(f"/t/{certificate.trace_code}")
+    etag = first.headers["ETag"]
+    again = client.get(f"/t/{certificate.trace_code}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    other_language = client.get(f"/t/{certificate.trace_code}?lang=en", headers={"If-None-Match": etag})
+    assert other_language.status_code == 200
+    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "标签贴错"},
+                headers=producer.headers)
+    changed = client.get(f"/t/{certificate.trace_code}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "标签贴错" in changed.get_data(as_text=True)
+
+
+def test_revoking_stores_the_revoked_page_in_the_same_commit(client, make, dbsession, app):
+    producer = make.member()
+    certificate = make.certificate(producer)
+    before = page_row(dbsession, certificate.trace_code).version
+    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "数量写错了"},
+                headers=producer.headers)
+    row = page_row(dbsession, certificate.trace_code)
+    assert row.version == before + 1 and is_current(row, app)
+    assert "数量写错了" in gzip.decompress(row.html_zh).decode()
+
+
+def test_a_late_recorded_event_on_the_source_reaches_its_portions_pages(client, make, dbsession, app):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
+    gate(client, market, source)
+    cut = post(client, market, kind="portioning", trace_code=source.trace_code,
+               occurred_at="2026-11-21T12:00:00+08:00", outputs=[{"quantity": "5", "unit": "kg"}])
+    assert cut.status_code == 201, cut.json
+    portion = cut.json["outputs"][0]["trace_code"]
+    # Recorded after the cut, but it happened before: the portion's journey shows it.
+    late = post(client, market, kind="storing", trace_code=source.trace_code,
+                occurred_at="2026-11-21T10:00:00+08:00", location="冷库 7 号")
+    assert late.status_code == 201, late.json
+    row = page_row(dbsession, portion)
+    assert is_current(row, app) and "冷库 7 号" in gzip.decompress(row.html_zh).decode()
+
+
+def test_a_write_beyond_the_inline_limit_leaves_pages_live_until_refreshed(
+        client, make, dbsession, app, monkeypatch):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
+    gate(client, market, source)
+    cut = post(client, market, kind="portioning", trace_code=source.trace_code,
+               outputs=[{"quantity": "5", "unit": "kg"}, {"quantity": "6", "unit": "kg"}])
+    portions = [o["trace_code"] for o in cut.json["outputs"]]
+    monkeypatch.setattr(pages, "INLINE_LIMIT", 1)
+    recall = client.post("/api/v1/recalls", headers=producer.headers, json={
+        "trace_codes": [source.trace_code], "reason": "农残超标", "severity": "class_i"})
+    assert recall.status_code == 201, recall.json
+    rows = [page_row(dbsession, code) for code in [source.trace_code, *portions]]
+    assert sum(is_current(r, app) for r in rows) == 1  # one rendered inline, two bumped
+    for code in [source.trace_code, *portions]:
+        response = client.get(f"/t/{code}?lang=en")
+        assert "RECALLED" in response.get_data(as_text=True)  # stored or live, never stale
+    result = app.test_cli_runner().invoke(args=["pages", "refresh"])
+    assert result.exit_code == 0 and "2 pages stored" in result.output, result.output
+    for code in [source.trace_code, *portions]:
+        row = page_row(dbsession, code)
+        assert is_current(row, app) and "RECALLED" in gzip.decompress(row.html_en).decode()
+        assert client.get(f"/t/{code}").headers.get("ETag")
+
+
+def test_pages_of_another_build_render_live_until_refreshed(client, make, dbsession, app):
+    code = make.certificate(make.member(), product_name="茄子").trace_code
+    dbsession.execute(sa.update(PublicPage).values(build="0000000000000000"))
+    dbsession.commit()
+    response = client.get(f"/t/{code}")
+    assert "ETag" not in response.headers and "茄子" in response.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["pages", "refresh", "--chunk", "1"])
+    assert result.exit_code == 0, result.output
+    assert is_current(page_row(dbsession, code), app)
+    assert client.get(f"/t/{code}").headers.get("ETag")
+
+
+def test_refresh_does_not_store_over_a_newer_version(make, dbsession, app):
+    code = make.certificate(make.member()).trace_code
+    row = page_row(dbsession, code)
+    with app.test_request_context():
+        assert not pages._render_and_store(dbsession, row.certificate_id, code, row.version - 1)
+        assert pages._render_and_store(dbsession, row.certificate_id, code, row.version)
+
+
+def test_shards_cover_every_id_once():
+    bounds = [pages.shard_bounds(k, 3) for k in (1, 2, 3)]
+    assert bounds[0][0] is None and bounds[-1][1] is None
+    for (_low, high), (next_low, _high) in zip(bounds, bounds[1:], strict=False):
+        assert next_low is not None and high is not None and next_low.int == high.int - 1
+    with pytest.raises(ValueError):
+        pages.shard_bounds(4, 3)
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "x", "1/0"])
+def test_refresh_refuses_a_bad_shard(app, shard):
+    result = app.test_cli_runner().invoke(args=["pages", "refresh", "--shard", shard])
+    assert result.exit_code == 2 and "--shard" in result.output
