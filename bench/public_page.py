@@ -608,7 +608,11 @@ def prepare_database(url: str, n: int, reuse: bool, hops: int = 0) -> str:
     if (reuse and have == n and db_revision(url) == head
             and (count_rows(url, "events") or 0) == n * hops):
         journeys = f" with {hops}-event journeys" if hops else ""
-        return f"reused: {n} certificates{journeys} at migration {head}"
+        started = time.perf_counter()
+        rendered = render_pages(url)  # only pages this build has not stored: none if unchanged
+        pages = (f"; {rendered:,} public pages stored again (another build) in "
+                 f"{time.perf_counter() - started:.0f} s" if rendered else "")
+        return f"reused: {n} certificates{journeys} at migration {head}{pages}"
     if have is not None:
         if not is_scratch(url):
             raise die(
@@ -736,13 +740,17 @@ def journey_steps(body: str) -> int:
 
 def precheck(server: Server, sample: list[tuple[str, str]], hops: int = 0) -> None:
     """Random codes must answer 200 with their product name, and a journey of the issue and
-    ``hops`` events: never benchmark 404s, nor pages shorter than asked for."""
+    ``hops`` events: never benchmark 404s, nor pages shorter than asked for. And each from the
+    stored pages (an ETag): a page rendered live means the pages were not refreshed."""
     for code, product in sample:
         url = f"http://127.0.0.1:{server.port}/t/{code}"
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
                 body = r.read().decode("utf-8")
                 status = r.status
+                if not r.headers.get("ETag"):
+                    raise die(f"pre-check: {url} was rendered live, not stored: run "
+                              "`traceapp pages refresh` on the bench database")
         except urllib.error.HTTPError as e:
             raise die(f"pre-check: {url} answered {e.code}") from e
         if status != 200 or html.escape(product) not in body:

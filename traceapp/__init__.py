@@ -18,7 +18,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.events import api as events_api
     from traceapp.events import views as events_views
     from traceapp.orgs import views as orgs_views
-    from traceapp.public import pages
+    from traceapp.public import pages, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import views as recalls_views
@@ -47,4 +47,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
+    stored_wsgi.install(app)
     return app

@@ -156,6 +156,12 @@ def normalize_trace_code(text: str) -> str | None:
         return None
 
 
+def looks_canonical(text: str) -> bool:
+    """Whether ``text`` is written as a code is stored (14 symbols of ALPHABET), so a look-up
+    may use it as it is: a wrong check symbol just finds nothing, as no code has it."""
+    return CODE_RE.fullmatch(text) is not None
+
+
 def is_valid_trace_code(text: str) -> bool:
     """Whether ``text`` normalizes to a valid trace code (see normalize_trace_code)."""
     return normalize_trace_code(text) is not None

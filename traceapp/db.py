@@ -183,11 +183,11 @@ class RawQuery:
         names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         return cls(compiled.string, names)
 
-    def first(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The first row, on the connection the app's sessions would use (in tests, the test's
+    def first(self, params: dict[str, Any], on: Database) -> tuple[Any, ...] | None:
+        """The first row, on the connection ``on``'s sessions would use (in tests, the test's
         own connection, so uncommitted test data is seen)."""
         args: Any = tuple(params[n] for n in self.names) if self.names is not None else params
-        bind = database().sessions.kw.get("bind")
+        bind = on.sessions.kw.get("bind")
         if isinstance(bind, sa.Connection):
             cursor = bind.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
@@ -195,7 +195,7 @@ class RawQuery:
                 return cursor.fetchone()
             finally:
                 cursor.close()
-        connection = database().engine.raw_connection()
+        connection = on.engine.raw_connection()
         try:
             cursor = connection.cursor()
             cursor.execute(self.sql, args)

@@ -44,11 +44,23 @@ def choose_locale() -> str:
     """
     if not has_request_context():
         return "zh_CN" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
-    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+    return locale_for(request.args.get("lang"), request.cookies.get(LANG_COOKIE),
+                      request.headers.get("Accept-Language", ""))
+
+
+def locale_for(asked: str | None, cookie: str | None, accept_language: str) -> str:
+    """The locale for an explicit ``?lang``, the ``lang`` cookie and the Accept-Language
+    header, in that order (also used before Flask, by ``public.stored_wsgi``)."""
+    for candidate in (asked, cookie):
         locale = LANG_ALIASES.get((candidate or "").lower())
         if locale:
             return locale
-    return _from_accept_language(request.headers.get("Accept-Language", ""))
+    return _from_accept_language(accept_language)
+
+
+def short_lang(locale: str) -> str:
+    """``zh`` or ``en`` for a catalogue name."""
+    return "en" if locale == "en" else "zh"
 
 
 @lru_cache(maxsize=512)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask import request, request_started
 
 from tests.api.test_events_api import post
 from tests.api.test_journey_api import gate
@@ -155,3 +156,52 @@ def test_shards_cover_every_id_once():
 def test_refresh_refuses_a_bad_shard(app, shard):
     result = app.test_cli_runner().invoke(args=["pages", "refresh", "--shard", shard])
     assert result.exit_code == 2 and "--shard" in result.output
+
+
+def test_the_front_layer_and_the_flask_view_answer_alike(client, make, app):
+    """Plain GETs are answered before Flask; ?lang= goes through the Flask view. Same page."""
+    code = make.certificate(make.member(), product_name="冬瓜").trace_code
+    flask_requests: list[str] = []
+
+    def seen(_sender, **_extra):
+        flask_requests.append(request.full_path)
+
+    with request_started.connected_to(seen, app):
+        front = client.get(f"/t/{code}", headers={"Accept-Language": "en"})
+        assert flask_requests == []  # answered before Flask
+        view = client.get(f"/t/{code}?lang=en")
+        assert flask_requests == [f"/t/{code}?lang=en"]
+    assert "lang=en" in view.headers["Set-Cookie"] and "Set-Cookie" not in front.headers
+    assert front.get_data() == view.get_data() and b"Valid certificate" in front.get_data()
+    for header in ("ETag", "Vary", "Cache-Control", "Content-Type"):
+        assert front.headers[header] == view.headers[header], header
+
+
+@pytest.mark.parametrize(("accept", "cookie", "english"), [
+    ("en-US,en;q=0.9", None, True),
+    ("zh-CN,zh;q=0.9,en;q=0.8", None, False),
+    ("en", "zh_CN", False),
+    ("zh-CN", "en", True),
+    (None, None, False),
+])
+def test_the_front_layer_picks_the_language_as_the_app_does(client, make, accept, cookie, english):
+    code = make.certificate(make.member()).trace_code
+    if cookie:
+        client.set_cookie("theme", "dark")
+        client.set_cookie("lang", cookie)
+    headers = {"Accept-Language": accept} if accept else {}
+    response = client.get(f"/t/{code}", headers=headers)
+    assert response.headers.get("ETag")  # answered from the store
+    html = response.get_data(as_text=True)
+    assert ('<html lang="en">' in html) is english and ('<html lang="zh-CN">' in html) is not english
+
+
+def test_the_front_layer_takes_typed_codes_and_leaves_the_rest_to_flask(client, make):
+    code = make.certificate(make.member()).trace_code
+    for typed in (code.lower(), f"{code[:7]}-{code[7:]}", code):
+        response = client.get(f"/T/{typed}")
+        assert response.status_code == 200 and response.headers.get("ETag"), typed
+    wrong_check = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert client.get(f"/t/{wrong_check}").status_code == 404
+    assert client.head(f"/t/{code}").status_code == 200
+    assert client.get(f"/t/{code}/report").status_code == 404

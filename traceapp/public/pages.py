@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import importlib.metadata
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -40,6 +41,7 @@ from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from werkzeug.http import parse_accept_header
 
 from traceapp.certificates.models import Certificate
 from traceapp.db import RawQuery, transaction, utcnow
@@ -257,7 +259,7 @@ class StoredPage:
 
     @property
     def html(self) -> bytes:
-        return gzip.decompress(self.gzipped)
+        return zlib.decompress(self.gzipped, wbits=31)  # gzip framing, in C
 
     def etag(self, lang: str) -> str:
         """A weak validator: same version, build and language, same page."""
@@ -274,13 +276,35 @@ _STORED = {
 }
 
 
-def stored_page(code: str, lang: str) -> StoredPage | None:
+def stored_page(code: str, lang: str, app: Flask | None = None) -> StoredPage | None:
     """The stored page of a canonical ``code`` in ``lang``, if it is current: one look-up on
-    one index, on a bare driver cursor (``RawQuery``)."""
-    queries = current_app.extensions[_QUERIES]
-    build = current_build()
-    row = queries[lang].first({"code": code, "build": build})
+    one index, on a bare driver cursor (``RawQuery``). ``app`` defaults to the current one."""
+    extensions = (app or current_app).extensions
+    build = extensions[_BUILD]
+    row = extensions[_QUERIES][lang].first({"code": code, "build": build}, extensions["traceapp.db"])
     return StoredPage(bytes(row[0]), row[1], build) if row is not None and row[0] is not None else None
+
+
+_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+_VARY = "Accept-Language, Cookie, Accept-Encoding"
+_HTML = "text/html; charset=utf-8"
+
+
+def answer(stored: StoredPage, lang: str, if_none_match: str,
+           accept_encoding: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body for a stored page: 304 when the client holds this version,
+    the gzip bytes as stored when the client takes gzip, else the HTML."""
+    etag = stored.etag(lang)
+    headers = [("Cache-Control", _CACHE_CONTROL), ("ETag", etag), ("Vary", _VARY)]
+    if etag in if_none_match:
+        return 304, headers, b""
+    if "gzip" in accept_encoding and parse_accept_header(accept_encoding)["gzip"]:
+        body = stored.gzipped
+        headers.append(("Content-Encoding", "gzip"))
+    else:
+        body = stored.html
+    headers += [("Content-Type", _HTML), ("Content-Length", str(len(body)))]
+    return 200, headers, body
 
 
 # -- refreshing ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from traceapp import codes, db
 from traceapp.certificates import queries
 from traceapp.i18n import current_lang
-from traceapp.public.pages import StoredPage, stored_page
+from traceapp.public.pages import answer, stored_page
 from traceapp.public.queries import public_certificate
 
 bp = Blueprint("public", __name__)
@@ -42,29 +42,15 @@ def certificate(code: str) -> Response | tuple[str, int]:
     lang = current_lang()
     stored = stored_page(normal, lang) if normal else None
     if stored is not None:
-        return _send_stored(stored, lang)
+        status, headers, body = answer(stored, lang, request.headers.get("If-None-Match", ""),
+                                       request.headers.get("Accept-Encoding", ""))
+        return Response(body, status=status, headers=headers)
     page = public_certificate(db.session(), code)
     if page is None:
         return render_template("public/not_found.html", typed=code), 404
     response = Response(render_template("public/certificate.html", page=page))
-    response.headers["Cache-Control"] = _CACHE_CONTROL
+    response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
-
-
-_CACHE_CONTROL = "public, max-age=0, must-revalidate"
-
-
-def _send_stored(stored: StoredPage, lang: str) -> Response:
-    """A stored page, gzip as stored when the client takes it; 304 when the client has it."""
-    etag = stored.etag(lang)
-    headers = {"Cache-Control": _CACHE_CONTROL, "ETag": etag,
-               "Vary": "Accept-Language, Cookie, Accept-Encoding"}
-    if etag in request.headers.get("If-None-Match", ""):
-        return Response(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", "") and request.accept_encodings["gzip"]:
-        headers["Content-Encoding"] = "gzip"
-        return Response(stored.gzipped, headers=headers, content_type="text/html; charset=utf-8")
-    return Response(stored.html, headers=headers, content_type="text/html; charset=utf-8")
 
 
 # QR codes carry the URL in upper case (QR alphanumeric mode makes the symbol smaller).
