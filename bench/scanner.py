@@ -119,7 +119,7 @@ def seed(url: str, n_certificates: int) -> Setup:
                     "commitments": list(Commitment), "basis": [Basis.SELF_TEST]})
                 codes.append(certificate.trace_code)
     finally:
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
     return Setup(tokens[OrgKind.MARKET][1], codes)
 
 

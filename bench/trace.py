@@ -1612,7 +1612,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ShapeError, CheckError) as exc:
             log(f"FAILED: {exc}")
             return 1
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
         log(f"load complete in {info['timings']['total_load_s']:.0f} s")
     assert info is not None
     report["load"] = {k: v for k, v in info.items() if k != "found"}

@@ -73,7 +73,7 @@ def producer_login(e2e_database_url: str) -> Login:
             orgs.create_user(session, org_id=org.id, email=login.email, password=PASSWORD,
                              role=Role.ADMIN)
     finally:
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
     return login
 
 
@@ -179,6 +179,6 @@ def demo_journey(e2e_database_url: str) -> dict[str, str]:
         with app.test_request_context(), db.transaction() as session:
             summary = seed_demo(session, EventSettings.from_config(app.config))
     finally:
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
     return {what.split(" ")[0] + ("-portion" if "portion" in what else ""): code
             for code, what in summary.codes}

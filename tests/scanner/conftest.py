@@ -74,7 +74,7 @@ def parties(scanner_database_url: str) -> Parties:
             producer = _seed_member(session, OrgKind.PRODUCER, f"木兰合作社-{suffix}")
             market = _seed_member(session, OrgKind.MARKET, f"白沙洲市场-{suffix}")
     finally:
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
     return Parties(producer, market)
 
 

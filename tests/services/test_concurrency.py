@@ -41,7 +41,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with committed_database("concurrency", tmp_path_factory.mktemp("concurrency")) as url:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "c", "TESTING": True})
         yield app
-        app.extensions["traceapp.db"].engine.dispose()
+        app.extensions["traceapp.db"].dispose()
 
 
 def _in_transaction(app: Flask, work: Callable[[Any], Any]) -> Any:
@@ -162,3 +162,19 @@ def test_a_revocation_racing_an_event_leaves_the_stored_page_current(app, monkey
     with app.app_context():
         page = pages.stored_page(certificate.trace_code, "en")
     assert page is not None and b"REVOKED" in page.html and b"Shipped" in page.html
+
+
+@pytest.mark.postgres_only
+def test_stored_pages_survive_the_server_dropping_their_connections(app):
+    """Stored pages are read in autocommit with no ping; a dropped connection is replaced."""
+    _producer, _market, certificate = _producer_with_batch(app)
+    client = app.test_client()
+    assert client.get(f"/t/{certificate.trace_code}").headers.get("ETag")
+    with app.app_context():
+        with db.database().engine.connect() as conn:
+            dropped = conn.scalar(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    assert dropped >= 1
+    again = client.get(f"/t/{certificate.trace_code}")
+    assert again.status_code == 200 and again.headers.get("ETag")
