@@ -89,11 +89,15 @@ def token_create(email: str) -> None:
               help="Pages per transaction.")
 @click.option("--shard", default="1/1", metavar="K/N",
               help="Take the K-th of N slices of the certificates (run N processes to share).")
+@click.option("--watch", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Keep running: a pass every SECONDS (a worker beside the web servers).")
 @with_appcontext
-def pages_refresh(chunk: int, shard: str) -> None:
-    """Store the public pages that are missing, behind, or rendered by another version of
-    traceapp. Run it after a deploy, and now and then (after a large recall, say): until then
-    those pages render live, correct but slower."""
+def pages_refresh(chunk: int, shard: str, watch: float | None) -> None:
+    """Store the public pages that are missing, behind (events recorded, large recalls), or
+    rendered by another version of traceapp. Until then those pages render live: correct, but
+    slower. Run it with --watch beside the web servers, and once after a deploy."""
+    import time
+
     from traceapp.public.pages import refresh_stale
 
     try:
@@ -102,10 +106,14 @@ def pages_refresh(chunk: int, shard: str) -> None:
             raise ValueError
     except ValueError:
         raise click.BadParameter("give K/N with 1 <= K <= N, such as 2/4", param_hint="--shard") from None
-    stored = refresh_stale(chunk, shard=(k, n),
-                           progress=lambda s: click.echo(f"{s} pages stored", err=True)
-                           if s % (chunk * 50) == 0 else None)
-    click.echo(f"{stored} pages stored")
+    while True:
+        stored = refresh_stale(chunk, shard=(k, n))
+        if watch is None:
+            click.echo(f"{stored} pages stored")
+            return
+        if stored:
+            click.echo(f"{stored} pages stored", err=True)
+        time.sleep(watch)
 
 
 @click.command("serve")
@@ -128,11 +136,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database if missing, seed demo data, print logins and a token, and serve."""
     from traceapp.demo import seed_demo
     from traceapp.events.services import EventSettings
+    from traceapp.public.pages import refresh_stale
     from traceapp.server import run_gunicorn
 
     migrate.upgrade(db.database().engine)
     with db.transaction() as session:
         summary = seed_demo(session, EventSettings.from_config(current_app.config))
+    refresh_stale()  # the journeys' pages (events leave them to the refresher)
     click.echo(summary.describe(f"http://{host}:{port}"))
     if not no_serve:
         run_gunicorn(host=host, port=port, workers=2)

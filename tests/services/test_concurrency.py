@@ -30,6 +30,7 @@ from traceapp.orgs import services as orgs
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.services import Actor
 from traceapp.public import pages
+from traceapp.recalls.services import open_recall
 
 pytestmark = pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL: SQLite has one "
                                 "writer at a time, so there is no race to lose")
@@ -128,40 +129,45 @@ def test_the_same_event_id_sent_twice_at_once_is_recorded_once(app):
 
 
 @pytest.mark.postgres_only
-def test_a_revocation_racing_an_event_leaves_the_stored_page_current(app, monkeypatch):
-    """The shipment renders the page first and is slow to store it; the revocation commits
-    meanwhile. The revocation must wait for the shipment's page and render after it: never
-    may the shipment's page, rendered before the revocation, be the one left stored."""
-    producer, market, certificate = _producer_with_batch(app)
+def test_a_revocation_racing_a_recall_leaves_the_stored_page_current(app, monkeypatch):
+    """Both render the page before they commit. The recall renders first and is slow to store
+    it; the revocation commits meanwhile. The revocation must wait for the recall's page and
+    render after it: never may the recall's page, rendered before the revocation, be the one
+    left stored."""
+    producer, _market, certificate = _producer_with_batch(app)
     rendering, real_render = threading.Event(), pages.render
 
     def slow_render(session: Any, code: str) -> Any:
         out = real_render(session, code)
-        if threading.current_thread().name == "shipper":
+        if threading.current_thread().name == "recaller":
             rendering.set()
             time.sleep(0.5)
         return out
 
     monkeypatch.setattr(pages, "render", slow_render)
-    revoked_at: list[Any] = []
+    done: list[str] = []
+
+    def recall() -> None:
+        _in_transaction(app, lambda s: open_recall(s, producer, data={
+            "trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_i"}))
+        done.append("recall")
 
     def revoke() -> None:
         rendering.wait(10)
-        revoked_at.append(_in_transaction(app, lambda s: revoke_certificate(
-            s, producer, certificate_id=certificate.id, reason="标签错了").revoked_at))
+        _in_transaction(app, lambda s: revoke_certificate(
+            s, producer, certificate_id=certificate.id, reason="标签错了"))
+        done.append("revoke")
 
-    shipper = threading.Thread(name="shipper", target=lambda: _ship(
-        app, producer, market, certificate.trace_code, uuid.uuid4(), "10"))
-    revoker = threading.Thread(target=revoke)
-    for thread in (shipper, revoker):
+    threads = [threading.Thread(name="recaller", target=recall), threading.Thread(target=revoke)]
+    for thread in threads:
         thread.start()
-    for thread in (shipper, revoker):
+    for thread in threads:
         thread.join(timeout=60)
-    assert revoked_at
+    assert sorted(done) == ["recall", "revoke"]
     assert_stored_pages_current(app)
     with app.app_context():
         page = pages.stored_page(certificate.trace_code, "en")
-    assert page is not None and b"REVOKED" in page.html and b"Shipped" in page.html
+    assert page is not None and b"RECALLED" in page.html and b"REVOKED" in page.html
 
 
 @pytest.mark.postgres_only

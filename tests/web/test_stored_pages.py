@@ -91,11 +91,32 @@ def test_a_late_recorded_event_on_the_source_reaches_its_portions_pages(client, 
     assert cut.status_code == 201, cut.json
     portion = cut.json["outputs"][0]["trace_code"]
     # Recorded after the cut, but it happened before: the portion's journey shows it.
+    before = page_row(dbsession, portion).version
     late = post(client, market, kind="storing", trace_code=source.trace_code,
                 occurred_at="2026-11-21T10:00:00+08:00", location="冷库 7 号")
     assert late.status_code == 201, late.json
     row = page_row(dbsession, portion)
+    assert row.version == before + 1 and not is_current(row, app)  # bumped, left to refresh
+    shown = client.get(f"/t/{portion}")
+    assert "冷库 7 号" in shown.get_data(as_text=True) and "ETag" not in shown.headers  # live
+    assert app.test_cli_runner().invoke(args=["pages", "refresh"]).exit_code == 0
+    row = page_row(dbsession, portion)
     assert is_current(row, app) and "冷库 7 号" in gzip.decompress(row.html_zh).decode()
+
+
+def test_an_event_bumps_its_pages_and_leaves_rendering_to_refresh(client, make, dbsession, app):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    batch = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
+    assert is_current(page_row(dbsession, batch.trace_code), app)  # issuing renders at once
+    response = gate(client, market, batch)
+    assert response.status_code == 201, response.json
+    assert not is_current(page_row(dbsession, batch.trace_code), app)
+    live = client.get(f"/t/{batch.trace_code}?lang=en").get_data(as_text=True)
+    assert "Accepted at the gate" in live
+    result = app.test_cli_runner().invoke(args=["pages", "refresh"])
+    assert result.exit_code == 0 and "1 pages stored" in result.output, result.output
+    stored = client.get(f"/t/{batch.trace_code}", headers={"Accept-Language": "en"})
+    assert stored.headers.get("ETag") and "Accepted at the gate" in stored.get_data(as_text=True)
 
 
 def test_a_write_beyond_the_inline_limit_leaves_pages_live_until_refreshed(

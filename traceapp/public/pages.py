@@ -1,19 +1,23 @@
 """Stored public pages: rendered when what they show changes, served with one look-up per view.
 
-A consumer page is read thousands of times for every time it changes, so it is rendered at
-write time, not at read time:
+A consumer page is read thousands of times for every time it changes, so it is rendered when
+it changes, not when it is read:
 
 1. ``after_flush`` notes what a flush wrote that a page shows: certificates (issue,
-   revocation), events and their items and readings, recalls and their batches, organisations.
+   revocation), recalls and their batches, events and their items and readings, organisations.
 2. ``before_commit``, still inside the writing transaction, turns those into certificate ids
-   (with the portions cut from them, whose pages show their source's journey), bumps their
-   ``public_pages.version`` (creating the row for a new certificate) and renders the pages of up
-   to ``INLINE_LIMIT`` of them in both languages. The page changes in the same commit as the
-   facts, or not at all.
+   (with the portions cut from them, whose pages show their source's journey) and bumps their
+   ``public_pages.version`` (creating the row for a new certificate): from that commit on, no
+   page stored before it is served. A change of status (issued, revoked, recalled, released)
+   also renders the page, in both languages, for up to ``INLINE_LIMIT`` certificates: it is
+   stored in the same commit. An event only bumps: rendering a long journey with its
+   temperature charts costs more than recording the event (it cut event throughput from 109 to
+   39 events/s on the bench), and the page of a batch on the move is read rarely until it is
+   sold.
 3. A view serves the stored page only when it was rendered from the current version by the
-   current build; otherwise it renders live, from the same code, and writes nothing. A recall of
-   thousands of batches, or a deploy that changes a template, leaves pages that render live
-   until ``traceapp pages refresh`` stores them again.
+   current build; otherwise it renders live, from the same code, and writes nothing. Pages
+   left behind (events, large recalls, a deploy that changes a template) are stored again by
+   ``traceapp pages refresh`` (``--watch`` keeps it running: the stale rows are its queue).
 
 Concurrent writers cannot store a stale page: the version bump locks the page row until commit,
 so a second writer of the same page waits, and reads (after its own bump) what the first
@@ -53,7 +57,7 @@ from traceapp.public.models import PublicPage
 from traceapp.public.queries import load_facts, present
 from traceapp.recalls.models import Recall, RecallBatch
 
-#: Pages a write renders before it commits; a write touching more leaves the rest to ``refresh``.
+#: Pages whose status a write changes that it renders before it commits (the rest: ``refresh``).
 INLINE_LIMIT = 50
 LANGS = ("zh", "en")
 _CHANGES = "traceapp.public.changes"
@@ -66,13 +70,14 @@ _COLUMN = {"zh": PublicPage.html_zh, "en": PublicPage.html_en}
 class Changes:
     """What the flushes of one transaction wrote that public pages show."""
 
-    certificates: set[uuid.UUID] = field(default_factory=set)
+    statuses: set[uuid.UUID] = field(default_factory=set)  # issued, revoked, recalled
+    touched: set[uuid.UUID] = field(default_factory=set)  # named by an event
     events: set[uuid.UUID] = field(default_factory=set)
     recalls: set[uuid.UUID] = field(default_factory=set)
     orgs: set[uuid.UUID] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.certificates or self.events or self.recalls or self.orgs)
+        return bool(self.statuses or self.touched or self.events or self.recalls or self.orgs)
 
 
 def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
@@ -124,9 +129,11 @@ def _note_changes(session: Session, _flush_context: Any) -> None:
     dirty = (o for o in session.dirty if session.is_modified(o, include_collections=False))
     for obj in chain(session.new, dirty, session.deleted):
         if isinstance(obj, Certificate):
-            changes.certificates.add(obj.id)
-        elif isinstance(obj, EventItem | RecallBatch):
-            changes.certificates.add(obj.certificate_id)
+            changes.statuses.add(obj.id)
+        elif isinstance(obj, RecallBatch):
+            changes.statuses.add(obj.certificate_id)
+        elif isinstance(obj, EventItem):
+            changes.touched.add(obj.certificate_id)
         elif isinstance(obj, Event):
             changes.events.add(obj.id)
         elif isinstance(obj, TemperatureReading):
@@ -147,27 +154,30 @@ def _store_changed_pages(session: Session) -> None:
     changes = session.info.pop(_CHANGES, None)
     if not changes:
         return
-    ids = affected_certificates(session, changes)
+    ids, statuses = affected_certificates(session, changes)
     if not ids:
         return
     bumped = bump(session, ids)
     if has_app_context():
-        for certificate_id, code, version in bumped[:INLINE_LIMIT]:
+        now = [row for row in bumped if row[0] in statuses][:INLINE_LIMIT]
+        for certificate_id, code, version in now:
             _render_and_store(session, certificate_id, code, version)
 
 
-def affected_certificates(session: Session, changes: Changes) -> set[uuid.UUID]:
-    """The certificates whose pages ``changes`` alter, with the portions cut from them."""
-    ids = set(changes.certificates)
+def affected_certificates(session: Session, changes: Changes) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The certificates whose pages ``changes`` alter, with the portions cut from them; and
+    those of them whose status changed."""
+    statuses = set(changes.statuses)
+    if changes.recalls:
+        statuses.update(session.scalars(sa.select(RecallBatch.certificate_id)
+                                        .where(RecallBatch.recall_id.in_(changes.recalls))))
+    ids = statuses | changes.touched
     if changes.events:
         ids.update(session.scalars(sa.select(EventItem.certificate_id)
                                    .where(EventItem.event_id.in_(changes.events))))
-    if changes.recalls:
-        ids.update(session.scalars(sa.select(RecallBatch.certificate_id)
-                                   .where(RecallBatch.recall_id.in_(changes.recalls))))
     if changes.orgs:
         ids.update(session.scalars(_mentioning_orgs(changes.orgs)))
-    return portions_of(session, ids) if ids else ids
+    return (portions_of(session, ids) if ids else ids), statuses
 
 
 def _mentioning_orgs(org_ids: set[uuid.UUID]) -> sa.CompoundSelect[tuple[uuid.UUID]]:
