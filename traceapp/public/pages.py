@@ -186,12 +186,11 @@ def _mentioning_orgs(org_ids: set[uuid.UUID]) -> sa.CompoundSelect[tuple[uuid.UU
     return sa.union(sa.select(Certificate.id).where(Certificate.org_id.in_(org_ids)), by_events)
 
 
-def portions_of(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """``ids`` and every portion cut from them, at any depth (a portion's page shows its
-    source's journey up to the cut)."""
+def _portions_statement() -> sa.Select[tuple[uuid.UUID]]:
     out, inp = aliased(EventItem), aliased(EventItem)
     tree = (sa.select(Certificate.id.label("cid"), sa.literal(0).label("depth"))
-            .where(Certificate.id.in_(ids)).cte("tree", recursive=True))
+            .where(Certificate.id.in_(sa.bindparam("ids", expanding=True)))
+            .cte("tree", recursive=True))
     step = (
         sa.select(out.certificate_id, tree.c.depth + 1)
         .select_from(tree)
@@ -201,23 +200,41 @@ def portions_of(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
         .where(tree.c.depth < MAX_PORTION_DEPTH)
     )
     tree = tree.union(step)
-    return set(session.scalars(sa.select(tree.c.cid)))
+    return sa.select(tree.c.cid)
 
 
-def bump(session: Session, ids: set[uuid.UUID]) -> list[tuple[uuid.UUID, str, int]]:
-    """Mark the pages of ``ids`` changed (a new certificate gets its row): one statement,
-    rows locked in id order until commit. Returns (id, code, new version) by id."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+# Built once: building them costs more than running them (a few ms against a fraction of one).
+_PORTIONS = _portions_statement()
+
+
+def _bump_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = (sa.select(Certificate.id, Certificate.trace_code, sa.literal(1))
-            .where(Certificate.id.in_(sorted(ids))).order_by(Certificate.id))
+            .where(Certificate.id.in_(sa.bindparam("ids", expanding=True))).order_by(Certificate.id))
     table = PublicPage.__table__
-    statement = (
+    return (
         insert(table)
         .from_select(["certificate_id", "trace_code", "version"], rows)
         .on_conflict_do_update(index_elements=["certificate_id"], set_={"version": table.c.version + 1})
         .returning(table.c.certificate_id, table.c.trace_code, table.c.version)
     )
-    return sorted((r.certificate_id, r.trace_code, r.version) for r in session.execute(statement))
+
+
+_BUMP = {dialect: _bump_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def portions_of(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """``ids`` and every portion cut from them, at any depth (a portion's page shows its
+    source's journey up to the cut)."""
+    return set(session.scalars(_PORTIONS, {"ids": list(ids)}))
+
+
+def bump(session: Session, ids: set[uuid.UUID]) -> list[tuple[uuid.UUID, str, int]]:
+    """Mark the pages of ``ids`` changed (a new certificate gets its row): one statement,
+    rows locked in id order until commit. Returns (id, code, new version) by id."""
+    statement = _BUMP[session.get_bind().dialect.name]
+    rows = session.execute(statement, {"ids": sorted(ids)})
+    return sorted((r.certificate_id, r.trace_code, r.version) for r in rows)
 
 
 # -- rendering ----------------------------------------------------------------------------------
