@@ -200,22 +200,13 @@ class RawQuery:
         args: Any = tuple(params[n] for n in self.names) if self.names is not None else params
         bind = on.sessions.kw.get("bind")
         if isinstance(bind, sa.Connection):
-            cursor = bind.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(self.sql, args)
-                return cursor.fetchone()
-            finally:
-                cursor.close()
+            return self._fetch(bind.connection.dbapi_connection, args)  # type: ignore[arg-type]
         # Autocommit, no ping: a connection the server dropped fails here once, is thrown
         # away, and the read runs again on a new one.
         for attempt in (1, 2):
             connection = on.reads.raw_connection()
             try:
-                cursor = connection.cursor()
-                cursor.execute(self.sql, args)
-                row = cursor.fetchone()
-                cursor.close()
-                return row
+                return self._fetch(connection, args)
             except on.reads.dialect.loaded_dbapi.Error as exc:
                 if attempt == 2 or not on.reads.dialect.is_disconnect(exc, connection, None):
                     raise
@@ -223,6 +214,14 @@ class RawQuery:
             finally:
                 connection.close()
         raise AssertionError("unreachable")
+
+    def _fetch(self, connection: Any, args: Any) -> tuple[Any, ...] | None:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql, args)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
 
 
 @contextmanager

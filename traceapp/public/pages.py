@@ -22,7 +22,7 @@ it changes, not when it is read:
 Concurrent writers cannot store a stale page: the version bump locks the page row until commit,
 so a second writer of the same page waits, and reads (after its own bump) what the first
 committed. The certificate and recall rows are re-read for rendering (``fresh``), not taken
-from the session's identity map. ``refresh`` stores a page only if no writer bumped it while
+from the session's identity map. ``refresh_stale`` stores a page only if no writer bumped it while
 it rendered (``WHERE version = :rendered``).
 """
 
@@ -33,8 +33,9 @@ import hashlib
 import importlib.metadata
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from itertools import chain
 from typing import Any
@@ -93,6 +94,14 @@ def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
 def build_fingerprint(app: Flask) -> str:
     """A hash of everything a page's HTML depends on besides the data: our code, templates,
     catalogues and data files, the libraries that format it, and the timezone setting."""
+    digest = hashlib.sha256(_code_fingerprint().encode())
+    digest.update(str(app.config["BABEL_DEFAULT_TIMEZONE"]).encode())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _code_fingerprint() -> str:
+    # Read once per process: the files do not change under a running app.
     digest = hashlib.sha256()
     root = resources.files("traceapp")
     files = sorted(
@@ -104,8 +113,7 @@ def build_fingerprint(app: Flask) -> str:
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     for package in ("flask", "flask-babel", "babel", "jinja2", "markupsafe"):
         digest.update(f"{package}={importlib.metadata.version(package)}\0".encode())
-    digest.update(str(app.config["BABEL_DEFAULT_TIMEZONE"]).encode())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
 def _walk(folder: Any) -> Iterable[Any]:
@@ -124,24 +132,27 @@ def current_build() -> str:
 # -- noting changes ---------------------------------------------------------------------------
 
 
+#: What a written object says about pages: (its class, the ``Changes`` set, the id it adds).
+_NOTES = (
+    (Certificate, "statuses", "id"),
+    (RecallBatch, "statuses", "certificate_id"),
+    (EventItem, "touched", "certificate_id"),
+    (Event, "events", "id"),
+    (TemperatureReading, "events", "event_id"),
+    (Recall, "recalls", "id"),
+    (Organisation, "orgs", "id"),  # a rename; a new organisation is on no page yet
+)
+
+
 def _note_changes(session: Session, _flush_context: Any) -> None:
     changes = session.info.setdefault(_CHANGES, Changes())
     dirty = (o for o in session.dirty if session.is_modified(o, include_collections=False))
     for obj in chain(session.new, dirty, session.deleted):
-        if isinstance(obj, Certificate):
-            changes.statuses.add(obj.id)
-        elif isinstance(obj, RecallBatch):
-            changes.statuses.add(obj.certificate_id)
-        elif isinstance(obj, EventItem):
-            changes.touched.add(obj.certificate_id)
-        elif isinstance(obj, Event):
-            changes.events.add(obj.id)
-        elif isinstance(obj, TemperatureReading):
-            changes.events.add(obj.event_id)
-        elif isinstance(obj, Recall):
-            changes.recalls.add(obj.id)
-        elif isinstance(obj, Organisation) and obj not in session.new:
-            changes.orgs.add(obj.id)
+        for cls, kind, key in _NOTES:
+            if isinstance(obj, cls):
+                if not (cls is Organisation and obj in session.new):
+                    getattr(changes, kind).add(getattr(obj, key))
+                break
 
 
 def _forget_changes(session: Session, transaction: Any) -> None:
@@ -367,8 +378,7 @@ def shard_bounds(shard: int, shards: int) -> tuple[uuid.UUID | None, uuid.UUID |
     return (uuid.UUID(int=low.int - 1) if low else None), edge[shard]
 
 
-def refresh_stale(chunk: int = 100, progress: Callable[[int], None] | None = None,
-                  shard: tuple[int, int] = (1, 1)) -> int:
+def refresh_stale(chunk: int = 100, shard: tuple[int, int] = (1, 1)) -> int:
     """Store every page that is missing, behind or of another build. One pass in id order, a
     chunk at a time: render in a read transaction, then store in a short write transaction
     whatever no writer bumped meanwhile (``WHERE version = :rendered``); such a page is its
@@ -385,8 +395,6 @@ def refresh_stale(chunk: int = 100, progress: Callable[[int], None] | None = Non
         with transaction() as session:
             stored += store_rendered(session, rendered)
         after = ids[-1]
-        if progress:
-            progress(stored)
 
 
 Rendered = list[tuple[uuid.UUID, int, dict[str, bytes]]]

@@ -22,6 +22,9 @@ from traceapp.i18n import LANG_COOKIE, locale_for, short_lang
 from traceapp.public.pages import answer, stored_page
 
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
+#: Set in the WSGI environ when this layer looked the page up and found none current, so the
+#: Flask view does not look it up again.
+LOOKED_UP = "traceapp.stored_page_missed"
 
 
 class StoredPages:
@@ -54,6 +57,7 @@ class StoredPages:
         lang = short_lang(locale_for(None, cookie, environ.get("HTTP_ACCEPT_LANGUAGE", "")))
         stored = stored_page(code, lang, self.app)
         if stored is None:
+            environ[LOOKED_UP] = True
             return None
         return answer(stored, lang, environ.get("HTTP_IF_NONE_MATCH", ""),
                       environ.get("HTTP_ACCEPT_ENCODING", ""))

@@ -14,6 +14,7 @@ from traceapp.certificates import queries
 from traceapp.i18n import current_lang
 from traceapp.public.pages import answer, stored_page
 from traceapp.public.queries import public_certificate
+from traceapp.public.stored_wsgi import LOOKED_UP
 
 bp = Blueprint("public", __name__)
 
@@ -40,12 +41,13 @@ def certificate(code: str) -> Response | tuple[str, int]:
     """The consumer's page for a trace code (any case; spaces and dashes ignored)."""
     normal = codes.normalize_trace_code(code)
     lang = current_lang()
-    stored = stored_page(normal, lang) if normal else None
+    missed = request.environ.get(LOOKED_UP, False)  # the front layer looked and found none
+    stored = stored_page(normal, lang) if normal and not missed else None
     if stored is not None:
         status, headers, body = answer(stored, lang, request.headers.get("If-None-Match", ""),
                                        request.headers.get("Accept-Encoding", ""))
         return Response(body, status=status, headers=headers)
-    page = public_certificate(db.session(), code)
+    page = public_certificate(db.session(), normal) if normal else None
     if page is None:
         return render_template("public/not_found.html", typed=code), 404
     response = Response(render_template("public/certificate.html", page=page))
