@@ -27,7 +27,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +86,25 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def compiled_messages(data: bytes) -> dict:
+    """What a compiled catalogue says: each (msgid, context) → msgstr, without the header.
+
+    The header (the empty msgid) names the Babel version that wrote the file, so two compilations of
+    one catalogue by different Babel releases differ in bytes but not in what they translate.
+    """
+    def frozen(value):  # read_mo gives plural forms as lists
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    catalog = read_mo(io.BytesIO(data))
+    return {(frozen(m.id), m.context): frozen(m.string) for m in catalog if m.id}
+
+
+def mo_is_current(path: Path, catalog: Catalog) -> bool:
+    """Whether the compiled file at ``path`` translates exactly what ``catalog`` does."""
+    return path.exists() and compiled_messages(path.read_bytes()) == compiled_messages(
+        mo_bytes(catalog))
+
+
 def _undated(data: bytes) -> list[bytes]:
     return [line for line in data.splitlines() if not line.startswith(b'"POT-Creation-Date:')]
 
@@ -137,7 +156,11 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     for locale in LOCALES:
-        save(po_path(locale).with_suffix(".mo"), mo_bytes(load(po_path(locale), locale)))
+        catalog, mo = load(po_path(locale), locale), po_path(locale).with_suffix(".mo")
+        if mo_is_current(mo, catalog):  # another Babel release writes other header bytes only
+            print(f"unchanged  {mo.relative_to(ROOT)}")
+        else:
+            save(mo, mo_bytes(catalog))
     return 0
 
 
@@ -162,7 +185,7 @@ def problems() -> Iterator[str]:
                 yield f"{locale}: untranslated {message.id!r}"
         yield from (f"{locale}: obsolete {key!r} (run update --prune)" for key in catalog.obsolete)
         mo = po_path(locale).with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
+        if not mo_is_current(mo, catalog):
             yield f"{locale}: messages.mo is out of date (run compile)"
 
 

@@ -102,9 +102,30 @@ def test_the_template_holds_exactly_the_strings_of_the_source(source):
 
 @pytest.mark.parametrize("locale", tool.LOCALES)
 def test_each_compiled_catalogue_matches_its_po_file(catalogues, locale):
+    # Messages, not bytes: the header names the Babel release that compiled the file.
     mo = tool.po_path(locale).with_suffix(".mo")
-    assert mo.exists() and mo.read_bytes() == tool.mo_bytes(catalogues[locale]), (
+    assert tool.mo_is_current(mo, catalogues[locale]), (
         f"{mo.relative_to(tool.ROOT)} is stale: run `python tools/i18n.py compile`")
+
+
+def test_a_compiled_catalogue_is_stale_when_one_translation_differs(catalogues):
+    catalog = catalogues[CHINESE]
+    mo = tool.po_path(CHINESE).with_suffix(".mo")
+    message = next(m for m in entries(catalog) if isinstance(m.string, str))
+    kept = message.string
+    try:
+        message.string = kept + "！"
+        assert not tool.mo_is_current(mo, catalog)
+    finally:
+        message.string = kept
+
+
+def test_the_babel_release_that_compiled_a_catalogue_does_not_make_it_stale(catalogues):
+    data = tool.mo_bytes(catalogues["en"])
+    # Another release number of the same length, so the file's offsets stay valid.
+    other = re.sub(rb"(Generated-By: Babel )\d", rb"\g<1>0", data, count=1)
+    assert other != data
+    assert tool.compiled_messages(other) == tool.compiled_messages(data)
 
 
 @pytest.mark.parametrize("locale", tool.LOCALES)
