@@ -95,8 +95,13 @@ CST = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 1, 6, 0, tzinfo=CST)
 
 # (product, category, unit): vegetables, fruit and fish have temperature ranges (0-5, 0-10, 0-4 °C).
-PRODUCTS = [("大白菜", "vegetable", "kg"), ("西兰花", "vegetable", "kg"), ("草鱼", "aquatic", "kg"),
-            ("红富士苹果", "fruit", "kg"), ("香菇", "edible_fungus", "jin")]
+PRODUCTS = [
+    ("大白菜", "vegetable", "kg"),
+    ("西兰花", "vegetable", "kg"),
+    ("草鱼", "aquatic", "kg"),
+    ("红富士苹果", "fruit", "kg"),
+    ("香菇", "edible_fungus", "jin"),
+]
 CYCLE = ("storing", "transporting", "shipping", "receiving", "retail_selling")
 
 
@@ -118,15 +123,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--certificates", type=int, default=400)
     parser.add_argument("--batch", type=int, default=1000, help="events per bare-insert transaction")
     parser.add_argument("--seed", type=int, default=20260301)
-    parser.add_argument("--wsgi", default="wsgi:app",
-                        help="gunicorn app spec, to try a variant of the app (default wsgi:app)")
+    parser.add_argument(
+        "--wsgi", default="wsgi:app", help="gunicorn app spec, to try a variant of the app (default wsgi:app)"
+    )
     parser.add_argument("--pythonpath", default=None, help="extra gunicorn --pythonpath for --wsgi")
     parser.add_argument("--quick", action="store_true", help="2,000 events on 40 certificates")
-    parser.add_argument("--analyze-every", type=float, default=30, metavar="SECONDS",
-                        help="when the server runs without autovacuum, ANALYZE the event tables "
-                             "this often during the run (0: never)")
-    parser.add_argument("--profile", type=int, default=0, metavar="K",
-                        help="after the run, cProfile K in-process requests")
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=30,
+        metavar="SECONDS",
+        help="when the server runs without autovacuum, ANALYZE the event tables "
+        "this often during the run (0: never)",
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="K", help="after the run, cProfile K in-process requests"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.certificates = min(args.events, 2000), min(args.certificates, 40)
@@ -138,6 +150,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- database -------------------------------------------------------------------------------
+
 
 def recreate_database(url: str) -> None:
     parsed = sa.make_url(url)
@@ -183,13 +196,15 @@ def seed(app: Any, n_certificates: int, rng: random.Random) -> Setup:
     tag = secrets.token_hex(3)
     with app.test_request_context(), db.transaction() as s:
         members = {}
-        for kind, name in ((OrgKind.PRODUCER, "武汉木兰蔬菜专业合作社"),
-                           (OrgKind.MARKET, "武汉白沙洲农副产品大市场")):
-            org = orgs.create_organisation(s, kind=kind, name=name, region_code="420116",
-                                           phone="13812345678")
+        for kind, name in (
+            (OrgKind.PRODUCER, "武汉木兰蔬菜专业合作社"),
+            (OrgKind.MARKET, "武汉白沙洲农副产品大市场"),
+        ):
+            org = orgs.create_organisation(s, kind=kind, name=name, region_code="420116", phone="13812345678")
             email = f"{kind.value}-{tag}@example.cn"
-            user = orgs.create_user(s, org_id=org.id, email=email, password="bench-password-1",
-                                    role=Role.ADMIN)
+            user = orgs.create_user(
+                s, org_id=org.id, email=email, password="bench-password-1", role=Role.ADMIN
+            )
             _token, plaintext = orgs.create_api_token(s, email=email)
             members[kind] = (org, user, plaintext)
         producer, producer_user, producer_token = members[OrgKind.PRODUCER]
@@ -197,13 +212,22 @@ def seed(app: Any, n_certificates: int, rng: random.Random) -> Setup:
         certificates = []
         for i in range(n_certificates):
             name, category, unit = PRODUCTS[i % len(PRODUCTS)]
-            certificate, _created = issue_certificate(s, actor, data={
-                "event_id": uuid.uuid4(), "product_name": name, "category": Category(category),
-                "quantity": Decimal(rng.choice(["50000", "80000", "100000"])), "unit": Unit(unit),
-                "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
-                "harvest_date": START.date(), "batch_no": f"B{i:05d}",
-                "commitments": list(Commitment), "basis": [Basis.SELF_TEST],
-            })
+            certificate, _created = issue_certificate(
+                s,
+                actor,
+                data={
+                    "event_id": uuid.uuid4(),
+                    "product_name": name,
+                    "category": Category(category),
+                    "quantity": Decimal(rng.choice(["50000", "80000", "100000"])),
+                    "unit": Unit(unit),
+                    "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
+                    "harvest_date": START.date(),
+                    "batch_no": f"B{i:05d}",
+                    "commitments": list(Commitment),
+                    "basis": [Basis.SELF_TEST],
+                },
+            )
             certificates.append((str(certificate.id), certificate.trace_code, unit))
     market = members[OrgKind.MARKET]
     return Setup(producer_token, market[2], str(market[0].id), str(producer.id), certificates)
@@ -233,8 +257,9 @@ def _readings(rng: random.Random, start: datetime, category_high: float) -> list
 HIGH = {"vegetable": 5.0, "aquatic": 4.0, "fruit": 10.0, "edible_fungus": 5.0}
 
 
-def cycle_bodies(rng: random.Random, setup: Setup, index: int, code: str, category: str,
-                 round_no: int) -> list[tuple[int, dict[str, Any]]]:
+def cycle_bodies(
+    rng: random.Random, setup: Setup, index: int, code: str, category: str, round_no: int
+) -> list[tuple[int, dict[str, Any]]]:
     """One round of a certificate's journey: store, transport, ship, receive, sell."""
     t0 = START + timedelta(hours=6 * round_no, minutes=index % 360)
     store = _readings(rng, t0, HIGH[category])
@@ -242,17 +267,58 @@ def cycle_bodies(rng: random.Random, setup: Setup, index: int, code: str, catego
     received = "1" if rng.random() < 0.9 else rng.choice(["0.95", "0.98", "0.99"])
     low = rng.uniform(1.0, 3.0)
     return [
-        (PRODUCER, {"kind": "storing", "trace_code": code, "occurred_at": store[-1]["at"],
-                    "location": "木兰乡冷库 2 号", "temperatures": store}),
-        (PRODUCER, {"kind": "transporting", "trace_code": code, "occurred_at": transport[-1]["at"],
-                    "temperatures": transport}),
-        (PRODUCER, {"kind": "shipping", "trace_code": code, "quantity": "1", "unit": "kg",
-                    "to_org": setup.market_org, "occurred_at": _at(t0 + timedelta(hours=2))}),
-        (MARKET, {"kind": "receiving", "trace_code": code, "quantity": received, "unit": "kg",
-                  "temperature_min": f"{low:.1f}", "temperature_max": f"{low + 1.5:.1f}",
-                  "occurred_at": _at(t0 + timedelta(hours=3))}),
-        (MARKET, {"kind": "retail_selling", "trace_code": code, "quantity": "0.5", "unit": "kg",
-                  "occurred_at": _at(t0 + timedelta(hours=4))}),
+        (
+            PRODUCER,
+            {
+                "kind": "storing",
+                "trace_code": code,
+                "occurred_at": store[-1]["at"],
+                "location": "木兰乡冷库 2 号",
+                "temperatures": store,
+            },
+        ),
+        (
+            PRODUCER,
+            {
+                "kind": "transporting",
+                "trace_code": code,
+                "occurred_at": transport[-1]["at"],
+                "temperatures": transport,
+            },
+        ),
+        (
+            PRODUCER,
+            {
+                "kind": "shipping",
+                "trace_code": code,
+                "quantity": "1",
+                "unit": "kg",
+                "to_org": setup.market_org,
+                "occurred_at": _at(t0 + timedelta(hours=2)),
+            },
+        ),
+        (
+            MARKET,
+            {
+                "kind": "receiving",
+                "trace_code": code,
+                "quantity": received,
+                "unit": "kg",
+                "temperature_min": f"{low:.1f}",
+                "temperature_max": f"{low + 1.5:.1f}",
+                "occurred_at": _at(t0 + timedelta(hours=3)),
+            },
+        ),
+        (
+            MARKET,
+            {
+                "kind": "retail_selling",
+                "trace_code": code,
+                "quantity": "0.5",
+                "unit": "kg",
+                "occurred_at": _at(t0 + timedelta(hours=4)),
+            },
+        ),
     ]
 
 
@@ -281,11 +347,12 @@ def build_plan(setup: Setup, n: int, clients: int, rng: random.Random) -> list[l
                     body["event_id"] = str(uuid.uuid4())
                     requests.append(Request(token, body["kind"], json.dumps(body).encode()))
             round_no += 1
-        plan.append(requests[:quotas[c]])
+        plan.append(requests[: quotas[c]])
     return plan
 
 
 # --- the server -----------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -348,12 +415,32 @@ class Server:
 def serve(url: str, workers: int, wsgi: str = "wsgi:app", pythonpath: str | None = None) -> Iterator[Server]:
     port, log = free_port(), OUT / "gunicorn-events.log"
     # No --access-logfile: gunicorn writes no access log unless asked.
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "sync", "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--error-logfile", str(log),
-               *(["--pythonpath", pythonpath] if pythonpath else []), wsgi]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "sync",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log),
+        *(["--pythonpath", pythonpath] if pythonpath else []),
+        wsgi,
+    ]
     env = {**os.environ, "TRACEAPP_DATABASE_URL": url, "TRACEAPP_SECRET_KEY": "bench-" + secrets.token_hex(8)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = Server(process, port, command)
     try:
         deadline = time.monotonic() + 60
@@ -385,6 +472,7 @@ def serve(url: str, workers: int, wsgi: str = "wsgi:app", pythonpath: str | None
 
 # --- the clients ----------------------------------------------------------------------------
 
+
 @dataclass
 class ClientResult:
     latencies: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
@@ -407,10 +495,18 @@ class Failures:
         return self.count >= MAX_FAILURES
 
 
-def client(port: int, tokens: tuple[str, str], requests: list[Request], result: ClientResult,
-           failures: Failures, start: threading.Barrier) -> None:
-    headers = [{"Content-Type": "application/json", "Accept-Language": "en",
-                "Authorization": f"Bearer {token}"} for token in tokens]
+def client(
+    port: int,
+    tokens: tuple[str, str],
+    requests: list[Request],
+    result: ClientResult,
+    failures: Failures,
+    start: threading.Barrier,
+) -> None:
+    headers = [
+        {"Content-Type": "application/json", "Accept-Language": "en", "Authorization": f"Bearer {token}"}
+        for token in tokens
+    ]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     start.wait()
     for request in requests:
@@ -437,9 +533,11 @@ def client(port: int, tokens: tuple[str, str], requests: list[Request], result: 
         else:
             failures.add()
             if len(result.failures) < SHOW_FAILURES:
-                result.failures.append(f"{request.kind} -> {response.status}: "
-                                       f"{body.decode('utf-8', 'replace')[:800]}\n  sent: "
-                                       f"{request.body.decode()[:400]}")
+                result.failures.append(
+                    f"{request.kind} -> {response.status}: "
+                    f"{body.decode('utf-8', 'replace')[:800]}\n  sent: "
+                    f"{request.body.decode()[:400]}"
+                )
     conn.close()
 
 
@@ -519,10 +617,21 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
     results = [ClientResult() for _ in plan]
     failures = Failures()
     barrier = threading.Barrier(len(plan) + 1)
-    threads = [threading.Thread(target=client, daemon=True,
-                                args=(server.port, (setup.producer_token, setup.market_token), requests,
-                                      result, failures, barrier))
-               for requests, result in zip(plan, results, strict=True)]
+    threads = [
+        threading.Thread(
+            target=client,
+            daemon=True,
+            args=(
+                server.port,
+                (setup.producer_token, setup.market_token),
+                requests,
+                result,
+                failures,
+                barrier,
+            ),
+        )
+        for requests, result in zip(plan, results, strict=True)
+    ]
     for thread in threads:
         thread.start()
     workers = server.worker_pids()
@@ -539,8 +648,11 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
         if time.monotonic() - progress_at >= 30:
             progress_at = time.monotonic()
             done = sum(len(r.latencies) for r in results)
-            print(f"  ... {done:,}/{total:,} events in {progress_at - began:.0f} s "
-                  f"({done / (progress_at - began):.0f}/s)", flush=True)
+            print(
+                f"  ... {done:,}/{total:,} events in {progress_at - began:.0f} s "
+                f"({done / (progress_at - began):.0f}/s)",
+                flush=True,
+            )
     seconds = time.monotonic() - began
     host1 = host_busy_jiffies()
     worker_cpu, pg_cpu = cpu_used(cpu0, cpu_times(workers)), cpu_used(pg0, cpu_times(postgres_pids()))
@@ -550,9 +662,12 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
     for kind in CYCLE:
         values = [s for k, s in latencies if k == kind]
         if values:
-            per_kind[kind] = {"count": len(values), "mean_ms": 1000 * sum(values) / len(values),
-                              "p50_ms": 1000 * percentile(values, 50),
-                              "p99_ms": 1000 * percentile(values, 99)}
+            per_kind[kind] = {
+                "count": len(values),
+                "mean_ms": 1000 * sum(values) / len(values),
+                "p50_ms": 1000 * percentile(values, 50),
+                "p99_ms": 1000 * percentile(values, 99),
+            }
     deciles = []  # events/s within each tenth of the run's events, to show any slow-down
     tenth = max(1, len(finished) // 10)
     previous = began
@@ -564,22 +679,35 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
         statuses.update(r.statuses)
     values = [s for _k, s in latencies]
     return ApiRun(
-        events=len(latencies), seconds=seconds, p50_ms=1000 * percentile(values, 50),
-        p99_ms=1000 * percentile(values, 99), statuses={str(k): v for k, v in sorted(statuses.items())},
+        events=len(latencies),
+        seconds=seconds,
+        p50_ms=1000 * percentile(values, 50),
+        p99_ms=1000 * percentile(values, 99),
+        statuses={str(k): v for k, v in sorted(statuses.items())},
         failures=[f for r in results for f in r.failures][:SHOW_FAILURES],
-        failed=failures.count, per_kind=per_kind, deciles=deciles[:10], worker_cpu_s=worker_cpu,
-        postgres_cpu_s=pg_cpu, bench_cpu_s=time.process_time() - bench0,
+        failed=failures.count,
+        per_kind=per_kind,
+        deciles=deciles[:10],
+        worker_cpu_s=worker_cpu,
+        postgres_cpu_s=pg_cpu,
+        bench_cpu_s=time.process_time() - bench0,
         host_busy=(host1[0] - host0[0]) / max(host1[1] - host0[1], 1),
-        host_busy_cpu_s=(host1[0] - host0[0]) / os.sysconf("SC_CLK_TCK"))
+        host_busy_cpu_s=(host1[0] - host0[0]) / os.sysconf("SC_CLK_TCK"),
+    )
 
 
 # --- checks ---------------------------------------------------------------------------------
 
+
 def tables() -> dict[str, sa.Table]:
     from traceapp.events.models import Event, EventItem, HoldingChange, TemperatureReading
 
-    return {"events": Event.__table__, "event_items": EventItem.__table__,
-            "holding_changes": HoldingChange.__table__, "temperature_readings": TemperatureReading.__table__}
+    return {
+        "events": Event.__table__,
+        "event_items": EventItem.__table__,
+        "holding_changes": HoldingChange.__table__,
+        "temperature_readings": TemperatureReading.__table__,
+    }
 
 
 def row_counts(engine: sa.Engine) -> dict[str, int]:
@@ -594,33 +722,40 @@ def check_after_api(engine: sa.Engine, expected: Counter[str]) -> list[str]:
 
     problems = []
     with engine.connect() as conn:
-        kinds = {k.value: n for k, n in conn.execute(
-            sa.select(Event.kind, sa.func.count()).group_by(Event.kind))}
+        kinds = {
+            k.value: n for k, n in conn.execute(sa.select(Event.kind, sa.func.count()).group_by(Event.kind))
+        }
         if kinds != dict(expected):
             problems.append(f"events per kind {kinds} != sent {dict(expected)}")
         negative = conn.scalar(sa.select(sa.func.count()).select_from(Holding).where(Holding.quantity < 0))
         if negative:
             problems.append(f"{negative} negative holdings")
-        issued = {(c, o): q for c, o, q in conn.execute(
-            sa.select(Certificate.id, Certificate.org_id, Certificate.quantity))}
+        issued = {
+            (c, o): q
+            for c, o, q in conn.execute(sa.select(Certificate.id, Certificate.org_id, Certificate.quantity))
+        }
         ledger: dict[tuple[Any, Any, Any], Decimal] = {}
         key = (HoldingChange.certificate_id, HoldingChange.org_id, HoldingChange.state)
         for c, o, s, d in conn.execute(sa.select(*key, sa.func.sum(HoldingChange.delta)).group_by(*key)):
             ledger[(c, o, s)] = d  # summed as integer thousandths, typed back as a Quantity
         mismatched = 0
-        holdings = list(conn.execute(
-            sa.select(Holding.certificate_id, Holding.org_id, Holding.state, Holding.quantity)))
+        holdings = list(
+            conn.execute(sa.select(Holding.certificate_id, Holding.org_id, Holding.state, Holding.quantity))
+        )
         for c, o, s, q in holdings:
             start = issued.get((c, o), Decimal(0)) if s.value == "on_hand" else Decimal(0)
             if q != start + ledger.pop((c, o, s), Decimal(0)):
                 mismatched += 1
         if mismatched or ledger:
-            problems.append(f"{mismatched} holdings differ from issue + ledger; "
-                            f"{len(ledger)} ledger keys without a holding")
+            problems.append(
+                f"{mismatched} holdings differ from issue + ledger; "
+                f"{len(ledger)} ledger keys without a holding"
+            )
     return problems
 
 
 # --- the bare Core baseline -----------------------------------------------------------------
+
 
 @dataclass
 class BareRun:
@@ -645,8 +780,11 @@ def run_bare(engine: sa.Engine, batch: int) -> BareRun:
     with engine.connect() as conn:
         events = [dict(r._mapping) for r in conn.execute(sa.select(ev).order_by(ev.c.recorded_at, ev.c.id))]
         children: dict[str, dict[Any, list[dict[str, Any]]]] = {}
-        for name, table in (("event_items", items), ("holding_changes", changes),
-                            ("temperature_readings", readings)):
+        for name, table in (
+            ("event_items", items),
+            ("holding_changes", changes),
+            ("temperature_readings", readings),
+        ):
             grouped: dict[Any, list[dict[str, Any]]] = {}
             for r in conn.execute(sa.select(table)):
                 row = dict(r._mapping)
@@ -655,14 +793,24 @@ def run_bare(engine: sa.Engine, batch: int) -> BareRun:
     new_id = {e["id"]: uuid.uuid4() for e in events}
     batches = []
     for start in range(0, len(events), batch):
-        chunk = events[start:start + batch]
-        rows: dict[str, list[dict[str, Any]]] = {"events": [], "event_items": [], "holding_changes": [],
-                                                 "temperature_readings": []}
+        chunk = events[start : start + batch]
+        rows: dict[str, list[dict[str, Any]]] = {
+            "events": [],
+            "event_items": [],
+            "holding_changes": [],
+            "temperature_readings": [],
+        }
         for e in chunk:
             old = e["id"]
-            rows["events"].append({**e, "id": new_id[old], "client_event_id": uuid.uuid4(),
-                                   "answers_id": new_id.get(e["answers_id"]) if e["answers_id"] else None,
-                                   "corrects_id": new_id.get(e["corrects_id"]) if e["corrects_id"] else None})
+            rows["events"].append(
+                {
+                    **e,
+                    "id": new_id[old],
+                    "client_event_id": uuid.uuid4(),
+                    "answers_id": new_id.get(e["answers_id"]) if e["answers_id"] else None,
+                    "corrects_id": new_id.get(e["corrects_id"]) if e["corrects_id"] else None,
+                }
+            )
             for name in ("event_items", "holding_changes", "temperature_readings"):
                 rows[name].extend({**c, "event_id": new_id[old]} for c in children[name].get(old, ()))
         batches.append(rows)
@@ -677,11 +825,18 @@ def run_bare(engine: sa.Engine, batch: int) -> BareRun:
                     if rows[name]:
                         conn.execute(table.insert(), rows[name])
     seconds = time.monotonic() - began
-    return BareRun(len(events), counts, seconds, read_seconds, time.process_time() - bench0,
-                   cpu_used(pg0, cpu_times(postgres_pids())))
+    return BareRun(
+        len(events),
+        counts,
+        seconds,
+        read_seconds,
+        time.process_time() - bench0,
+        cpu_used(pg0, cpu_times(postgres_pids())),
+    )
 
 
 # --- profile --------------------------------------------------------------------------------
+
 
 def profile(app: Any, setup: Setup, k: int, rng: random.Random) -> str:
     """Record ``k`` more events in-process via ``app.test_client()`` under cProfile."""
@@ -713,8 +868,9 @@ def profile(app: Any, setup: Setup, k: int, rng: random.Random) -> str:
     profiler.enable()
     for token, body in requests:
         current[0] = body["kind"]
-        response = client_.post("/api/v1/events", json=body,
-                                headers={"Authorization": f"Bearer {tokens[token]}"})
+        response = client_.post(
+            "/api/v1/events", json=body, headers={"Authorization": f"Bearer {tokens[token]}"}
+        )
         failed += response.status_code >= 300
     profiler.disable()
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu0
@@ -722,29 +878,43 @@ def profile(app: Any, setup: Setup, k: int, rng: random.Random) -> str:
     sent = Counter(body["kind"] for _t, body in requests)
     per_kind = "; ".join(
         f"{kind} {statements[kind] / n:.1f} ("
-        + ", ".join(f"{verb.split()[1]} {statements[verb] / n:.1f}" for verb in sorted(statements)
-                    if verb.startswith(kind + " ")) + ")"
-        for kind, n in sent.items())
+        + ", ".join(
+            f"{verb.split()[1]} {statements[verb] / n:.1f}"
+            for verb in sorted(statements)
+            if verb.startswith(kind + " ")
+        )
+        + ")"
+        for kind, n in sent.items()
+    )
     path = OUT / "events.prof"
     profiler.dump_stats(str(path))
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("cumulative").print_stats(30)
     stats.sort_stats("tottime").print_stats(25)
-    return (f"in-process: {k} requests in {seconds:.2f} s wall, {cpu:.2f} s CPU, under cProfile "
-            f"({k / seconds:.0f}/s), {failed} failed; CPU-time stats in {path}\n"
-            f"SQL statements per request: {per_kind}\n" + text.getvalue())
+    return (
+        f"in-process: {k} requests in {seconds:.2f} s wall, {cpu:.2f} s CPU, under cProfile "
+        f"({k / seconds:.0f}/s), {failed} failed; CPU-time stats in {path}\n"
+        f"SQL statements per request: {per_kind}\n" + text.getvalue()
+    )
 
 
 # --- main -----------------------------------------------------------------------------------
 
+
 def code_version() -> str:
     """The commit the app was run from, and how many of its files differed from it."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "traceapp", "wsgi.py"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "traceapp", "wsgi.py"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{head or 'unknown'}" + (f" + {len(dirty)} uncommitted files under traceapp/" if dirty else "")
@@ -768,46 +938,80 @@ def cores() -> str:
     return f"{usable_cores()} usable of {os.cpu_count()}"
 
 
-def report(args: argparse.Namespace, api: ApiRun, bare: BareRun | None, pg_version: str,
-           counts: dict[str, int], problems: list[str], code: str) -> dict[str, Any]:
+def report(
+    args: argparse.Namespace,
+    api: ApiRun,
+    bare: BareRun | None,
+    pg_version: str,
+    counts: dict[str, int],
+    problems: list[str],
+    code: str,
+) -> dict[str, Any]:
     ratio = api.rate / bare.rate if bare and bare.rate else float("nan")
     print()
-    print(f"machine: {platform.machine()}, {cores()} cores, Python {platform.python_version()}, "
-          f"PostgreSQL {pg_version}")
-    print(f"N = {args.events:,} events, {args.clients} clients, gunicorn {args.workers} sync workers "
-          f"({args.wsgi}), {args.certificates} certificates; code {code}")
+    print(
+        f"machine: {platform.machine()}, {cores()} cores, Python {platform.python_version()}, "
+        f"PostgreSQL {pg_version}"
+    )
+    print(
+        f"N = {args.events:,} events, {args.clients} clients, gunicorn {args.workers} sync workers "
+        f"({args.wsgi}), {args.certificates} certificates; code {code}"
+    )
     print("rows per run: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     print()
     print(f"{'':28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'seconds':>9}")
-    print(f"{'API (POST /api/v1/events)':28} {api.rate:10.0f} {api.p50_ms:8.1f} {api.p99_ms:8.1f} "
-          f"{api.seconds:9.1f}")
+    print(
+        f"{'API (POST /api/v1/events)':28} {api.rate:10.0f} {api.p50_ms:8.1f} {api.p99_ms:8.1f} "
+        f"{api.seconds:9.1f}"
+    )
     if bare:
-        print(f"{'bare Core executemany':28} {bare.rate:10.0f} {'':>8} {'':>8} {bare.seconds:9.1f}"
-              f"   (1 connection, {args.batch} events per transaction; CPU per event: Python "
-              f"{1000 * bare.bench_cpu_s / max(bare.events, 1):.2f} ms, PostgreSQL "
-              f"{1000 * bare.postgres_cpu_s / max(bare.events, 1):.2f} ms)")
+        print(
+            f"{'bare Core executemany':28} {bare.rate:10.0f} {'':>8} {'':>8} {bare.seconds:9.1f}"
+            f"   (1 connection, {args.batch} events per transaction; CPU per event: Python "
+            f"{1000 * bare.bench_cpu_s / max(bare.events, 1):.2f} ms, PostgreSQL "
+            f"{1000 * bare.postgres_cpu_s / max(bare.events, 1):.2f} ms)"
+        )
         print(f"{'ratio API / bare':28} {ratio:10.4f}   (bare is {1 / ratio:.0f}x faster)")
     print()
-    print("per kind:   " + "; ".join(f"{k} {v['count']:,.0f} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms"
-                                     for k, v in api.per_kind.items()))
+    print(
+        "per kind:   "
+        + "; ".join(
+            f"{k} {v['count']:,.0f} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms"
+            for k, v in api.per_kind.items()
+        )
+    )
     print("events/s by tenth of the run: " + " ".join(f"{d:.0f}" for d in api.deciles))
     n = max(api.events, 1)
-    print(f"CPU per event: gunicorn workers {1000 * api.worker_cpu_s / n:.2f} ms, "
-          f"PostgreSQL {1000 * api.postgres_cpu_s / n:.2f} ms, "
-          f"bench clients {1000 * api.bench_cpu_s / n:.2f} ms; "
-          f"host busy {100 * api.host_busy:.0f} %, of which other processes "
-          f"{api.other_cpu_s:.0f} CPU-s of {api.seconds * usable_cores():.0f}")
+    print(
+        f"CPU per event: gunicorn workers {1000 * api.worker_cpu_s / n:.2f} ms, "
+        f"PostgreSQL {1000 * api.postgres_cpu_s / n:.2f} ms, "
+        f"bench clients {1000 * api.bench_cpu_s / n:.2f} ms; "
+        f"host busy {100 * api.host_busy:.0f} %, of which other processes "
+        f"{api.other_cpu_s:.0f} CPU-s of {api.seconds * usable_cores():.0f}"
+    )
     cpu_per_event = (api.worker_cpu_s + api.postgres_cpu_s) / n
-    print(f"CPU-bound ceiling on {usable_cores()} cores without other load: "
-          f"~{usable_cores() / cpu_per_event:.0f} events/s "
-          f"(workers + PostgreSQL {1000 * cpu_per_event:.2f} CPU-ms per event)")
+    print(
+        f"CPU-bound ceiling on {usable_cores()} cores without other load: "
+        f"~{usable_cores() / cpu_per_event:.0f} events/s "
+        f"(workers + PostgreSQL {1000 * cpu_per_event:.2f} CPU-ms per event)"
+    )
     print(f"statuses: {api.statuses}")
     print("checks: " + ("all held" if not problems else "; ".join(problems)))
-    return {"args": vars(args), "machine": {"cores": cores(), "arch": platform.machine(),
-                                            "python": platform.python_version(), "postgresql": pg_version},
-            "api": {**api.__dict__, "events_per_s": api.rate, "other_cpu_s": api.other_cpu_s},
-            "bare": {**bare.__dict__, "events_per_s": bare.rate} if bare else None,
-            "ratio": ratio, "rows": counts, "problems": problems, "code": code}
+    return {
+        "args": vars(args),
+        "machine": {
+            "cores": cores(),
+            "arch": platform.machine(),
+            "python": platform.python_version(),
+            "postgresql": pg_version,
+        },
+        "api": {**api.__dict__, "events_per_s": api.rate, "other_cpu_s": api.other_cpu_s},
+        "bare": {**bare.__dict__, "events_per_s": bare.rate} if bare else None,
+        "ratio": ratio,
+        "rows": counts,
+        "problems": problems,
+        "code": code,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -818,8 +1022,10 @@ def main(argv: list[str] | None = None) -> int:
     from traceapp.db import make_engine
     from traceapp.migrate import upgrade
 
-    print(f"database {sa.make_url(args.database_url).render_as_string(hide_password=True)}: re-creating",
-          flush=True)
+    print(
+        f"database {sa.make_url(args.database_url).render_as_string(hide_password=True)}: re-creating",
+        flush=True,
+    )
     recreate_database(args.database_url)
     engine = make_engine(args.database_url)
     upgrade(engine)
@@ -827,23 +1033,34 @@ def main(argv: list[str] | None = None) -> int:
     autovacuum = autovacuum_on(engine)
     analyzer = Analyzer(engine, 0 if autovacuum else args.analyze_every)
     if not autovacuum:
-        print("autovacuum is off on this server: " + (
-            f"the bench runs ANALYZE on the event tables every {args.analyze_every:g} s"
-            if args.analyze_every else "tables will keep the statistics of empty tables"), flush=True)
+        print(
+            "autovacuum is off on this server: "
+            + (
+                f"the bench runs ANALYZE on the event tables every {args.analyze_every:g} s"
+                if args.analyze_every
+                else "tables will keep the statistics of empty tables"
+            ),
+            flush=True,
+        )
     app = make_app(args.database_url)
     began = time.monotonic()
     setup = seed(app, args.certificates, rng)
     plan = build_plan(setup, args.events, args.clients, rng)
     expected = Counter(r.kind for requests in plan for r in requests)
-    print(f"set up {args.certificates} certificates in {time.monotonic() - began:.1f} s; "
-          f"sending {args.events:,} events: {dict(expected)}", flush=True)
+    print(
+        f"set up {args.certificates} certificates in {time.monotonic() - began:.1f} s; "
+        f"sending {args.events:,} events: {dict(expected)}",
+        flush=True,
+    )
 
     with serve(args.database_url, args.workers, args.wsgi, args.pythonpath) as server:
         warm_up(server.port, setup, args.workers)
         api = run_api(server, setup, plan, analyzer)
     if api.failed:
-        print(f"\nFAILED: {api.failed} requests failed (statuses {api.statuses}); the first ones:",
-              file=sys.stderr)
+        print(
+            f"\nFAILED: {api.failed} requests failed (statuses {api.statuses}); the first ones:",
+            file=sys.stderr,
+        )
         for failure in api.failures:
             print("  " + failure, file=sys.stderr)
         return 1
@@ -862,8 +1079,11 @@ def main(argv: list[str] | None = None) -> int:
             problems.append("negative holdings at the end")
     if counts["events"] != args.events:
         problems.append(f"{counts['events']} events in the database, expected {args.events}")
-    maintenance = ("autovacuum on" if autovacuum else
-                   f"autovacuum off; the bench ran ANALYZE {analyzer.count} times ({analyzer.seconds:.1f} s)")
+    maintenance = (
+        "autovacuum on"
+        if autovacuum
+        else f"autovacuum off; the bench ran ANALYZE {analyzer.count} times ({analyzer.seconds:.1f} s)"
+    )
     document = report(args, api, bare, f"{pg_version} ({maintenance})", counts, problems, code)
     (OUT / "events.json").write_text(json.dumps(document, indent=2, default=str))
     if args.profile:

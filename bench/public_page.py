@@ -62,9 +62,14 @@ MAX_HOPS = 50
 
 # Produce, with the category and unit it is sold in: (name, category, unit).
 PRODUCTS = [
-    ("大白菜", "vegetable", "kg"), ("西兰花", "vegetable", "kg"), ("红富士苹果", "fruit", "box"),
-    ("土鸡蛋", "egg", "box"), ("草鱼", "aquatic", "kg"), ("香菇", "edible_fungus", "jin"),
-    ("明前龙井", "tea", "jin"), ("黑猪肉", "livestock", "kg"),
+    ("大白菜", "vegetable", "kg"),
+    ("西兰花", "vegetable", "kg"),
+    ("红富士苹果", "fruit", "box"),
+    ("土鸡蛋", "egg", "box"),
+    ("草鱼", "aquatic", "kg"),
+    ("香菇", "edible_fungus", "jin"),
+    ("明前龙井", "tea", "jin"),
+    ("黑猪肉", "livestock", "kg"),
 ]
 ORGS = [  # producers: (name, region code, phone)
     ("武汉木兰蔬菜专业合作社", "420116", "13812345678"),
@@ -75,8 +80,19 @@ ORGS = [  # producers: (name, region code, phone)
 MARKET = ("武汉白沙洲农副产品大市场", "420106")  # with --hops: where the batches go
 CARRIER = ("楚天冷链物流", "420106")  # and who carries them
 CST = timezone(timedelta(hours=8), "CST")
-ORIGINS = ["420116", "420115", "420111", "330106", "330110", "510104", "370102", "440106",
-           "320106", "350102", "610113"]
+ORIGINS = [
+    "420116",
+    "420115",
+    "420111",
+    "330106",
+    "330110",
+    "510104",
+    "370102",
+    "440106",
+    "320106",
+    "350102",
+    "610113",
+]
 
 
 class SetupFailure(SystemExit):
@@ -90,30 +106,58 @@ def die(message: str) -> SetupFailure:
 
 # --- options --------------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--database-url", default=f"sqlite:///{DEFAULT_SQLITE}",
-                   help="SQLAlchemy URL (default: a SQLite file in bench/out/)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--database-url",
+        default=f"sqlite:///{DEFAULT_SQLITE}",
+        help="SQLAlchemy URL (default: a SQLite file in bench/out/)",
+    )
     p.add_argument("--certificates", type=int, default=100_000, metavar="N")
-    p.add_argument("--hops", type=int, default=0, metavar="N",
-                   help="events in every certificate's journey (default 0: none; the page then "
-                        "shows N + 1 steps)")
+    p.add_argument(
+        "--hops",
+        type=int,
+        default=0,
+        metavar="N",
+        help="events in every certificate's journey (default 0: none; the page then shows N + 1 steps)",
+    )
     p.add_argument("--duration", type=float, default=20, metavar="S", help="seconds per app")
-    p.add_argument("--warmup", type=float, default=3, metavar="S",
-                   help="seconds of unmeasured load before each run (default 3)")
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=3,
+        metavar="S",
+        help="seconds of unmeasured load before each run (default 3)",
+    )
     p.add_argument("--concurrency", type=int, default=32, metavar="C")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=1,
-                   help="alternate bare/public runs this many times; report each app's best")
-    p.add_argument("--threads", type=int, default=1,
-                   help="wrk threads (default 1: the generator shares the 2 cores)")
-    p.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
-                   help="load generator: wrk if installed (auto), else Python threads")
-    p.add_argument("--reuse", action="store_true",
-                   help="don't re-seed when the database already holds N certificates")
-    p.add_argument("--json", type=Path, default=None,
-                   help="also write the results here (default bench/out/public_page-<db>.json)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate bare/public runs this many times; report each app's best",
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (default 1: the generator shares the 2 cores)"
+    )
+    p.add_argument(
+        "--generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk if installed (auto), else Python threads",
+    )
+    p.add_argument(
+        "--reuse", action="store_true", help="don't re-seed when the database already holds N certificates"
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="also write the results here (default bench/out/public_page-<db>.json)",
+    )
     args = p.parse_args(argv)
     if args.certificates < SERVICE_SAMPLE + 1:
         p.error(f"--certificates must be more than {SERVICE_SAMPLE}")
@@ -129,6 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- database: create, wipe, seed -----------------------------------------------------------
+
 
 def backend(url: str) -> str:
     return sa.engine.make_url(url).get_backend_name()
@@ -154,8 +199,7 @@ def ensure_database(url: str) -> None:
     admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                 {"n": u.database})
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database})
             if not exists:
                 conn.exec_driver_sql(f'CREATE DATABASE "{u.database}"')
                 print(f"created database {u.database}")
@@ -195,6 +239,7 @@ def wipe(url: str) -> None:
 
 def make_app(url: str) -> Any:
     from traceapp import create_app
+
     return create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16)})
 
 
@@ -205,12 +250,16 @@ def sample_data(rng: random.Random, index: int, product: tuple[str, str, str]) -
     name, category, unit = product
     basis = rng.sample(list(Basis), rng.choice([1, 1, 2]))
     data: dict[str, Any] = {
-        "product_name": name, "unit": Unit(unit),
+        "product_name": name,
+        "unit": Unit(unit),
         "quantity": Decimal(rng.randrange(1, 50_000)) / rng.choice([1, 10, 1000]),
-        "origin": {"region_code": rng.choice(ORIGINS),
-                   "address": rng.choice([None, "木兰乡双河村", "三组", "东区大棚 7 号"])},
+        "origin": {
+            "region_code": rng.choice(ORIGINS),
+            "address": rng.choice([None, "木兰乡双河村", "三组", "东区大棚 7 号"]),
+        },
         "harvest_date": date(2026, 11, 20) - timedelta(days=rng.randrange(0, 90)),
-        "commitments": list(Commitment), "basis": basis,
+        "commitments": list(Commitment),
+        "basis": basis,
     }
     # The first issue of each (organisation, product) names its category; a third of later
     # ones leave it out, and the service takes it from the organisation's product list.
@@ -219,8 +268,10 @@ def sample_data(rng: random.Random, index: int, product: tuple[str, str, str]) -
     if rng.random() < 0.5:
         data["batch_no"] = f"B{rng.randrange(10**6):06d}"
     if Basis.COMMISSIONED_TEST in basis:
-        data["test_report"] = {"lab_name": "武汉市农产品质量安全检测中心",
-                               "report_number": f"WH-2026-{rng.randrange(10**4):04d}"}
+        data["test_report"] = {
+            "lab_name": "武汉市农产品质量安全检测中心",
+            "report_number": f"WH-2026-{rng.randrange(10**4):04d}",
+        }
     if rng.random() < 0.1:
         data["producer"] = {"name": "张三家庭农场", "phone": "13698765432"}
     return data
@@ -252,40 +303,71 @@ def issue_sample(app: Any, hops: int = 0) -> list[str]:
         partners: dict[str, Any] = {}
         with db.transaction() as session:
             for i, (name, region, phone) in enumerate(ORGS):
-                org = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=name,
-                                               region_code=region, phone=phone)
-                user = orgs.create_user(session, org_id=org.id, email=f"bench{i}@bench.traceapp",
-                                        password=secrets.token_hex(8), role=Role.ADMIN)
+                org = orgs.create_organisation(
+                    session, kind=OrgKind.PRODUCER, name=name, region_code=region, phone=phone
+                )
+                user = orgs.create_user(
+                    session,
+                    org_id=org.id,
+                    email=f"bench{i}@bench.traceapp",
+                    password=secrets.token_hex(8),
+                    role=Role.ADMIN,
+                )
                 actors.append(orgs.Actor.of(user))
-            for role, kind, (name, region) in (("market", OrgKind.MARKET, MARKET),
-                                               ("carrier", OrgKind.CARRIER, CARRIER)):
+            for role, kind, (name, region) in (
+                ("market", OrgKind.MARKET, MARKET),
+                ("carrier", OrgKind.CARRIER, CARRIER),
+            ):
                 if not hops:
                     break
                 org = orgs.create_organisation(session, kind=kind, name=name, region_code=region)
-                user = orgs.create_user(session, org_id=org.id, email=f"{role}@bench.traceapp",
-                                        password=secrets.token_hex(8), role=Role.ADMIN)
+                user = orgs.create_user(
+                    session,
+                    org_id=org.id,
+                    email=f"{role}@bench.traceapp",
+                    password=secrets.token_hex(8),
+                    role=Role.ADMIN,
+                )
                 partners[role] = orgs.Actor.of(user)
         with db.transaction() as session:
             for i in range(SERVICE_SAMPLE):
                 actor = actors[i % len(actors)]  # the first 32 cover every organisation × product
                 product = PRODUCTS[(i // len(actors)) % len(PRODUCTS)]
                 cert, _created = certificates.issue_certificate(
-                    session, actor, data=sample_data(rng, i, product))
+                    session, actor, data=sample_data(rng, i, product)
+                )
                 issued.append(cert.trace_code)
                 if hops:
-                    plan = journey_plan(journey_rng, i, cert, hops, market=partners["market"].org_id,
-                                        carrier=partners["carrier"].org_id, settings=settings)
+                    plan = journey_plan(
+                        journey_rng,
+                        i,
+                        cert,
+                        hops,
+                        market=partners["market"].org_id,
+                        carrier=partners["carrier"].org_id,
+                        settings=settings,
+                    )
                     for who, body in plan:
-                        record_event(session, partners.get(who, actor),
-                                     data=EventIn().load(body), settings=settings)
+                        record_event(
+                            session, partners.get(who, actor), data=EventIn().load(body), settings=settings
+                        )
                 if i % 25 == 24:
-                    certificates.revoke_certificate(session, actor, certificate_id=cert.id,
-                                                    reason="批次召回：抽检不合格")
+                    certificates.revoke_certificate(
+                        session, actor, certificate_id=cert.id, reason="批次召回：抽检不合格"
+                    )
     return issued
 
 
-def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market: uuid.UUID,
-                 carrier: uuid.UUID, settings: Any) -> list[tuple[str, dict[str, Any]]]:
+def journey_plan(
+    rng: random.Random,
+    index: int,
+    cert: Any,
+    hops: int,
+    *,
+    market: uuid.UUID,
+    carrier: uuid.UUID,
+    settings: Any,
+) -> list[tuple[str, dict[str, Any]]]:
     """The ``hops`` events of a sample certificate's journey: (who records it, ``EventIn`` body).
 
     Who is "producer" (the issuer), "market" or "carrier". Every prefix of the plan is a journey
@@ -319,8 +401,10 @@ def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market
     def readings(count: int, every: int, warm: tuple[int, ...] = ()) -> list[dict[str, str]]:
         """``count`` readings from now, ``every`` minutes; those at ``warm`` above the range."""
         middle, spread = (low + high) / 2, min(1.2, (high - low) / 3)
-        values = [high + rng.uniform(1.0, 3.5) if k in warm else middle + rng.uniform(-spread, spread)
-                  for k in range(count)]
+        values = [
+            high + rng.uniform(1.0, 3.5) if k in warm else middle + rng.uniform(-spread, spread)
+            for k in range(count)
+        ]
         return [{"at": at(k * every), "celsius": f"{v:.1f}"} for k, v in enumerate(values)]
 
     def qty(thousandths: int) -> str:
@@ -334,34 +418,77 @@ def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market
         """Plan an event now (while fewer than ``hops``), then move the clock on."""
         nonlocal clock
         if len(plan) < hops:
-            plan.append((who, {"event_id": str(uuid.uuid4()), "occurred_at": at(),
-                               "trace_code": code, **body}))
+            plan.append(
+                (who, {"event_id": str(uuid.uuid4()), "occurred_at": at(), "trace_code": code, **body})
+            )
         clock += timedelta(minutes=minutes)
 
     hop("producer", 60, kind="storing", location="产地预冷库", temperatures=readings(4, 15))
-    hop("producer", 5, kind="shipping", quantity=qty(total), unit=unit, to_org=str(market),
-        carrier_org=str(carrier), location="产地集货点")
-    hop("carrier", 180, kind="transporting", location="鄂A·C2345 冷藏车",
-        temperatures=readings(12, 15, (5, 6) if index % 5 == 0 else ()))
+    hop(
+        "producer",
+        5,
+        kind="shipping",
+        quantity=qty(total),
+        unit=unit,
+        to_org=str(market),
+        carrier_org=str(carrier),
+        location="产地集货点",
+    )
+    hop(
+        "carrier",
+        180,
+        kind="transporting",
+        location="鄂A·C2345 冷藏车",
+        temperatures=readings(12, 15, (5, 6) if index % 5 == 0 else ()),
+    )
     hop("market", 15, kind="receiving", quantity=qty(received), unit=unit, location="白沙洲市场 收货区")
     hop("market", 165, kind="storing", location="市场冷库 3 号库", temperatures=readings(8, 20))
-    hop("market", 20, kind="inspecting", certificate_status="valid", result="accepted",
-        location="市场快检室", tests=[{
-            "method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类农药",
-            "value": f"{rng.uniform(3, 35):.1f}", "value_unit": "%", "tester": "陈检测",
-            "device": "农残速测仪 RP-410"}])
+    hop(
+        "market",
+        20,
+        kind="inspecting",
+        certificate_status="valid",
+        result="accepted",
+        location="市场快检室",
+        tests=[
+            {
+                "method": "enzyme_inhibition",
+                "item": "有机磷和氨基甲酸酯类农药",
+                "value": f"{rng.uniform(3, 35):.1f}",
+                "value_unit": "%",
+                "tester": "陈检测",
+                "device": "农残速测仪 RP-410",
+            }
+        ],
+    )
     for k in range(max(0, hops - len(plan) - 1)):
         if k % 3 == 0:
-            hop("market", 25, kind="transporting", location="冷库 → A区 12 号摊位（手推冷藏车）",
-                temperature_min=f"{low + 1:.1f}", temperature_max=f"{high - 0.5:.1f}")
+            hop(
+                "market",
+                25,
+                kind="transporting",
+                location="冷库 → A区 12 号摊位（手推冷藏车）",
+                temperature_min=f"{low + 1:.1f}",
+                temperature_max=f"{high - 0.5:.1f}",
+            )
         elif k % 3 == 1:
-            hop("market", 125, kind="storing", location="A区 12 号摊位 冷柜",
-                temperatures=readings(6, 20))
+            hop("market", 125, kind="storing", location="A区 12 号摊位 冷柜", temperatures=readings(6, 20))
         else:
-            hop("market", 150, kind="storing", location="市场冷库 3 号库（回库）",
-                temperatures=readings(6, 25))
-    hop("market", 0, kind="retail_selling", quantity=qty(max(1, received // 2)), unit=unit,
-        location="A区 12 号摊位")
+            hop(
+                "market",
+                150,
+                kind="storing",
+                location="市场冷库 3 号库（回库）",
+                temperatures=readings(6, 25),
+            )
+    hop(
+        "market",
+        0,
+        kind="retail_selling",
+        quantity=qty(max(1, received // 2)),
+        unit=unit,
+        location="A区 12 号摊位",
+    )
     return plan
 
 
@@ -369,8 +496,9 @@ def journey_plan(rng: random.Random, index: int, cert: Any, hops: int, *, market
 DERIVED = {"public_pages"}
 
 
-def dependents(targets: tuple[sa.Table, ...],
-               existing: set[str]) -> list[tuple[sa.Table, list[sa.Column[Any]]]]:
+def dependents(
+    targets: tuple[sa.Table, ...], existing: set[str]
+) -> list[tuple[sa.Table, list[sa.Column[Any]]]]:
     """Tables with rows that point at a certificate or an event (holdings, event_items, ...), and
     their pointing columns, in insert order (``metadata.sorted_tables``).
 
@@ -392,8 +520,11 @@ def points_at(column: sa.Column[Any], table: sa.Table) -> bool:
 
 def generated_keys(table: sa.Table) -> list[sa.Column[Any]]:
     """Primary-key columns the model fills in itself (a UUIDPk's id): a copy gets new ones."""
-    return [c for c in table.primary_key.columns
-            if not c.foreign_keys and c.default is not None and c.default.is_callable]
+    return [
+        c
+        for c in table.primary_key.columns
+        if not c.foreign_keys and c.default is not None and c.default.is_callable
+    ]
 
 
 @dataclass(frozen=True)
@@ -409,8 +540,11 @@ class CopyPlan:
         remap = [c.key for c in generated_keys(table)]
         remap += [c.key for c in table.columns if any(points_at(c, t) for t in targets)]
         fresh = [c.key for c in table.columns if c.key == "client_event_id"]
-        shift = [c.key for c in table.columns if isinstance(c.type, sa.DateTime)
-                 or isinstance(getattr(c.type, "impl", None), sa.DateTime)]
+        shift = [
+            c.key
+            for c in table.columns
+            if isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)
+        ]
         return cls(tuple(remap), tuple(fresh), tuple(shift))
 
     def copy(self, row: dict[str, Any], ids: dict[Any, Any], delta: timedelta) -> dict[str, Any]:
@@ -427,9 +561,14 @@ class CopyPlan:
         return out
 
 
-def family(conn: sa.Connection, certificate_id: uuid.UUID, certificates: sa.Table, events: sa.Table,
-           items: sa.Table, deps: list[tuple[sa.Table, list[sa.Column[Any]]]]
-           ) -> dict[str, list[dict[str, Any]]]:
+def family(
+    conn: sa.Connection,
+    certificate_id: uuid.UUID,
+    certificates: sa.Table,
+    events: sa.Table,
+    items: sa.Table,
+    deps: list[tuple[sa.Table, list[sa.Column[Any]]]],
+) -> dict[str, list[dict[str, Any]]]:
     """A service-made certificate's rows beyond its own, by table, in insert order: its events
     (its journey: those with an item naming it, in time order) and every row pointing at the
     certificate or at one of those events.
@@ -437,23 +576,42 @@ def family(conn: sa.Connection, certificate_id: uuid.UUID, certificates: sa.Tabl
     Raises SetupFailure when an event names another batch or points at an event outside the
     journey (portioning, transforming): copies of it would not be copies of one batch's story.
     """
-    event_ids = list(conn.scalars(sa.select(items.c.event_id).distinct()
-                                  .where(items.c.certificate_id == certificate_id)))
-    rows: dict[str, list[dict[str, Any]]] = {events.name: [r._asdict() for r in conn.execute(
-        sa.select(events).where(events.c.id.in_(event_ids))
-        .order_by(events.c.occurred_at, events.c.recorded_at))]}
-    others = conn.scalar(sa.select(sa.func.count()).select_from(items).where(
-        items.c.event_id.in_(event_ids), items.c.certificate_id != certificate_id))
-    outside = [e[c.key] for e in rows[events.name] for c in events.columns
-               if points_at(c, events) and e[c.key] is not None and e[c.key] not in event_ids]
+    event_ids = list(
+        conn.scalars(sa.select(items.c.event_id).distinct().where(items.c.certificate_id == certificate_id))
+    )
+    rows: dict[str, list[dict[str, Any]]] = {
+        events.name: [
+            r._asdict()
+            for r in conn.execute(
+                sa.select(events)
+                .where(events.c.id.in_(event_ids))
+                .order_by(events.c.occurred_at, events.c.recorded_at)
+            )
+        ]
+    }
+    others = conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(items)
+        .where(items.c.event_id.in_(event_ids), items.c.certificate_id != certificate_id)
+    )
+    outside = [
+        e[c.key]
+        for e in rows[events.name]
+        for c in events.columns
+        if points_at(c, events) and e[c.key] is not None and e[c.key] not in event_ids
+    ]
     if others or outside:
-        raise die(f"the journey of certificate {certificate_id} names other batches or events: "
-                  "the bulk copy copies one batch's journey only")
+        raise die(
+            f"the journey of certificate {certificate_id} names other batches or events: "
+            "the bulk copy copies one batch's journey only"
+        )
     for dep, cols in deps:
         naming = [c == certificate_id for c in cols if points_at(c, certificates)]
         naming += [c.in_(event_ids) for c in cols if points_at(c, events)]
-        rows[dep.name] = [r._asdict() for r in conn.execute(
-            sa.select(dep).where(sa.or_(*naming)).order_by(*dep.primary_key.columns))]
+        rows[dep.name] = [
+            r._asdict()
+            for r in conn.execute(sa.select(dep).where(sa.or_(*naming)).order_by(*dep.primary_key.columns))
+        ]
     return rows
 
 
@@ -489,20 +647,30 @@ def seed(url: str, n: int, hops: int = 0) -> str:
         journeys = events.name in existing and items.name in existing
         targets = (table, events) if journeys else (table,)
         deps = dependents(targets, existing)
-        templates = [r._asdict() for r in conn.execute(
-            sa.select(table).where(table.c.trace_code.in_(sample_codes)))]
+        templates = [
+            r._asdict() for r in conn.execute(sa.select(table).where(table.c.trace_code.in_(sample_codes)))
+        ]
         if journeys:
             families = {t["id"]: family(conn, t["id"], table, events, items, deps) for t in templates}
         else:
-            families = {t["id"]: {dep.name: [r._asdict() for r in conn.execute(
-                sa.select(dep).where(sa.or_(*(c == t["id"] for c in cols))))] for dep, cols in deps}
-                for t in templates}
+            families = {
+                t["id"]: {
+                    dep.name: [
+                        r._asdict()
+                        for r in conn.execute(sa.select(dep).where(sa.or_(*(c == t["id"] for c in cols))))
+                    ]
+                    for dep, cols in deps
+                }
+                for t in templates
+            }
     order = ([events] if journeys else []) + [dep for dep, _ in deps]
     plans = {t.name: CopyPlan.of(t, targets) for t in order}
     # Generated keys of a family's rows (its events' ids, ...) with their generators: a copy gets
     # new ones before its rows are copied, so any row may name any other.
-    own_ids = {tid: [(r[c.key], c.default.arg) for t in order for c in generated_keys(t)
-                     for r in rows[t.name]] for tid, rows in families.items()}
+    own_ids = {
+        tid: [(r[c.key], c.default.arg) for t in order for c in generated_keys(t) for r in rows[t.name]]
+        for tid, rows in families.items()
+    }
     widest = max([len(rows) for f in families.values() for rows in f.values()] + [1])
     per_chunk = max(1, CHUNK // widest)
     minted = set(sample_codes)
@@ -519,8 +687,12 @@ def seed(url: str, n: int, hops: int = 0) -> str:
                 while code in minted:  # 2**65 codes: never in practice
                     code = codes.mint_trace_code()
                 minted.add(code)
-                row = dict(template, id=uuid.uuid4(), trace_code=code,
-                           issued_at=now - timedelta(seconds=rng.randrange(365 * 24 * 3600)))
+                row = dict(
+                    template,
+                    id=uuid.uuid4(),
+                    trace_code=code,
+                    issued_at=now - timedelta(seconds=rng.randrange(365 * 24 * 3600)),
+                )
                 delta = row["issued_at"] - template["issued_at"]
                 if template.get("revoked_at"):
                     row["revoked_at"] = template["revoked_at"] + delta
@@ -539,7 +711,8 @@ def seed(url: str, n: int, hops: int = 0) -> str:
         if "public_pages" in existing:  # what migration 0006 does for certificates it finds
             conn.exec_driver_sql(
                 "INSERT INTO public_pages (certificate_id, trace_code, version) SELECT id, trace_code, 1"
-                " FROM certificates WHERE id NOT IN (SELECT certificate_id FROM public_pages)")
+                " FROM certificates WHERE id NOT IN (SELECT certificate_id FROM public_pages)"
+            )
         conn.exec_driver_sql("ANALYZE")
     bulk_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -551,11 +724,17 @@ def seed(url: str, n: int, hops: int = 0) -> str:
     engine.dispose()
     copied = ", ".join(f"{counts[name]:,} {name}" for name in counts if counts[name])
     journey = f" with {hops}-event journeys through record_event" if hops else ""
-    note = (f"seeded now: {SERVICE_SAMPLE} through issue_certificate{journey} in {service_s:.1f} s, "
-            f"{n - SERVICE_SAMPLE} bulk-inserted as copies in {bulk_s:.1f} s"
-            + (f" (copied along: {copied})" if copied else "")
-            + (f"; {rendered:,} public pages stored by two `traceapp pages refresh --shard k/2`"
-               f" in {pages_s:.0f} s" if rendered else ""))
+    note = (
+        f"seeded now: {SERVICE_SAMPLE} through issue_certificate{journey} in {service_s:.1f} s, "
+        f"{n - SERVICE_SAMPLE} bulk-inserted as copies in {bulk_s:.1f} s"
+        + (f" (copied along: {copied})" if copied else "")
+        + (
+            f"; {rendered:,} public pages stored by two `traceapp pages refresh --shard k/2`"
+            f" in {pages_s:.0f} s"
+            if rendered
+            else ""
+        )
+    )
     print(note)
     return note
 
@@ -564,11 +743,26 @@ def render_pages(url: str, shards: int = 2) -> int:
     """Store the bulk copies' public pages with the real command, ``traceapp pages refresh``,
     one process per core (``--shard k/n``). Returns how many pages were stored."""
     env = dict(os.environ, TRACEAPP_DATABASE_URL=url)
-    command = [sys.executable, "-c", "from traceapp.cli import main; main()", "pages", "refresh",
-               "--chunk", "200"]
-    procs = [subprocess.Popen(command + ["--shard", f"{k}/{shards}"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-             for k in range(1, shards + 1)]
+    command = [
+        sys.executable,
+        "-c",
+        "from traceapp.cli import main; main()",
+        "pages",
+        "refresh",
+        "--chunk",
+        "200",
+    ]
+    procs = [
+        subprocess.Popen(
+            command + ["--shard", f"{k}/{shards}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for k in range(1, shards + 1)
+    ]
     stored = 0
     for proc in procs:
         out, _err = proc.communicate()
@@ -583,6 +777,7 @@ def code_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     from traceapp import migrate
+
     return ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
 
 
@@ -605,19 +800,23 @@ def prepare_database(url: str, n: int, reuse: bool, hops: int = 0) -> str:
     ensure_database(url)
     have = count_rows(url)
     head = code_head()
-    if (reuse and have == n and db_revision(url) == head
-            and (count_rows(url, "events") or 0) == n * hops):
+    if reuse and have == n and db_revision(url) == head and (count_rows(url, "events") or 0) == n * hops:
         journeys = f" with {hops}-event journeys" if hops else ""
         started = time.perf_counter()
         rendered = render_pages(url)  # only pages this build has not stored: none if unchanged
-        pages = (f"; {rendered:,} public pages stored again (another build) in "
-                 f"{time.perf_counter() - started:.0f} s" if rendered else "")
+        pages = (
+            f"; {rendered:,} public pages stored again (another build) in "
+            f"{time.perf_counter() - started:.0f} s"
+            if rendered
+            else ""
+        )
         return f"reused: {n} certificates{journeys} at migration {head}{pages}"
     if have is not None:
         if not is_scratch(url):
             raise die(
                 f"{url} already has a certificates table ({have} rows) and is not a bench "
-                f"database (a file under bench/out/ or a database named bench*): refusing to wipe")
+                f"database (a file under bench/out/ or a database named bench*): refusing to wipe"
+            )
         wipe(url)
     engine = sa.create_engine(url)
     try:
@@ -632,8 +831,10 @@ def dump_codes(url: str, path: Path) -> list[tuple[str, str]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = [(r[0], r[1]) for r in conn.execute(
-                sa.text("SELECT trace_code, product_name FROM certificates"))]
+            rows = [
+                (r[0], r[1])
+                for r in conn.execute(sa.text("SELECT trace_code, product_name FROM certificates"))
+            ]
     finally:
         engine.dispose()
     path.write_text("".join(code + "\n" for code, _ in rows))
@@ -641,6 +842,7 @@ def dump_codes(url: str, path: Path) -> list[tuple[str, str]]:
 
 
 # --- servers --------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -681,9 +883,24 @@ class Server:
 def gunicorn_command(app_spec: str, chdir: Path, port: int, workers: int, log: Path) -> list[str]:
     """The one gunicorn command line both apps run under; only the app differs."""
     # No --access-logfile: gunicorn writes no access log unless asked (same for both).
-    return [sys.executable, "-m", "gunicorn", "--worker-class", "sync", "--workers", str(workers),
-            "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), "--log-level", "warning",
-            "--error-logfile", str(log), app_spec]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "sync",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(chdir),
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log),
+        app_spec,
+    ]
 
 
 @contextmanager
@@ -691,8 +908,9 @@ def serve(name: str, app_spec: str, chdir: Path, workers: int, env: dict[str, st
     port = free_port()
     log = OUT / f"gunicorn-{name}.log"
     command = gunicorn_command(app_spec, chdir, port, workers, log)
-    process = subprocess.Popen(command, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     server = Server(name, process, port, command)
     try:
         deadline = time.monotonic() + 60
@@ -749,15 +967,18 @@ def precheck(server: Server, sample: list[tuple[str, str]], hops: int = 0) -> No
                 body = r.read().decode("utf-8")
                 status = r.status
                 if not r.headers.get("ETag"):
-                    raise die(f"pre-check: {url} was rendered live, not stored: run "
-                              "`traceapp pages refresh` on the bench database")
+                    raise die(
+                        f"pre-check: {url} was rendered live, not stored: run "
+                        "`traceapp pages refresh` on the bench database"
+                    )
         except urllib.error.HTTPError as e:
             raise die(f"pre-check: {url} answered {e.code}") from e
         if status != 200 or html.escape(product) not in body:
             raise die(f"pre-check: {url} answered {status} without {product!r}")
         if (steps := journey_steps(body)) != hops + 1:
-            raise die(f"pre-check: {url} shows {steps} journey steps, not {hops + 1} "
-                      f"(the issue and {hops} events)")
+            raise die(
+                f"pre-check: {url} shows {steps} journey steps, not {hops + 1} (the issue and {hops} events)"
+            )
 
 
 def precheck_bare(server: Server, code: str) -> None:
@@ -767,6 +988,7 @@ def precheck_bare(server: Server, code: str) -> None:
 
 
 # --- load generators ------------------------------------------------------------------------
+
 
 @dataclass
 class RunResult:
@@ -833,14 +1055,27 @@ def wrk_version() -> str:
     return (out.stdout or out.stderr).split(" Copyright")[0].strip()
 
 
-def run_wrk(server: Server, codes_file: Path, args: argparse.Namespace,
-            seconds: float) -> dict[str, Any]:
+def run_wrk(server: Server, codes_file: Path, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
     script = OUT / "random_codes.lua"
     script.write_text(WRK_SCRIPT)
     threads = min(args.threads, args.concurrency)
-    command = ["wrk", "-t", str(threads), "-c", str(args.concurrency), "-d", f"{seconds:g}s",
-               "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{server.port}",
-               "--", str(codes_file), str(random.randrange(1, 10**6))]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(args.concurrency),
+        "-d",
+        f"{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{server.port}",
+        "--",
+        str(codes_file),
+        str(random.randrange(1, 10**6)),
+    ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"^BENCH_RESULT (\{.*\})$", out.stdout, re.M)
     if out.returncode != 0 or match is None:
@@ -850,8 +1085,7 @@ def run_wrk(server: Server, codes_file: Path, args: argparse.Namespace,
     return result
 
 
-def run_python(server: Server, codes: list[str], args: argparse.Namespace,
-               seconds: float) -> dict[str, Any]:
+def run_python(server: Server, codes: list[str], args: argparse.Namespace, seconds: float) -> dict[str, Any]:
     """Fallback: C threads, each a keep-alive http.client connection (reopened when closed)."""
     deadline = time.perf_counter() + seconds
     lock = threading.Lock()
@@ -891,8 +1125,7 @@ def run_python(server: Server, codes: list[str], args: argparse.Namespace,
             counts["socket"] += sock
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,), daemon=True)
-               for i in range(args.concurrency)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.concurrency)]
     for t in threads:
         t.start()
     for t in threads:
@@ -903,9 +1136,18 @@ def run_python(server: Server, codes: list[str], args: argparse.Namespace,
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e6 if latencies else 0
 
-    return {"requests": len(latencies), "duration_us": elapsed * 1e6, "status": counts["status"],
-            "connect": counts["socket"], "read": 0, "write": 0, "timeout": 0,
-            "p50_us": pct(0.50), "p90_us": pct(0.90), "p99_us": pct(0.99)}
+    return {
+        "requests": len(latencies),
+        "duration_us": elapsed * 1e6,
+        "status": counts["status"],
+        "connect": counts["socket"],
+        "read": 0,
+        "write": 0,
+        "timeout": 0,
+        "p50_us": pct(0.50),
+        "p90_us": pct(0.90),
+        "p99_us": pct(0.99),
+    }
 
 
 def host_cpu() -> tuple[float, float]:
@@ -918,8 +1160,9 @@ def host_cpu() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
-def load(server: Server, generator: str, codes_file: Path, codes: list[str],
-         args: argparse.Namespace) -> RunResult:
+def load(
+    server: Server, generator: str, codes_file: Path, codes: list[str], args: argparse.Namespace
+) -> RunResult:
     def once(seconds: float) -> dict[str, Any]:
         if generator == "wrk":
             return run_wrk(server, codes_file, args, seconds)
@@ -936,40 +1179,67 @@ def load(server: Server, generator: str, codes_file: Path, codes: list[str],
     cpu, host_after = server.worker_cpu_seconds() - cpu_before, host_cpu()
     busy = (host_after[0] - host_before[0]) / max(host_after[1] - host_before[1], 1)
     return RunResult(
-        app=server.name, requests=raw["requests"], seconds=raw["duration_us"] / 1e6,
-        p50_ms=raw["p50_us"] / 1000, p99_ms=raw["p99_us"] / 1000, non_2xx=raw["status"],
+        app=server.name,
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        non_2xx=raw["status"],
         socket_errors=raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
-        server_cpu_s=cpu, host_busy=busy, background_busy=background, detail=raw)
+        server_cpu_s=cpu,
+        host_busy=busy,
+        background_busy=background,
+        detail=raw,
+    )
 
 
 # --- report ---------------------------------------------------------------------------------
 
+
 def machine_facts(args: argparse.Namespace, generator: str, db_note: str) -> dict[str, str]:
     cpu = "?"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in
-                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     u = sa.engine.make_url(args.database_url)
     engine = sa.create_engine(args.database_url)
     try:
         with engine.connect() as conn:
-            version = (conn.exec_driver_sql("SELECT sqlite_version()").scalar()
-                       if u.get_backend_name() == "sqlite"
-                       else conn.exec_driver_sql("SHOW server_version").scalar())
+            version = (
+                conn.exec_driver_sql("SELECT sqlite_version()").scalar()
+                if u.get_backend_name() == "sqlite"
+                else conn.exec_driver_sql("SHOW server_version").scalar()
+            )
     finally:
         engine.dispose()
     import gunicorn
+
     try:
-        top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
+        top = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         if not top or Path(top).resolve() != ROOT:
             raise OSError("not a git checkout")
-        head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "traceapp"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "traceapp"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         head = head if len(head) <= 60 else head[:59] + "…"
         code = f"{head}{' + uncommitted changes in traceapp/' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
@@ -979,49 +1249,59 @@ def machine_facts(args: argparse.Namespace, generator: str, db_note: str) -> dic
         "cores": f"{os.cpu_count()} ({cpu})",
         "python": platform.python_version(),
         "gunicorn": f"{gunicorn.__version__}, sync workers, --workers {args.workers}",
-        "database": f"{u.get_backend_name()} {version}: "
-                    f"{u.render_as_string(hide_password=True)} ({db_note})",
-        "certificates": f"{args.certificates:,}" + (f", each with a {args.hops}-hop journey "
-                                                     f"({args.hops + 1} steps on the page)"
-                                                     if args.hops else ""),
+        "database": f"{u.get_backend_name()} {version}: {u.render_as_string(hide_password=True)} ({db_note})",
+        "certificates": f"{args.certificates:,}"
+        + (f", each with a {args.hops}-hop journey ({args.hops + 1} steps on the page)" if args.hops else ""),
         "concurrency": f"{args.concurrency} connections",
-        "duration": f"{args.duration:g} s per app after {args.warmup:g} s warm-up, "
-                    f"{args.rounds} round(s)",
-        "generator": (f"{wrk_version()}, {min(args.threads, args.concurrency)} thread(s)"
-                      if generator == "wrk" else
-                      f"python http.client, {args.concurrency} threads (bottlenecks first!)"),
+        "duration": f"{args.duration:g} s per app after {args.warmup:g} s warm-up, {args.rounds} round(s)",
+        "generator": (
+            f"{wrk_version()}, {min(args.threads, args.concurrency)} thread(s)"
+            if generator == "wrk"
+            else f"python http.client, {args.concurrency} threads (bottlenecks first!)"
+        ),
     }
 
 
-def report(facts: dict[str, str], results: list[RunResult],
-           runs: list[RunResult]) -> tuple[str, float]:
+def report(facts: dict[str, str], results: list[RunResult], runs: list[RunResult]) -> tuple[str, float]:
     bare, public = results
     ratio = public.rps / bare.rps if bare.rps else 0.0
     lines = [""] + [f"{k:>13}: {v}" for k, v in facts.items()] + [""]
-    head = f"{'app':<14}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}" \
-           f"{'non-2xx':>9}{'sock err':>9}{'CPU ms/req':>11}{'host busy':>10}{'idle busy':>10}"
+    head = (
+        f"{'app':<14}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
+        f"{'non-2xx':>9}{'sock err':>9}{'CPU ms/req':>11}{'host busy':>10}{'idle busy':>10}"
+    )
     lines += [head, "-" * len(head)]
     for r in (public, bare):
         label = "public /t/…" if r is public else "bare hello"
-        lines.append(f"{label:<14}{r.rps:>11.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{r.requests:>10}"
-                     f"{r.non_2xx:>9}{r.socket_errors:>9}{r.cpu_ms_per_request:>11.2f}"
-                     f"{r.host_busy:>10.0%}{r.background_busy:>10.0%}")
+        lines.append(
+            f"{label:<14}{r.rps:>11.0f}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{r.requests:>10}"
+            f"{r.non_2xx:>9}{r.socket_errors:>9}{r.cpu_ms_per_request:>11.2f}"
+            f"{r.host_busy:>10.0%}{r.background_busy:>10.0%}"
+        )
     if len(runs) > 2:
         lines += ["", "every round (the table shows each app's best):"]
-        lines += [f"  {r.app:<7}{r.rps:>8.0f} requests/s  p50 {r.p50_ms:.1f} ms  p99 "
-                  f"{r.p99_ms:.1f} ms  CPU {r.cpu_ms_per_request:.2f} ms/req  idle busy "
-                  f"{r.background_busy:.0%}" for r in runs]
+        lines += [
+            f"  {r.app:<7}{r.rps:>8.0f} requests/s  p50 {r.p50_ms:.1f} ms  p99 "
+            f"{r.p99_ms:.1f} ms  CPU {r.cpu_ms_per_request:.2f} ms/req  idle busy "
+            f"{r.background_busy:.0%}"
+            for r in runs
+        ]
     verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    lines += ["", f"ratio public/bare: {ratio:.1%} (target {TARGET_RATIO:.0%}): {verdict}",
-              "CPU ms/req: user+system CPU of the gunicorn workers per request served;",
-              "host busy: all cores, everything (workers, master, load generator) during the run;",
-              "idle busy: the host in the second before the run, without our load (> 10 %: other",
-              "jobs share the cores and the requests/s are noisy; CPU ms/req is not affected).",
-              f"CPU-cost ratio (bare CPU ms/req / public CPU ms/req): "
-              f"{bare.cpu_ms_per_request / max(public.cpu_ms_per_request, 1e-9):.1%}"]
+    lines += [
+        "",
+        f"ratio public/bare: {ratio:.1%} (target {TARGET_RATIO:.0%}): {verdict}",
+        "CPU ms/req: user+system CPU of the gunicorn workers per request served;",
+        "host busy: all cores, everything (workers, master, load generator) during the run;",
+        "idle busy: the host in the second before the run, without our load (> 10 %: other",
+        "jobs share the cores and the requests/s are noisy; CPU ms/req is not affected).",
+        f"CPU-cost ratio (bare CPU ms/req / public CPU ms/req): "
+        f"{bare.cpu_ms_per_request / max(public.cpu_ms_per_request, 1e-9):.1%}",
+    ]
     if any(r.background_busy > 0.10 for r in results):
-        lines.append("WARNING: the host was busy before a run shown: other processes competed "
-                     "for the cores (try --rounds 3).")
+        lines.append(
+            "WARNING: the host was busy before a run shown: other processes competed "
+            "for the cores (try --rounds 3)."
+        )
     return "\n".join(lines), ratio
 
 
@@ -1050,21 +1330,27 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, str] = {}
     # Both servers stay up (an idle sync worker costs nothing) and the runs alternate, bare
     # first, so a neighbour's burst of load does not land on one app only.
-    with serve("bare", "hello_app:app", HERE, args.workers, env) as bare, \
-            serve("public", "wsgi:app", ROOT, args.workers, env) as public:
+    with (
+        serve("bare", "hello_app:app", HERE, args.workers, env) as bare,
+        serve("public", "wsgi:app", ROOT, args.workers, env) as public,
+    ):
         precheck_bare(bare, codes[0])
         precheck(public, sample, args.hops)
-        print(f"pre-check: {len(sample)} random codes answer 200 with their product name and "
-              f"{args.hops + 1} journey step(s)")
+        print(
+            f"pre-check: {len(sample)} random codes answer 200 with their product name and "
+            f"{args.hops + 1} journey step(s)"
+        )
         commands = {"bare": " ".join(bare.command), "public": " ".join(public.command)}
         for round_no in range(1, args.rounds + 1):
             for server in (bare, public):
-                print(f"round {round_no}/{args.rounds}: loading {server.name} on :{server.port} "
-                      f"({args.warmup:g} s warm-up + {args.duration:g} s)", flush=True)
+                print(
+                    f"round {round_no}/{args.rounds}: loading {server.name} on :{server.port} "
+                    f"({args.warmup:g} s warm-up + {args.duration:g} s)",
+                    flush=True,
+                )
                 runs.append(load(server, generator, codes_file, codes, args))
     # Best round of each app: neighbours on the host can only slow a run down.
-    results = [max((r for r in runs if r.app == name), key=lambda r: r.rps)
-               for name in ("bare", "public")]
+    results = [max((r for r in runs if r.app == name), key=lambda r: r.rps) for name in ("bare", "public")]
 
     facts = machine_facts(args, generator, db_note)
     text, ratio = report(facts, results, runs)
@@ -1073,13 +1359,23 @@ def main(argv: list[str] | None = None) -> int:
     for r in failed:
         print(f"ERROR: {r.app}: {r.errors} errors in {r.requests} requests ({r.error_rate:.1%})")
     out = args.json or OUT / f"public_page-{tag}.json"
-    out.write_text(json.dumps({
-        "facts": facts, "hops": args.hops, "ratio": ratio, "target": TARGET_RATIO,
-        "commands": commands,
-        "best": {r.app: r.rps for r in results},
-        "runs": [asdict(r) | {"rps": r.rps, "cpu_ms_per_request": r.cpu_ms_per_request}
-                 for r in runs],
-    }, indent=2, ensure_ascii=False))
+    out.write_text(
+        json.dumps(
+            {
+                "facts": facts,
+                "hops": args.hops,
+                "ratio": ratio,
+                "target": TARGET_RATIO,
+                "commands": commands,
+                "best": {r.app: r.rps for r in results},
+                "runs": [
+                    asdict(r) | {"rps": r.rps, "cpu_ms_per_request": r.cpu_ms_per_request} for r in runs
+                ],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     print(f"results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 1 if failed else 0
 

@@ -82,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # -- database and server -----------------------------------------------------------------------
 
+
 @dataclass
 class Setup:
     market_token: str
@@ -107,16 +108,27 @@ def seed(url: str, n_certificates: int) -> Setup:
             for kind, name in ((OrgKind.PRODUCER, "木兰蔬菜专业合作社"), (OrgKind.MARKET, "白沙洲大市场")):
                 org = orgs.create_organisation(session, kind=kind, name=name, region_code="420116")
                 email = f"{kind.value}@bench.example.cn"
-                user = orgs.create_user(session, org_id=org.id, email=email, password="bench-password-1",
-                                        role=Role.ADMIN)
+                user = orgs.create_user(
+                    session, org_id=org.id, email=email, password="bench-password-1", role=Role.ADMIN
+                )
                 tokens[kind] = (user, orgs.create_api_token(session, email=email)[1])
             actor = orgs.Actor.of(tokens[OrgKind.PRODUCER][0])
             for i in range(n_certificates):
-                certificate, _ = issue_certificate(session, actor, data={
-                    "event_id": uuid.uuid4(), "product_name": "大白菜", "quantity": Decimal(100_000),
-                    "unit": Unit.KG, "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
-                    "harvest_date": date(2026, 11, 20), "batch_no": f"B{i:05d}",
-                    "commitments": list(Commitment), "basis": [Basis.SELF_TEST]})
+                certificate, _ = issue_certificate(
+                    session,
+                    actor,
+                    data={
+                        "event_id": uuid.uuid4(),
+                        "product_name": "大白菜",
+                        "quantity": Decimal(100_000),
+                        "unit": Unit.KG,
+                        "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
+                        "harvest_date": date(2026, 11, 20),
+                        "batch_no": f"B{i:05d}",
+                        "commitments": list(Commitment),
+                        "basis": [Basis.SELF_TEST],
+                    },
+                )
                 codes.append(certificate.trace_code)
     finally:
         app.extensions["traceapp.db"].dispose()
@@ -142,13 +154,26 @@ class Server:
 
     def start(self) -> None:
         script = Path(sys.executable).with_name("traceapp")
-        command = [str(script) if script.exists() else "traceapp", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers)]
-        env = {**os.environ, "TRACEAPP_DATABASE_URL": self.database_url, "TRACEAPP_SECRET_KEY": "bench",
-               "TRACEAPP_PUBLIC_BASE_URL": PUBLIC}
+        command = [
+            str(script) if script.exists() else "traceapp",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        env = {
+            **os.environ,
+            "TRACEAPP_DATABASE_URL": self.database_url,
+            "TRACEAPP_SECRET_KEY": "bench",
+            "TRACEAPP_PUBLIC_BASE_URL": PUBLIC,
+        }
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -169,11 +194,18 @@ class Server:
 
 # -- the client --------------------------------------------------------------------------------
 
+
 def client_env(home: Path, server: Server, token: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_SCAN_")}
-    return {**env, "TRACE_SCAN_HOME": str(home), "TRACE_SCAN_SERVER": server.url,
-            "TRACE_SCAN_TOKEN": token, "TRACE_SCAN_GATE": "东门", "LANG": "en_US.UTF-8",
-            "PYTHONIOENCODING": "utf-8"}
+    return {
+        **env,
+        "TRACE_SCAN_HOME": str(home),
+        "TRACE_SCAN_SERVER": server.url,
+        "TRACE_SCAN_TOKEN": token,
+        "TRACE_SCAN_GATE": "东门",
+        "LANG": "en_US.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
 def read_until(stream: Any, marker: str) -> str:
@@ -188,8 +220,13 @@ def read_until(stream: Any, marker: str) -> str:
 
 def time_scans(env: dict[str, str], codes: list[str], n: int) -> tuple[list[float], list[float]]:
     """Seconds from writing each line to its verdict, and to its "recorded" line."""
-    gate = subprocess.Popen([sys.executable, "-m", "scanner_client", "gate"], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "scanner_client", "gate"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert gate.stdin is not None and gate.stdout is not None
     to_verdict, to_record = [], []
     try:
@@ -214,9 +251,15 @@ def time_scans(env: dict[str, str], codes: list[str], n: int) -> tuple[list[floa
 def run_client(env: dict[str, str], *args: str, stdin: Path | None = None) -> tuple[float, str]:
     """Run ``trace-scan ARGS``; its wall time and stdout."""
     started = time.perf_counter()
-    with (stdin.open("rb") if stdin else open(os.devnull, "rb")) as source:
-        done = subprocess.run([sys.executable, "-m", "scanner_client", *args], env=env, stdin=source,
-                              capture_output=True, timeout=3600, check=False)
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as source:
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner_client", *args],
+            env=env,
+            stdin=source,
+            capture_output=True,
+            timeout=3600,
+            check=False,
+        )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise die(f"trace-scan {' '.join(args)} exited {done.returncode}: {done.stdout[-500:]!r}")
@@ -251,6 +294,7 @@ def server_event_ids(url: str) -> Counter[str]:
 
 # -- the run -----------------------------------------------------------------------------------
 
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -278,8 +322,11 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         server.stop()
     sent, recorded_ids = outbox_event_ids(home), server_event_ids(url)
     figures["sent"], figures["on_server"] = len(sent), sum(recorded_ids.values())
-    figures["ok"] = (len(sent) == args.scans + args.sync and set(recorded_ids.values()) == {1}
-                     and sorted(recorded_ids) == sorted(sent))
+    figures["ok"] = (
+        len(sent) == args.scans + args.sync
+        and set(recorded_ids.values()) == {1}
+        and sorted(recorded_ids) == sorted(sent)
+    )
     return figures
 
 
@@ -292,16 +339,25 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
         ("scan → verdict on screen, max", f"{max(figures['verdict']) * 1000:.1f} ms"),
         ("scan → recorded on server, p50", ms(figures["recorded"], 0.5)),
         ("scan → recorded on server, p99", ms(figures["recorded"], 0.99)),
-        (f"queue {args.sync:,} scans offline", f"{figures['queue_s']:.1f} s "
-                                               f"({args.sync / figures['queue_s']:,.0f} scans/s)"),
-        (f"sync {args.sync:,} queued scans", f"{figures['sync_s']:.1f} s "
-                                             f"({args.sync / figures['sync_s']:,.0f} scans/s)"),
-        ("events on the server / sent", f"{figures['on_server']:,} / {figures['sent']:,} "
-                                        f"({'each once' if figures['ok'] else 'MISMATCH'})"),
+        (
+            f"queue {args.sync:,} scans offline",
+            f"{figures['queue_s']:.1f} s ({args.sync / figures['queue_s']:,.0f} scans/s)",
+        ),
+        (
+            f"sync {args.sync:,} queued scans",
+            f"{figures['sync_s']:.1f} s ({args.sync / figures['sync_s']:,.0f} scans/s)",
+        ),
+        (
+            "events on the server / sent",
+            f"{figures['on_server']:,} / {figures['sent']:,} "
+            f"({'each once' if figures['ok'] else 'MISMATCH'})",
+        ),
     ]
     width = max(len(name) for name, _ in rows)
-    print(f"\ntrace-scan bench: {args.scans:,} timed scans, {args.workers} gunicorn workers, SQLite, "
-          f"{platform.python_version()} on {platform.machine()} ({os.cpu_count()} CPUs)")
+    print(
+        f"\ntrace-scan bench: {args.scans:,} timed scans, {args.workers} gunicorn workers, SQLite, "
+        f"{platform.python_version()} on {platform.machine()} ({os.cpu_count()} CPUs)"
+    )
     print(f"{'measure':<{width}}  value\n{'-' * width}  {'-' * 28}")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -320,8 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     lists = ("verdict", "recorded", "sync_output")
     summary = {key: value for key, value in figures.items() if key not in lists}
     for key in ("verdict", "recorded"):
-        summary[f"{key}_ms"] = {q: round(percentile(figures[key], p) * 1000, 2)
-                                for q, p in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))}
+        summary[f"{key}_ms"] = {
+            q: round(percentile(figures[key], p) * 1000, 2)
+            for q, p in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))
+        }
     (OUT / "scanner.json").write_text(json.dumps({"args": vars(args), **summary}, indent=2) + "\n")
     return 0 if figures["ok"] else 1
 

@@ -121,26 +121,69 @@ K = EventKind
 # Columns, in COPY order (names as in the migrations).
 # --------------------------------------------------------------------------------------------
 
-INHERITED = ("product_name", "category", "origin_region_code", "origin_address", "harvest_date",
-             "batch_no", "gtin", "commitments", "basis", "lab_name", "report_number", "report_id",
-             "producer_name", "producer_phone", "producer_region_code")  # certificates.services._INHERITED
+INHERITED = (
+    "product_name",
+    "category",
+    "origin_region_code",
+    "origin_address",
+    "harvest_date",
+    "batch_no",
+    "gtin",
+    "commitments",
+    "basis",
+    "lab_name",
+    "report_number",
+    "report_id",
+    "producer_name",
+    "producer_phone",
+    "producer_region_code",
+)  # certificates.services._INHERITED
 COLUMNS = {
     "organisations": ("id", "kind", "name", "region_code", "phone", "address", "created_at"),
     "users": ("id", "org_id", "email", "password_hash", "role", "created_at"),
     "products": ("id", "org_id", "name", "category", "unit", "created_at"),
-    "certificates": ("id", "trace_code", "kind", "org_id", "issued_by_id", "client_event_id",
-                     "request_digest", "quantity", "unit", "issued_at") + INHERITED,
+    "certificates": (
+        "id",
+        "trace_code",
+        "kind",
+        "org_id",
+        "issued_by_id",
+        "client_event_id",
+        "request_digest",
+        "quantity",
+        "unit",
+        "issued_at",
+    )
+    + INHERITED,
     "holdings": ("certificate_id", "org_id", "state", "quantity"),
-    "events": ("id", "org_id", "recorded_by_id", "client_event_id", "request_digest", "kind",
-               "epcis_type", "action", "biz_step", "disposition", "occurred_at", "tz_offset",
-               "recorded_at", "location", "source_org_id", "destination_org_id", "carrier_org_id",
-               "answers_id", "corrects_id", "correction_reason", "details"),
+    "events": (
+        "id",
+        "org_id",
+        "recorded_by_id",
+        "client_event_id",
+        "request_digest",
+        "kind",
+        "epcis_type",
+        "action",
+        "biz_step",
+        "disposition",
+        "occurred_at",
+        "tz_offset",
+        "recorded_at",
+        "location",
+        "source_org_id",
+        "destination_org_id",
+        "carrier_org_id",
+        "answers_id",
+        "corrects_id",
+        "correction_reason",
+        "details",
+    ),
     "event_items": ("event_id", "position", "certificate_id", "role", "quantity", "unit"),
     "holding_changes": ("event_id", "position", "certificate_id", "org_id", "state", "delta"),
     "temperature_readings": ("event_id", "position", "at", "celsius"),
 }
-BULK_TABLES = ("certificates", "holdings", "events", "event_items", "holding_changes",
-               "temperature_readings")
+BULK_TABLES = ("certificates", "holdings", "events", "event_items", "holding_changes", "temperature_readings")
 RECALL_TABLES = ("recall_parties", "recall_batches", "quarantines", "recalls")
 
 # --------------------------------------------------------------------------------------------
@@ -148,8 +191,20 @@ RECALL_TABLES = ("recall_parties", "recall_batches", "quarantines", "recalls")
 # --------------------------------------------------------------------------------------------
 
 CATALOGUE = {
-    "vegetable": ("大白菜", "菠菜", "西兰花", "胡萝卜", "黄瓜", "番茄", "土豆", "芹菜", "生菜", "韭菜",
-                  "莲藕", "青椒"),
+    "vegetable": (
+        "大白菜",
+        "菠菜",
+        "西兰花",
+        "胡萝卜",
+        "黄瓜",
+        "番茄",
+        "土豆",
+        "芹菜",
+        "生菜",
+        "韭菜",
+        "莲藕",
+        "青椒",
+    ),
     "fruit": ("苹果", "梨", "柑橘", "葡萄", "草莓", "西瓜"),
     "edible_fungus": ("香菇", "平菇", "金针菇"),
     "livestock": ("猪肉", "牛肉", "羊肉"),
@@ -158,21 +213,46 @@ CATALOGUE = {
     "egg": ("鸡蛋", "鸭蛋"),
     "tea": ("绿茶",),
 }
-CATEGORY_WEIGHTS = {"vegetable": 50, "fruit": 15, "edible_fungus": 8, "livestock": 8, "poultry": 6,
-                    "aquatic": 7, "egg": 4, "tea": 2}
-PROCESSED = {"vegetable": ("净菜{}", "鲜切{}", "混合蔬菜包"), "fruit": ("{}果切", "{}礼盒"),
-             "edible_fungus": ("{}菌菇包",), "livestock": ("冷鲜{}", "{}分割件"), "poultry": ("冷鲜{}",),
-             "aquatic": ("冰鲜{}",), "egg": ("{}礼盒",), "tea": ("{}礼盒",)}
+CATEGORY_WEIGHTS = {
+    "vegetable": 50,
+    "fruit": 15,
+    "edible_fungus": 8,
+    "livestock": 8,
+    "poultry": 6,
+    "aquatic": 7,
+    "egg": 4,
+    "tea": 2,
+}
+PROCESSED = {
+    "vegetable": ("净菜{}", "鲜切{}", "混合蔬菜包"),
+    "fruit": ("{}果切", "{}礼盒"),
+    "edible_fungus": ("{}菌菇包",),
+    "livestock": ("冷鲜{}", "{}分割件"),
+    "poultry": ("冷鲜{}",),
+    "aquatic": ("冰鲜{}",),
+    "egg": ("{}礼盒",),
+    "tea": ("{}礼盒",),
+}
 FARM_WORDS = ("绿源", "丰收", "金穗", "田园", "富民", "惠农", "青山", "清泉", "阳光", "沃土", "兴旺", "康农")
 SURNAMES = ("张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴")
 PROMISES = ["no_banned_substances", "residues_within_limits", "truthful"]
 COMMITMENTS = json.dumps(PROMISES)
-BASES = tuple(json.dumps(b) for b in (["self_test"], ["internal_qc"], ["self_commitment"],
-                                       ["self_test", "internal_qc"]))
-RAPID_TESTS = (("enzyme_inhibition", "有机磷和氨基甲酸酯类农药", "%"), ("colloidal_gold", "克伦特罗", None),
-               ("colloidal_gold", "孔雀石绿", None))
-TEMPERATURES = {"vegetable": (2, 6), "edible_fungus": (1, 5), "fruit": (3, 9), "livestock": (0, 4),
-                "poultry": (0, 4), "aquatic": (0, 4)}
+BASES = tuple(
+    json.dumps(b) for b in (["self_test"], ["internal_qc"], ["self_commitment"], ["self_test", "internal_qc"])
+)
+RAPID_TESTS = (
+    ("enzyme_inhibition", "有机磷和氨基甲酸酯类农药", "%"),
+    ("colloidal_gold", "克伦特罗", None),
+    ("colloidal_gold", "孔雀石绿", None),
+)
+TEMPERATURES = {
+    "vegetable": (2, 6),
+    "edible_fungus": (1, 5),
+    "fruit": (3, 9),
+    "livestock": (0, 4),
+    "poultry": (0, 4),
+    "aquatic": (0, 4),
+}
 TZ = "+08:00"
 CHINA = timezone(timedelta(hours=8))
 BASE_TIME = datetime(2025, 1, 6, tzinfo=UTC)
@@ -193,6 +273,7 @@ def counties() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # Sinks: where generated rows go.
 # --------------------------------------------------------------------------------------------
+
 
 class ListSink:
     """Rows kept in memory, per table (the shape check and ``--dry-run``)."""
@@ -218,6 +299,7 @@ class CountSink:
 
         def write(_row: tuple) -> None:
             counts[table] += 1
+
         return write
 
 
@@ -234,8 +316,9 @@ class CopySink:
             conn.execute("SET synchronous_commit = off")
             conn.execute(f"TRUNCATE {table}")
             cursor = self.stack.enter_context(conn.cursor())
-            copy = self.stack.enter_context(cursor.copy(
-                f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN WITH (FREEZE)"))
+            copy = self.stack.enter_context(
+                cursor.copy(f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN WITH (FREEZE)")
+            )
             self.copies[table] = copy
 
     def writer(self, table: str):  # type: ignore[no-untyped-def]
@@ -257,11 +340,13 @@ class CopySink:
 # The world: organisations and their users.
 # --------------------------------------------------------------------------------------------
 
+
 class Org:
     __slots__ = ("id", "kind", "name", "user", "region", "phone", "address", "products")
 
-    def __init__(self, id: str, kind: str, name: str, user: str, region: str, phone: str,
-                 address: str) -> None:
+    def __init__(
+        self, id: str, kind: str, name: str, user: str, region: str, phone: str, address: str
+    ) -> None:
         self.id, self.kind, self.name, self.user = id, kind, name, user
         self.region, self.phone, self.address = region, phone, address
         self.products: list[tuple[str, str]] = []
@@ -291,14 +376,26 @@ class Ids:
         return body + codes._luhn_check_symbol(body)
 
 
-def make_world(rng: random.Random, ids: Ids, *, producers: int = 2000, markets: int = 100,
-               processors: int = 50, carriers: int = 5) -> dict[str, list[Org]]:
+def make_world(
+    rng: random.Random,
+    ids: Ids,
+    *,
+    producers: int = 2000,
+    markets: int = 100,
+    processors: int = 50,
+    carriers: int = 5,
+) -> dict[str, list[Org]]:
     places = counties()
     county_codes = sorted(places)
     # Producers come from a few hundred counties (farming regions), markets and processors from others.
     farm_counties = rng.sample(county_codes, 300)
-    world: dict[str, list[Org]] = {"producer": [], "market": [], "processor": [], "carrier": [],
-                                   "regulator": []}
+    world: dict[str, list[Org]] = {
+        "producer": [],
+        "market": [],
+        "processor": [],
+        "carrier": [],
+        "regulator": [],
+    }
     cats = list(CATEGORY_WEIGHTS)
     weights = list(CATEGORY_WEIGHTS.values())
 
@@ -311,10 +408,21 @@ def make_world(rng: random.Random, ids: Ids, *, producers: int = 2000, markets: 
     for i in range(producers):
         region = rng.choice(farm_counties)
         cat = rng.choices(cats, weights)[0]
-        kind_word = {"vegetable": "蔬菜", "fruit": "果业", "edible_fungus": "食用菌", "livestock": "养殖",
-                     "poultry": "禽业", "aquatic": "水产", "egg": "蛋禽", "tea": "茶叶"}[cat]
-        name = (f"{places[region]}{rng.choice(FARM_WORDS)}{kind_word}专业合作社" if i % 3
-                else f"{places[region]}{rng.choice(SURNAMES)}氏家庭农场")
+        kind_word = {
+            "vegetable": "蔬菜",
+            "fruit": "果业",
+            "edible_fungus": "食用菌",
+            "livestock": "养殖",
+            "poultry": "禽业",
+            "aquatic": "水产",
+            "egg": "蛋禽",
+            "tea": "茶叶",
+        }[cat]
+        name = (
+            f"{places[region]}{rng.choice(FARM_WORDS)}{kind_word}专业合作社"
+            if i % 3
+            else f"{places[region]}{rng.choice(SURNAMES)}氏家庭农场"
+        )
         village = f"{places[region]}{rng.randint(1, 30)}村{rng.randint(1, 99)}组"
         o = org("producer", f"{name}{i}", region, village)
         choices = CATALOGUE[cat]
@@ -323,16 +431,34 @@ def make_world(rng: random.Random, ids: Ids, *, producers: int = 2000, markets: 
     others = [c for c in county_codes if c not in set(farm_counties)]
     for i in range(markets):
         region = rng.choice(others)
-        world["market"].append(org("market", f"{places[region]}农产品批发市场{i}", region,
-                                   f"{places[region]}商贸大道{rng.randint(1, 300)}号"))
+        world["market"].append(
+            org(
+                "market",
+                f"{places[region]}农产品批发市场{i}",
+                region,
+                f"{places[region]}商贸大道{rng.randint(1, 300)}号",
+            )
+        )
     for i in range(processors):
         region = rng.choice(others)
-        world["processor"].append(org("processor", f"{places[region]}鲜食加工有限公司{i}", region,
-                                      f"{places[region]}工业园{rng.randint(1, 60)}号"))
+        world["processor"].append(
+            org(
+                "processor",
+                f"{places[region]}鲜食加工有限公司{i}",
+                region,
+                f"{places[region]}工业园{rng.randint(1, 60)}号",
+            )
+        )
     for i in range(carriers):
         region = rng.choice(others)
-        world["carrier"].append(org("carrier", f"{places[region]}冷链物流有限公司{i}", region,
-                                    f"{places[region]}物流园{rng.randint(1, 20)}号"))
+        world["carrier"].append(
+            org(
+                "carrier",
+                f"{places[region]}冷链物流有限公司{i}",
+                region,
+                f"{places[region]}物流园{rng.randint(1, 20)}号",
+            )
+        )
     world["regulator"].append(org("regulator", "农业农村局农产品质量安全监管科", "420100", "武汉市江岸区"))
     return world
 
@@ -351,6 +477,7 @@ def write_world(sink: Any, world: dict[str, list[Org]], password_hash: str) -> N
 # --------------------------------------------------------------------------------------------
 # The generator.
 # --------------------------------------------------------------------------------------------
+
 
 class Lot:
     """A certificate (batch) being generated: its holdings are tracked until it is finished."""
@@ -379,8 +506,18 @@ class Gen:
     producer batches lands both totals exactly.
     """
 
-    def __init__(self, sink: Any, world: dict[str, list[Org]], rng: random.Random, ids: Ids, *,
-                 target_certs: int, target_events: int, recall_events: int, settings: Any) -> None:
+    def __init__(
+        self,
+        sink: Any,
+        world: dict[str, list[Org]],
+        rng: random.Random,
+        ids: Ids,
+        *,
+        target_certs: int,
+        target_events: int,
+        recall_events: int,
+        settings: Any,
+    ) -> None:
         self.rng, self.ids, self.world = rng, ids, world
         self.uid, self.digest = ids.uid, ids.digest
         self.w_cert, self.w_hold = sink.writer("certificates"), sink.writer("holdings")
@@ -411,11 +548,25 @@ class Gen:
 
     # -- certificates -------------------------------------------------------------------------
 
-    def issue(self, org: Org, kind: str, qty: int, t: datetime, src: tuple, *, digest: bool,
-              client_id: bool = False) -> Lot:
+    def issue(
+        self, org: Org, kind: str, qty: int, t: datetime, src: tuple, *, digest: bool, client_id: bool = False
+    ) -> Lot:
         lot = Lot(self.uid(), self.ids.trace_code(), org, qty, src[1], src, kind)
-        self.w_cert((lot.id, lot.code, kind, org.id, org.user, self.uid() if client_id else None,
-                     self.digest() if digest else None, qty, "kg", t) + src)
+        self.w_cert(
+            (
+                lot.id,
+                lot.code,
+                kind,
+                org.id,
+                org.user,
+                self.uid() if client_id else None,
+                self.digest() if digest else None,
+                qty,
+                "kg",
+                t,
+            )
+            + src
+        )
         self.n_certs += 1
         self.lots.append(lot)
         if digest and (org.id, src[0]) not in self.products:  # _remember_product
@@ -429,8 +580,23 @@ class Gen:
         qty = qty or rng.randint(2, 50) * 100_000
         harvest = (t + 8 * HOUR).date() - timedelta(days=rng.randint(0, 1))
         batch_no = f"{harvest:%Y%m%d}-{rng.randint(1, 99):02d}" if rng.random() < 0.5 else None
-        src = (product, cat, p.region, p.address, harvest, batch_no, None, COMMITMENTS,
-               rng.choice(BASES), None, None, None, p.name, p.phone, p.region)
+        src = (
+            product,
+            cat,
+            p.region,
+            p.address,
+            harvest,
+            batch_no,
+            None,
+            COMMITMENTS,
+            rng.choice(BASES),
+            None,
+            None,
+            None,
+            p.name,
+            p.phone,
+            p.region,
+        )
         return self.issue(p, "certificate", qty, t, src, digest=True, client_id=rng.random() < 0.6)
 
     def output(self, proc: Org, inputs: list[Lot], qty: int, t: datetime) -> Lot:
@@ -438,8 +604,23 @@ class Gen:
         cat = first.cat
         pattern = self.rng.choice(PROCESSED[cat])
         product = pattern.format(first.src[0]) if "{}" in pattern else pattern
-        src = (product[:60], cat, first.src[2], None, t.date(), f"P{t:%y%m%d}{self.rng.randint(1, 999):03d}",
-               None, COMMITMENTS, BASES[1], None, None, None, proc.name, proc.phone, proc.region)
+        src = (
+            product[:60],
+            cat,
+            first.src[2],
+            None,
+            t.date(),
+            f"P{t:%y%m%d}{self.rng.randint(1, 999):03d}",
+            None,
+            COMMITMENTS,
+            BASES[1],
+            None,
+            None,
+            None,
+            proc.name,
+            proc.phone,
+            proc.region,
+        )
         lot = self.issue(proc, "certificate", qty, t, src, digest=True)
         lot.big = any(i.big for i in inputs)
         return lot
@@ -459,17 +640,49 @@ class Gen:
 
     # -- events -------------------------------------------------------------------------------
 
-    def event(self, kind: EventKind, org: Org, t: datetime, lots: tuple[Lot, ...], *,
-              location: str | None = None, src: Org | None = None, dst: Org | None = None,
-              carrier: Org | None = None, answers: str | None = None, details: str = "{}",
-              disposition: str | None = None) -> tuple[str, datetime]:
+    def event(
+        self,
+        kind: EventKind,
+        org: Org,
+        t: datetime,
+        lots: tuple[Lot, ...],
+        *,
+        location: str | None = None,
+        src: Org | None = None,
+        dst: Org | None = None,
+        carrier: Org | None = None,
+        answers: str | None = None,
+        details: str = "{}",
+        disposition: str | None = None,
+    ) -> tuple[str, datetime]:
         shape = EPCIS[kind]
         eid = self.uid()
         recorded = t + timedelta(seconds=self.rng.randint(2, 900))
-        self.w_event((eid, org.id, org.user, self.uid(), self.digest(), kind.value, shape.event_type,
-                      shape.action, shape.biz_step, disposition or shape.disposition, t, TZ, recorded,
-                      location, src.id if src else None, dst.id if dst else None,
-                      carrier.id if carrier else None, answers, None, None, details))
+        self.w_event(
+            (
+                eid,
+                org.id,
+                org.user,
+                self.uid(),
+                self.digest(),
+                kind.value,
+                shape.event_type,
+                shape.action,
+                shape.biz_step,
+                disposition or shape.disposition,
+                t,
+                TZ,
+                recorded,
+                location,
+                src.id if src else None,
+                dst.id if dst else None,
+                carrier.id if carrier else None,
+                answers,
+                None,
+                None,
+                details,
+            )
+        )
         self.n_events += 1
         self.kinds[kind.value] += 1
         if any(lot.big for lot in lots):
@@ -492,8 +705,16 @@ class Gen:
         return f"{market.name} {rng.randint(1, 8)}区{rng.randint(1, 150)}号" if rng.random() < 0.8 else None
 
     def ship(self, lot: Lot, frm: Org, to: Org, qty: int, t: datetime, carrier: Org | None) -> str:
-        eid, _ = self.event(K.SHIPPING, frm, t, (lot,), src=frm, dst=to, carrier=carrier,
-                            location=frm.address if self.rng.random() < 0.5 else None)
+        eid, _ = self.event(
+            K.SHIPPING,
+            frm,
+            t,
+            (lot,),
+            src=frm,
+            dst=to,
+            carrier=carrier,
+            location=frm.address if self.rng.random() < 0.5 else None,
+        )
         self.change(eid, 0, lot, frm, "on_hand", -qty)
         self.change(eid, 1, lot, to, "in_transit", qty)
         self.item(eid, 0, lot, "subject", qty)
@@ -521,15 +742,22 @@ class Gen:
             hi = Decimal(f"{rng.uniform(high - 1, high + 1.5):.1f}")
             verdict = coldchain.judge_min_max(lo, hi, allowed)
             details = json.dumps({"cold_chain": leg_document(verdict, allowed)})
-        eid, _ = self.event(K.TRANSPORTING, carrier, t, (lot,), details=details,
-                            location=f"{carrier.name}车辆" if rng.random() < 0.3 else None)
+        eid, _ = self.event(
+            K.TRANSPORTING,
+            carrier,
+            t,
+            (lot,),
+            details=details,
+            location=f"{carrier.name}车辆" if rng.random() < 0.3 else None,
+        )
         self.item(eid, 0, lot, "subject", qty if rng.random() < 0.5 else None)
         for position, reading in enumerate(readings):
             self.w_reading((eid, position, reading.at, reading.celsius))
         self.n_readings += len(readings)
 
-    def take_delivery(self, lot: Lot, frm: Org, to: Org, ship_eid: str, shipped: int, t: datetime, *,
-                      gate: bool) -> int:
+    def take_delivery(
+        self, lot: Lot, frm: Org, to: Org, ship_eid: str, shipped: int, t: datetime, *, gate: bool
+    ) -> int:
         """Receiving, or (at a market gate) an accepted inspection that answers the shipment."""
         rng = self.rng
         lost = 0 if rng.random() < 0.8 else min(shipped // 100, rng.randint(1, 50) * 100)
@@ -540,15 +768,35 @@ class Gen:
             test: dict[str, Any] = {"method": method, "item": item}
             if unit:
                 test.update(value=f"{rng.uniform(2, 35):.1f}", value_unit=unit)
-            test.update(tester=f"{rng.choice(SURNAMES)}检测员",
-                        tested_at=(t - timedelta(minutes=10)).isoformat(), result="negative")
-            brought = ({"name": f"{rng.choice(SURNAMES)}师傅", "vehicle": f"鄂A{rng.randint(10000, 99999)}"}
-                       if rng.random() < 0.5 else None)
-            details = {"result": "accepted", "certificate_status": "valid", "tests": [test],
-                       "brought_by": brought, **quantities}
-            eid, _ = self.event(K.INSPECTING, to, t, (lot,), src=frm, dst=to, answers=ship_eid,
-                                details=json.dumps(details), disposition="conformant",
-                                location=self.market_place(to))
+            test.update(
+                tester=f"{rng.choice(SURNAMES)}检测员",
+                tested_at=(t - timedelta(minutes=10)).isoformat(),
+                result="negative",
+            )
+            brought = (
+                {"name": f"{rng.choice(SURNAMES)}师傅", "vehicle": f"鄂A{rng.randint(10000, 99999)}"}
+                if rng.random() < 0.5
+                else None
+            )
+            details = {
+                "result": "accepted",
+                "certificate_status": "valid",
+                "tests": [test],
+                "brought_by": brought,
+                **quantities,
+            }
+            eid, _ = self.event(
+                K.INSPECTING,
+                to,
+                t,
+                (lot,),
+                src=frm,
+                dst=to,
+                answers=ship_eid,
+                details=json.dumps(details),
+                disposition="conformant",
+                location=self.market_place(to),
+            )
         else:
             details2: dict[str, Any] = dict(quantities)
             if rng.random() < 0.3:
@@ -556,16 +804,33 @@ class Gen:
                 allowed = self.settings.ranges.get(_category(lot.cat))
                 verdict = coldchain.judge_min_max(Decimal(low), Decimal(high), allowed)
                 details2["cold_chain"] = leg_document(verdict, allowed)
-            eid, _ = self.event(K.RECEIVING, to, t, (lot,), src=frm, dst=to, answers=ship_eid,
-                                details=json.dumps(details2),
-                                location=to.address if rng.random() < 0.5 else None)
+            eid, _ = self.event(
+                K.RECEIVING,
+                to,
+                t,
+                (lot,),
+                src=frm,
+                dst=to,
+                answers=ship_eid,
+                details=json.dumps(details2),
+                location=to.address if rng.random() < 0.5 else None,
+            )
         self.change(eid, 0, lot, to, "in_transit", -shipped)
         self.change(eid, 1, lot, to, "on_hand", received)
         self.item(eid, 0, lot, "subject", received)
         return received
 
-    def consign(self, lot: Lot, frm: Org, to: Org, qty: int, t: datetime, *, gate: bool = False,
-                carrier_p: float = 0.6) -> tuple[int, datetime]:
+    def consign(
+        self,
+        lot: Lot,
+        frm: Org,
+        to: Org,
+        qty: int,
+        t: datetime,
+        *,
+        gate: bool = False,
+        carrier_p: float = 0.6,
+    ) -> tuple[int, datetime]:
         """Ship, maybe a carrier's leg, then delivery. Returns what arrived and when."""
         rng = self.rng
         carrier = rng.choice(self.carriers) if rng.random() < carrier_p else None
@@ -608,14 +873,20 @@ class Gen:
             self.item(eid, position, piece, "output", piece.qty)
         return pieces
 
-    def transform(self, proc: Org, inputs: list[tuple[Lot, int]], t: datetime,
-                  n_out: int | None = None) -> list[Lot]:
+    def transform(
+        self, proc: Org, inputs: list[tuple[Lot, int]], t: datetime, n_out: int | None = None
+    ) -> list[Lot]:
         rng = self.rng
         consumed = sum(q for _l, q in inputs)
         made = int(consumed * rng.uniform(0.85, 0.98)) // 100 * 100
         amounts = self.split(made, n_out or rng.choices((1, 2, 3), (45, 35, 20))[0])
-        eid, recorded = self.event(K.TRANSFORMING, proc, t, tuple(lot for lot, _q in inputs),
-                                   location=proc.address if rng.random() < 0.5 else None)
+        eid, recorded = self.event(
+            K.TRANSFORMING,
+            proc,
+            t,
+            tuple(lot for lot, _q in inputs),
+            location=proc.address if rng.random() < 0.5 else None,
+        )
         for position, (lot, qty) in enumerate(inputs):
             self.change(eid, position, lot, proc, "on_hand", -qty)
             self.item(eid, position, lot, "input", qty)
@@ -723,8 +994,9 @@ class Gen:
                 consignments = rng.choices((1, 2, 3), (60, 30, 10))[0]
                 shares = self.split(out.qty, consignments)
                 for market, qty in zip(rng.sample(self.markets, len(shares)), shares, strict=True):
-                    _arrived, at = self.consign(out, proc, market, qty, self.later(t, 2, 12), gate=True,
-                                                carrier_p=0.8)
+                    _arrived, at = self.consign(
+                        out, proc, market, qty, self.later(t, 2, 12), gate=True, carrier_p=0.8
+                    )
                     self.at_market(out, market, at, portion_p=0.42, most=6)
         self.finish()
 
@@ -769,8 +1041,9 @@ class Gen:
         for out in outs:
             shares = self.split(out.qty, 4)
             for market, qty in zip(rng.sample(self.markets, len(shares)), shares, strict=True):
-                _arrived, at2 = self.consign(out, proc, market, qty, self.later(at, 20, 40), gate=True,
-                                             carrier_p=1.0)
+                _arrived, at2 = self.consign(
+                    out, proc, market, qty, self.later(at, 20, 40), gate=True, carrier_p=1.0
+                )
                 lots.append((out, market, at2))
         target = self.recall_events - 2 * len(lots) * 3  # room for the lots' final sales
         i = 0
@@ -824,7 +1097,7 @@ class Gen:
         big_at = self.target_certs // 2 if self.recall_events else None
         depths = (1, 2, 3, 4)
         depth_weights = (10, 25, 40, 25)
-        while (self.n_certs + margin_c < self.target_certs and self.n_events + margin_e < self.target_events):
+        while self.n_certs + margin_c < self.target_certs and self.n_events + margin_e < self.target_events:
             if big_at is not None and self.n_certs >= big_at:
                 self.big_unit()
                 big_at = None
@@ -843,6 +1116,7 @@ class Gen:
 
 def _category(name: str) -> Any:
     from traceapp.certificates.models import Category
+
     return Category(name)
 
 
@@ -853,6 +1127,7 @@ def product_rows(gen: Gen, ids: Ids) -> list[tuple]:
 # --------------------------------------------------------------------------------------------
 # Shape check: the real services against the generator.
 # --------------------------------------------------------------------------------------------
+
 
 def service_sample(app: Any) -> dict[str, list[dict[str, Any]]]:
     """Record a small chain through the real services, read its rows back, roll it back."""
@@ -873,10 +1148,21 @@ def service_sample(app: Any) -> dict[str, list[dict[str, Any]]]:
         try:
             actors = {}
             for kind in ("producer", "producer2", "processor", "market", "carrier"):
-                org = orgs.create_organisation(session, kind=OrgKind(kind.rstrip("2")), name=f"样本{kind}",
-                                               region_code="420116", phone="13800000000", address="样本地址")
-                user = orgs.create_user(session, org_id=org.id, email=f"{kind}@sample.example.cn",
-                                        password="sample-password-1", role=Role.ADMIN)
+                org = orgs.create_organisation(
+                    session,
+                    kind=OrgKind(kind.rstrip("2")),
+                    name=f"样本{kind}",
+                    region_code="420116",
+                    phone="13800000000",
+                    address="样本地址",
+                )
+                user = orgs.create_user(
+                    session,
+                    org_id=org.id,
+                    email=f"{kind}@sample.example.cn",
+                    password="sample-password-1",
+                    role=Role.ADMIN,
+                )
                 actors[kind] = Actor.of(user)
             when = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
             step = iter(range(1000))
@@ -885,9 +1171,17 @@ def service_sample(app: Any) -> dict[str, list[dict[str, Any]]]:
                 return (when + timedelta(hours=next(step))).astimezone(CHINA).isoformat()
 
             def cert(who: str, **body: Any) -> str:
-                data = {"product_name": "大白菜", "category": "vegetable", "quantity": "100", "unit": "kg",
-                        "origin": {"region_code": "420116", "address": "木兰乡"},
-                        "harvest_date": "2025-05-31", "commitments": PROMISES, "basis": ["self_test"], **body}
+                data = {
+                    "product_name": "大白菜",
+                    "category": "vegetable",
+                    "quantity": "100",
+                    "unit": "kg",
+                    "origin": {"region_code": "420116", "address": "木兰乡"},
+                    "harvest_date": "2025-05-31",
+                    "commitments": PROMISES,
+                    "basis": ["self_test"],
+                    **body,
+                }
                 certificate, _ = issue_certificate(session, actors[who], data=CertificateIn().load(data))
                 return certificate.trace_code
 
@@ -897,58 +1191,154 @@ def service_sample(app: Any) -> dict[str, list[dict[str, Any]]]:
                 return recorded
 
             org_id = {k: str(a.org_id) for k, a in actors.items()}
-            made_body = {"product_name": "净菜大白菜", "category": "vegetable", "unit": "kg",
-                         "origin": {"region_code": "420116"}, "commitments": PROMISES,
-                         "basis": ["internal_qc"]}
+            made_body = {
+                "product_name": "净菜大白菜",
+                "category": "vegetable",
+                "unit": "kg",
+                "origin": {"region_code": "420116"},
+                "commitments": PROMISES,
+                "basis": ["internal_qc"],
+            }
             a = cert("producer", event_id=str(uuid.uuid4()), batch_no="20250531-01")
             b = cert("producer2", quantity="50")
-            event("producer", kind="shipping", trace_code=a, quantity="100", unit="kg",
-                  to_org=org_id["processor"], carrier_org=org_id["carrier"], location="木兰乡")
-            event("carrier", kind="transporting", trace_code=a, quantity="100", unit="kg",
-                  temperatures=[{"at": at(), "celsius": "3.5"}, {"at": at(), "celsius": "4.1"},
-                                {"at": at(), "celsius": "6.2"}])
+            event(
+                "producer",
+                kind="shipping",
+                trace_code=a,
+                quantity="100",
+                unit="kg",
+                to_org=org_id["processor"],
+                carrier_org=org_id["carrier"],
+                location="木兰乡",
+            )
+            event(
+                "carrier",
+                kind="transporting",
+                trace_code=a,
+                quantity="100",
+                unit="kg",
+                temperatures=[
+                    {"at": at(), "celsius": "3.5"},
+                    {"at": at(), "celsius": "4.1"},
+                    {"at": at(), "celsius": "6.2"},
+                ],
+            )
             event("carrier", kind="transporting", trace_code=a, temperature_min="2", temperature_max="6")
             event("carrier", kind="transporting", trace_code=a)
-            event("processor", kind="receiving", trace_code=a, quantity="99.5", unit="kg",
-                  temperature_min="2", temperature_max="4")
-            event("producer2", kind="shipping", trace_code=b, quantity="50", unit="kg",
-                  to_org=org_id["processor"])
+            event(
+                "processor",
+                kind="receiving",
+                trace_code=a,
+                quantity="99.5",
+                unit="kg",
+                temperature_min="2",
+                temperature_max="4",
+            )
+            event(
+                "producer2",
+                kind="shipping",
+                trace_code=b,
+                quantity="50",
+                unit="kg",
+                to_org=org_id["processor"],
+            )
             event("processor", kind="receiving", trace_code=b, quantity="50", unit="kg")
-            made = event("processor", kind="transforming",
-                         inputs=[{"trace_code": a, "quantity": "99.5", "unit": "kg"},
-                                 {"trace_code": b, "quantity": "40", "unit": "kg"}],
-                         outputs=[{**made_body, "quantity": "60", "harvest_date": "2025-06-01",
-                                   "batch_no": "P250601001"},
-                                  {**made_body, "quantity": "70"}])
+            made = event(
+                "processor",
+                kind="transforming",
+                inputs=[
+                    {"trace_code": a, "quantity": "99.5", "unit": "kg"},
+                    {"trace_code": b, "quantity": "40", "unit": "kg"},
+                ],
+                outputs=[
+                    {**made_body, "quantity": "60", "harvest_date": "2025-06-01", "batch_no": "P250601001"},
+                    {**made_body, "quantity": "70"},
+                ],
+            )
             session.flush()
             outs = _outputs(session, made.id)
-            event("processor", kind="shipping", trace_code=outs[0], quantity="60", unit="kg",
-                  to_org=org_id["market"], carrier_org=org_id["carrier"])
-            event("market", kind="inspecting", trace_code=outs[0], quantity="60", unit="kg",
-                  certificate_status="valid", result="accepted", location="样本市场 1区1号",
-                  tests=[{"method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类农药", "value": "12.5",
-                          "value_unit": "%", "tester": "张检测员", "tested_at": at()}],
-                  brought_by={"name": "王师傅", "vehicle": "鄂A12345"})
-            event("processor", kind="shipping", trace_code=outs[1], quantity="70", unit="kg",
-                  to_org=org_id["market"])
-            event("market", kind="inspecting", trace_code=outs[1], quantity="70", unit="kg",
-                  certificate_status="valid", result="accepted",
-                  tests=[{"method": "colloidal_gold", "item": "克伦特罗", "result": "negative",
-                          "tester": "张检测员", "tested_at": at()}])
-            portioned = event("market", kind="portioning", trace_code=outs[0],
-                              outputs=[{"quantity": "10", "unit": "kg"}, {"quantity": "5", "unit": "kg"}])
+            event(
+                "processor",
+                kind="shipping",
+                trace_code=outs[0],
+                quantity="60",
+                unit="kg",
+                to_org=org_id["market"],
+                carrier_org=org_id["carrier"],
+            )
+            event(
+                "market",
+                kind="inspecting",
+                trace_code=outs[0],
+                quantity="60",
+                unit="kg",
+                certificate_status="valid",
+                result="accepted",
+                location="样本市场 1区1号",
+                tests=[
+                    {
+                        "method": "enzyme_inhibition",
+                        "item": "有机磷和氨基甲酸酯类农药",
+                        "value": "12.5",
+                        "value_unit": "%",
+                        "tester": "张检测员",
+                        "tested_at": at(),
+                    }
+                ],
+                brought_by={"name": "王师傅", "vehicle": "鄂A12345"},
+            )
+            event(
+                "processor",
+                kind="shipping",
+                trace_code=outs[1],
+                quantity="70",
+                unit="kg",
+                to_org=org_id["market"],
+            )
+            event(
+                "market",
+                kind="inspecting",
+                trace_code=outs[1],
+                quantity="70",
+                unit="kg",
+                certificate_status="valid",
+                result="accepted",
+                tests=[
+                    {
+                        "method": "colloidal_gold",
+                        "item": "克伦特罗",
+                        "result": "negative",
+                        "tester": "张检测员",
+                        "tested_at": at(),
+                    }
+                ],
+            )
+            portioned = event(
+                "market",
+                kind="portioning",
+                trace_code=outs[0],
+                outputs=[{"quantity": "10", "unit": "kg"}, {"quantity": "5", "unit": "kg"}],
+            )
             session.flush()
             pieces = _outputs(session, portioned.id)
             event("market", kind="retail_selling", trace_code=pieces[0], quantity="4", unit="kg")
             event("market", kind="retail_selling", trace_code=outs[0], quantity="20", unit="kg")
             c = cert("producer", quantity="30")
-            event("producer", kind="shipping", trace_code=c, quantity="30", unit="kg",
-                  to_org=org_id["market"])
+            event(
+                "producer", kind="shipping", trace_code=c, quantity="30", unit="kg", to_org=org_id["market"]
+            )
             event("market", kind="receiving", trace_code=c, quantity="30", unit="kg")
             session.flush()
             conn = session.connection()
-            for table in ("organisations", "certificates", "holdings", "events", "event_items",
-                          "holding_changes", "temperature_readings"):
+            for table in (
+                "organisations",
+                "certificates",
+                "holdings",
+                "events",
+                "event_items",
+                "holding_changes",
+                "temperature_readings",
+            ):
                 cols = COLUMNS[table]
                 result = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM {table}")
                 rows[table] = [dict(zip(cols, r, strict=True)) for r in result]
@@ -958,9 +1348,15 @@ def service_sample(app: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def _outputs(session: Any, event_id: Any) -> list[str]:
-    return list(session.scalars(sa.text(
-        "SELECT c.trace_code FROM event_items i JOIN certificates c ON c.id = i.certificate_id "
-        "WHERE i.event_id = :e AND i.role = 'output' ORDER BY i.position"), {"e": event_id}))
+    return list(
+        session.scalars(
+            sa.text(
+                "SELECT c.trace_code FROM event_items i JOIN certificates c ON c.id = i.certificate_id "
+                "WHERE i.event_id = :e AND i.role = 'output' ORDER BY i.position"
+            ),
+            {"e": event_id},
+        )
+    )
 
 
 def _s(value: Any) -> str | None:
@@ -990,26 +1386,40 @@ def signatures(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str], s
 
         def who(o: str | None, org: str | None = org, dst: str | None = dst, src: str | None = src) -> str:
             return "actor" if o == org else "destination" if o == dst else "source" if o == src else "other"
+
         ordered = sorted(items[eid], key=lambda i: i["position"])
         roles = [i["role"] for i in ordered]
         seen = {
             "epcis": (e["epcis_type"], e["action"], e["biz_step"], e["disposition"], e["tz_offset"]),
             "recorder": org_kind[org],
-            "parties": (src is not None, dst is not None, e["answers_id"] is not None,
-                        None if src is None else who(src), None if dst is None else who(dst)),
-            "carrier": (e["carrier_org_id"] is not None,
-                        None if e["carrier_org_id"] is None else org_kind[_s(e["carrier_org_id"])]),
-            "ids": (e["request_digest"] is not None and len(e["request_digest"]) == 64,
-                    e["recorded_by_id"] is not None, e["client_event_id"] is not None,
-                    e["corrects_id"] is None and e["correction_reason"] is None),
+            "parties": (
+                src is not None,
+                dst is not None,
+                e["answers_id"] is not None,
+                None if src is None else who(src),
+                None if dst is None else who(dst),
+            ),
+            "carrier": (
+                e["carrier_org_id"] is not None,
+                None if e["carrier_org_id"] is None else org_kind[_s(e["carrier_org_id"])],
+            ),
+            "ids": (
+                e["request_digest"] is not None and len(e["request_digest"]) == 64,
+                e["recorded_by_id"] is not None,
+                e["client_event_id"] is not None,
+                e["corrects_id"] is None and e["correction_reason"] is None,
+            ),
             "details": tuple(sorted(details)),
             "cold_chain": tuple(sorted(details["cold_chain"])) if "cold_chain" in details else None,
             "tests": tuple(sorted({k for t in details.get("tests", []) for k in t})),
             "items": tuple(sorted({(i["role"], i["quantity"] is not None, i["unit"]) for i in ordered})),
-            "item_order": ([i["position"] for i in ordered] == list(range(len(ordered))),
-                           roles == sorted(roles, key=lambda r: r != "input")),
-            "ledger": tuple(sorted({(c["state"], c["delta"] > 0, who(_s(c["org_id"])))
-                                    for c in changes[eid]})),
+            "item_order": (
+                [i["position"] for i in ordered] == list(range(len(ordered))),
+                roles == sorted(roles, key=lambda r: r != "input"),
+            ),
+            "ledger": tuple(
+                sorted({(c["state"], c["delta"] > 0, who(_s(c["org_id"]))) for c in changes[eid]})
+            ),
             "ledger_balance": _balance(kind, details, ordered, changes[eid]),
             "readings": readings[eid] > 0,
             "times": (e["occurred_at"].tzinfo is not None, e["occurred_at"] <= e["recorded_at"]),
@@ -1022,15 +1432,24 @@ def signatures(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str], s
                 c = certs[_s(i["certificate_id"])]
                 source = certs[_s(next(x["certificate_id"] for x in ordered if x["role"] == "input"))]
                 facets[("output:" + c["kind"], "made")].add(
-                    (kind, _s(c["org_id"]) == org, all(_norm(c[f]) == _norm(source[f]) for f in INHERITED),
-                     i["quantity"] == c["quantity"]))
+                    (
+                        kind,
+                        _s(c["org_id"]) == org,
+                        all(_norm(c[f]) == _norm(source[f]) for f in INHERITED),
+                        i["quantity"] == c["quantity"],
+                    )
+                )
     for c in rows["certificates"]:
         kind = "certificate:" + c["kind"]
         for facet, value in {
             "issuer": org_kind[_s(c["org_id"])],
             "ids": (c["client_event_id"] is not None, c["request_digest"] is not None),
-            "promise": (tuple(_norm(c["commitments"])), bool(_norm(c["basis"])), c["lab_name"],
-                        c["report_id"]),
+            "promise": (
+                tuple(_norm(c["commitments"])),
+                bool(_norm(c["basis"])),
+                c["lab_name"],
+                c["report_id"],
+            ),
             "producer": (c["producer_name"] is not None, c["producer_region_code"] is not None),
             "unit": c["unit"],
             "issued_at": c["issued_at"].tzinfo is not None,
@@ -1039,8 +1458,9 @@ def signatures(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str], s
     return facets
 
 
-def _balance(kind: str, details: dict[str, Any], items: list[dict[str, Any]],
-             changes: list[dict[str, Any]]) -> Any:
+def _balance(
+    kind: str, details: dict[str, Any], items: list[dict[str, Any]], changes: list[dict[str, Any]]
+) -> Any:
     """How the ledger relates to the items: totals per role against totals per sign."""
     given = sum(i["quantity"] or 0 for i in items if i["role"] in ("subject", "input"))
     taken = -sum(c["delta"] for c in changes if c["delta"] < 0)
@@ -1075,8 +1495,9 @@ def shape_check(app: Any, settings: Any) -> list[str]:
     sink = ListSink()
     world = make_world(rng, ids, producers=40, markets=6, processors=8, carriers=2)
     write_world(sink, world, "x")
-    gen = Gen(sink, world, rng, ids, target_certs=4000, target_events=20000, recall_events=600,
-              settings=settings)
+    gen = Gen(
+        sink, world, rng, ids, target_certs=4000, target_events=20000, recall_events=600, settings=settings
+    )
     gen.run()
     generated = {t: sink.dicts(t) for t in COLUMNS}
     problems = []
@@ -1087,8 +1508,10 @@ def shape_check(app: Any, settings: Any) -> list[str]:
             problems.append(f"{kind} {facet}: made by the services, never by the generator")
             continue
         for value in sorted(got[key] - want.get(key, set()), key=repr):
-            problems.append(f"{kind} {facet}: generated {value!r}; the services made "
-                            f"{sorted(want.get(key, set()), key=repr)!r}")
+            problems.append(
+                f"{kind} {facet}: generated {value!r}; the services made "
+                f"{sorted(want.get(key, set()), key=repr)!r}"
+            )
     for name, rows in (("services", service), ("generator", generated)):
         bad = holdings_mismatches(rows)
         if bad:
@@ -1104,6 +1527,7 @@ def shape_check(app: Any, settings: Any) -> list[str]:
 # Database: create, drop and restore constraints, load, check.
 # --------------------------------------------------------------------------------------------
 
+
 def conninfo_of(url: str) -> str:
     return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -1112,8 +1536,9 @@ def recreate_database(url: str) -> None:
     target = sa.engine.make_url(url)
     if not (target.database or "").startswith("bench"):
         raise SystemExit("refusing: the database name must start with 'bench'")
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        target.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
@@ -1154,6 +1579,7 @@ def restore_constraints(conninfo: str, snap: list[tuple], log: Any) -> None:
     """Primary keys and unique constraints, then indexes, then foreign keys (validated).
 
     Two connections build at once (two cores); each build may also use parallel workers."""
+
     def statements(kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
         out = []
         for what, table, name, kind, definition in snap:
@@ -1186,6 +1612,7 @@ def restore_constraints(conninfo: str, snap: list[tuple], log: Any) -> None:
                         return
                     if time.perf_counter() - started >= 1:
                         log(f"    {name}: {time.perf_counter() - started:.1f} s")
+
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -1200,6 +1627,7 @@ def restore_constraints(conninfo: str, snap: list[tuple], log: Any) -> None:
 
     def by_size(todo: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         return [(name, sql) for _t, name, sql in sorted(todo, key=lambda s: rank.get(s[0], 9))]
+
     run_all(by_size(statements(("p", "u"))))
     run_all(by_size(statements(("i",))))
     run_all(by_size(statements(("f",))))
@@ -1243,8 +1671,16 @@ def load(url: str, args: argparse.Namespace, app: Any, log: Any, started_all: fl
         sink.close(ok)
 
     sink = CopySink(conninfo, BULK_TABLES)
-    gen = Gen(sink, world, rng, ids, target_certs=args.certificates, target_events=args.events,
-              recall_events=args.recall_events, settings=settings)
+    gen = Gen(
+        sink,
+        world,
+        rng,
+        ids,
+        target_certs=args.certificates,
+        target_events=args.events,
+        recall_events=args.recall_events,
+        settings=settings,
+    )
     last = [time.perf_counter()]
 
     def progress(g: Gen, final: bool = False) -> None:
@@ -1252,8 +1688,11 @@ def load(url: str, args: argparse.Namespace, app: Any, log: Any, started_all: fl
         if final or now - last[0] >= 30:
             last[0] = now
             rate = g.n_events / max(1e-9, now - started)
-            log(f"  generated {g.n_certs:>9,} certificates, {g.n_events:>9,} events "
-                f"({now - started:6.0f} s, {rate:,.0f} events/s)")
+            log(
+                f"  generated {g.n_certs:>9,} certificates, {g.n_events:>9,} events "
+                f"({now - started:6.0f} s, {rate:,.0f} events/s)"
+            )
+
     ok = False
     try:
         gen.run(progress)
@@ -1269,8 +1708,10 @@ def load(url: str, args: argparse.Namespace, app: Any, log: Any, started_all: fl
     finally:
         sink.close(ok)
     timings["generate_copy_s"] = time.perf_counter() - started
-    log(f"generated and copied in {timings['generate_copy_s']:.0f} s; big batch {gen.big_code} "
-        f"touches {gen.big_events:,} events")
+    log(
+        f"generated and copied in {timings['generate_copy_s']:.0f} s; big batch {gen.big_code} "
+        f"touches {gen.big_events:,} events"
+    )
 
     started = time.perf_counter()
     restore_constraints(conninfo, snap, log)
@@ -1292,18 +1733,29 @@ def load(url: str, args: argparse.Namespace, app: Any, log: Any, started_all: fl
         conn.execute("SET work_mem = '512MB'")
         bad, total = conn.execute(HOLDINGS_CHECK_SQL).fetchone()  # type: ignore[misc]
     timings["holdings_check_s"] = time.perf_counter() - started
-    log(f"holdings check: {bad} of {total:,} holdings differ from issue + ledger "
-        f"({timings['holdings_check_s']:.0f} s)")
+    log(
+        f"holdings check: {bad} of {total:,} holdings differ from issue + ledger "
+        f"({timings['holdings_check_s']:.0f} s)"
+    )
     if bad:
         raise CheckError(f"{bad} holdings differ from issue + ledger")
 
     timings["total_load_s"] = time.perf_counter() - started_all
-    info.update({
-        "complete": True, "certificates": args.certificates, "events": args.events,
-        "recall_events": args.recall_events, "seed": args.seed, "big_code": gen.big_code,
-        "big_events": gen.big_events, "event_kinds": dict(gen.kinds), "cluster_depths": dict(gen.depths),
-        "readings": gen.n_readings, "timings": timings,
-    })
+    info.update(
+        {
+            "complete": True,
+            "certificates": args.certificates,
+            "events": args.events,
+            "recall_events": args.recall_events,
+            "seed": args.seed,
+            "big_code": gen.big_code,
+            "big_events": gen.big_events,
+            "event_kinds": dict(gen.kinds),
+            "cluster_depths": dict(gen.depths),
+            "readings": gen.n_readings,
+            "timings": timings,
+        }
+    )
     with psycopg.connect(conninfo, autocommit=True) as conn:
         name = sa.engine.make_url(url).database
         conn.execute(f'COMMENT ON DATABASE "{name}" IS {_literal(json.dumps(info))}')
@@ -1339,13 +1791,16 @@ def stored_info(url: str) -> dict[str, Any] | None:
     target = sa.engine.make_url(url)
     try:
         with psycopg.connect(conninfo_of(url)) as conn:
-            row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                               "WHERE datname = %s", (target.database,)).fetchone()
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                (target.database,),
+            ).fetchone()
             if not row or not row[0]:
                 return None
             info = json.loads(row[0])
-            counts = conn.execute("SELECT (SELECT count(*) FROM certificates), "
-                                  "(SELECT count(*) FROM events)").fetchone()
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM certificates), (SELECT count(*) FROM events)"
+            ).fetchone()
             info["found"] = {"certificates": counts[0], "events": counts[1]}  # type: ignore[index]
             return info
     except psycopg.OperationalError:
@@ -1359,14 +1814,18 @@ def database_size(conninfo: str) -> dict[str, Any]:
             "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid), c.reltuples::bigint "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind = 'r' "
-            "ORDER BY pg_total_relation_size(c.oid) DESC").fetchall()
-    return {"bytes": total, "tables": [{"table": t, "table_bytes": s, "index_bytes": i, "rows": r}
-                                       for t, s, i, r in tables]}
+            "ORDER BY pg_total_relation_size(c.oid) DESC"
+        ).fetchall()
+    return {
+        "bytes": total,
+        "tables": [{"table": t, "table_bytes": s, "index_bytes": i, "rows": r} for t, s, i, r in tables],
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Measurements.
 # --------------------------------------------------------------------------------------------
+
 
 def pick_codes(conninfo: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     """(code, direction, what) for n random codes: half producer batches forward, half backward
@@ -1375,14 +1834,22 @@ def pick_codes(conninfo: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     outputs = n - forward - portions
     with psycopg.connect(conninfo) as conn:
         # A seeded hash order, not random(): the same codes whatever order the scan returns rows in.
-        sql = ("SELECT c.trace_code FROM certificates c JOIN organisations o ON o.id = c.org_id "
-               "WHERE {} ORDER BY md5(c.id::text || %s) LIMIT %s")
-        picked = [(code, "forward", "producer batch") for (code,) in conn.execute(
-            sql.format("o.kind = 'producer'"), (str(seed), forward))]
-        picked += [(code, "backward", "portion") for (code,) in conn.execute(
-            sql.format("c.kind = 'portion'"), (str(seed), portions))]
-        picked += [(code, "backward", "processor output") for (code,) in conn.execute(
-            sql.format("o.kind = 'processor'"), (str(seed), outputs))]
+        sql = (
+            "SELECT c.trace_code FROM certificates c JOIN organisations o ON o.id = c.org_id "
+            "WHERE {} ORDER BY md5(c.id::text || %s) LIMIT %s"
+        )
+        picked = [
+            (code, "forward", "producer batch")
+            for (code,) in conn.execute(sql.format("o.kind = 'producer'"), (str(seed), forward))
+        ]
+        picked += [
+            (code, "backward", "portion")
+            for (code,) in conn.execute(sql.format("c.kind = 'portion'"), (str(seed), portions))
+        ]
+        picked += [
+            (code, "backward", "processor output")
+            for (code,) in conn.execute(sql.format("o.kind = 'processor'"), (str(seed), outputs))
+        ]
     random.Random(seed).shuffle(picked)
     return picked
 
@@ -1398,10 +1865,12 @@ def regulator_actor(conninfo: str) -> Any:
 
     from traceapp.orgs.models import OrgKind, Role
     from traceapp.orgs.services import Actor
+
     with psycopg.connect(conninfo) as conn:
         user_id, org_id = conn.execute(
             "SELECT u.id, o.id FROM users u JOIN organisations o ON o.id = u.org_id "
-            "WHERE o.kind = 'regulator' ORDER BY o.name LIMIT 1").fetchone()  # type: ignore[misc]
+            "WHERE o.kind = 'regulator' ORDER BY o.name LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
     return Actor(uuid.UUID(str(user_id)), uuid.UUID(str(org_id)), OrgKind.REGULATOR, Role.ADMIN)
 
 
@@ -1409,6 +1878,7 @@ def trace_once(app: Any, actor: Any, code: str, direction: str) -> tuple[float, 
     from traceapp import db
     from traceapp.certificates.queries import find_by_code
     from traceapp.recalls.queries import trace_document
+
     with app.test_request_context():
         session = db.session()
         started = time.perf_counter()
@@ -1426,8 +1896,7 @@ def measure_traces(app: Any, actor: Any, picked: list[tuple[str, str, str]], log
     unbalanced = 0
     for n, (code, direction, what) in enumerate(picked, 1):
         lookup, seconds, document = trace_once(app, actor, code, direction)
-        unbalanced += sum(1 for b in document["batches"]
-                          if Decimal(b["mass_balance"]["unaccounted"]) != 0)
+        unbalanced += sum(1 for b in document["batches"] if Decimal(b["mass_balance"]["unaccounted"]) != 0)
         sample = (seconds, len(document["batches"]), len(document["links"]), lookup)
         results[direction].append(sample)
         results[f"{direction}:{what}"].append(sample)
@@ -1437,11 +1906,17 @@ def measure_traces(app: Any, actor: Any, picked: list[tuple[str, str, str]], log
     for key, rows in results.items():
         times = [r[0] * 1000 for r in rows]
         batches = [r[1] for r in rows]
-        summary[key] = {"n": len(rows), "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
-                        "max_ms": max(times), "median_batches": percentile(batches, 50),
-                        "p95_batches": percentile(batches, 95), "max_batches": max(batches),
-                        "median_links": percentile([r[2] for r in rows], 50),
-                        "lookup_p50_ms": percentile([r[3] * 1000 for r in rows], 50)}
+        summary[key] = {
+            "n": len(rows),
+            "p50_ms": percentile(times, 50),
+            "p95_ms": percentile(times, 95),
+            "max_ms": max(times),
+            "median_batches": percentile(batches, 50),
+            "p95_batches": percentile(batches, 95),
+            "max_batches": max(batches),
+            "median_links": percentile([r[2] for r in rows], 50),
+            "lookup_p50_ms": percentile([r[3] * 1000 for r in rows], 50),
+        }
     summary["unbalanced_batches"] = unbalanced
     return summary
 
@@ -1459,17 +1934,26 @@ def measure_recall(app: Any, actor: Any, conninfo: str, big_code: str, log: Any)
     with app.test_request_context():
         session = db.session()
         started = time.perf_counter()
-        recall = open_recall(session, actor, data={
-            "trace_codes": [big_code], "reason": "农残超标 organophosphate over limit (benchmark)",
-            "severity": Severity.CLASS_I, "instructions": "停止销售并退回 / stop selling and return"})
+        recall = open_recall(
+            session,
+            actor,
+            data={
+                "trace_codes": [big_code],
+                "reason": "农残超标 organophosphate over limit (benchmark)",
+                "severity": Severity.CLASS_I,
+                "instructions": "停止销售并退回 / stop selling and return",
+            },
+        )
         session.commit()
         result["open_recall_s"] = time.perf_counter() - started
         recall_id = recall.id
     with psycopg.connect(conninfo) as conn:
-        result["recall_batches"] = conn.execute("SELECT count(*) FROM recall_batches WHERE recall_id = %s",
-                                                (recall_id,)).fetchone()[0]  # type: ignore[index]
-        result["recall_parties"] = conn.execute("SELECT count(*) FROM recall_parties WHERE recall_id = %s",
-                                                (recall_id,)).fetchone()[0]  # type: ignore[index]
+        result["recall_batches"] = conn.execute(
+            "SELECT count(*) FROM recall_batches WHERE recall_id = %s", (recall_id,)
+        ).fetchone()[0]  # type: ignore[index]
+        result["recall_parties"] = conn.execute(
+            "SELECT count(*) FROM recall_parties WHERE recall_id = %s", (recall_id,)
+        ).fetchone()[0]  # type: ignore[index]
     with app.test_request_context():
         session = db.session()
         started = time.perf_counter()
@@ -1502,10 +1986,12 @@ def explain(app: Any, actor: Any, cases: list[tuple[str, str, str]], recall_chun
     engine = app.extensions["traceapp.db"].engine
     captured: list[tuple[str, Any]] = []
 
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                _many: bool) -> None:
+    def capture(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             captured.append((statement, parameters))
+
     out = io.StringIO()
     sa.event.listen(engine, "before_cursor_execute", capture)
     try:
@@ -1550,9 +2036,11 @@ def _shorten(statement: str) -> str:
 # Main.
 # --------------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--certificates", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=5_000_000)
@@ -1565,9 +2053,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the queries of a few traces")
     parser.add_argument("--profile", action="store_true", help="cProfile traces and the export")
     parser.add_argument("--skip-shape-check", action="store_true")
-    parser.add_argument("--fix", action="append", choices=sorted(FIXES), default=[],
-                        help="measure with a proposed fix (repeatable): " + "; ".join(
-                            f"{k}: {v}" for k, v in sorted(FIXES.items())))
+    parser.add_argument(
+        "--fix",
+        action="append",
+        choices=sorted(FIXES),
+        default=[],
+        help="measure with a proposed fix (repeatable): "
+        + "; ".join(f"{k}: {v}" for k, v in sorted(FIXES.items())),
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.certificates, args.events = 20_000, 100_000
@@ -1583,17 +2076,29 @@ def main(argv: list[str] | None = None) -> int:
 
     url = args.database_url
     conninfo = conninfo_of(url)
-    report: dict[str, Any] = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
-                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                          "platform": platform.platform()}}
+    report: dict[str, Any] = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }
     info = stored_info(url) if args.reuse else None
-    reusable = bool(info and info.get("complete") and info.get("seed") == args.seed
-                    and info.get("certificates") == args.certificates and info.get("events") == args.events
-                    and info.get("recall_events") == args.recall_events
-                    and info["found"] == {"certificates": args.certificates, "events": args.events})
+    reusable = bool(
+        info
+        and info.get("complete")
+        and info.get("seed") == args.seed
+        and info.get("certificates") == args.certificates
+        and info.get("events") == args.events
+        and info.get("recall_events") == args.recall_events
+        and info["found"] == {"certificates": args.certificates, "events": args.events}
+    )
     if args.reuse and not reusable:
-        log(f"--reuse: {url} is missing, incomplete or of other sizes "
-            f"({info and info.get('found')}); generating")
+        log(
+            f"--reuse: {url} is missing, incomplete or of other sizes "
+            f"({info and info.get('found')}); generating"
+        )
     started_all = time.perf_counter()
     if reusable:
         found = info["found"]
@@ -1645,8 +2150,11 @@ FIXES = {
     "gc-freeze": "gc.freeze() after create_app (move the app's start-up objects out of the collector)",
     "jit-off": "connect with options=-cjit=off (no JIT compilation of big plans)",
 }
-STATS_COLUMNS = (("event_items", "certificate_id"), ("holding_changes", "certificate_id"),
-                 ("holdings", "certificate_id"))
+STATS_COLUMNS = (
+    ("event_items", "certificate_id"),
+    ("holding_changes", "certificate_id"),
+    ("holdings", "certificate_id"),
+)
 
 
 def set_statistics(conninfo: str, target: int) -> None:
@@ -1658,12 +2166,23 @@ def set_statistics(conninfo: str, target: int) -> None:
             conn.execute(f"ANALYZE {table} ({column})")
 
 
-def measure(app: Any, url: str, conninfo: str, info: dict[str, Any], args: argparse.Namespace,
-            report: dict[str, Any], log: Any) -> int:
+def measure(
+    app: Any,
+    url: str,
+    conninfo: str,
+    info: dict[str, Any],
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    log: Any,
+) -> int:
     with psycopg.connect(conninfo) as conn:
-        report["n_distinct"] = {f"{t}.{c}": float(n) for t, c, n in conn.execute(
-            "SELECT tablename, attname, n_distinct FROM pg_stats WHERE attname = 'certificate_id' "
-            "AND tablename IN ('event_items', 'holding_changes', 'holdings') ORDER BY 1")}
+        report["n_distinct"] = {
+            f"{t}.{c}": float(n)
+            for t, c, n in conn.execute(
+                "SELECT tablename, attname, n_distinct FROM pg_stats WHERE attname = 'certificate_id' "
+                "AND tablename IN ('event_items', 'holding_changes', 'holdings') ORDER BY 1"
+            )
+        }
     actor = regulator_actor(conninfo)
     picked = pick_codes(conninfo, args.traces, args.seed)
     log(f"tracing {len(picked)} random codes (in-process, trace_document per request context)")
@@ -1675,8 +2194,11 @@ def measure(app: Any, url: str, conninfo: str, info: dict[str, Any], args: argpa
     for _ in range(3):
         _lookup, seconds, document = trace_once(app, actor, info["big_code"], "forward")
         big_times.append(seconds)
-    report["big_forward"] = {"best_s": min(big_times), "worst_s": max(big_times),
-                             "batches": len(document["batches"])}
+    report["big_forward"] = {
+        "best_s": min(big_times),
+        "worst_s": max(big_times),
+        "batches": len(document["batches"]),
+    }
     log("recall of the big batch: open_recall, export.to_csv, export.to_xlsx")
     report["recall"] = measure_recall(app, actor, conninfo, info["big_code"], log)
     if profiler:
@@ -1711,52 +2233,79 @@ def print_report(report: dict[str, Any]) -> None:
         print("WITH PROPOSED FIXES: " + ", ".join(f"{f} ({FIXES[f]})" for f in report["fixes"]))
     if report.get("profiled"):
         print("NOTE: run under cProfile (--profile): the timings below are inflated, not comparable")
-    print(f"Database: {report['database']['bytes'] / 2**30:.2f} GiB; "
-          f"{load_info['certificates']:,} certificates, {load_info['events']:,} events; "
-          f"PostgreSQL jit={report['jit']}, shared_buffers={report['shared_buffers']}")
+    print(
+        f"Database: {report['database']['bytes'] / 2**30:.2f} GiB; "
+        f"{load_info['certificates']:,} certificates, {load_info['events']:,} events; "
+        f"PostgreSQL jit={report['jit']}, shared_buffers={report['shared_buffers']}"
+    )
     if t:
-        print(f"Load: generate+COPY {t.get('generate_copy_s', 0):.0f} s, constraints/indexes/FKs "
-              f"{t.get('constraints_s', 0):.0f} s, VACUUM ANALYZE {t.get('vacuum_analyze_s', 0):.0f} s, "
-              f"holdings check {t.get('holdings_check_s', 0):.0f} s, total {t.get('total_load_s', 0):.0f} s "
-              f"(shape check and database creation included)")
+        print(
+            f"Load: generate+COPY {t.get('generate_copy_s', 0):.0f} s, constraints/indexes/FKs "
+            f"{t.get('constraints_s', 0):.0f} s, VACUUM ANALYZE {t.get('vacuum_analyze_s', 0):.0f} s, "
+            f"holdings check {t.get('holdings_check_s', 0):.0f} s, total {t.get('total_load_s', 0):.0f} s "
+            f"(shape check and database creation included)"
+        )
     for row in report["database"]["tables"][:7]:
-        print(f"  {row['table']:<22} ~{row['rows']:>11,} rows  table {row['table_bytes'] / 2**20:8.0f} MiB  "
-              f"indexes {row['index_bytes'] / 2**20:8.0f} MiB")
+        print(
+            f"  {row['table']:<22} ~{row['rows']:>11,} rows  table {row['table_bytes'] / 2**20:8.0f} MiB  "
+            f"indexes {row['index_bytes'] / 2**20:8.0f} MiB"
+        )
     print()
     print("In-process timings (trace_document per request context; not HTTP)")
-    print(f"{'measurement':<44}{'n':>5}{'p50':>10}{'p95':>10}{'max':>10}{'batches p50/p95/max':>22}"
-          f"{'target':>12}  verdict")
-    for key in ("forward", "backward", "forward:producer batch", "backward:portion",
-                "backward:processor output"):
+    print(
+        f"{'measurement':<44}{'n':>5}{'p50':>10}{'p95':>10}{'max':>10}{'batches p50/p95/max':>22}"
+        f"{'target':>12}  verdict"
+    )
+    for key in (
+        "forward",
+        "backward",
+        "forward:producer batch",
+        "backward:portion",
+        "backward:processor output",
+    ):
         s = traces.get(key)
         if not s:
             continue
         target = "p95<200ms" if ":" not in key else ""
         verdict = ("PASS" if s["p95_ms"] < 200 else "BELOW TARGET") if target else ""
-        print(f"{'trace ' + key:<44}{s['n']:>5}{s['p50_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms"
-              f"{s['max_ms']:>8.1f}ms"
-              f"{s['median_batches']:>10}/{s['p95_batches']}/{s['max_batches']:<8}{target:>12}  {verdict}")
+        print(
+            f"{'trace ' + key:<44}{s['n']:>5}{s['p50_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms"
+            f"{s['max_ms']:>8.1f}ms"
+            f"{s['median_batches']:>10}/{s['p95_batches']}/{s['max_batches']:<8}{target:>12}  {verdict}"
+        )
     big = report["big_forward"]
-    print(f"{'trace forward, big recall batch (best of 3)':<44}{3:>5}{'':>20}{big['worst_s'] * 1000:>8.0f}ms"
-          f"{big['batches']:>10}        {'':>12}  (best {big['best_s'] * 1000:.0f} ms)")
-    print(f"find_by_code p50: {traces['forward']['lookup_p50_ms']:.2f} ms; "
-          "batches with unaccounted quantity: "
-          f"{traces['unbalanced_batches']}; n_distinct estimates: {report.get('n_distinct')}")
+    print(
+        f"{'trace forward, big recall batch (best of 3)':<44}{3:>5}{'':>20}{big['worst_s'] * 1000:>8.0f}ms"
+        f"{big['batches']:>10}        {'':>12}  (best {big['best_s'] * 1000:.0f} ms)"
+    )
+    print(
+        f"find_by_code p50: {traces['forward']['lookup_p50_ms']:.2f} ms; "
+        "batches with unaccounted quantity: "
+        f"{traces['unbalanced_batches']}; n_distinct estimates: {report.get('n_distinct')}"
+    )
     print()
-    print(f"Recall of the big batch: {recall['batches']:,} batches, {recall['events']:,} events, "
-          f"{recall['csv_rows']:,} rows, {recall['recall_parties']} parties")
-    for label, key, target in (("open_recall (+ commit)", "open_recall_s", None),
-                               ("export.to_csv", "csv_s", 5.0), ("export.to_xlsx", "xlsx_s", 5.0)):
+    print(
+        f"Recall of the big batch: {recall['batches']:,} batches, {recall['events']:,} events, "
+        f"{recall['csv_rows']:,} rows, {recall['recall_parties']} parties"
+    )
+    for label, key, target in (
+        ("open_recall (+ commit)", "open_recall_s", None),
+        ("export.to_csv", "csv_s", 5.0),
+        ("export.to_xlsx", "xlsx_s", 5.0),
+    ):
         verdict = "" if target is None else ("PASS" if recall[key] < target else "BELOW TARGET")
         print(f"  {label:<26}{recall[key]:>8.2f} s   {'< 5 s' if target else '':<6}  {verdict}")
-    print(f"  (CSV {recall['csv_bytes'] / 2**20:.1f} MiB, XLSX {recall['xlsx_bytes'] / 2**20:.1f} MiB, "
-          f"in {OUT})")
+    print(
+        f"  (CSV {recall['csv_bytes'] / 2**20:.1f} MiB, XLSX {recall['xlsx_bytes'] / 2**20:.1f} MiB, "
+        f"in {OUT})"
+    )
 
 
 def dry_run(args: argparse.Namespace, log: Any) -> int:
     """Generate into memory (at most 200,000 certificates) and print counts and closure sizes."""
     from traceapp.config import defaults
     from traceapp.events.recording import EventSettings
+
     settings = EventSettings.from_config(defaults("/tmp"))
     certs = min(args.certificates, 100_000)
     events = args.events * certs // args.certificates
@@ -1765,12 +2314,22 @@ def dry_run(args: argparse.Namespace, log: Any) -> int:
     world = make_world(rng, ids)
     sink = ListSink()
     write_world(sink, world, "x")
-    gen = Gen(sink, world, rng, ids, target_certs=certs, target_events=events,
-              recall_events=args.recall_events, settings=settings)
+    gen = Gen(
+        sink,
+        world,
+        rng,
+        ids,
+        target_certs=certs,
+        target_events=events,
+        recall_events=args.recall_events,
+        settings=settings,
+    )
     started = time.perf_counter()
     gen.run()
-    log(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(
-        f"{t} {len(r):,}" for t, r in sink.rows.items()))
+    log(
+        f"generated in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{t} {len(r):,}" for t, r in sink.rows.items())
+    )
     log(f"kinds: {dict(gen.kinds)}; depths: {dict(gen.depths)}; big batch touches {gen.big_events} events")
     fwd, back = defaultdict(set), defaultdict(set)
     by_event: dict[str, list[tuple]] = defaultdict(list)
@@ -1797,14 +2356,19 @@ def dry_run(args: argparse.Namespace, log: Any) -> int:
                     seen.add(nxt)
                     todo.append(nxt)
         return len(seen)
+
     sample = random.Random(3)
-    for label, pool, graph in (("forward from producer batches", producer, fwd),
-                               ("backward from portions", portions, back),
-                               ("backward from processor outputs", outputs, back)):
+    for label, pool, graph in (
+        ("forward from producer batches", producer, fwd),
+        ("backward from portions", portions, back),
+        ("backward from processor outputs", outputs, back),
+    ):
         sizes = sorted(closure(c, graph) for c in sample.sample(pool, min(2000, len(pool))))
-        log(f"{label}: n={len(pool):,} p25 {percentile(sizes, 25)}, median {percentile(sizes, 50)}, "
+        log(
+            f"{label}: n={len(pool):,} p25 {percentile(sizes, 25)}, median {percentile(sizes, 50)}, "
             f"p75 {percentile(sizes, 75)}, p95 {percentile(sizes, 95)}, "
-            f"max {sizes[-1]}, share >1: {sum(s > 1 for s in sizes) / len(sizes):.0%}")
+            f"max {sizes[-1]}, share >1: {sum(s > 1 for s in sizes) / len(sizes):.0%}"
+        )
     depth = {}
 
     def levels(c: str) -> int:
@@ -1812,10 +2376,13 @@ def dry_run(args: argparse.Namespace, log: Any) -> int:
             depth[c] = 0
             depth[c] = 1 + max((levels(p) for p in back.get(c, ())), default=-1)
         return depth[c]
+
     deepest = max(levels(c) for c in portions + outputs)
     log(f"deepest backward chain (levels of transformation/portioning): {deepest}")
-    log(f"certificate kinds: {Counter(c[2] for c in certs_rows)}; by issuer: "
-        f"{Counter(org_kind[c[3]] for c in certs_rows)}")
+    log(
+        f"certificate kinds: {Counter(c[2] for c in certs_rows)}; by issuer: "
+        f"{Counter(org_kind[c[3]] for c in certs_rows)}"
+    )
     return 0
 
 

@@ -49,18 +49,30 @@ def _common() -> argparse.ArgumentParser:
 
 
 def _scan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quantity", type=_quantity, help="quantity received for every scan "
-                        "(default: the certificate's), e.g. 250 or 250kg")
+    parser.add_argument(
+        "--quantity",
+        type=_quantity,
+        help="quantity received for every scan (default: the certificate's), e.g. 250 or 250kg",
+    )
     parser.add_argument("--unit", type=_unit, help="unit of --quantity: kg, jin, piece, box")
-    parser.add_argument("--test", action="append", type=_test, default=[], metavar="METHOD:ITEM:VALUE",
-                        help="a rapid test for every scan, e.g. enzyme_inhibition:有机磷:18.5 (repeatable)")
+    parser.add_argument(
+        "--test",
+        action="append",
+        type=_test,
+        default=[],
+        metavar="METHOD:ITEM:VALUE",
+        help="a rapid test for every scan, e.g. enzyme_inhibition:有机磷:18.5 (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(prog="trace-scan", epilog=EPILOG,
-                                     description="Market-gate scanner client for traceapp.",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="trace-scan",
+        epilog=EPILOG,
+        description="Market-gate scanner client for traceapp.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"trace-scan {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
@@ -68,8 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[common], help=text, description=text)
 
-    add("config", "write --server, --token (- reads it from stdin) and --gate to the config file, "
-                  "or show the settings")
+    add(
+        "config",
+        "write --server, --token (- reads it from stdin) and --gate to the config file, or show the settings",
+    )
     add("check", "say whether the server answers and accepts the token for gate checks")
     _scan_options(add("gate", "read scans from stdin (one per line) until end of input"))
     image = add("image", "decode codes in photos or screenshots and handle them as scans")
@@ -77,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scan_options(image)
     add("sync", "send the queued scans now")
     add("status", "count pending, sent and rejected scans").add_argument(
-        "--json", action="store_true", help='print {"pending": n, "sent": n, "rejected": n}')
+        "--json", action="store_true", help='print {"pending": n, "sent": n, "rejected": n}'
+    )
     rejected = add("rejected", "list the scans the server refused, with its reasons")
     rejected.add_argument("--json", action="store_true", help="print them as JSON")
     rejected.add_argument("--requeue", nargs="+", metavar="ID", help="send these again (ids or 'all')")
@@ -105,6 +120,7 @@ def _test(text: str) -> RapidTest:
 
 # -- commands ----------------------------------------------------------------------------------
 
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     changes = {"server": args.server, "token": args.token, "gate": args.gate}
     if changes["token"] == "-":
@@ -130,8 +146,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"✘ Cannot reach {server}: {error}")
             return 1
         except ClientError as error:
-            what = {401: "the token was refused", 403: "this token may not record gate checks "
-                    "(it must belong to a market or regulator)"}.get(error.status, "the server answered")
+            what = {
+                401: "the token was refused",
+                403: "this token may not record gate checks (it must belong to a market or regulator)",
+            }.get(error.status, "the server answered")
             print(f"✘ {server}: {what} ({error.status}): {error.explained()}")
             return 1
     print(f"✔ {server} answers and accepts this token for gate checks.")
@@ -154,11 +172,12 @@ def _run_gate(args: argparse.Namespace, settings: Settings, lines: Iterable[str]
     screen = Screen(sys.stdout)
     defaults = _defaults(args)
     with Outbox(settings.outbox_path) as outbox, TraceClient(server, token) as client:
-        gate = Gate(outbox=outbox, client=client, screen=screen, location=settings.gate,
-                    defaults=defaults)
+        gate = Gate(outbox=outbox, client=client, screen=screen, location=settings.gate, defaults=defaults)
         pending = outbox.counts()["pending"]
-        screen.note(f"trace-scan {__version__}: gate {settings.gate or '(unnamed)'} → {server}; "
-                    f"{pending} scans waiting in the outbox.")
+        screen.note(
+            f"trace-scan {__version__}: gate {settings.gate or '(unnamed)'} → {server}; "
+            f"{pending} scans waiting in the outbox."
+        )
         if not settings.gate:
             screen.note("! No gate name set (trace-scan config --gate NAME): recorded without a location.")
         try:
@@ -199,11 +218,15 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     with Outbox(settings.outbox_path) as outbox, TraceClient(server, token) as client:
         report = Sender(outbox, client).flush(force=True)
         for scan, error in report.rejected:
-            print(f"✘ #{scan.id} {format_code(scan.trace_code)} scanned {scan.scanned_at}: "
-                  f"refused ({error.status}): {error.explained()}")
+            print(
+                f"✘ #{scan.id} {format_code(scan.trace_code)} scanned {scan.scanned_at}: "
+                f"refused ({error.status}): {error.explained()}"
+            )
         counts = outbox.counts()
-    print(f"Sent {report.sent}, refused {len(report.rejected)}. Outbox: {counts['pending']} pending, "
-          f"{counts['sent']} sent, {counts['rejected']} rejected.")
+    print(
+        f"Sent {report.sent}, refused {len(report.rejected)}. Outbox: {counts['pending']} pending, "
+        f"{counts['sent']} sent, {counts['rejected']} rejected."
+    )
     if report.stopped:
         print(f"Stopped: {report.stopped}. Nothing is lost: run sync again later.")
     return 1 if counts["pending"] else 0
@@ -219,8 +242,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"pending {counts['pending']}, sent {counts['sent']}, rejected {counts['rejected']}")
     if oldest:
         scan = oldest[0]
-        print(f"oldest pending: {scan.scanned_at} {format_code(scan.trace_code)}"
-              + (f" (last error: {scan.last_error})" if scan.last_error else ""))
+        print(
+            f"oldest pending: {scan.scanned_at} {format_code(scan.trace_code)}"
+            + (f" (last error: {scan.last_error})" if scan.last_error else "")
+        )
     return 0
 
 
@@ -228,28 +253,53 @@ def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
     with Outbox(settings.outbox_path) as outbox:
         if args.requeue:
             if args.requeue != ["all"] and not all(i.isdigit() for i in args.requeue):
-                raise SettingsError("--requeue takes 'all' or scan ids: the #numbers that "
-                                    "`trace-scan rejected` shows.")
+                raise SettingsError(
+                    "--requeue takes 'all' or scan ids: the #numbers that `trace-scan rejected` shows."
+                )
             ids = None if args.requeue == ["all"] else [int(i) for i in args.requeue]
             print(f"Requeued {outbox.requeue(ids)} scans: run `trace-scan sync`.")
             return 0
         scans = outbox.by_state("rejected")
     if args.json:
-        print(json.dumps([{"id": s.id, "event_id": s.event_id, "trace_code": s.trace_code,
-                           "scanned_at": s.scanned_at, "status": s.http_status, "detail": s.detail,
-                           "errors": s.errors} for s in scans], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": s.id,
+                        "event_id": s.event_id,
+                        "trace_code": s.trace_code,
+                        "scanned_at": s.scanned_at,
+                        "status": s.http_status,
+                        "detail": s.detail,
+                        "errors": s.errors,
+                    }
+                    for s in scans
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     for scan in scans:
-        print(f"#{scan.id}  {scan.scanned_at}  {format_code(scan.trace_code)}  "
-              f"{scan.http_status}  {scan.detail}")
+        print(
+            f"#{scan.id}  {scan.scanned_at}  {format_code(scan.trace_code)}  "
+            f"{scan.http_status}  {scan.detail}"
+        )
         for error in scan.errors:
             print(f"      {error.get('field', '?')}: {error.get('message', '')}")
     print(f"{len(scans)} rejected." + (" Requeue with `trace-scan rejected --requeue ID`." if scans else ""))
     return 0
 
 
-COMMANDS = {"config": cmd_config, "check": cmd_check, "gate": cmd_gate, "image": cmd_image,
-            "sync": cmd_sync, "status": cmd_status, "rejected": cmd_rejected}
+COMMANDS = {
+    "config": cmd_config,
+    "check": cmd_check,
+    "gate": cmd_gate,
+    "image": cmd_image,
+    "sync": cmd_sync,
+    "status": cmd_status,
+    "rejected": cmd_rejected,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -259,8 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
     try:
-        flags = {} if args.command == "config" else {"server": args.server, "token": args.token,
-                                                     "gate": args.gate}
+        flags = (
+            {}
+            if args.command == "config"
+            else {"server": args.server, "token": args.token, "gate": args.gate}
+        )
         settings = load(flags, os.environ, args.home)
         return COMMANDS[args.command](args, settings)
     except SettingsError as error:

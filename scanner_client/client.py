@@ -96,15 +96,23 @@ def _problem(status: int, reason: str, content_type: str, data: bytes) -> Client
         text = data.decode("utf-8", "replace").strip()[:200]
         return ClientError(status, text or reason, reason)
     errors = document.get("errors") if isinstance(document.get("errors"), list) else []
-    return ClientError(status, str(document.get("detail") or reason),
-                       str(document.get("title") or reason), errors)
+    return ClientError(
+        status, str(document.get("detail") or reason), str(document.get("title") or reason), errors
+    )
 
 
 class TraceClient:
     """An authenticated JSON client for one traceapp server; close it (or use ``with``)."""
 
-    def __init__(self, server: str, token: str, *, connect_timeout: float = CONNECT_TIMEOUT,
-                 read_timeout: float = READ_TIMEOUT, language: str | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        language: str | None = None,
+    ) -> None:
         parts = urlsplit(server)
         self.server = server.rstrip("/")
         self._prefix = parts.path.rstrip("/")
@@ -112,8 +120,11 @@ class TraceClient:
         self._connection = connection_class(parts.hostname, parts.port, timeout=connect_timeout)
         self._connection.read_timeout = read_timeout
         self._used = False
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
-                         "User-Agent": f"trace-scan/{__version__}"}
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "User-Agent": f"trace-scan/{__version__}",
+        }
         language = language or _language(dict(os.environ))
         if language:
             self._headers["Accept-Language"] = language
@@ -149,9 +160,16 @@ class TraceClient:
         want to see; nothing is written. Raises ClientError 401 (bad token), 403 (the token's
         organisation may not record gate checks) or another status, and Offline.
         """
-        body = {"event_id": str(uuid.uuid4()), "kind": "inspecting",
-                "occurred_at": "2000-01-01T00:00:00+00:00", "trace_code": "2222222222222",
-                "certificate_status": "valid", "result": "rejected", "quantity": "1", "unit": "kg"}
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "kind": "inspecting",
+            "occurred_at": "2000-01-01T00:00:00+00:00",
+            "trace_code": "2222222222222",
+            "certificate_status": "valid",
+            "result": "rejected",
+            "quantity": "1",
+            "unit": "kg",
+        }
         try:
             self.record(json.dumps(body).encode())
         except ClientError as error:

@@ -61,6 +61,7 @@ class Payload:
 
 # --- trace codes ------------------------------------------------------------------------------
 
+
 def check_symbol(body: str) -> str:
     """The Luhn mod 32 check symbol of ``body``, 13 symbols of ALPHABET."""
     total = 0
@@ -83,15 +84,20 @@ def normalize_code(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).upper()
     code = "".join(char for char in folded if not _is_separator(char))
     if len(code) != CODE_LENGTH:
-        raise CodeError(f"Not a trace code: it has {len(code)} characters; a trace code has 14, "
-                        "from 2-9 and A-Z without O and I.")
+        raise CodeError(
+            f"Not a trace code: it has {len(code)} characters; a trace code has 14, "
+            "from 2-9 and A-Z without O and I."
+        )
     foreign = sorted({char for char in code if char not in _VALUE})
     if foreign:
-        raise CodeError(f"Not a trace code: it contains {' '.join(foreign)}; trace codes never "
-                        "contain 0, O, 1, I or punctuation. Check the characters.")
+        raise CodeError(
+            f"Not a trace code: it contains {' '.join(foreign)}; trace codes never "
+            "contain 0, O, 1, I or punctuation. Check the characters."
+        )
     if check_symbol(code[:-1]) != code[-1]:
-        raise CodeError("Not a trace code: the check character does not match "
-                        "(a character was mistyped or misread).")
+        raise CodeError(
+            "Not a trace code: the check character does not match (a character was mistyped or misread)."
+        )
     return code
 
 
@@ -106,10 +112,11 @@ def is_trace_code(text: str) -> bool:
 
 def format_code(code: str) -> str:
     """A canonical code grouped for people: ``XXXX-XXXX-XXXX-XX``."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 # --- noise ------------------------------------------------------------------------------------
+
 
 def strip_noise(text: str) -> str:
     """``text`` without scanner framing: control characters, blanks and an AIM prefix like ``]Q1``."""
@@ -117,6 +124,7 @@ def strip_noise(text: str) -> str:
 
 
 # --- GS1 Digital Link -------------------------------------------------------------------------
+
 
 def gtin_is_valid(gtin: str) -> bool:
     """Whether ``gtin`` is 8, 12, 13 or 14 ASCII digits ending in the right mod-10 check digit."""
@@ -153,8 +161,9 @@ def _dl_value(raw: str) -> str:
     """A decoded DL path value. Raises CodeError when it is empty or not GS1 CSET 82."""
     value = dl_unquote(raw).decode("latin-1")
     if not _CSET82.fullmatch(value):
-        raise CodeError("Malformed GS1 Digital Link: a value is empty, too long or has "
-                        "characters GS1 does not allow.")
+        raise CodeError(
+            "Malformed GS1 Digital Link: a value is empty, too long or has characters GS1 does not allow."
+        )
     return value
 
 
@@ -165,8 +174,9 @@ def _digital_link(parts: SplitResult, text: str) -> Payload | None:
         return None
     qualifiers = [ai for ai, _ in pairs[1:]]
     if qualifiers != sorted(set(qualifiers), key=_DL_QUALIFIERS.index):
-        raise CodeError("Malformed GS1 Digital Link: the path must be /01/{GTIN}, then 22, 10, 21 "
-                        "in that order.")
+        raise CodeError(
+            "Malformed GS1 Digital Link: the path must be /01/{GTIN}, then 22, 10, 21 in that order."
+        )
     values = {ai: _dl_value(raw) for ai, raw in pairs}
     gtin = values["01"]
     if not gtin_is_valid(gtin):
@@ -175,9 +185,12 @@ def _digital_link(parts: SplitResult, text: str) -> Payload | None:
     if lot is not None and is_trace_code(lot):
         return Payload("trace_code", normalize_code(lot), "digital_link", text=text)
     what = f"lot {lot}" if lot is not None else "no lot"
-    return Payload("not_ours", source="digital_link", text=text,
-                   reason=f"GS1 Digital Link for GTIN {gtin.zfill(14)} with {what}: "
-                          "not a traceapp trace code.")
+    return Payload(
+        "not_ours",
+        source="digital_link",
+        text=text,
+        reason=f"GS1 Digital Link for GTIN {gtin.zfill(14)} with {what}: not a traceapp trace code.",
+    )
 
 
 def _split_url(text: str) -> SplitResult:
@@ -201,11 +214,16 @@ def _url_payload(text: str) -> Payload:
     link = _digital_link(parts, text)
     if link is not None:
         return link
-    return Payload("not_ours", source="url", text=text,
-                   reason="A web address that is neither a traceapp code link nor a GS1 Digital Link.")
+    return Payload(
+        "not_ours",
+        source="url",
+        text=text,
+        reason="A web address that is neither a traceapp code link nor a GS1 Digital Link.",
+    )
 
 
 # --- payloads ---------------------------------------------------------------------------------
+
 
 def parse_payload(text: str) -> Payload:
     """Read one scanned or typed payload; never raises.

@@ -36,9 +36,16 @@ MAX_PAUSE = 15.0
 class Gate:
     """One gate session: an outbox, a client, a screen, and the options given for every scan."""
 
-    def __init__(self, *, outbox: Outbox, client: TraceClient, screen: Screen, location: str | None,
-                 defaults: GateOptions | None = None, clock: Callable[[], float] = time.monotonic,
-                 ) -> None:
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        client: TraceClient,
+        screen: Screen,
+        location: str | None,
+        defaults: GateOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.outbox = outbox
         self.client = client
         self.screen = screen
@@ -85,16 +92,18 @@ class Gate:
             options = self._options(option_text)
         except OptionError as error:
             self.stats["unreadable"] += 1
-            self.screen.note(f"✘ {format_code(payload.code)}: {error} Nothing recorded: scan again.",
-                             ring=True)
+            self.screen.note(
+                f"✘ {format_code(payload.code)}: {error} Nothing recorded: scan again.", ring=True
+            )
             return
         if self.deduper.is_repeat((payload.code, option_text or "")):
             self.stats["repeats"] += 1
             self.screen.note(f"· {format_code(payload.code)} read again within 1 s: ignored.")
             return
         self.armed = None
-        scan = self.outbox.add(code=payload.code, scanned_at=now_iso(),
-                               options={**options.to_json(), "location": self.location})
+        scan = self.outbox.add(
+            code=payload.code, scanned_at=now_iso(), options={**options.to_json(), "location": self.location}
+        )
         self._check(scan, options)
 
     def _arm(self, option_text: str) -> None:
@@ -139,8 +148,9 @@ class Gate:
         self._send(scan)
 
     def _verified(self, scan: Scan, options: GateOptions, summary: Summary) -> None:
-        self.outbox.set_body(scan.id, body_for(scan, summary), code=scan.trace_code,
-                             summary=summary.to_json())
+        self.outbox.set_body(
+            scan.id, body_for(scan, summary), code=scan.trace_code, summary=summary.to_json()
+        )
         decision = decide(summary, options)
         self.stats["accepted" if decision.accept else "rejected"] += 1
         if decision.accept:
@@ -167,8 +177,9 @@ class Gate:
             return
         self.outbox.mark_rejected(scan.id, error.status, error.detail, error.errors)
         self.stats["rejected"] += 1
-        why = (f"unknown code: {error.detail}" if error.status == 404
-               else f"server refused: {error.explained()}")
+        why = (
+            f"unknown code: {error.detail}" if error.status == 404 else f"server refused: {error.explained()}"
+        )
         self.screen.reject(scan.trace_code, [why, "nothing recorded"])
 
     def _send(self, scan: Scan) -> None:
@@ -184,8 +195,11 @@ class Gate:
             self._down(report.stopped)
         for other, error in report.rejected:
             if other.id != scan.id:
-                self.screen.note(f"✘ queued scan of {format_code(other.trace_code)} at {other.scanned_at} "
-                                 f"NOT RECORDED: {error.explained()} (see `trace-scan rejected`)", ring=True)
+                self.screen.note(
+                    f"✘ queued scan of {format_code(other.trace_code)} at {other.scanned_at} "
+                    f"NOT RECORDED: {error.explained()} (see `trace-scan rejected`)",
+                    ring=True,
+                )
         if pending:
             self._report(self.outbox.get(scan.id), report.sent)
 
@@ -196,8 +210,11 @@ class Gate:
             self.screen.note(f"✔ recorded: inspection {result}{earlier}.")
         elif scan.state == "rejected":
             self.stats["refused"] += 1
-            self.screen.note(f"✘ NOT RECORDED: the server refused this gate check ({scan.http_status}): "
-                             f"{scan.detail} (see `trace-scan rejected`)", ring=True)
+            self.screen.note(
+                f"✘ NOT RECORDED: the server refused this gate check ({scan.http_status}): "
+                f"{scan.detail} (see `trace-scan rejected`)",
+                ring=True,
+            )
         else:
             ahead = self.outbox.pending_before(scan.id)
             why = scan.last_error or "waiting for the scans queued before it"
@@ -212,11 +229,15 @@ class Gate:
             if report.sent:
                 self.screen.note(f"↑ sent {report.sent} queued scans.")
             for scan, error in report.rejected:
-                self.screen.note(f"✘ queued scan of {format_code(scan.trace_code)} NOT RECORDED: "
-                                 f"{error.explained()}", ring=True)
+                self.screen.note(
+                    f"✘ queued scan of {format_code(scan.trace_code)} NOT RECORDED: {error.explained()}",
+                    ring=True,
+                )
         counts = self.outbox.counts()
         done = ", ".join(f"{n} {what}" for what, n in sorted(self.stats.items()))
-        self.screen.note(f"Session: {done or 'no scans'}. Outbox: {counts['pending']} pending, "
-                         f"{counts['sent']} sent, {counts['rejected']} rejected.")
+        self.screen.note(
+            f"Session: {done or 'no scans'}. Outbox: {counts['pending']} pending, "
+            f"{counts['sent']} sent, {counts['rejected']} rejected."
+        )
         if counts["pending"]:
             self.screen.note("Run `trace-scan sync` when the server is back: nothing is lost.")

@@ -26,15 +26,30 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 ENZYME_THRESHOLD = Decimal(50)
-METHODS = {"enzyme_inhibition": "enzyme_inhibition", "enzyme": "enzyme_inhibition",
-           "ei": "enzyme_inhibition", "colloidal_gold": "colloidal_gold", "gold": "colloidal_gold",
-           "cg": "colloidal_gold", "other": "other"}
-RESULTS = {"positive": "positive", "pos": "positive", "+": "positive",
-           "negative": "negative", "neg": "negative", "-": "negative"}
+METHODS = {
+    "enzyme_inhibition": "enzyme_inhibition",
+    "enzyme": "enzyme_inhibition",
+    "ei": "enzyme_inhibition",
+    "colloidal_gold": "colloidal_gold",
+    "gold": "colloidal_gold",
+    "cg": "colloidal_gold",
+    "other": "other",
+}
+RESULTS = {
+    "positive": "positive",
+    "pos": "positive",
+    "+": "positive",
+    "negative": "negative",
+    "neg": "negative",
+    "-": "negative",
+}
 _UNIT = re.compile(r"[a-z_]{1,20}")
 _QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*)")
-STATUS_REASONS = {"revoked": "certificate revoked", "failed_inspection": "failed an earlier inspection",
-                  "recalled": "batch recalled"}
+STATUS_REASONS = {
+    "revoked": "certificate revoked",
+    "failed_inspection": "failed an earlier inspection",
+    "recalled": "batch recalled",
+}
 
 
 class OptionError(ValueError):
@@ -100,8 +115,9 @@ def parse_test(spec: str) -> RapidTest:
         raise OptionError(f"A test is METHOD:ITEM:VALUE or METHOD:ITEM:RESULT, not {spec!r}.")
     method = METHODS.get(parts[0].lower())
     if method is None:
-        raise OptionError(f"Unknown test method {parts[0]!r}: "
-                          "use enzyme_inhibition, colloidal_gold or other.")
+        raise OptionError(
+            f"Unknown test method {parts[0]!r}: use enzyme_inhibition, colloidal_gold or other."
+        )
     value = unit = result = None
     for part in parts[2:]:
         if part.lower() in RESULTS:
@@ -117,12 +133,16 @@ def parse_test(spec: str) -> RapidTest:
         unit = unit or "%"
     test = RapidTest(method, parts[1], value, unit, result)
     if test.outcome is None:
-        raise OptionError(f"The test {spec!r} needs its result (positive or negative)"
-                          + (" or an inhibition rate." if method == "enzyme_inhibition" else "."))
+        raise OptionError(
+            f"The test {spec!r} needs its result (positive or negative)"
+            + (" or an inhibition rate." if method == "enzyme_inhibition" else ".")
+        )
     derived = RapidTest(method, parts[1], value, unit).outcome
     if method == "enzyme_inhibition" and result and derived and result != derived:
-        raise OptionError(f"In {spec!r} the inhibition rate and the result disagree "
-                          f"({ENZYME_THRESHOLD}% or more is positive).")
+        raise OptionError(
+            f"In {spec!r} the inhibition rate and the result disagree "
+            f"({ENZYME_THRESHOLD}% or more is positive)."
+        )
     return test
 
 
@@ -168,13 +188,19 @@ class GateOptions:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return {"quantity": self.quantity, "unit": self.unit,
-                "tests": [test.to_json() for test in self.tests]}
+        return {
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "tests": [test.to_json() for test in self.tests],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GateOptions:
-        return cls(data.get("quantity"), data.get("unit"),
-                   tuple(RapidTest.from_json(test) for test in data.get("tests") or []))
+        return cls(
+            data.get("quantity"),
+            data.get("unit"),
+            tuple(RapidTest.from_json(test) for test in data.get("tests") or []),
+        )
 
 
 def split_line(line: str) -> tuple[str, str | None]:
@@ -206,6 +232,7 @@ def parse_options(text: str) -> GateOptions:
 
 # -- the batch, the verdict, the body ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Summary:
     """What the gate needs from ``GET /api/v1/codes/{code}``; also what the cache keeps."""
@@ -224,13 +251,16 @@ class Summary:
         """Read the server's answer, tolerating fields it does not send."""
         certificate = document.get("certificate") or {}
         revocation = certificate.get("revocation") or {}
-        return cls(trace_code=str(document.get("trace_code", "")),
-                   status=str(document.get("status") or "unknown"),
-                   product_name=str(certificate.get("product_name") or ""),
-                   producer=str((certificate.get("producer") or {}).get("name") or ""),
-                   quantity=str(certificate.get("quantity") or ""),
-                   unit=str(certificate.get("unit") or ""),
-                   revoked_at=revocation.get("at"), revoked_reason=revocation.get("reason"))
+        return cls(
+            trace_code=str(document.get("trace_code", "")),
+            status=str(document.get("status") or "unknown"),
+            product_name=str(certificate.get("product_name") or ""),
+            producer=str((certificate.get("producer") or {}).get("name") or ""),
+            quantity=str(certificate.get("quantity") or ""),
+            unit=str(certificate.get("unit") or ""),
+            revoked_at=revocation.get("at"),
+            revoked_reason=revocation.get("reason"),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -262,20 +292,33 @@ def decide(summary: Summary, options: GateOptions) -> Decision:
         if summary.status == "revoked" and summary.revoked_reason:
             reason += f": {summary.revoked_reason}"
         reasons.append(reason)
-    reasons += [f"rapid test positive: {test.describe()}" for test in options.tests
-                if test.outcome == "positive"]
+    reasons += [
+        f"rapid test positive: {test.describe()}" for test in options.tests if test.outcome == "positive"
+    ]
     revoked = summary.status == "revoked" or summary.revoked_at is not None
-    return Decision(not reasons, tuple(reasons), "revoked" if revoked else "valid",
-                    "rejected" if reasons else "accepted")
+    return Decision(
+        not reasons, tuple(reasons), "revoked" if revoked else "valid", "rejected" if reasons else "accepted"
+    )
 
 
-def inspection_body(*, event_id: str, code: str, occurred_at: str, summary: Summary,
-                    options: GateOptions, location: str | None) -> str:
+def inspection_body(
+    *,
+    event_id: str,
+    code: str,
+    occurred_at: str,
+    summary: Summary,
+    options: GateOptions,
+    location: str | None,
+) -> str:
     """The exact JSON of ``POST /api/v1/events`` for this gate check (compact, UTF-8 text)."""
     decision = decide(summary, options)
     body: dict[str, Any] = {
-        "event_id": event_id, "kind": "inspecting", "occurred_at": occurred_at, "trace_code": code,
-        "certificate_status": decision.certificate_status, "result": decision.result,
+        "event_id": event_id,
+        "kind": "inspecting",
+        "occurred_at": occurred_at,
+        "trace_code": code,
+        "certificate_status": decision.certificate_status,
+        "result": decision.result,
     }
     if options.quantity:  # else the server takes in the whole shipment, or all the bringer holds
         body["quantity"], body["unit"] = options.quantity, options.unit or summary.unit

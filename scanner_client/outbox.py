@@ -138,8 +138,8 @@ class Outbox:
             cursor = db.execute(
                 "INSERT INTO scans (event_id, trace_code, scanned_at, options, updated_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), code, scanned_at, json.dumps(options, ensure_ascii=False),
-                 now_iso()))
+                (str(uuid.uuid4()), code, scanned_at, json.dumps(options, ensure_ascii=False), now_iso()),
+            )
         assert cursor.lastrowid is not None
         return self.get(cursor.lastrowid)
 
@@ -150,15 +150,18 @@ class Outbox:
             raise KeyError(scan_id)
         return Scan.from_row(row)
 
-    def set_body(self, scan_id: int, body: str, *, code: str | None = None,
-                 summary: dict[str, Any] | None = None) -> str:
+    def set_body(
+        self, scan_id: int, body: str, *, code: str | None = None, summary: dict[str, Any] | None = None
+    ) -> str:
         """Store the JSON body to send, unless one is stored already; return the stored one.
 
         With ``code`` and ``summary``, also cache that verification, in the same commit.
         """
         with self._transaction() as db:
-            db.execute("UPDATE scans SET body = ?, updated_at = ? WHERE id = ? AND body IS NULL",
-                       (body, now_iso(), scan_id))
+            db.execute(
+                "UPDATE scans SET body = ?, updated_at = ? WHERE id = ? AND body IS NULL",
+                (body, now_iso(), scan_id),
+            )
             if code is not None and summary is not None:
                 self._remember(db, code, summary)
         return str(self.get(scan_id).body)
@@ -167,35 +170,49 @@ class Outbox:
         """The server recorded the scan (201) or already had it (200)."""
         self._update(scan_id, state="sent", http_status=status, last_error=None, retry_at=None)
 
-    def mark_rejected(self, scan_id: int, status: int, detail: str,
-                      errors: Sequence[dict[str, Any]] = ()) -> None:
+    def mark_rejected(
+        self, scan_id: int, status: int, detail: str, errors: Sequence[dict[str, Any]] = ()
+    ) -> None:
         """The server refused the scan: keep its answer for ``trace-scan rejected``."""
-        self._update(scan_id, state="rejected", http_status=status, detail=detail,
-                     errors=json.dumps(list(errors), ensure_ascii=False), retry_at=None)
+        self._update(
+            scan_id,
+            state="rejected",
+            http_status=status,
+            detail=detail,
+            errors=json.dumps(list(errors), ensure_ascii=False),
+            retry_at=None,
+        )
 
-    def mark_failed(self, scan_id: int, error: str, *, retry_at: float | None = None,
-                    status: int | None = None) -> None:
+    def mark_failed(
+        self, scan_id: int, error: str, *, retry_at: float | None = None, status: int | None = None
+    ) -> None:
         """An attempt failed without an answer about the scan: it stays pending."""
         self._update(scan_id, last_error=error, retry_at=retry_at, http_status=status)
 
     def _update(self, scan_id: int, **values: Any) -> None:
         columns = ", ".join(f"{name} = ?" for name in values)
         with self._transaction() as db:
-            db.execute(f"UPDATE scans SET {columns}, attempts = attempts + 1, updated_at = ?"
-                       " WHERE id = ?", (*values.values(), now_iso(), scan_id))
+            db.execute(
+                f"UPDATE scans SET {columns}, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                (*values.values(), now_iso(), scan_id),
+            )
 
     def due(self, *, after_id: int = 0, limit: int = 200, now: float | None = None) -> list[Scan]:
         """Pending scans after ``after_id``, oldest first; with ``now``, only those due by then."""
         rows = self._db.execute(
             "SELECT * FROM scans WHERE state = 'pending' AND id > ?"
             " AND (? IS NULL OR retry_at IS NULL OR retry_at <= ?) ORDER BY id LIMIT ?",
-            (after_id, now, now, limit)).fetchall()
+            (after_id, now, now, limit),
+        ).fetchall()
         return [Scan.from_row(row) for row in rows]
 
     def pending_before(self, scan_id: int) -> int:
         """How many pending scans are older than this one."""
-        return int(self._db.execute("SELECT count(*) FROM scans WHERE state = 'pending' AND id < ?",
-                                    (scan_id,)).fetchone()[0])
+        return int(
+            self._db.execute(
+                "SELECT count(*) FROM scans WHERE state = 'pending' AND id < ?", (scan_id,)
+            ).fetchone()[0]
+        )
 
     def counts(self) -> dict[str, int]:
         """``{"pending": n, "sent": n, "rejected": n}``."""
@@ -219,18 +236,23 @@ class Outbox:
             where += f" AND id IN ({', '.join('?' * len(ids))})"
             params = list(ids)
         with self._transaction() as db:
-            cursor = db.execute(f"UPDATE scans SET state = 'pending', retry_at = NULL, "
-                                f"last_error = 'requeued after: ' || coalesce(detail, ''), "
-                                f"updated_at = ? WHERE {where}", (now_iso(), *params))
+            cursor = db.execute(
+                f"UPDATE scans SET state = 'pending', retry_at = NULL, "
+                f"last_error = 'requeued after: ' || coalesce(detail, ''), "
+                f"updated_at = ? WHERE {where}",
+                (now_iso(), *params),
+            )
         return cursor.rowcount
 
     # -- verification cache --------------------------------------------------------------------
 
     def _remember(self, db: sqlite3.Connection, code: str, summary: dict[str, Any]) -> None:
-        db.execute("INSERT INTO verifications (trace_code, verified_at, summary) VALUES (?, ?, ?)"
-                   " ON CONFLICT (trace_code) DO UPDATE SET verified_at = excluded.verified_at,"
-                   " summary = excluded.summary",
-                   (code, now_iso(), json.dumps(summary, ensure_ascii=False)))
+        db.execute(
+            "INSERT INTO verifications (trace_code, verified_at, summary) VALUES (?, ?, ?)"
+            " ON CONFLICT (trace_code) DO UPDATE SET verified_at = excluded.verified_at,"
+            " summary = excluded.summary",
+            (code, now_iso(), json.dumps(summary, ensure_ascii=False)),
+        )
 
     def remember(self, code: str, summary: dict[str, Any]) -> None:
         """Cache the latest verification of ``code``."""
@@ -239,6 +261,7 @@ class Outbox:
 
     def recall(self, code: str) -> tuple[dict[str, Any], str] | None:
         """The cached verification of ``code`` and when it was made, if there is one."""
-        row = self._db.execute("SELECT summary, verified_at FROM verifications WHERE trace_code = ?",
-                               (code,)).fetchone()
+        row = self._db.execute(
+            "SELECT summary, verified_at FROM verifications WHERE trace_code = ?", (code,)
+        ).fetchone()
         return (json.loads(row["summary"]), row["verified_at"]) if row else None

@@ -34,7 +34,7 @@ def _split(text: str, after_cr: bool) -> tuple[list[str], str, bool]:
         char = text[index]
         if char in "\r\n":
             lines.append(text[start:index])
-            if char == "\r" and text[index + 1:index + 2] == "\n":
+            if char == "\r" and text[index + 1 : index + 2] == "\n":
                 index += 1
             start = index + 1
         index += 1

@@ -32,9 +32,14 @@ def backoff(attempts: int) -> float:
 
 def body_for(scan: Scan, summary: Summary) -> str:
     """The inspection body of a queued scan, given what the server says about its batch."""
-    return inspection_body(event_id=scan.event_id, code=scan.trace_code, occurred_at=scan.scanned_at,
-                           summary=summary, options=GateOptions.from_json(scan.options),
-                           location=scan.options.get("location"))
+    return inspection_body(
+        event_id=scan.event_id,
+        code=scan.trace_code,
+        occurred_at=scan.scanned_at,
+        summary=summary,
+        options=GateOptions.from_json(scan.options),
+        location=scan.options.get("location"),
+    )
 
 
 @dataclass
@@ -51,15 +56,17 @@ class FlushReport:
 class Sender:
     """Flushes one outbox through one client."""
 
-    def __init__(self, outbox: Outbox, client: TraceClient, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, outbox: Outbox, client: TraceClient, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.outbox = outbox
         self.client = client
         self.clock = clock
         self._verified: dict[str, Summary] = {}
 
-    def flush(self, *, force: bool = True, limit: int | None = None,
-              budget: float | None = None) -> FlushReport:
+    def flush(
+        self, *, force: bool = True, limit: int | None = None, budget: float | None = None
+    ) -> FlushReport:
         """Send pending scans oldest first.
 
         ``force`` ignores each scan's backoff (the operator asked); ``limit`` and ``budget``
@@ -72,7 +79,8 @@ class Sender:
         while batch := self.outbox.due(after_id=last, limit=PAGE, now=None if force else self.clock()):
             for scan in batch:
                 if (limit is not None and count >= limit) or (
-                        deadline is not None and time.monotonic() > deadline):
+                    deadline is not None and time.monotonic() > deadline
+                ):
                     report.more = True
                     return report
                 last, count = scan.id, count + 1
@@ -101,8 +109,9 @@ class Sender:
         if summary is None:
             summary = Summary.from_document(self.client.verify(scan.trace_code))
             self._verified[scan.trace_code] = summary
-        return self.outbox.set_body(scan.id, body_for(scan, summary), code=scan.trace_code,
-                                    summary=summary.to_json())
+        return self.outbox.set_body(
+            scan.id, body_for(scan, summary), code=scan.trace_code, summary=summary.to_json()
+        )
 
     def _refused(self, scan: Scan, error: ClientError, report: FlushReport) -> bool:
         if not error.transient:
@@ -110,8 +119,9 @@ class Sender:
             report.rejected.append((scan, error))
             return True
         if error.status >= 500:
-            self.outbox.mark_failed(scan.id, str(error), status=error.status,
-                                    retry_at=self.clock() + backoff(scan.attempts + 1))
+            self.outbox.mark_failed(
+                scan.id, str(error), status=error.status, retry_at=self.clock() + backoff(scan.attempts + 1)
+            )
             report.retrying += 1
             return True
         self.outbox.mark_failed(scan.id, str(error), status=error.status)

@@ -53,8 +53,10 @@ class Settings:
             return self.server, self.token
         missing = [key for key in ("server", "token") if not getattr(self, key)]
         flags = " ".join(f"--{key} ..." for key in missing)
-        raise SettingsError(f"No {' or '.join(missing)} configured: run `trace-scan config {flags}` "
-                            f"or set {' and '.join(ENV[key] for key in missing)}.")
+        raise SettingsError(
+            f"No {' or '.join(missing)} configured: run `trace-scan config {flags}` "
+            f"or set {' and '.join(ENV[key] for key in missing)}."
+        )
 
 
 def default_home(env: Mapping[str, str]) -> Path:
@@ -74,8 +76,13 @@ def normalize_server(url: str) -> str:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         port_ok = False
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
-            or not port_ok:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or not port_ok
+    ):
         raise SettingsError(f"The server must look like https://trace.example.cn, not {url!r}.")
     return url.strip().rstrip("/")
 
@@ -92,8 +99,7 @@ def read_file(path: Path) -> dict[str, str]:
     return {key: str(data[key]) for key in KEYS if data.get(key) not in (None, "")}
 
 
-def load(flags: Mapping[str, str | None], env: Mapping[str, str],
-         home: str | None = None) -> Settings:
+def load(flags: Mapping[str, str | None], env: Mapping[str, str], home: str | None = None) -> Settings:
     """The effective settings: flags, then environment, then the config file.
 
     Raises SettingsError for an unreadable config file or a malformed server URL.
@@ -103,8 +109,11 @@ def load(flags: Mapping[str, str | None], env: Mapping[str, str],
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     for key in KEYS:
-        for source, value in (("flag", flags.get(key)), ("env", env.get(ENV[key])),
-                              ("file", stored.get(key))):
+        for source, value in (
+            ("flag", flags.get(key)),
+            ("env", env.get(ENV[key])),
+            ("file", stored.get(key)),
+        ):
             if value:
                 values[key], sources[key] = value, source
                 break

@@ -30,8 +30,7 @@ _FONT = {
     "R": ("████ ", "█   █", "████ ", "█  █ ", "█   █"),
     "T": ("█████", "  █  ", "  █  ", "  █  ", "  █  "),
 }
-STYLES = {"accept": "\033[1;97;42m", "reject": "\033[1;97;41m", "offline": "\033[1;30;43m",
-          "note": "\033[1m"}
+STYLES = {"accept": "\033[1;97;42m", "reject": "\033[1;97;41m", "offline": "\033[1;30;43m", "note": "\033[1m"}
 RESET = "\033[0m"
 BELL = "\a"
 
@@ -43,15 +42,16 @@ def block_letters(word: str) -> list[str]:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: wide (CJK) characters count two, marks none."""
-    return sum(0 if unicodedata.combining(char) else
-               2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        for char in text
+    )
 
 
 def wants_colour(stream: TextIO) -> bool:
     """ANSI colour only on a terminal, and never with ``NO_COLOR`` set or ``TERM=dumb``."""
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ \
-        and os.environ.get("TERM") != "dumb"
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def describe(summary: Summary) -> list[str]:
@@ -82,8 +82,9 @@ class Screen:
         width = max(widths) + 2
         on, off = (STYLES[style], RESET) if self.colour else ("", "")
         boxed = [f"{on}┏{'━' * width}┓{off}"]
-        boxed += [f"{on}┃ {row}{' ' * (width - 1 - used)}┃{off}"
-                  for row, used in zip(rows, widths, strict=True)]
+        boxed += [
+            f"{on}┃ {row}{' ' * (width - 1 - used)}┃{off}" for row, used in zip(rows, widths, strict=True)
+        ]
         boxed.append(f"{on}┗{'━' * width}┛{off}")
         self._write((BELL if ring else "") + "\n".join(boxed) + "\n")
 
@@ -93,18 +94,32 @@ class Screen:
         self._write(f"{BELL if ring else ''}{on}{text}{off}\n")
 
     def accept(self, summary: Summary, tests: Sequence[RapidTest]) -> None:
-        lines = [f"ACCEPT  {format_code(summary.trace_code)}", *describe(summary),
-                 "certificate: valid", *(f"test: {test.describe()}" for test in tests)]
+        lines = [
+            f"ACCEPT  {format_code(summary.trace_code)}",
+            *describe(summary),
+            "certificate: valid",
+            *(f"test: {test.describe()}" for test in tests),
+        ]
         self.banner("ACCEPT", "accept", lines)
 
-    def reject(self, code: str, reasons: Sequence[str], summary: Summary | None = None,
-               tests: Sequence[RapidTest] = ()) -> None:
+    def reject(
+        self,
+        code: str,
+        reasons: Sequence[str],
+        summary: Summary | None = None,
+        tests: Sequence[RapidTest] = (),
+    ) -> None:
         lines = [f"REJECT  {format_code(code)}", *(f"why: {reason}" for reason in reasons)]
         lines += [*describe(summary), *(f"test: {test.describe()}" for test in tests)] if summary else []
         self.banner("REJECT", "reject", lines, ring=True)
 
-    def offline(self, code: str, problem: str, cached: tuple[Summary, Decision, str] | None,
-                tests: Sequence[RapidTest] = ()) -> None:
+    def offline(
+        self,
+        code: str,
+        problem: str,
+        cached: tuple[Summary, Decision, str] | None,
+        tests: Sequence[RapidTest] = (),
+    ) -> None:
         """Queued without a verification: why, and the last verification on this gate if any.
 
         Without one, a positive test still means REJECT, and says so.

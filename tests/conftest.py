@@ -74,10 +74,18 @@ def app(connection: sa.Connection, database_url: str) -> Iterator[Flask]:
     live from the data: a write that changes a page without bumping it fails here, whichever
     test made it.
     """
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False, "PUBLIC_BASE_URL": "https://trace.example.cn"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "PUBLIC_BASE_URL": "https://trace.example.cn",
+        }
+    )
     app.extensions["traceapp.db"].sessions.configure(
-        bind=connection, join_transaction_mode="create_savepoint")
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
     yield app
     if connection.in_transaction() and not connection.invalidated:
         assert_stored_pages_current(app)

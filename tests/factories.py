@@ -28,7 +28,9 @@ def ref(prefix: str = "") -> str:
 def certificate_body(**overrides: Any) -> dict[str, Any]:
     """A valid ``POST /api/v1/certificates`` body (the contract's example)."""
     body: dict[str, Any] = {
-        "product_name": "大白菜", "quantity": "500", "unit": "kg",
+        "product_name": "大白菜",
+        "quantity": "500",
+        "unit": "kg",
         "origin": {"region_code": "420116", "address": "黄陂区木兰乡"},
         "harvest_date": "2026-11-20",
         "commitments": ["no_banned_substances", "residues_within_limits", "truthful"],
@@ -63,26 +65,33 @@ class Factory:
         with self.app.test_request_context():
             return orgs.create_organisation(self.session, kind=kind, **kwargs)
 
-    def member(self, kind: OrgKind = OrgKind.PRODUCER, *, org: Organisation | None = None,
-               role: Role = Role.ADMIN, **org_kwargs: Any) -> Member:
+    def member(
+        self,
+        kind: OrgKind = OrgKind.PRODUCER,
+        *,
+        org: Organisation | None = None,
+        role: Role = Role.ADMIN,
+        **org_kwargs: Any,
+    ) -> Member:
         org = org or self.org(kind, **org_kwargs)
         email = f"{ref('u')}@example.cn"
         with self.app.test_request_context():
-            user = orgs.create_user(self.session, org_id=org.id, email=email,
-                                    password=PASSWORD, role=role)
+            user = orgs.create_user(self.session, org_id=org.id, email=email, password=PASSWORD, role=role)
             _token, plaintext = orgs.create_api_token(self.session, email=email)
         return Member(org, user, Actor.of(user), plaintext)
 
     def certificate(self, member: Member, **data: Any) -> Certificate:
         values: dict[str, Any] = {
-            "product_name": "大白菜", "quantity": Decimal("500"), "unit": Unit.KG,
+            "product_name": "大白菜",
+            "quantity": Decimal("500"),
+            "unit": Unit.KG,
             "origin": {"region_code": "420116", "address": "木兰乡"},
-            "harvest_date": date(2026, 11, 20), "commitments": list(Commitment),
+            "harvest_date": date(2026, 11, 20),
+            "commitments": list(Commitment),
             "basis": [Basis.SELF_TEST],
         }
         values.update(data)
         with self.app.test_request_context():
-            certificate, _created = certificates.issue_certificate(
-                self.session, member.actor, data=values)
+            certificate, _created = certificates.issue_certificate(self.session, member.actor, data=values)
             self.session.commit()  # as a request would: its public page is stored
         return certificate

@@ -63,11 +63,20 @@ class Server:
 
     def start(self) -> None:
         """Start serving and wait until the home page answers."""
-        env = {**os.environ, "TRACEAPP_DATABASE_URL": self.database_url, "TRACEAPP_SECRET_KEY": self.secret,
-               "TRACEAPP_PUBLIC_BASE_URL": self.public_base_url or self.url}
+        env = {
+            **os.environ,
+            "TRACEAPP_DATABASE_URL": self.database_url,
+            "TRACEAPP_SECRET_KEY": self.secret,
+            "TRACEAPP_PUBLIC_BASE_URL": self.public_base_url or self.url,
+        }
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(serve_command(self.port), env=env, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                serve_command(self.port),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if not self.running:
@@ -75,8 +84,9 @@ class Server:
             if answers(self.url + "/"):
                 return
             time.sleep(0.1)
-        pytest.fail(f"traceapp serve did not answer within {STARTUP_SECONDS:.0f} s:\n{self.log_tail()}",
-                    pytrace=False)
+        pytest.fail(
+            f"traceapp serve did not answer within {STARTUP_SECONDS:.0f} s:\n{self.log_tail()}", pytrace=False
+        )
 
     def stop(self) -> None:
         """Stop serving (SIGTERM, then SIGKILL after 10 s); the port is free afterwards."""

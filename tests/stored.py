@@ -19,7 +19,8 @@ def assert_stored_pages_current(app: Flask) -> None:
             for code in session.scalars(
                 sa.select(PublicPage.trace_code).where(
                     PublicPage.rendered_version == PublicPage.version,
-                    PublicPage.build == pages.current_build())
+                    PublicPage.build == pages.current_build(),
+                )
             ).all():
                 stored = {lang: pages.stored_page(code, lang) for lang in pages.LANGS}
                 live = pages.render(session, code)
@@ -27,7 +28,8 @@ def assert_stored_pages_current(app: Flask) -> None:
                 for lang in pages.LANGS:
                     page = stored[lang]
                     assert page is not None and page.html == gzip.decompress(live[lang]), (
-                        f"the stored {lang} page of {code} is stale")
+                        f"the stored {lang} page of {code} is stale"
+                    )
         finally:
             session.rollback()
             session.close()

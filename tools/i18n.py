@@ -60,11 +60,18 @@ def extract() -> Catalog:
         return rel.split("/")[0] in tops and not name.startswith(".") and name != "__pycache__"
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
-    catalog = Catalog(project="traceapp", version=version, header_comment=HEADER,
-                      msgid_bugs_address="", copyright_holder="")
+    catalog = Catalog(
+        project="traceapp", version=version, header_comment=HEADER, msgid_bugs_address="", copyright_holder=""
+    )
     for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT, method_map, options_map, keywords=KEYWORDS, comment_tags=COMMENT_TAGS,
-            strip_comment_tags=True, directory_filter=walk_into):
+        ROOT,
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        comment_tags=COMMENT_TAGS,
+        strip_comment_tags=True,
+        directory_filter=walk_into,
+    ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
@@ -92,6 +99,7 @@ def compiled_messages(data: bytes) -> dict:
     The header (the empty msgid) names the Babel version that wrote the file, so two compilations of
     one catalogue by different Babel releases differ in bytes but not in what they translate.
     """
+
     def frozen(value):  # read_mo gives plural forms as lists
         return tuple(value) if isinstance(value, list | tuple) else value
 
@@ -101,8 +109,7 @@ def compiled_messages(data: bytes) -> dict:
 
 def mo_is_current(path: Path, catalog: Catalog) -> bool:
     """Whether the compiled file at ``path`` translates exactly what ``catalog`` does."""
-    return path.exists() and compiled_messages(path.read_bytes()) == compiled_messages(
-        mo_bytes(catalog))
+    return path.exists() and compiled_messages(path.read_bytes()) == compiled_messages(mo_bytes(catalog))
 
 
 def _undated(data: bytes) -> list[bytes]:
@@ -135,9 +142,18 @@ def cmd_update(args: argparse.Namespace) -> int:
     template = load(POT)
     for locale in LOCALES:
         path = po_path(locale)
-        catalog = load(path, locale) if path.exists() else Catalog(
-            locale=locale, header_comment=HEADER, project="traceapp", version=template.version,
-            msgid_bugs_address="", copyright_holder="")
+        catalog = (
+            load(path, locale)
+            if path.exists()
+            else Catalog(
+                locale=locale,
+                header_comment=HEADER,
+                project="traceapp",
+                version=template.version,
+                msgid_bugs_address="",
+                copyright_holder="",
+            )
+        )
         # Keep the .po's own POT-Creation-Date: a moved line must not change the compiled .mo.
         catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         catalog.fuzzy = False  # the header's "#, fuzzy" from a fresh catalogue
@@ -176,8 +192,7 @@ def problems() -> Iterator[str]:
     for locale in LOCALES:
         catalog = load(po_path(locale), locale)
         yield from (f"{locale}: missing {key[0]!r} (run update)" for key in template - ids(catalog))
-        yield from (f"{locale}: not in .pot {key[0]!r} (run update)"
-                    for key in ids(catalog) - template)
+        yield from (f"{locale}: not in .pot {key[0]!r} (run update)" for key in ids(catalog) - template)
         for message in catalog:
             if message.id and message.fuzzy:
                 yield f"{locale}: fuzzy {message.id!r}"
@@ -202,10 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     update = commands.add_parser("update", help="messages.pot → every messages.po")
     update.add_argument("--prune", action="store_true", help="drop obsolete (#~) entries")
     update.set_defaults(run=cmd_update)
-    commands.add_parser("compile", help="every messages.po → messages.mo").set_defaults(
-        run=cmd_compile)
-    commands.add_parser("check", help="exit 1 if anything is out of date").set_defaults(
-        run=cmd_check)
+    commands.add_parser("compile", help="every messages.po → messages.mo").set_defaults(run=cmd_compile)
+    commands.add_parser("check", help="exit 1 if anything is out of date").set_defaults(run=cmd_check)
     args = parser.parse_args(argv)
     return args.run(args)
 

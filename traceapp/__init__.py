@@ -39,11 +39,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["WTF_CSRF_ENABLED"] and request.method in app.config["WTF_CSRF_METHODS"]:
             csrf.protect(apply_exemptions=True)
 
-    api.init_app(app, [certificates_api.blp, certificates_api.reports_blp, events_api.blp,
-                       events_api.codes_blp, events_api.logs_blp, recalls_api.trace_blp,
-                       recalls_api.blp])
-    for blueprint in (public_views.bp, orgs_views.bp, certificates_views.bp, events_views.bp,
-                      recalls_views.bp):
+    api.init_app(
+        app,
+        [
+            certificates_api.blp,
+            certificates_api.reports_blp,
+            events_api.blp,
+            events_api.codes_blp,
+            events_api.logs_blp,
+            recalls_api.trace_blp,
+            recalls_api.blp,
+        ],
+    )
+    for blueprint in (
+        public_views.bp,
+        orgs_views.bp,
+        certificates_views.bp,
+        events_views.bp,
+        recalls_views.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -17,8 +17,11 @@ class StrictParser(FlaskParser):
     """Reject unknown query-string and form fields too (webargs excludes them by default)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {
-        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None,
-        "form": None, "files": None,
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+        "form": None,
+        "files": None,
     }
 
 

@@ -48,7 +48,8 @@ def org_create(kind: str, name: str, region_code: str | None, phone: str | None)
     try:
         with db.transaction() as session:
             org = org_services.create_organisation(
-                session, kind=OrgKind(kind), name=name, region_code=region_code, phone=phone)
+                session, kind=OrgKind(kind), name=name, region_code=region_code, phone=phone
+            )
     except DomainError as exc:
         _fail_on_domain_error(exc)
     click.echo(org.id)
@@ -64,8 +65,9 @@ def user_create(org_id: Any, email: str, password: str, role: str) -> None:
     """Create a user in an organisation."""
     try:
         with db.transaction() as session:
-            user = org_services.create_user(session, org_id=org_id, email=email,
-                                            password=password, role=Role(role))
+            user = org_services.create_user(
+                session, org_id=org_id, email=email, password=password, role=Role(role)
+            )
     except DomainError as exc:
         _fail_on_domain_error(exc)
     click.echo(user.id)
@@ -85,12 +87,20 @@ def token_create(email: str) -> None:
 
 
 @pages_cli.command("refresh")
-@click.option("--chunk", default=100, type=click.IntRange(1, 10_000),
-              help="Pages per transaction.")
-@click.option("--shard", default="1/1", metavar="K/N",
-              help="Take the K-th of N slices of the certificates (run N processes to share).")
-@click.option("--watch", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
-              help="Keep running: a pass every SECONDS (a worker beside the web servers).")
+@click.option("--chunk", default=100, type=click.IntRange(1, 10_000), help="Pages per transaction.")
+@click.option(
+    "--shard",
+    default="1/1",
+    metavar="K/N",
+    help="Take the K-th of N slices of the certificates (run N processes to share).",
+)
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="SECONDS",
+    help="Keep running: a pass every SECONDS (a worker beside the web servers).",
+)
 @with_appcontext
 def pages_refresh(chunk: int, shard: str, watch: float | None) -> None:
     """Store the public pages that are missing, behind (events recorded, large recalls), or
@@ -162,6 +172,11 @@ def main() -> None:
         os.environ.setdefault("TRACEAPP_ENV", "development")
     from traceapp import create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
-                     add_version_option=False, set_debug_flag=False, load_dotenv=False)
+    cli = FlaskGroup(
+        create_app=lambda: create_app(),
+        add_default_commands=False,
+        add_version_option=False,
+        set_debug_flag=False,
+        load_dotenv=False,
+    )
     cli.main(prog_name="traceapp")

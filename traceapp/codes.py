@@ -177,11 +177,12 @@ def _require_trace_code(code: str) -> str:
 def format_trace_code(code: str) -> str:
     """``code`` grouped for people, ``XXXX-XXXX-XXXX-XX``. Raises ValueError if it is invalid."""
     canonical = _require_trace_code(code)
-    groups = (canonical[i:i + GROUP_SIZE] for i in range(0, CODE_LENGTH, GROUP_SIZE))
+    groups = (canonical[i : i + GROUP_SIZE] for i in range(0, CODE_LENGTH, GROUP_SIZE))
     return "-".join(groups)
 
 
 # --- our code URLs -------------------------------------------------------------------------
+
 
 def _base(base_url: str) -> str:
     """``base_url`` without a trailing slash. Raises ValueError unless http(s)://host[/path]."""
@@ -213,6 +214,7 @@ def qr_url(base_url: str, code: str) -> str:
 
 # --- GS1 keys and AI values ----------------------------------------------------------------
 
+
 def gtin_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit of ``body``, the digits of a GTIN, SSCC or GLN before it.
 
@@ -226,8 +228,12 @@ def gtin_check_digit(body: str) -> int:
 
 def is_valid_gtin(gtin: str) -> bool:
     """Whether ``gtin`` is a GTIN-8, -12, -13 or -14 with a correct check digit."""
-    return (len(gtin) in (8, 12, 13, 14) and gtin.isascii() and gtin.isdigit()
-            and gtin_check_digit(gtin[:-1]) == int(gtin[-1]))
+    return (
+        len(gtin) in (8, 12, 13, 14)
+        and gtin.isascii()
+        and gtin.isdigit()
+        and gtin_check_digit(gtin[:-1]) == int(gtin[-1])
+    )
 
 
 _X20 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}""")  # GS1 CSET 82, 1 to 20
@@ -282,6 +288,7 @@ def _check_ai(ai: str, value: str) -> None:
 
 # --- GS1 Digital Link ----------------------------------------------------------------------
 
+
 def dl_quote(value: str, *, query: bool = False) -> str:
     """Percent-encode a Digital Link path segment or query value.
 
@@ -298,8 +305,7 @@ def dl_unquote(value: str, *, query: bool = False) -> bytes:
     return unquote_to_bytes(value.replace("+", " ") if query else value)
 
 
-def digital_link(base_url: str, gtin: str, lot: str | None = None,
-                 serial: str | None = None) -> str:
+def digital_link(base_url: str, gtin: str, lot: str | None = None, serial: str | None = None) -> str:
     """The GS1 Digital Link URI ``{base_url}/01/{GTIN-14}[/10/{lot}][/21/{serial}]``.
 
     A GTIN-8/12/13 is zero-padded to 14 digits. Raises ValueError for an invalid GTIN, a lot or
@@ -426,7 +432,7 @@ def _raw_pairs(text: str) -> list[tuple[str, str]]:
         if text[position] == GS:  # superfluous separators are tolerated
             position += 1
             continue
-        ai = text[position:position + 2]
+        ai = text[position : position + 2]
         if ai not in _AI_FORMATS:
             raise ScanError("unsupported_ai")
         start = position + 2
@@ -470,8 +476,9 @@ def _gs1_result(ais: tuple[tuple[str, str], ...]) -> ScanResult:
             raise ScanError("duplicate_ai")
     if "01" not in values:
         raise ScanError("no_gtin")
-    return ScanResult("digital_link", gtin=values["01"], lot=values.get("10"),
-                      serial=values.get("21"), ais=ais)
+    return ScanResult(
+        "digital_link", gtin=values["01"], lot=values.get("10"), serial=values.get("21"), ais=ais
+    )
 
 
 def _url_result(url: str, hosts: set[str]) -> ScanResult:
@@ -509,6 +516,7 @@ def parse_scan(text: str, *, known_hosts: Iterable[str] = ()) -> ScanResult:
 
 
 # --- PTI voice pick code -------------------------------------------------------------------
+
 
 def _crc16_arc(data: bytes) -> int:
     """CRC-16/ARC: polynomial 0x8005 reflected (0xA001), initial value 0, no final XOR."""

@@ -36,17 +36,19 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         "API_SPEC_OPTIONS": {
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
         },
         "PAGE_SIZE_MAX": 100,
         # Allowed °C per product category (low, high; None = open). Data, not code: provinces
         # and buyers differ. Defaults from common practice (DOMAIN.md section 6).
         "TEMPERATURE_RANGES": {
-            "livestock": [0, 4], "poultry": [0, 4], "aquatic": [0, 4], "vegetable": [0, 5],
-            "edible_fungus": [0, 5], "fruit": [0, 10],
+            "livestock": [0, 4],
+            "poultry": [0, 4],
+            "aquatic": [0, 4],
+            "vegetable": [0, 5],
+            "edible_fungus": [0, 5],
+            "fruit": [0, 10],
         },
         # A longer silence between logger readings makes a leg's data incomplete.
         "TEMPERATURE_MAX_GAP_MINUTES": 30,

@@ -81,7 +81,10 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
         enum.Enum: sa.Enum(
-            enum.Enum, native_enum=False, length=32, values_callable=_enum_values,
+            enum.Enum,
+            native_enum=False,
+            length=32,
+            values_callable=_enum_values,
             validate_strings=True,
         ),
         datetime: UTCDateTime(),

@@ -41,8 +41,11 @@ class DemoSummary:
     def describe(self, base_url: str) -> str:
         lines = ["traceapp demo", f"  open {base_url}/login", "  logins (password " + PASSWORD + "):"]
         lines += [f"    {email:28} {what}" for email, what in self.logins]
-        lines += [f"  API token for {PRODUCER_EMAIL}: {self.token}",
-                  f"  API token for {MARKET_EMAIL} (for trace-scan): {self.market_token}", "  trace codes:"]
+        lines += [
+            f"  API token for {PRODUCER_EMAIL}: {self.token}",
+            f"  API token for {MARKET_EMAIL} (for trace-scan): {self.market_token}",
+            "  trace codes:",
+        ]
         lines += [f"    {code}  {what}  {base_url}/t/{code}" for code, what in self.codes]
         return "\n".join(lines)
 
@@ -55,53 +58,97 @@ def seed_demo(session: Session, settings: EventSettings) -> DemoSummary:
     _token, plaintext = orgs.create_api_token(session, email=PRODUCER_EMAIL)
     _token, market_plaintext = orgs.create_api_token(session, email=MARKET_EMAIL)
     return DemoSummary(
-        logins=[(PRODUCER_EMAIL, COOP_NAME), (MARKET_EMAIL, "market"), (CARRIER_EMAIL, "cold-chain carrier"),
-                (REGULATOR_EMAIL, "regulator")],
-        token=plaintext, market_token=market_plaintext, codes=_demo_codes(session))
+        logins=[
+            (PRODUCER_EMAIL, COOP_NAME),
+            (MARKET_EMAIL, "market"),
+            (CARRIER_EMAIL, "cold-chain carrier"),
+            (REGULATOR_EMAIL, "regulator"),
+        ],
+        token=plaintext,
+        market_token=market_plaintext,
+        codes=_demo_codes(session),
+    )
 
 
 def _seed(session: Session, settings: EventSettings) -> None:
-    coop = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=COOP_NAME,
-                                    region_code="420116", phone="13812345678")
-    market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="武汉白沙洲农副产品大市场",
-                                      region_code="420106")
-    regulator = orgs.create_organisation(session, kind=OrgKind.REGULATOR,
-                                         name="武汉市农业农村局", region_code="420100")
-    carrier = orgs.create_organisation(session, kind=OrgKind.CARRIER, name="楚天冷链物流",
-                                       region_code="420106")
-    farmer = orgs.create_user(session, org_id=coop.id, email=PRODUCER_EMAIL, password=PASSWORD,
-                              role=Role.ADMIN)
-    users = [orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
-             for org, email in ((market, MARKET_EMAIL), (carrier, CARRIER_EMAIL),
-                                (regulator, REGULATOR_EMAIL))]
+    coop = orgs.create_organisation(
+        session, kind=OrgKind.PRODUCER, name=COOP_NAME, region_code="420116", phone="13812345678"
+    )
+    market = orgs.create_organisation(
+        session, kind=OrgKind.MARKET, name="武汉白沙洲农副产品大市场", region_code="420106"
+    )
+    regulator = orgs.create_organisation(
+        session, kind=OrgKind.REGULATOR, name="武汉市农业农村局", region_code="420100"
+    )
+    carrier = orgs.create_organisation(
+        session, kind=OrgKind.CARRIER, name="楚天冷链物流", region_code="420106"
+    )
+    farmer = orgs.create_user(
+        session, org_id=coop.id, email=PRODUCER_EMAIL, password=PASSWORD, role=Role.ADMIN
+    )
+    users = [
+        orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
+        for org, email in ((market, MARKET_EMAIL), (carrier, CARRIER_EMAIL), (regulator, REGULATOR_EMAIL))
+    ]
     issued = _issue_samples(session, Actor.of(farmer))
     _journey(session, settings, Actor.of(farmer), Actor.of(users[1]), Actor.of(users[0]), issued[0])
 
 
 def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
-    report = certificates.store_test_report(session, actor, filename="检测报告-2026-1120.png",
-                                            content=_report_image(), max_bytes=10 * 1024 * 1024)
+    report = certificates.store_test_report(
+        session, actor, filename="检测报告-2026-1120.png", content=_report_image(), max_bytes=10 * 1024 * 1024
+    )
     harvest = date.today() - timedelta(days=1)
-    base = {"unit": Unit.KG, "harvest_date": harvest, "commitments": list(Commitment),
-            "origin": {"region_code": "420116", "address": "木兰乡双河村"}}
+    base = {
+        "unit": Unit.KG,
+        "harvest_date": harvest,
+        "commitments": list(Commitment),
+        "origin": {"region_code": "420116", "address": "木兰乡双河村"},
+    }
     samples = [
-        {"product_name": "大白菜", "category": Category.VEGETABLE, "quantity": Decimal("500"),
-         "basis": [Basis.SELF_TEST, Basis.INTERNAL_QC]},
-        {"product_name": "西兰花", "category": Category.VEGETABLE, "quantity": Decimal("120.5"),
-         "basis": [Basis.COMMISSIONED_TEST], "test_report": {
-             "lab_name": "武汉市农产品质量安全检测中心", "report_number": "WH-2026-11-0457",
-             "report_id": report.id}},
-        {"product_name": "草鸡蛋", "category": Category.EGG, "quantity": Decimal("40"),
-         "unit": Unit.BOX, "basis": [Basis.SELF_COMMITMENT]},
+        {
+            "product_name": "大白菜",
+            "category": Category.VEGETABLE,
+            "quantity": Decimal("500"),
+            "basis": [Basis.SELF_TEST, Basis.INTERNAL_QC],
+        },
+        {
+            "product_name": "西兰花",
+            "category": Category.VEGETABLE,
+            "quantity": Decimal("120.5"),
+            "basis": [Basis.COMMISSIONED_TEST],
+            "test_report": {
+                "lab_name": "武汉市农产品质量安全检测中心",
+                "report_number": "WH-2026-11-0457",
+                "report_id": report.id,
+            },
+        },
+        {
+            "product_name": "草鸡蛋",
+            "category": Category.EGG,
+            "quantity": Decimal("40"),
+            "unit": Unit.BOX,
+            "basis": [Basis.SELF_COMMITMENT],
+        },
     ]
     issued = [certificates.issue_certificate(session, actor, data={**base, **s})[0] for s in samples]
-    certificates.revoke_certificate(session, actor, certificate_id=issued[2].id,
-                                    reason="数量填写错误，已重新开具 / wrong quantity, re-issued")
+    certificates.revoke_certificate(
+        session,
+        actor,
+        certificate_id=issued[2].id,
+        reason="数量填写错误，已重新开具 / wrong quantity, re-issued",
+    )
     return issued
 
 
-def _journey(session: Session, settings: EventSettings, farmer: Actor, carrier: Actor, market: Actor,
-             batch: Certificate) -> None:
+def _journey(
+    session: Session,
+    settings: EventSettings,
+    farmer: Actor,
+    carrier: Actor,
+    market: Actor,
+    batch: Certificate,
+) -> None:
     """The cabbage's trip: shipped to the market by a cold-chain carrier (with a warm spell on
     the way), checked and accepted at the gate with a rapid test, a portion sold on.
 
@@ -110,21 +157,63 @@ def _journey(session: Session, settings: EventSettings, farmer: Actor, carrier: 
     """
     start = (batch.issued_at + timedelta(minutes=2)).astimezone(CST).replace(second=0, microsecond=0)
     steps = [
-        (farmer, {"kind": EventKind.SHIPPING, "occurred_at": start, "trace_code": batch.trace_code,
-                  "quantity": Decimal("480"), "unit": Unit.KG, "to_org": market.org_id,
-                  "carrier_org": carrier.org_id, "location": "木兰乡双河村集货点"}),
-        (carrier, {"kind": EventKind.TRANSPORTING, "occurred_at": start, "trace_code": batch.trace_code,
-                   "location": "鄂A·C2345 冷藏车", "temperatures": _warm_spell(start)}),
-        (market, {"kind": EventKind.INSPECTING, "occurred_at": start + timedelta(minutes=40),
-                  "trace_code": batch.trace_code, "certificate_status": "valid", "result": "accepted",
-                  "quantity": Decimal("476"), "unit": Unit.KG, "location": "东门查验点",
-                  "brought_by": {"name": "楚天冷链 刘师傅", "vehicle": "鄂A·C2345"},
-                  "tests": [{"method": "enzyme_inhibition", "item": "有机磷和氨基甲酸酯类农药",
-                             "value": Decimal("18.6"), "value_unit": "%", "tester": "陈检测",
-                             "device": "农残速测仪 RP-410"}]}),
-        (market, {"kind": EventKind.PORTIONING, "occurred_at": start + timedelta(minutes=50),
-                  "trace_code": batch.trace_code, "location": "A区 12号摊位",
-                  "outputs": [{"quantity": Decimal("25"), "unit": Unit.KG}]}),
+        (
+            farmer,
+            {
+                "kind": EventKind.SHIPPING,
+                "occurred_at": start,
+                "trace_code": batch.trace_code,
+                "quantity": Decimal("480"),
+                "unit": Unit.KG,
+                "to_org": market.org_id,
+                "carrier_org": carrier.org_id,
+                "location": "木兰乡双河村集货点",
+            },
+        ),
+        (
+            carrier,
+            {
+                "kind": EventKind.TRANSPORTING,
+                "occurred_at": start,
+                "trace_code": batch.trace_code,
+                "location": "鄂A·C2345 冷藏车",
+                "temperatures": _warm_spell(start),
+            },
+        ),
+        (
+            market,
+            {
+                "kind": EventKind.INSPECTING,
+                "occurred_at": start + timedelta(minutes=40),
+                "trace_code": batch.trace_code,
+                "certificate_status": "valid",
+                "result": "accepted",
+                "quantity": Decimal("476"),
+                "unit": Unit.KG,
+                "location": "东门查验点",
+                "brought_by": {"name": "楚天冷链 刘师傅", "vehicle": "鄂A·C2345"},
+                "tests": [
+                    {
+                        "method": "enzyme_inhibition",
+                        "item": "有机磷和氨基甲酸酯类农药",
+                        "value": Decimal("18.6"),
+                        "value_unit": "%",
+                        "tester": "陈检测",
+                        "device": "农残速测仪 RP-410",
+                    }
+                ],
+            },
+        ),
+        (
+            market,
+            {
+                "kind": EventKind.PORTIONING,
+                "occurred_at": start + timedelta(minutes=50),
+                "trace_code": batch.trace_code,
+                "location": "A区 12号摊位",
+                "outputs": [{"quantity": Decimal("25"), "unit": Unit.KG}],
+            },
+        ),
     ]
     for actor, data in steps:
         record_event(session, actor, data={"event_id": uuid.uuid4(), **data}, settings=settings)
@@ -132,10 +221,10 @@ def _journey(session: Session, settings: EventSettings, farmer: Actor, carrier: 
 
 def _warm_spell(start: datetime) -> list[dict[str, object]]:
     """Readings every 2 minutes; the reefer warms to 8.4 °C for a few minutes."""
-    values = [2.8, 3.0, 3.1, 3.3, 3.2, 3.4, 3.6, 4.2, 5.6, 7.1, 8.4, 6.2, 4.8, 4.1, 3.7, 3.5, 3.3,
-              3.2, 3.1]
-    return [{"at": start + timedelta(minutes=2 * i), "celsius": Decimal(str(v))}
-            for i, v in enumerate(values)]
+    values = [2.8, 3.0, 3.1, 3.3, 3.2, 3.4, 3.6, 4.2, 5.6, 7.1, 8.4, 6.2, 4.8, 4.1, 3.7, 3.5, 3.3, 3.2, 3.1]
+    return [
+        {"at": start + timedelta(minutes=2 * i), "celsius": Decimal(str(v))} for i, v in enumerate(values)
+    ]
 
 
 def _report_image() -> bytes:

@@ -84,8 +84,9 @@ class PayloadTooLarge(DomainError):
     title = _l("Too large")
 
 
-def problem(status: int, title: str, detail: str | None, *, slug: str,
-            errors: list[FieldError] | None = None) -> Response:
+def problem(
+    status: int, title: str, detail: str | None, *, slug: str, errors: list[FieldError] | None = None
+) -> Response:
     """Build an ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status}
     if detail:
@@ -142,9 +143,15 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[FieldError]:
 
 def _http_title(status: int) -> str:
     titles = {
-        400: _("Bad request"), 401: _("Sign-in required"), 403: _("Not allowed"),
-        404: _("Not found"), 405: _("Method not allowed"), 409: _("Conflict"),
-        413: _("Too large"), 415: _("Unsupported media type"), 422: _("Invalid input"),
+        400: _("Bad request"),
+        401: _("Sign-in required"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("Too large"),
+        415: _("Unsupported media type"),
+        422: _("Invalid input"),
         429: _("Too many requests"),
     }
     return titles.get(status, _("Server error"))

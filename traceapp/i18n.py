@@ -44,8 +44,9 @@ def choose_locale() -> str:
     """
     if not has_request_context():
         return "zh_CN" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
-    return locale_for(request.args.get("lang"), request.cookies.get(LANG_COOKIE),
-                      request.headers.get("Accept-Language", ""))
+    return locale_for(
+        request.args.get("lang"), request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language", "")
+    )
 
 
 def locale_for(asked: str | None, cookie: str | None, accept_language: str) -> str:

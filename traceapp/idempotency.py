@@ -42,8 +42,9 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
-def stored(session: Session, model: Any, *, org_id: uuid.UUID, event_id: uuid.UUID | None,
-           digest: str) -> Any | None:
+def stored(
+    session: Session, model: Any, *, org_id: uuid.UUID, event_id: uuid.UUID | None, digest: str
+) -> Any | None:
     """The row an organisation already wrote with this event id, if any.
 
     Raises Conflict when it was written from a different body.

@@ -29,8 +29,11 @@ class StrictSchema(Schema):
 
 
 class Str(fields.String):
-    default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Expected text."),
-                              "invalid_utf8": _l("Expected text.")}
+    default_error_messages = {
+        **_FIELD_MESSAGES,
+        "invalid": _l("Expected text."),
+        "invalid_utf8": _l("Expected text."),
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
@@ -47,13 +50,17 @@ class Enum(fields.Enum):
 
 
 class Date(fields.Date):
-    default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Expected a date as YYYY-MM-DD."),
-                              "format": _l("Expected a date as YYYY-MM-DD.")}
+    default_error_messages = {
+        **_FIELD_MESSAGES,
+        "invalid": _l("Expected a date as YYYY-MM-DD."),
+        "format": _l("Expected a date as YYYY-MM-DD."),
+    }
 
 
 class DateTime(fields.AwareDateTime):
     default_error_messages = {
-        **_FIELD_MESSAGES, "invalid": _l("Expected a date and time in ISO 8601 with an offset."),
+        **_FIELD_MESSAGES,
+        "invalid": _l("Expected a date and time in ISO 8601 with an offset."),
         "invalid_awareness": _l("Expected a date and time in ISO 8601 with an offset."),
         "format": _l("Expected a date and time in ISO 8601 with an offset."),
     }
@@ -83,7 +90,7 @@ class QuantityField(fields.Field):
 
     default_error_messages = {
         **_FIELD_MESSAGES,
-        "invalid": _l("Expected a decimal number as a string, such as \"12.5\"."),
+        "invalid": _l('Expected a decimal number as a string, such as "12.5".'),
         "positive": _l("Must be greater than zero."),
         "places": _l("Use at most three decimal places."),
         "too_large": _l("Too large."),

@@ -29,5 +29,4 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(*, host: str, port: int, workers: int) -> None:
     """Serve until interrupted (no ``--preload``, see STYLE rule 9)."""
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
-               "preload_app": False}).run()
+    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "preload_app": False}).run()

@@ -40,22 +40,25 @@ BAD_BODIES = [
     ("future harvest", certificate_body(harvest_date="2999-01-01"), "/harvest_date"),
     ("bad date", certificate_body(harvest_date="20/11/2026"), "/harvest_date"),
     ("two commitments", certificate_body(commitments=ALL_COMMITMENTS[:2]), "/commitments"),
-    ("unknown commitment", certificate_body(commitments=[*ALL_COMMITMENTS, "organic"]),
-     "/commitments/3"),
+    ("unknown commitment", certificate_body(commitments=[*ALL_COMMITMENTS, "organic"]), "/commitments/3"),
     ("no basis", certificate_body(basis=[]), "/basis"),
     ("unknown basis", certificate_body(basis=["hearsay"]), "/basis/0"),
     ("repeated basis", certificate_body(basis=["self_test", "self_test"]), "/basis"),
     ("lab test without report", certificate_body(basis=["commissioned_test"]), "/test_report"),
-    ("lab test without file", certificate_body(
-        basis=["commissioned_test"], test_report={"lab_name": "L", "report_number": "1"}),
-     "/test_report/report_id"),
-    ("report without lab basis", certificate_body(
-        test_report={"lab_name": "L", "report_number": "1"}), "/test_report"),
+    (
+        "lab test without file",
+        certificate_body(basis=["commissioned_test"], test_report={"lab_name": "L", "report_number": "1"}),
+        "/test_report/report_id",
+    ),
+    (
+        "report without lab basis",
+        certificate_body(test_report={"lab_name": "L", "report_number": "1"}),
+        "/test_report",
+    ),
     ("bad gtin", certificate_body(gtin="12345678901234"), "/gtin"),
     ("bad event id", certificate_body(event_id="not-a-uuid"), "/event_id"),
     ("unknown field", certificate_body(colour="green"), "/colour"),
-    ("bad farmer phone", certificate_body(producer={"name": "张三", "phone": "call me"}),
-     "/producer/phone"),
+    ("bad farmer phone", certificate_body(producer={"name": "张三", "phone": "call me"}), "/producer/phone"),
 ]
 
 
@@ -64,8 +67,7 @@ def _count(dbsession, model) -> int:
 
 
 @pytest.mark.parametrize(("case", "body", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
-def test_bad_certificate_body_names_the_field_and_writes_nothing(client, make, dbsession,
-                                                                  case, body, field):
+def test_bad_certificate_body_names_the_field_and_writes_nothing(client, make, dbsession, case, body, field):
     producer = make.member()
     response = client.post("/api/v1/certificates", json=body, headers=producer.headers)
     assert response.status_code == 422, response.json
@@ -77,18 +79,24 @@ def test_bad_certificate_body_names_the_field_and_writes_nothing(client, make, d
 
 def test_a_body_that_is_not_json_is_refused(client, make):
     producer = make.member()
-    response = client.post("/api/v1/certificates", data="product=cabbage",
-                           headers={**producer.headers, "Content-Type": "text/plain"})
+    response = client.post(
+        "/api/v1/certificates",
+        data="product=cabbage",
+        headers={**producer.headers, "Content-Type": "text/plain"},
+    )
     assert response.status_code in (400, 415, 422)
     assert response.mimetype == "application/problem+json"
 
 
 def test_a_report_of_another_organisation_cannot_be_attached(client, make, dbsession):
     producer, other = make.member(), make.member()
-    report = client.post("/api/v1/reports", headers=other.headers,
-                         data={"file": (io.BytesIO(PDF), "r.pdf")}).json
-    body = certificate_body(basis=["commissioned_test"], test_report={
-        "lab_name": "L", "report_number": "1", "report_id": report["id"]})
+    report = client.post(
+        "/api/v1/reports", headers=other.headers, data={"file": (io.BytesIO(PDF), "r.pdf")}
+    ).json
+    body = certificate_body(
+        basis=["commissioned_test"],
+        test_report={"lab_name": "L", "report_number": "1", "report_id": report["id"]},
+    )
     response = client.post("/api/v1/certificates", json=body, headers=producer.headers)
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "/test_report/report_id"
@@ -106,12 +114,15 @@ def _png() -> bytes:
 
 def test_uploading_a_pdf_report_and_issuing_with_it(client, make):
     producer = make.member()
-    report = client.post("/api/v1/reports", headers=producer.headers,
-                         data={"file": (io.BytesIO(PDF), "报告.pdf")})
+    report = client.post(
+        "/api/v1/reports", headers=producer.headers, data={"file": (io.BytesIO(PDF), "报告.pdf")}
+    )
     assert report.status_code == 201
     assert report.json["content_type"] == "application/pdf"
-    body = certificate_body(basis=["commissioned_test"], test_report={
-        "lab_name": "武汉检测中心", "report_number": "WH-1", "report_id": report.json["id"]})
+    body = certificate_body(
+        basis=["commissioned_test"],
+        test_report={"lab_name": "武汉检测中心", "report_number": "WH-1", "report_id": report.json["id"]},
+    )
     issued = client.post("/api/v1/certificates", json=body, headers=producer.headers).json
     assert issued["test_report"]["report_url"].endswith(f"/t/{issued['trace_code']}/report")
     shown = client.get(f"/t/{issued['trace_code']}/report")
@@ -120,22 +131,28 @@ def test_uploading_a_pdf_report_and_issuing_with_it(client, make):
 
 def test_png_reports_are_recognised_by_content(client, make):
     producer = make.member()
-    report = client.post("/api/v1/reports", headers=producer.headers,
-                         data={"file": (io.BytesIO(_png()), "scan.pdf")})
+    report = client.post(
+        "/api/v1/reports", headers=producer.headers, data={"file": (io.BytesIO(_png()), "scan.pdf")}
+    )
     assert report.status_code == 201 and report.json["content_type"] == "image/png"
 
 
-@pytest.mark.parametrize(("content", "name"), [
-    (b"MZ\x90\x00 this is an exe", "report.pdf"),
-    (b"<html><script>alert(1)</script></html>", "report.png"),
-    (b"%PDF-1.4 truncated with no end", "report.pdf"),
-    (b"\x89PNG\r\n\x1a\n broken", "report.png"),
-    (b"", "empty.pdf"),
-], ids=["exe", "html", "truncated-pdf", "broken-png", "empty"])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"MZ\x90\x00 this is an exe", "report.pdf"),
+        (b"<html><script>alert(1)</script></html>", "report.png"),
+        (b"%PDF-1.4 truncated with no end", "report.pdf"),
+        (b"\x89PNG\r\n\x1a\n broken", "report.png"),
+        (b"", "empty.pdf"),
+    ],
+    ids=["exe", "html", "truncated-pdf", "broken-png", "empty"],
+)
 def test_wrong_type_reports_are_refused_and_not_stored(client, make, dbsession, content, name):
     producer = make.member()
-    response = client.post("/api/v1/reports", headers=producer.headers,
-                           data={"file": (io.BytesIO(content), name)})
+    response = client.post(
+        "/api/v1/reports", headers=producer.headers, data={"file": (io.BytesIO(content), name)}
+    )
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "/file"
     assert _count(dbsession, StoredReport) == 0
@@ -144,8 +161,9 @@ def test_wrong_type_reports_are_refused_and_not_stored(client, make, dbsession, 
 def test_oversize_reports_are_refused_with_413(client, make, dbsession, app):
     app.config["REPORT_MAX_BYTES"] = 1024
     producer = make.member()
-    response = client.post("/api/v1/reports", headers=producer.headers,
-                           data={"file": (io.BytesIO(PDF + b" " * 2048), "big.pdf")})
+    response = client.post(
+        "/api/v1/reports", headers=producer.headers, data={"file": (io.BytesIO(PDF + b" " * 2048), "big.pdf")}
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert response.json["errors"][0]["field"] == "/file"
@@ -155,8 +173,9 @@ def test_oversize_reports_are_refused_with_413(client, make, dbsession, app):
 def test_request_bodies_over_the_limit_are_refused_with_413(client, make, app):
     app.config["MAX_CONTENT_LENGTH"] = 2048
     producer = make.member()
-    response = client.post("/api/v1/reports", headers=producer.headers,
-                           data={"file": (io.BytesIO(b"x" * 4096), "huge.pdf")})
+    response = client.post(
+        "/api/v1/reports", headers=producer.headers, data={"file": (io.BytesIO(b"x" * 4096), "huge.pdf")}
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
 
@@ -168,15 +187,23 @@ def test_upload_without_a_file_field_names_it(client, make):
     assert response.json["errors"][0]["field"] == "/file"
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("size=10x10", "/size"), ("dpi=150", "/dpi"), ("copies=0", "/copies"),
-    ("copies=501", "/copies"), ("copies=many", "/copies"), ("lang=fr", "/lang"),
-    ("colour=red", "/colour"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("size=10x10", "/size"),
+        ("dpi=150", "/dpi"),
+        ("copies=0", "/copies"),
+        ("copies=501", "/copies"),
+        ("copies=many", "/copies"),
+        ("lang=fr", "/lang"),
+        ("colour=red", "/colour"),
+    ],
+)
 def test_bad_label_options_name_the_field(client, make, query, field):
     producer = make.member()
     certificate = make.certificate(producer)
-    response = client.get(f"/api/v1/certificates/{certificate.id}/label.pdf?{query}",
-                          headers=producer.headers)
+    response = client.get(
+        f"/api/v1/certificates/{certificate.id}/label.pdf?{query}", headers=producer.headers
+    )
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == field

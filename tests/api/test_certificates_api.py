@@ -24,16 +24,20 @@ def test_issuing_returns_trace_code_public_url_and_label_links(client, make):
     assert len(body["trace_code"]) == 14
     assert body["public_url"] == f"https://trace.example.cn/t/{body['trace_code']}"
     assert body["quantity"] == "500" and body["unit"] == "kg"
-    assert body["origin"] == {"region_code": "420116", "region_name": "湖北省武汉市黄陂区",
-                              "address": "黄陂区木兰乡"}
+    assert body["origin"] == {
+        "region_code": "420116",
+        "region_name": "湖北省武汉市黄陂区",
+        "address": "黄陂区木兰乡",
+    }
     assert body["producer"]["name"] == producer.org.name
     assert set(body["links"]) >= {"qr_png", "label_png", "label_pdf", "sheet_pdf", "share_png"}
 
 
 def test_issued_certificate_can_be_read_back_and_listed(client, make):
     producer = make.member()
-    issued = client.post("/api/v1/certificates", json=certificate_body(quantity="12.5"),
-                         headers=producer.headers).json
+    issued = client.post(
+        "/api/v1/certificates", json=certificate_body(quantity="12.5"), headers=producer.headers
+    ).json
     read = client.get(f"/api/v1/certificates/{issued['id']}", headers=producer.headers)
     assert read.status_code == 200 and read.json["quantity"] == "12.5"
     listing = client.get("/api/v1/certificates?page_size=5", headers=producer.headers).json
@@ -43,16 +47,17 @@ def test_issued_certificate_can_be_read_back_and_listed(client, make):
 def test_listing_filters_by_status_and_rejects_unknown_filters(client, make):
     producer = make.member()
     kept, revoked = make.certificate(producer), make.certificate(producer)
-    client.post(f"/api/v1/certificates/{revoked.id}/revoke", json={"reason": "typo"},
-                headers=producer.headers)
+    client.post(
+        f"/api/v1/certificates/{revoked.id}/revoke", json={"reason": "typo"}, headers=producer.headers
+    )
     valid = client.get("/api/v1/certificates?status=valid", headers=producer.headers).json
     assert [item["id"] for item in valid["items"]] == [str(kept.id)]
-    bad = client.get("/api/v1/certificates?colour=red",
-                     headers={**producer.headers, "Accept-Language": "en"})
+    bad = client.get("/api/v1/certificates?colour=red", headers={**producer.headers, "Accept-Language": "en"})
     assert bad.status_code == 422
     assert bad.json["errors"] == [{"field": "/colour", "message": "Unknown field."}]
-    chinese = client.get("/api/v1/certificates?colour=red",
-                         headers={**producer.headers, "Accept-Language": "zh-CN"})
+    chinese = client.get(
+        "/api/v1/certificates?colour=red", headers={**producer.headers, "Accept-Language": "zh-CN"}
+    )
     assert chinese.json["errors"] == [{"field": "/colour", "message": "未知字段。"}]
 
 
@@ -69,10 +74,12 @@ def test_replaying_the_same_event_id_returns_the_stored_certificate(client, make
 def test_reusing_an_event_id_with_another_body_is_a_conflict(client, make, dbsession):
     producer = make.member()
     event_id = str(uuid.uuid4())
-    client.post("/api/v1/certificates", json=certificate_body(event_id=event_id),
-                headers=producer.headers)
-    clash = client.post("/api/v1/certificates", json=certificate_body(event_id=event_id, quantity="9"),
-                        headers=producer.headers)
+    client.post("/api/v1/certificates", json=certificate_body(event_id=event_id), headers=producer.headers)
+    clash = client.post(
+        "/api/v1/certificates",
+        json=certificate_body(event_id=event_id, quantity="9"),
+        headers=producer.headers,
+    )
     assert clash.status_code == 409
     assert clash.mimetype == "application/problem+json"
     assert count_certificates(dbsession) == 1
@@ -106,10 +113,13 @@ def test_code_lookup_accepts_any_case_spaces_and_dashes(client, make):
 def test_code_lookup_reports_revocation_and_unknown_codes(client, make):
     producer = make.member()
     certificate = make.certificate(producer)
-    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "x"},
-                headers=producer.headers)
-    assert client.get(f"/api/v1/codes/{certificate.trace_code}",
-                      headers=producer.headers).json["status"] == "revoked"
+    client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "x"}, headers=producer.headers
+    )
+    assert (
+        client.get(f"/api/v1/codes/{certificate.trace_code}", headers=producer.headers).json["status"]
+        == "revoked"
+    )
     missing = client.get("/api/v1/codes/NOTACODE", headers=producer.headers)
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 

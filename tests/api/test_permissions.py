@@ -29,8 +29,19 @@ def _calls(certificate_id):
     ]
 
 
-CALL_NAMES = ["issue", "revoke", "upload", "read", "qr", "label-png", "label-pdf", "sheet",
-              "share", "list", "code"]
+CALL_NAMES = [
+    "issue",
+    "revoke",
+    "upload",
+    "read",
+    "qr",
+    "label-png",
+    "label-pdf",
+    "sheet",
+    "share",
+    "list",
+    "code",
+]
 
 
 @pytest.mark.parametrize("index", range(len(CALL_NAMES)), ids=CALL_NAMES)
@@ -40,8 +51,7 @@ def test_every_endpoint_needs_a_token(client, make, index):
     response = getattr(client, method)(url, **kwargs)
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
-    bad = getattr(client, method)(url, headers={"Authorization": "Bearer tat_nonsense"},
-                                  **_fresh(kwargs))
+    bad = getattr(client, method)(url, headers={"Authorization": "Bearer tat_nonsense"}, **_fresh(kwargs))
     assert bad.status_code == 401
 
 
@@ -68,10 +78,11 @@ def test_another_organisation_cannot_touch_a_certificate(client, make, name):
 @pytest.mark.parametrize("kind", [OrgKind.REGULATOR, OrgKind.CARRIER, OrgKind.RETAILER])
 def test_organisations_that_do_not_issue_are_refused(client, make, kind):
     member = make.member(kind)
-    assert client.post("/api/v1/certificates", json=certificate_body(),
-                       headers=member.headers).status_code == 403
-    upload = client.post("/api/v1/reports", headers=member.headers,
-                         data={"file": (io.BytesIO(PDF), "r.pdf")})
+    assert (
+        client.post("/api/v1/certificates", json=certificate_body(), headers=member.headers).status_code
+        == 403
+    )
+    upload = client.post("/api/v1/reports", headers=member.headers, data={"file": (io.BytesIO(PDF), "r.pdf")})
     assert upload.status_code == 403
 
 

@@ -26,8 +26,13 @@ from traceapp.orgs.models import OrgKind, Role
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-quic",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct-horse-9"
@@ -52,6 +57,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # -- database ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a committed, migrated database for the live server (never the main test db)."""
@@ -64,14 +70,13 @@ def producer_login(e2e_database_url: str) -> Login:
     """A producer organisation with an admin user, committed through the real services."""
     app = create_app({"DATABASE_URL": e2e_database_url, "SECRET_KEY": "e2e"})
     suffix = uuid.uuid4().hex[:8]
-    login = Login(email=f"e2e-{suffix}@example.cn", password=PASSWORD,
-                  org_name=f"木兰合作社-{suffix}")
+    login = Login(email=f"e2e-{suffix}@example.cn", password=PASSWORD, org_name=f"木兰合作社-{suffix}")
     try:
         with app.app_context(), db.transaction() as session:
-            org = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name=login.org_name,
-                                           region_code="420116", phone="13812345678")
-            orgs.create_user(session, org_id=org.id, email=login.email, password=PASSWORD,
-                             role=Role.ADMIN)
+            org = orgs.create_organisation(
+                session, kind=OrgKind.PRODUCER, name=login.org_name, region_code="420116", phone="13812345678"
+            )
+            orgs.create_user(session, org_id=org.id, email=login.email, password=PASSWORD, role=Role.ADMIN)
     finally:
         app.extensions["traceapp.db"].dispose()
     return login
@@ -79,12 +84,15 @@ def producer_login(e2e_database_url: str) -> Login:
 
 # -- live server ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
-def live_server(e2e_database_url: str, producer_login: Login,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def live_server(
+    e2e_database_url: str, producer_login: Login, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """``traceapp serve`` (gunicorn, one worker) on a free port, stopped at the end."""
-    server = Server(free_port(), e2e_database_url, tmp_path_factory.mktemp("e2e-server") / "server.log",
-                    "e2e-secret")
+    server = Server(
+        free_port(), e2e_database_url, tmp_path_factory.mktemp("e2e-server") / "server.log", "e2e-secret"
+    )
     server.start()
     try:
         yield server
@@ -110,6 +118,7 @@ def _server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
 
 # -- browser ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium through sync Playwright (never a downloaded browser)."""
@@ -121,8 +130,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield chromium
         finally:
@@ -148,8 +158,13 @@ def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
     opened: list[Any] = []
 
     def open_context(**options: Any) -> Any:
-        settings = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
-                    "is_mobile": True, "has_touch": True, **options}
+        settings = {
+            "viewport": {"width": 360, "height": 740},
+            "device_scale_factor": 2,
+            "is_mobile": True,
+            "has_touch": True,
+            **options,
+        }
         context = browser.new_context(**settings)
         context.set_default_timeout(10_000)
         opened.append(context)
@@ -180,5 +195,6 @@ def demo_journey(e2e_database_url: str) -> dict[str, str]:
             summary = seed_demo(session, EventSettings.from_config(app.config))
     finally:
         app.extensions["traceapp.db"].dispose()
-    return {what.split(" ")[0] + ("-portion" if "portion" in what else ""): code
-            for code, what in summary.codes}
+    return {
+        what.split(" ")[0] + ("-portion" if "portion" in what else ""): code for code, what in summary.codes
+    }

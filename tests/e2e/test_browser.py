@@ -18,8 +18,9 @@ GROUPED_CODE = re.compile(f"{SYMBOL}{{4}}-{SYMBOL}{{4}}-{SYMBOL}{{4}}-{SYMBOL}{{
 CJK = re.compile(r"[\u3400-\u9fff]")
 PHONE_WIDTH = 360
 # Families that carry Simplified Chinese glyphs, as a platform names them.
-CJK_FAMILY = re.compile(r"CJK|\bSC\b|Hei|PingFang|YaHei|Han Sans|WenQuanYi|Droid Sans Fallback",
-                        re.IGNORECASE)
+CJK_FAMILY = re.compile(
+    r"CJK|\bSC\b|Hei|PingFang|YaHei|Han Sans|WenQuanYi|Droid Sans Fallback", re.IGNORECASE
+)
 
 
 def sign_in(page: Any, base: str, login: Login) -> None:
@@ -50,16 +51,21 @@ def assert_chinese_has_glyphs(page: Any, selector: str) -> None:
     Chromium reports how many glyphs each platform font drew; a character no font covers is
     drawn as tofu by some Latin fallback font, so CJK-capable fonts would draw too few glyphs.
     """
-    loaded = page.evaluate("document.fonts.ready.then(() => [...document.fonts]"
-                           ".filter(f => f.status === 'loaded').map(f => f.family))")
+    loaded = page.evaluate(
+        "document.fonts.ready.then(() => [...document.fonts]"
+        ".filter(f => f.status === 'loaded').map(f => f.family))"
+    )
     chinese = len(CJK.findall(page.locator(selector).first.inner_text()))
     used = fonts_rendering(page, selector)
-    drawn = sum(font["glyphCount"] for font in used
-                if CJK_FAMILY.search(font["familyName"])
-                or (font["isCustomFont"] and "TraceappCJK" in loaded))
+    drawn = sum(
+        font["glyphCount"]
+        for font in used
+        if CJK_FAMILY.search(font["familyName"]) or (font["isCustomFont"] and "TraceappCJK" in loaded)
+    )
     assert chinese and drawn >= chinese, (
         f"{selector}: {chinese} Chinese characters but only {drawn} glyphs from CJK fonts "
-        f"(tofu?); fonts used {used}, web fonts loaded {loaded}")
+        f"(tofu?); fonts used {used}, web fonts loaded {loaded}"
+    )
 
 
 def assert_fits_phone(page: Any) -> None:
@@ -73,7 +79,8 @@ def shot(page: Any, folder: Path, name: str) -> None:
 
 
 def test_producer_issues_on_a_phone_and_consumer_sees_the_public_page(
-        new_context, live_server_url, producer_login, artifacts):
+    new_context, live_server_url, producer_login, artifacts
+):
     page = new_context(locale="zh-CN").new_page()
     sign_in(page, live_server_url, producer_login)
 
@@ -84,8 +91,7 @@ def test_producer_issues_on_a_phone_and_consumer_sees_the_public_page(
     page.select_option('select[name="unit"]', "kg")
     page.fill('input[name="origin.region_code"]', "420116")
     page.fill('input[name="origin.address"]', "木兰乡双河村")
-    page.fill('input[type="date"][name="harvest_date"]',
-              (date.today() - timedelta(days=1)).isoformat())
+    page.fill('input[type="date"][name="harvest_date"]', (date.today() - timedelta(days=1)).isoformat())
     commitments = page.locator('input[name="commitments"]')
     assert commitments.count() == 3
     for i in range(3):
@@ -124,12 +130,13 @@ def submit_bad_issue_form(page: Any) -> None:
 
 
 def field_errors(page: Any) -> tuple[str, str]:
-    return (page.locator("#quantity-error").inner_text(),
-            page.locator('[id="origin.region_code-error"]').inner_text())
+    return (
+        page.locator("#quantity-error").inner_text(),
+        page.locator('[id="origin.region_code-error"]').inner_text(),
+    )
 
 
-def test_form_errors_are_shown_in_the_users_language(
-        new_context, live_server_url, producer_login, artifacts):
+def test_form_errors_are_shown_in_the_users_language(new_context, live_server_url, producer_login, artifacts):
     page = new_context(locale="en-US", extra_http_headers={"Accept-Language": "en"}).new_page()
     sign_in(page, live_server_url, producer_login)
     page.goto(f"{live_server_url}/certificates/new")
@@ -151,8 +158,8 @@ def test_form_errors_are_shown_in_the_users_language(
     submit_bad_issue_form(page)
     quantity, region = field_errors(page)
     assert CJK.search(quantity) and CJK.search(region), (
-        f"messages not in Chinese (zh_CN catalogue missing or incomplete?): {quantity!r}, "
-        f"{region!r}")
+        f"messages not in Chinese (zh_CN catalogue missing or incomplete?): {quantity!r}, {region!r}"
+    )
     assert page.locator('input[name="product_name"]').input_value() == "小白菜"
     shot(page, artifacts, "form-errors-zh.png")
 
@@ -169,8 +176,7 @@ def test_unknown_code_gets_a_friendly_page(new_context, live_server_url, artifac
     shot(page, artifacts, "not-found.png")
 
 
-def test_a_consumer_reads_a_whole_journey_on_a_phone(new_context, live_server_url, demo_journey,
-                                                      artifacts):
+def test_a_consumer_reads_a_whole_journey_on_a_phone(new_context, live_server_url, demo_journey, artifacts):
     page = new_context(locale="en-US").new_page()
     page.goto(f"{live_server_url}/t/{demo_journey['大白菜-portion']}")
     assert page.locator(".status-warning").first.is_visible()  # the cold chain broke on the way
@@ -187,8 +193,9 @@ def test_a_consumer_reads_a_whole_journey_on_a_phone(new_context, live_server_ur
     shot(page, artifacts, "journey.png")
 
 
-def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(new_context, live_server_url, demo_journey,
-                                                                   artifacts):
+def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(
+    new_context, live_server_url, demo_journey, artifacts
+):
     from traceapp.demo import PASSWORD, REGULATOR_EMAIL
 
     page = new_context(locale="zh-CN").new_page()

@@ -79,8 +79,9 @@ def parties(scanner_database_url: str) -> Parties:
 
 
 @pytest.fixture(scope="session")
-def server_process(scanner_database_url: str, parties: Parties,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server_process(
+    scanner_database_url: str, parties: Parties, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """The session's server (one gunicorn worker); stopped at the end."""
     log = tmp_path_factory.mktemp("scanner-server") / "server.log"
     server = Server(free_port(), scanner_database_url, log, "scanner-secret", PUBLIC_BASE_URL)
@@ -101,12 +102,20 @@ def server(server_process: Server) -> Server:
 
 # -- the HTTP API, for arranging and asserting -------------------------------------------------
 
+
 def api(server: Server, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
     """One JSON request to the server: (status, parsed body or raw bytes)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(server.url + path, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
-        "Accept-Language": "en"})
+    request = urllib.request.Request(
+        server.url + path,
+        data=data,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept-Language": "en",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             status, raw, kind = response.status, response.read(), response.headers.get_content_type()
@@ -120,14 +129,25 @@ def api(server: Server, method: str, path: str, token: str, body: Any = None) ->
 def issue(server: Server, parties: Parties):  # type: ignore[no-untyped-def]
     """Issue a certificate as the producer: ``issue(quantity="500", revoked_because=None)``."""
 
-    def issue_certificate(quantity: str = "500", product_name: str = "大白菜",
-                          revoked_because: str | None = None) -> dict[str, Any]:
-        status, document = api(server, "POST", "/api/v1/certificates", parties.producer.token,
-                               certificate_body(quantity=quantity, product_name=product_name))
+    def issue_certificate(
+        quantity: str = "500", product_name: str = "大白菜", revoked_because: str | None = None
+    ) -> dict[str, Any]:
+        status, document = api(
+            server,
+            "POST",
+            "/api/v1/certificates",
+            parties.producer.token,
+            certificate_body(quantity=quantity, product_name=product_name),
+        )
         assert status == 201, document
         if revoked_because:
-            status, document = api(server, "POST", f"/api/v1/certificates/{document['id']}/revoke",
-                                   parties.producer.token, {"reason": revoked_because})
+            status, document = api(
+                server,
+                "POST",
+                f"/api/v1/certificates/{document['id']}/revoke",
+                parties.producer.token,
+                {"reason": revoked_because},
+            )
             assert status == 200, document
         return dict(document)
 
@@ -143,6 +163,7 @@ def inspections(server: Server, parties: Parties, code: str) -> list[dict[str, A
 
 # -- trace-scan as a subprocess ----------------------------------------------------------------
 
+
 @dataclass
 class TraceScan:
     """Runs ``python -m scanner_client`` with its own home folder, against the server."""
@@ -153,21 +174,40 @@ class TraceScan:
     gate: str = "东门"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE") and not key.startswith("TRACE_SCAN_")}
-        env.update({"TRACE_SCAN_HOME": str(self.home), "TRACE_SCAN_SERVER": self.server.url,
-                    "TRACE_SCAN_TOKEN": self.token, "TRACE_SCAN_GATE": self.gate,
-                    "LANG": "en_US.UTF-8", "PYTHONIOENCODING": "utf-8"})
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE") and not key.startswith("TRACE_SCAN_")
+        }
+        env.update(
+            {
+                "TRACE_SCAN_HOME": str(self.home),
+                "TRACE_SCAN_SERVER": self.server.url,
+                "TRACE_SCAN_TOKEN": self.token,
+                "TRACE_SCAN_GATE": self.gate,
+                "LANG": "en_US.UTF-8",
+                "PYTHONIOENCODING": "utf-8",
+            }
+        )
         env.update(extra)
         return env
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "scanner_client", *args]
 
-    def __call__(self, *args: str, stdin: str = "", timeout: float = 60,
-                 **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*args), input=stdin, capture_output=True, text=True,
-                              encoding="utf-8", env=self.env(**env), timeout=timeout, check=False)
+    def __call__(
+        self, *args: str, stdin: str = "", timeout: float = 60, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=self.env(**env),
+            timeout=timeout,
+            check=False,
+        )
 
     def counts(self) -> dict[str, int]:
         """The outbox counts, read straight from its SQLite file (what ``status --json`` reads)."""
@@ -182,8 +222,9 @@ class TraceScan:
     def event_ids(self, state: str = "sent") -> list[str]:
         path = self.home / "outbox.sqlite3"
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as connection:
-            rows = connection.execute("SELECT event_id FROM scans WHERE state = ? ORDER BY id",
-                                      (state,)).fetchall()
+            rows = connection.execute(
+                "SELECT event_id FROM scans WHERE state = ? ORDER BY id", (state,)
+            ).fetchall()
         connection.close()
         return [row[0] for row in rows]
 

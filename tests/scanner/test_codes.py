@@ -27,54 +27,60 @@ def test_every_single_substitution_is_caught():
     for position in range(14):
         for symbol in codes.ALPHABET:
             if symbol != CODE[position]:
-                assert not codes.is_trace_code(CODE[:position] + symbol + CODE[position + 1:])
+                assert not codes.is_trace_code(CODE[:position] + symbol + CODE[position + 1 :])
 
 
-@pytest.mark.parametrize("scanned", [
-    CODE,
-    CODE.lower(),
-    "LRAL-C8X7-RJNZ-5V",
-    "lral c8x7 rjnz 5v",
-    "ＬＲＡＬ－Ｃ８Ｘ７－ＲＪＮＺ－５Ｖ",  # full width, from a Chinese input method
-    f"https://trace.example.cn/t/{CODE}",
-    f"HTTPS://TRACE.EXAMPLE.CN/T/{CODE}",
-    f"http://127.0.0.1:5000/t/{CODE}/",
-    f"https://trace.example.cn/t/{CODE}?lang=en#top",
-    "https://example.cn/stem/t/lral-c8x7-rjnz-5v",
-    f"]Q1https://trace.example.cn/t/{CODE}",
-    f"\x02]Q1HTTPS://TRACE.EXAMPLE.CN/T/{CODE}\x03",
-    f"{CODE}\r",
-    f"{CODE}\r\n",
-    f"  \ufeff{CODE}\t",
-    f"]C1{CODE}",
-    f"https://brand.example.com/01/09520123456788/10/{CODE}",
-    f"https://id.gs1.org/01/09520123456788/22/2A/10/{CODE.lower()}/21/12345?17=261231",
-    "https://id.gs1.org/01/09520123456788/10/LRAL-C8X7-RJNZ-5V",
-])
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        CODE,
+        CODE.lower(),
+        "LRAL-C8X7-RJNZ-5V",
+        "lral c8x7 rjnz 5v",
+        "ＬＲＡＬ－Ｃ８Ｘ７－ＲＪＮＺ－５Ｖ",  # full width, from a Chinese input method
+        f"https://trace.example.cn/t/{CODE}",
+        f"HTTPS://TRACE.EXAMPLE.CN/T/{CODE}",
+        f"http://127.0.0.1:5000/t/{CODE}/",
+        f"https://trace.example.cn/t/{CODE}?lang=en#top",
+        "https://example.cn/stem/t/lral-c8x7-rjnz-5v",
+        f"]Q1https://trace.example.cn/t/{CODE}",
+        f"\x02]Q1HTTPS://TRACE.EXAMPLE.CN/T/{CODE}\x03",
+        f"{CODE}\r",
+        f"{CODE}\r\n",
+        f"  \ufeff{CODE}\t",
+        f"]C1{CODE}",
+        f"https://brand.example.com/01/09520123456788/10/{CODE}",
+        f"https://id.gs1.org/01/09520123456788/22/2A/10/{CODE.lower()}/21/12345?17=261231",
+        "https://id.gs1.org/01/09520123456788/10/LRAL-C8X7-RJNZ-5V",
+    ],
+)
 def test_every_form_of_a_trace_code_is_read(scanned):
     payload = parse_payload(scanned)
     assert (payload.kind, payload.code) == ("trace_code", CODE)
 
 
-@pytest.mark.parametrize(("scanned", "kind", "words"), [
-    ("", "empty", "nothing was scanned"),
-    ("\r\n", "empty", "nothing was scanned"),
-    ("\x02\x03", "empty", "nothing was scanned"),
-    ("hello", "invalid", "5 characters"),
-    ("0000-OOOO", "invalid", "8 characters"),
-    ("LRALC8X7RJNZ50", "invalid", "never contain 0, O, 1, I"),
-    ("LRALC8X7RJNZ5W", "invalid", "check character"),
-    ("LRALC8X7RJNZV5", "invalid", "check character"),  # two adjacent symbols swapped
-    ("https://id.gs1.org/01/09520123456788/10/ABC123", "not_ours", "lot ABC123"),
-    ("https://id.gs1.org/01/09520123456788", "not_ours", "no lot"),
-    ("https://example.com/about", "not_ours", "neither a traceapp code link"),
-    (f"https://id.gs1.org/01/09520123456788?10={CODE}", "not_ours", "no lot"),
-    (f"https://id.gs1.org/01/09520123456789/10/{CODE}", "invalid", "not a GTIN"),
-    (f"https://id.gs1.org/01/09520123456788/21/1/10/{CODE}", "invalid", "22, 10, 21 in that order"),
-    (f"https://trace.example.cn/t/{CODE[:-1]}", "invalid", "13 characters"),
-    (f"ftp://trace.example.cn/t/{CODE}", "invalid", "http or https"),
-    ("https://trace.example.cn/t/<script>", "invalid", "well-formed"),
-])
+@pytest.mark.parametrize(
+    ("scanned", "kind", "words"),
+    [
+        ("", "empty", "nothing was scanned"),
+        ("\r\n", "empty", "nothing was scanned"),
+        ("\x02\x03", "empty", "nothing was scanned"),
+        ("hello", "invalid", "5 characters"),
+        ("0000-OOOO", "invalid", "8 characters"),
+        ("LRALC8X7RJNZ50", "invalid", "never contain 0, O, 1, I"),
+        ("LRALC8X7RJNZ5W", "invalid", "check character"),
+        ("LRALC8X7RJNZV5", "invalid", "check character"),  # two adjacent symbols swapped
+        ("https://id.gs1.org/01/09520123456788/10/ABC123", "not_ours", "lot ABC123"),
+        ("https://id.gs1.org/01/09520123456788", "not_ours", "no lot"),
+        ("https://example.com/about", "not_ours", "neither a traceapp code link"),
+        (f"https://id.gs1.org/01/09520123456788?10={CODE}", "not_ours", "no lot"),
+        (f"https://id.gs1.org/01/09520123456789/10/{CODE}", "invalid", "not a GTIN"),
+        (f"https://id.gs1.org/01/09520123456788/21/1/10/{CODE}", "invalid", "22, 10, 21 in that order"),
+        (f"https://trace.example.cn/t/{CODE[:-1]}", "invalid", "13 characters"),
+        (f"ftp://trace.example.cn/t/{CODE}", "invalid", "http or https"),
+        ("https://trace.example.cn/t/<script>", "invalid", "well-formed"),
+    ],
+)
 def test_what_is_not_a_trace_code_says_why(scanned, kind, words):
     payload = parse_payload(scanned)
     assert payload.kind == kind and payload.code is None
@@ -92,6 +98,7 @@ def test_noise_is_stripped_from_both_ends_only():
 
 
 # -- GS1 Digital Link conformance cases (../shared; never copied into the project) -------------
+
 
 def _cases(name: str) -> list[dict]:
     path = DIGITAL_LINK / name
@@ -142,6 +149,9 @@ def test_path_unescaping_follows_gs1():
     for case in _cases("dl-uri-escaping-cases.jsonl"):
         if case["op"] != "unescape":
             continue
-        expected = (bytes.fromhex(case["path_component_hex"]) if "path_component_hex" in case
-                    else case["path_component"].encode("latin-1"))
+        expected = (
+            bytes.fromhex(case["path_component_hex"])
+            if "path_component_hex" in case
+            else case["path_component"].encode("latin-1")
+        )
         assert codes.dl_unquote(case["input"]) == expected, case["id"]

@@ -32,7 +32,8 @@ def test_a_valid_certificate_is_accepted_and_the_gate_check_is_recorded(trace_sc
 
 
 def test_a_revoked_certificate_is_rejected_with_a_bell_and_the_rejection_recorded(
-        trace_scan, issue, server, parties):
+    trace_scan, issue, server, parties
+):
     code = issue(revoked_because="农药使用记录有误")["trace_code"]
     run = trace_scan("gate", stdin=f"{code[:4].lower()}-{code[4:8]} {code[8:]}\n")
     assert "REJECT" in run.stdout and "\a" in run.stdout
@@ -55,8 +56,15 @@ def test_a_positive_rapid_test_rejects_a_valid_batch_and_is_recorded(trace_scan,
 
 def test_bad_lines_get_a_clear_message_and_the_loop_goes_on(trace_scan, issue, server, parties):
     code = issue()["trace_code"]
-    lines = ["hello", "", "0000-OOOO", "https://id.gs1.org/01/09520123456788/10/ABC123",
-             f"{code[:-1]}{'2' if code[-1] != '2' else '3'}", UNKNOWN, code]
+    lines = [
+        "hello",
+        "",
+        "0000-OOOO",
+        "https://id.gs1.org/01/09520123456788/10/ABC123",
+        f"{code[:-1]}{'2' if code[-1] != '2' else '3'}",
+        UNKNOWN,
+        code,
+    ]
     run = trace_scan("gate", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
     out = run.stdout
@@ -107,8 +115,9 @@ def test_check_says_whether_server_and_token_work(trace_scan, parties, server):
     assert nowhere.returncode == 1 and "Cannot reach" in nowhere.stdout
 
 
-def _offline_scans(trace_scan: TraceScan, server: Server,
-                   lines: list[str]) -> subprocess.CompletedProcess[str]:
+def _offline_scans(
+    trace_scan: TraceScan, server: Server, lines: list[str]
+) -> subprocess.CompletedProcess[str]:
     server.stop()
     run = trace_scan("gate", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
@@ -157,8 +166,9 @@ def test_a_sync_killed_midway_loses_nothing_and_records_nothing_twice(trace_scan
     _offline_scans(trace_scan, server, lines)
     assert trace_scan.counts() == {"pending": 200, "sent": 0, "rejected": 0}
     server.start()
-    sync = subprocess.Popen(trace_scan.command("sync"), env=trace_scan.env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    sync = subprocess.Popen(
+        trace_scan.command("sync"), env=trace_scan.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_for(lambda: trace_scan.counts()["sent"] >= 20, seconds=30)
     finally:

@@ -29,7 +29,8 @@ def photographed(png: Path, out: Path, *, angle: float = 8, scale: float = 0.7) 
 
 
 def test_codes_in_a_label_file_a_photo_and_a_digital_link_are_decoded_and_handled(
-        trace_scan, issue, server, parties, tmp_path):
+    trace_scan, issue, server, parties, tmp_path
+):
     first, second, third = issue(), issue(), issue()
     status, png = api(server, "GET", f"/api/v1/certificates/{first['id']}/qr.png", parties.producer.token)
     assert status == 200 and png[:4] == b"\x89PNG"
@@ -53,8 +54,9 @@ def test_an_image_without_a_code_is_named_and_the_rest_still_handled(trace_scan,
     Image.new("RGB", (400, 300), (200, 200, 200)).save(tmp_path / "blank.png")
     (tmp_path / "notes.txt").write_text("not an image", encoding="utf-8")
     qrcode.make(issue()["trace_code"]).save(tmp_path / "typed.png")
-    run = trace_scan("image", str(tmp_path / "blank.png"), str(tmp_path / "notes.txt"),
-                     str(tmp_path / "typed.png"))
+    run = trace_scan(
+        "image", str(tmp_path / "blank.png"), str(tmp_path / "notes.txt"), str(tmp_path / "typed.png")
+    )
     assert run.returncode == 1
     assert "blank.png: no code found" in run.stdout and "cannot read" in run.stdout
     assert "ACCEPT" in run.stdout

@@ -34,12 +34,19 @@ def test_no_module_of_the_client_imports_traceapp():
 
 def test_loading_every_client_module_loads_nothing_of_traceapp():
     names = sorted(f"scanner_client.{p.stem}" for p in PACKAGE.glob("*.py") if p.stem != "__main__")
-    program = ("import importlib, sys\n"
-               f"for name in {names!r}: importlib.import_module(name)\n"
-               "print(sorted(m for m in sys.modules\n"
-               "             if m.split('.')[0] in ('traceapp', 'flask', 'sqlalchemy')))")
-    run = subprocess.run([sys.executable, "-X", "importtime", "-c", program], capture_output=True,
-                         text=True, timeout=60, check=True)
+    program = (
+        "import importlib, sys\n"
+        f"for name in {names!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('traceapp', 'flask', 'sqlalchemy')))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert run.stdout.strip() == "[]"
     imported = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.count("|") == 2}
     assert "scanner_client.gate" in imported  # -X importtime lists every module imported
@@ -48,6 +55,7 @@ def test_loading_every_client_module_loads_nothing_of_traceapp():
 
 def test_the_cli_starts_without_the_imaging_libraries():
     program = "import sys, scanner_client.cli; print('PIL' in sys.modules or 'zxingcpp' in sys.modules)"
-    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
-                         check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
     assert run.stdout.strip() == "False"  # so the gate loop starts fast

@@ -26,7 +26,7 @@ class Trickle(io.RawIOBase):
     """A stream that hands out its data a few bytes at a time, as a serial line or pipe does."""
 
     def __init__(self, data: bytes, size: int) -> None:
-        self.chunks = [data[i:i + size] for i in range(0, len(data), size)]
+        self.chunks = [data[i : i + size] for i in range(0, len(data), size)]
 
     def readable(self) -> bool:
         return True
@@ -60,6 +60,7 @@ def test_a_repeat_within_a_second_is_spotted_on_a_monotonic_clock():
 
 # -- inline options ----------------------------------------------------------------------------
 
+
 def test_options_follow_a_bar_on_the_scanned_line():
     assert split_line("CODE | qty=3") == ("CODE ", " qty=3")
     assert split_line("CODE") == ("CODE", None)
@@ -67,33 +68,40 @@ def test_options_follow_a_bar_on_the_scanned_line():
     assert (options.quantity, options.unit) == ("250", "jin")
     assert [t.to_json() for t in options.tests] == [
         {"method": "enzyme_inhibition", "item": "有机磷", "value": "18.5", "value_unit": "%"},
-        {"method": "colloidal_gold", "item": "克伦特罗", "result": "negative"}]
+        {"method": "colloidal_gold", "item": "克伦特罗", "result": "negative"},
+    ]
 
 
-@pytest.mark.parametrize(("spec", "outcome"), [
-    ("enzyme_inhibition:有机磷:18.5", "negative"),
-    ("ei:有机磷:50", "positive"),
-    ("enzyme:有机磷:49.9%", "negative"),
-    ("enzyme:有机磷:55:positive", "positive"),
-    ("gold:克伦特罗:positive", "positive"),
-    ("other:瘦肉精:-", "negative"),
-])
+@pytest.mark.parametrize(
+    ("spec", "outcome"),
+    [
+        ("enzyme_inhibition:有机磷:18.5", "negative"),
+        ("ei:有机磷:50", "positive"),
+        ("enzyme:有机磷:49.9%", "negative"),
+        ("enzyme:有机磷:55:positive", "positive"),
+        ("gold:克伦特罗:positive", "positive"),
+        ("other:瘦肉精:-", "negative"),
+    ],
+)
 def test_rapid_tests_are_read_with_their_outcome(spec, outcome):
     assert parse_test(spec).outcome == outcome
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("test=enzyme:有机磷", "METHOD:ITEM:VALUE"),
-    ("test=magic:有机磷:1", "Unknown test method"),
-    ("test=gold:克伦特罗:12", "needs its result"),
-    ("test=enzyme:有机磷:70:negative", "disagree"),
-    ("test=enzyme:有机磷:lots", "must be a number"),
-    ("qty=-3", "positive number"),
-    ("qty=0", "positive number"),
-    ("unit=斤", "unit is a word"),
-    ("colour=red", "Unknown option"),
-    ("qty", "key=value"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("test=enzyme:有机磷", "METHOD:ITEM:VALUE"),
+        ("test=magic:有机磷:1", "Unknown test method"),
+        ("test=gold:克伦特罗:12", "needs its result"),
+        ("test=enzyme:有机磷:70:negative", "disagree"),
+        ("test=enzyme:有机磷:lots", "must be a number"),
+        ("qty=-3", "positive number"),
+        ("qty=0", "positive number"),
+        ("unit=斤", "unit is a word"),
+        ("colour=red", "Unknown option"),
+        ("qty", "key=value"),
+    ],
+)
 def test_bad_options_are_named(text, words):
     with pytest.raises(OptionError, match=words):
         parse_options(text)
@@ -113,17 +121,26 @@ def test_inline_options_replace_the_sessions_and_a_unit_needs_a_quantity():
 VALID = Summary("LRALC8X7RJNZ5V", "valid", "大白菜", "木兰合作社", "500", "kg")
 
 
-@pytest.mark.parametrize(("summary", "tests", "accept", "certificate_status", "reason"), [
-    (VALID, "", True, "valid", None),
-    (VALID, "test=enzyme:有机磷:50", False, "valid", "rapid test positive"),
-    (Summary("X", "revoked", revoked_at="2026-11-20T08:00:00+08:00", revoked_reason="填错"),
-     "", False, "revoked", "certificate revoked: 填错"),
-    (Summary("X", "failed_inspection"), "", False, "valid", "failed an earlier inspection"),
-    (Summary("X", "recalled"), "", False, "valid", "batch recalled"),
-    (Summary("X", "expired"), "", False, "valid", "status expired"),  # a status from a newer server
-])
-def test_only_a_valid_batch_without_a_positive_test_is_accepted(summary, tests, accept,
-                                                                certificate_status, reason):
+@pytest.mark.parametrize(
+    ("summary", "tests", "accept", "certificate_status", "reason"),
+    [
+        (VALID, "", True, "valid", None),
+        (VALID, "test=enzyme:有机磷:50", False, "valid", "rapid test positive"),
+        (
+            Summary("X", "revoked", revoked_at="2026-11-20T08:00:00+08:00", revoked_reason="填错"),
+            "",
+            False,
+            "revoked",
+            "certificate revoked: 填错",
+        ),
+        (Summary("X", "failed_inspection"), "", False, "valid", "failed an earlier inspection"),
+        (Summary("X", "recalled"), "", False, "valid", "batch recalled"),
+        (Summary("X", "expired"), "", False, "valid", "status expired"),  # a status from a newer server
+    ],
+)
+def test_only_a_valid_batch_without_a_positive_test_is_accepted(
+    summary, tests, accept, certificate_status, reason
+):
     decision = decide(summary, parse_options(tests))
     assert decision.accept is accept and decision.certificate_status == certificate_status
     assert decision.result == ("accepted" if accept else "rejected")
@@ -132,22 +149,46 @@ def test_only_a_valid_batch_without_a_positive_test_is_accepted(summary, tests, 
 
 def test_the_body_is_compact_stable_json_with_the_gates_time_and_place():
     options = parse_options("qty=20.50 test=enzyme:有机磷:18.5")
-    arguments = {"event_id": "0b7c", "code": VALID.trace_code, "occurred_at": "2026-11-21T08:30:00.120+08:00",
-                 "summary": VALID, "options": options, "location": "东门"}
+    arguments = {
+        "event_id": "0b7c",
+        "code": VALID.trace_code,
+        "occurred_at": "2026-11-21T08:30:00.120+08:00",
+        "summary": VALID,
+        "options": options,
+        "location": "东门",
+    }
     body = inspection_body(**arguments)
     assert body == inspection_body(**arguments) and ", " not in body and "东门" in body
     assert json.loads(body) == {
-        "event_id": "0b7c", "kind": "inspecting", "occurred_at": "2026-11-21T08:30:00.120+08:00",
-        "trace_code": "LRALC8X7RJNZ5V", "certificate_status": "valid", "result": "accepted",
-        "quantity": "20.50", "unit": "kg", "location": "东门",
-        "tests": [{"method": "enzyme_inhibition", "item": "有机磷", "value": "18.5", "value_unit": "%"}]}
+        "event_id": "0b7c",
+        "kind": "inspecting",
+        "occurred_at": "2026-11-21T08:30:00.120+08:00",
+        "trace_code": "LRALC8X7RJNZ5V",
+        "certificate_status": "valid",
+        "result": "accepted",
+        "quantity": "20.50",
+        "unit": "kg",
+        "location": "东门",
+        "tests": [{"method": "enzyme_inhibition", "item": "有机磷", "value": "18.5", "value_unit": "%"}],
+    }
 
 
 def test_without_a_count_the_server_decides_what_is_taken_in():
-    body = json.loads(inspection_body(event_id="e", code="C", occurred_at="t", summary=VALID,
-                                      options=GateOptions(), location=None))
+    body = json.loads(
+        inspection_body(
+            event_id="e", code="C", occurred_at="t", summary=VALID, options=GateOptions(), location=None
+        )
+    )
     assert "quantity" not in body and "unit" not in body and "location" not in body
-    counted = json.loads(inspection_body(event_id="e", code="C", occurred_at="t", summary=VALID,
-                                         options=GateOptions("250", None), location=None))
+    counted = json.loads(
+        inspection_body(
+            event_id="e",
+            code="C",
+            occurred_at="t",
+            summary=VALID,
+            options=GateOptions("250", None),
+            location=None,
+        )
+    )
     assert (counted["quantity"], counted["unit"]) == ("250", "kg")
     assert GateOptions.from_json(parse_options("t=ei:x:1.5").to_json()).tests[0].value == Decimal("1.5")

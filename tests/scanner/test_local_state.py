@@ -38,8 +38,12 @@ def test_a_body_is_stored_once_and_never_changed(outbox):
 def test_scans_move_between_pending_sent_and_rejected(outbox):
     first, second, third = (outbox.add(code=c, scanned_at="t", options={}) for c in "ABC")
     outbox.mark_sent(first.id, 201)
-    outbox.mark_rejected(second.id, 409, "This event_id was already used with a different body.",
-                         [{"field": "/event_id", "message": "reused"}])
+    outbox.mark_rejected(
+        second.id,
+        409,
+        "This event_id was already used with a different body.",
+        [{"field": "/event_id", "message": "reused"}],
+    )
     outbox.mark_failed(third.id, "server unreachable", retry_at=2e9)
     assert outbox.counts() == {"pending": 1, "sent": 1, "rejected": 1}
     assert [s.id for s in outbox.due()] == [third.id] and outbox.due(now=1e9) == []
@@ -68,6 +72,7 @@ def test_the_outbox_survives_reopening(tmp_path):
 
 # -- settings ----------------------------------------------------------------------------------
 
+
 def test_flags_beat_the_environment_which_beats_the_file(tmp_path):
     settings.save(tmp_path, {"server": "https://file.example.cn/", "token": "file-token", "gate": "北门"})
     env = {"TRACE_SCAN_SERVER": "https://env.example.cn", "TRACE_SCAN_HOME": str(tmp_path)}
@@ -84,21 +89,41 @@ def test_the_home_folder_follows_xdg_unless_trace_scan_home_is_set(tmp_path):
 
 def test_config_writes_a_private_file_and_never_prints_the_token(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("tat_secret-token-value\n"))
-    code = cli.main(["config", "--home", str(tmp_path), "--server", "http://127.0.0.1:5000",
-                     "--token", "-", "--gate", "白沙洲 东门"])
+    code = cli.main(
+        [
+            "config",
+            "--home",
+            str(tmp_path),
+            "--server",
+            "http://127.0.0.1:5000",
+            "--token",
+            "-",
+            "--gate",
+            "白沙洲 东门",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "tat_secr…" in out and "secret-token-value" not in out
     path = tmp_path / "config.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
-    assert settings.read_file(path) == {"server": "http://127.0.0.1:5000", "token": "tat_secret-token-value",
-                                        "gate": "白沙洲 东门"}
+    assert settings.read_file(path) == {
+        "server": "http://127.0.0.1:5000",
+        "token": "tat_secret-token-value",
+        "gate": "白沙洲 东门",
+    }
     assert cli.main(["config", "--home", str(tmp_path), "--gate", "北门"]) == 0
     assert settings.read_file(path)["token"] == "tat_secret-token-value"  # merged, not replaced
 
 
-@pytest.mark.parametrize("argv", [["config", "--server", "trace.example.cn"], ["sync"],
-                                  ["config", "--server", "http://h:port"],
-                                  ["rejected", "--requeue", "seven"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "--server", "trace.example.cn"],
+        ["sync"],
+        ["config", "--server", "http://h:port"],
+        ["rejected", "--requeue", "seven"],
+    ],
+)
 def test_bad_or_missing_settings_exit_2_with_a_message(argv, tmp_path, monkeypatch, capsys):
     for name in ("TRACE_SCAN_SERVER", "TRACE_SCAN_TOKEN", "TRACE_SCAN_GATE"):
         monkeypatch.delenv(name, raising=False)
@@ -110,4 +135,7 @@ def test_status_json_prints_exactly_the_three_counts(tmp_path, capsys):
     assert cli.main(["status", "--json", "--home", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out == '{"pending": 0, "sent": 0, "rejected": 0}\n' and list(json.loads(out)) == [
-        "pending", "sent", "rejected"]
+        "pending",
+        "sent",
+        "rejected",
+    ]

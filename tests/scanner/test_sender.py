@@ -46,8 +46,13 @@ def proxy() -> Iterator[str]:
 
 
 def problem(status: int, detail: str) -> tuple[int, str, bytes]:
-    body = {"type": "about:blank", "title": "Conflict", "status": status, "detail": detail,
-            "errors": [{"field": "/event_id", "message": detail}]}
+    body = {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": status,
+        "detail": detail,
+        "errors": [{"field": "/event_id", "message": detail}],
+    }
     return status, "application/problem+json", json.dumps(body).encode()
 
 
@@ -61,9 +66,14 @@ def queued(tmp_path: Path) -> Iterator[Outbox]:
 
 
 def test_each_answer_moves_a_scan_where_it_belongs(proxy, queued):
-    ANSWERS.extend([(201, "application/json", b"{}"), (502, "text/html", b"<h1>Bad Gateway</h1>"),
-                    problem(409, "This event_id was already used with a different body."),
-                    (200, "application/json", b"{}")])
+    ANSWERS.extend(
+        [
+            (201, "application/json", b"{}"),
+            (502, "text/html", b"<h1>Bad Gateway</h1>"),
+            problem(409, "This event_id was already used with a different body."),
+            (200, "application/json", b"{}"),
+        ]
+    )
     with TraceClient(proxy, "token") as client:
         report = Sender(queued, client, clock=lambda: 1000.0).flush()
     assert (report.sent, report.retrying, len(report.rejected), report.stopped) == (2, 1, 1, None)
@@ -76,9 +86,14 @@ def test_each_answer_moves_a_scan_where_it_belongs(proxy, queued):
     assert queued.due(now=1000.0) == [] and [s.id for s in queued.due()] == [2]
 
 
-@pytest.mark.parametrize("answer", [(401, "application/problem+json", b'{"detail": "bad token"}'),
-                                    (429, "text/plain", b"slow down"),
-                                    (307, "text/html", b"")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (401, "application/problem+json", b'{"detail": "bad token"}'),
+        (429, "text/plain", b"slow down"),
+        (307, "text/html", b""),
+    ],
+)
 def test_answers_that_say_nothing_about_the_scan_stop_the_flush_and_keep_it_pending(proxy, queued, answer):
     ANSWERS.append(answer)
     with TraceClient(proxy, "token") as client:
@@ -88,8 +103,9 @@ def test_answers_that_say_nothing_about_the_scan_stop_the_flush_and_keep_it_pend
 
 
 def test_a_problem_is_explained_with_its_fields():
-    error = ClientError(422, "Invalid input.", "Invalid input",
-                        [{"field": "/result", "message": "must be rejected"}])
+    error = ClientError(
+        422, "Invalid input.", "Invalid input", [{"field": "/result", "message": "must be rejected"}]
+    )
     assert error.explained() == "Invalid input.; /result: must be rejected" and not error.transient
     assert str(error) == "422 Invalid input: Invalid input." and ClientError(503, "down").transient
     assert [backoff(n) for n in (0, 1, 2, 3, 20)] == [2.0, 2.0, 4.0, 8.0, 300.0]

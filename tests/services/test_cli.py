@@ -11,13 +11,26 @@ from traceapp.orgs.models import Organisation
 
 def test_org_user_and_token_commands_print_ids_and_the_token(app, dbsession):
     runner = app.test_cli_runner()
-    created = runner.invoke(args=["org", "create", "--kind", "producer", "--name", "木兰合作社",
-                                  "--region-code", "420116"])
+    created = runner.invoke(
+        args=["org", "create", "--kind", "producer", "--name", "木兰合作社", "--region-code", "420116"]
+    )
     assert created.exit_code == 0, created.output
     org_id = uuid.UUID(created.stdout.strip())
     assert dbsession.get(Organisation, org_id).name == "木兰合作社"
-    user = runner.invoke(args=["user", "create", "--org", str(org_id), "--email", "a@b.cn",
-                               "--password", "long-enough-1", "--role", "admin"])
+    user = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--org",
+            str(org_id),
+            "--email",
+            "a@b.cn",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "admin",
+        ]
+    )
     assert user.exit_code == 0, user.output
     token = runner.invoke(args=["token", "create", "--email", "a@b.cn"])
     assert token.exit_code == 0 and token.stdout.strip().startswith("tat_")
@@ -27,8 +40,9 @@ def test_org_user_and_token_commands_print_ids_and_the_token(app, dbsession):
 
 def test_commands_report_bad_input_without_a_traceback(app, dbsession):
     runner = app.test_cli_runner()
-    bad_region = runner.invoke(args=["org", "create", "--kind", "producer", "--name", "x",
-                                     "--region-code", "999999"])
+    bad_region = runner.invoke(
+        args=["org", "create", "--kind", "producer", "--name", "x", "--region-code", "999999"]
+    )
     assert bad_region.exit_code != 0 and "Unknown administrative division code" in bad_region.output
     bad_kind = runner.invoke(args=["org", "create", "--kind", "bank", "--name", "x"])
     assert bad_kind.exit_code == 2

@@ -32,8 +32,10 @@ from traceapp.orgs.services import Actor
 from traceapp.public import pages
 from traceapp.recalls.services import open_recall
 
-pytestmark = pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL: SQLite has one "
-                                "writer at a time, so there is no race to lose")
+pytestmark = pytest.mark.skipif(
+    postgres_url() is None,
+    reason="needs PostgreSQL: SQLite has one writer at a time, so there is no race to lose",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +56,29 @@ def _producer_with_batch(app: Flask) -> tuple[Actor, Actor, Certificate]:
     def setup(session):  # type: ignore[no-untyped-def]
         producer = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name="p", region_code="420116")
         market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="m")
-        users = [orgs.create_user(session, org_id=o.id, email=f"{uuid.uuid4().hex}@x.cn",
-                                  password="long-enough", role=Role.ADMIN) for o in (producer, market)]
+        users = [
+            orgs.create_user(
+                session,
+                org_id=o.id,
+                email=f"{uuid.uuid4().hex}@x.cn",
+                password="long-enough",
+                role=Role.ADMIN,
+            )
+            for o in (producer, market)
+        ]
         actors = [Actor.of(u) for u in users]
-        certificate, _ = issue_certificate(session, actors[0], data={
-            "product_name": "白菜", "quantity": Decimal("100"), "unit": Unit.KG,
-            "origin": {"region_code": "420116"}, "commitments": list(Commitment),
-            "basis": [Basis.SELF_TEST]})
+        certificate, _ = issue_certificate(
+            session,
+            actors[0],
+            data={
+                "product_name": "白菜",
+                "quantity": Decimal("100"),
+                "unit": Unit.KG,
+                "origin": {"region_code": "420116"},
+                "commitments": list(Commitment),
+                "basis": [Basis.SELF_TEST],
+            },
+        )
         return actors[0], actors[1], certificate
 
     return _in_transaction(app, setup)
@@ -89,8 +107,15 @@ WHEN = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def _ship(app: Flask, actor: Actor, to: Actor, code: str, event_id: uuid.UUID, quantity: str) -> Any:
-    data = {"event_id": event_id, "kind": EventKind.SHIPPING, "occurred_at": WHEN,
-            "trace_code": code, "quantity": Decimal(quantity), "unit": Unit.KG, "to_org": to.org_id}
+    data = {
+        "event_id": event_id,
+        "kind": EventKind.SHIPPING,
+        "occurred_at": WHEN,
+        "trace_code": code,
+        "quantity": Decimal(quantity),
+        "unit": Unit.KG,
+        "to_org": to.org_id,
+    }
     settings = EventSettings.from_config(app.config)
     return _in_transaction(app, lambda s: record_event(s, actor, data=data, settings=settings)[1])
 
@@ -98,20 +123,25 @@ def _ship(app: Flask, actor: Actor, to: Actor, code: str, event_id: uuid.UUID, q
 @pytest.mark.postgres_only
 def test_two_concurrent_shipments_cannot_take_more_than_is_held(app):
     producer, market, certificate = _producer_with_batch(app)
-    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "60")
-                     for _ in range(2)])
+    results = _race(
+        [lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "60") for _ in range(2)]
+    )
     assert sorted(type(r).__name__ for r in results) == ["QuantityExceeded", "bool"]
     with app.app_context():
-        held = db.session().scalar(sa.select(Holding.quantity).where(
-            Holding.certificate_id == certificate.id, Holding.org_id == producer.org_id))
+        held = db.session().scalar(
+            sa.select(Holding.quantity).where(
+                Holding.certificate_id == certificate.id, Holding.org_id == producer.org_id
+            )
+        )
     assert held == Decimal("40")
 
 
 @pytest.mark.postgres_only
 def test_many_concurrent_small_shipments_stop_exactly_at_zero(app):
     producer, market, certificate = _producer_with_batch(app)
-    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "15")
-                     for _ in range(8)])
+    results = _race(
+        [lambda: _ship(app, producer, market, certificate.trace_code, uuid.uuid4(), "15") for _ in range(8)]
+    )
     assert sum(r is True for r in results) == 6  # 6 × 15 = 90 ≤ 100 < 7 × 15
 
 
@@ -119,12 +149,14 @@ def test_many_concurrent_small_shipments_stop_exactly_at_zero(app):
 def test_the_same_event_id_sent_twice_at_once_is_recorded_once(app):
     producer, market, certificate = _producer_with_batch(app)
     event_id = uuid.uuid4()
-    results = _race([lambda: _ship(app, producer, market, certificate.trace_code, event_id, "10")
-                     for _ in range(2)])
+    results = _race(
+        [lambda: _ship(app, producer, market, certificate.trace_code, event_id, "10") for _ in range(2)]
+    )
     assert sorted(results) == [False, True]
     with app.app_context():
-        stored = db.session().scalar(sa.select(sa.func.count()).select_from(Event).where(
-            Event.client_event_id == event_id))
+        stored = db.session().scalar(
+            sa.select(sa.func.count()).select_from(Event).where(Event.client_event_id == event_id)
+        )
     assert stored == 1
 
 
@@ -148,14 +180,21 @@ def test_a_revocation_racing_a_recall_leaves_the_stored_page_current(app, monkey
     done: list[str] = []
 
     def recall() -> None:
-        _in_transaction(app, lambda s: open_recall(s, producer, data={
-            "trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_i"}))
+        _in_transaction(
+            app,
+            lambda s: open_recall(
+                s,
+                producer,
+                data={"trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_i"},
+            ),
+        )
         done.append("recall")
 
     def revoke() -> None:
         rendering.wait(10)
-        _in_transaction(app, lambda s: revoke_certificate(
-            s, producer, certificate_id=certificate.id, reason="标签错了"))
+        _in_transaction(
+            app, lambda s: revoke_certificate(s, producer, certificate_id=certificate.id, reason="标签错了")
+        )
         done.append("revoke")
 
     threads = [threading.Thread(name="recaller", target=recall), threading.Thread(target=revoke)]
@@ -178,9 +217,12 @@ def test_stored_pages_survive_the_server_dropping_their_connections(app):
     assert client.get(f"/t/{certificate.trace_code}").headers.get("ETag")
     with app.app_context():
         with db.database().engine.connect() as conn:
-            dropped = conn.scalar(sa.text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            dropped = conn.scalar(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
     assert dropped >= 1
     again = client.get(f"/t/{certificate.trace_code}")
     assert again.status_code == 200 and again.headers.get("ETag")

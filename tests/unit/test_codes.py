@@ -58,6 +58,7 @@ GROUPED = f"{CODE[:4]}-{CODE[4:8]}-{CODE[8:12]}-{CODE[12:]}"
 
 # --- trace codes ---------------------------------------------------------------------------
 
+
 def test_alphabet_has_32_symbols_without_0_O_1_or_I():
     assert len(set(ALPHABET)) == 32 == len(ALPHABET)
     assert not set("0O1I") & set(ALPHABET)
@@ -79,12 +80,12 @@ def test_ten_thousand_minted_codes_are_unique():
 def test_single_substitution_is_always_detected():
     for code in [CODE] + [mint_trace_code() for _ in range(20)]:
         for position, symbol in itertools.product(range(CODE_LENGTH), ALPHABET):
-            typo = code[:position] + symbol + code[position + 1:]
+            typo = code[:position] + symbol + code[position + 1 :]
             assert is_valid_trace_code(typo) == (typo == code), typo
 
 
 def _swapped(code: str, position: int) -> str:
-    return code[:position] + code[position + 1] + code[position] + code[position + 2:]
+    return code[:position] + code[position + 1] + code[position] + code[position + 2 :]
 
 
 def test_adjacent_transposition_is_detected_except_swapping_2_and_Z():
@@ -95,7 +96,7 @@ def test_adjacent_transposition_is_detected_except_swapping_2_and_Z():
     detected = total = 0
     for code in (mint_trace_code() for _ in range(3000)):
         for position in range(CODE_LENGTH - 1):
-            pair = set(code[position:position + 2])
+            pair = set(code[position : position + 2])
             if len(pair) == 2:
                 caught = not is_valid_trace_code(_swapped(code, position))
                 assert caught == (pair != {"2", "Z"}), code
@@ -108,11 +109,20 @@ def test_swapping_2_and_Z_is_the_blind_spot():
     assert is_valid_trace_code(_swapped(code, 0))
 
 
-@pytest.mark.parametrize("typed", [
-    CODE.lower(), GROUPED, GROUPED.lower(), f"  {GROUPED}  ", f"{CODE[:7]} {CODE[7:]}",
-    GROUPED.replace("-", "_"), GROUPED.replace("-", "\u2013"), GROUPED.replace("-", "\t"),
-    "".join(chr(ord(c) + 0xFEE0) for c in GROUPED),  # full-width, as a Chinese IME types it
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        CODE.lower(),
+        GROUPED,
+        GROUPED.lower(),
+        f"  {GROUPED}  ",
+        f"{CODE[:7]} {CODE[7:]}",
+        GROUPED.replace("-", "_"),
+        GROUPED.replace("-", "\u2013"),
+        GROUPED.replace("-", "\t"),
+        "".join(chr(ord(c) + 0xFEE0) for c in GROUPED),  # full-width, as a Chinese IME types it
+    ],
+)
 def test_typed_code_in_any_case_with_separators_normalizes(typed):
     assert normalize_trace_code(typed) == CODE
     assert is_valid_trace_code(typed)
@@ -125,12 +135,15 @@ def test_look_alikes_outside_the_alphabet_are_rejected_not_guessed(look_alike):
     assert parse_scan(typed).reason_code == "bad_symbol"
 
 
-@pytest.mark.parametrize(("typed", "reason_code"), [
-    (CODE[:-1], "bad_length"),
-    (CODE + "A", "bad_length"),
-    (CODE[:-1] + next(s for s in ALPHABET if s != CODE[-1]), "bad_check"),
-    (CODE[:-1] + "!", "bad_symbol"),
-])
+@pytest.mark.parametrize(
+    ("typed", "reason_code"),
+    [
+        (CODE[:-1], "bad_length"),
+        (CODE + "A", "bad_length"),
+        (CODE[:-1] + next(s for s in ALPHABET if s != CODE[-1]), "bad_check"),
+        (CODE[:-1] + "!", "bad_symbol"),
+    ],
+)
 def test_codes_of_wrong_length_or_check_symbol_are_rejected(typed, reason_code):
     assert normalize_trace_code(typed) is None
     assert parse_scan(typed).reason_code == reason_code
@@ -149,12 +162,16 @@ def test_formatting_an_invalid_code_raises():
 
 # --- our code URLs -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("base", "expected"), [
-    (f"https://{HOST}", f"https://{HOST}/t/{CODE}"),
-    (f"https://{HOST}/", f"https://{HOST}/t/{CODE}"),
-    ("http://127.0.0.1:5000", f"http://127.0.0.1:5000/t/{CODE}"),
-    (f"https://{HOST}/Trace/", f"https://{HOST}/Trace/t/{CODE}"),
-])
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        (f"https://{HOST}", f"https://{HOST}/t/{CODE}"),
+        (f"https://{HOST}/", f"https://{HOST}/t/{CODE}"),
+        ("http://127.0.0.1:5000", f"http://127.0.0.1:5000/t/{CODE}"),
+        (f"https://{HOST}/Trace/", f"https://{HOST}/Trace/t/{CODE}"),
+    ],
+)
 def test_code_url_appends_t_and_the_canonical_code(base, expected):
     assert code_url(base, GROUPED.lower()) == expected
 
@@ -184,10 +201,18 @@ def test_code_url_refuses_an_invalid_code():
 
 # --- GS1 helpers ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("body", "digit"), [
-    ("0234567", 3), ("41600033610", 8), ("950600013435", 2), ("0950600013435", 2),
-    ("1231231231233", 3), ("12345678901234567", 5),  # last: an SSCC, same algorithm
-])
+
+@pytest.mark.parametrize(
+    ("body", "digit"),
+    [
+        ("0234567", 3),
+        ("41600033610", 8),
+        ("950600013435", 2),
+        ("0950600013435", 2),
+        ("1231231231233", 3),
+        ("12345678901234567", 5),  # last: an SSCC, same algorithm
+    ],
+)
 def test_gtin_check_digit_is_gs1_mod_10(body, digit):
     assert gtin_check_digit(body) == digit
 
@@ -198,12 +223,20 @@ def test_gtin_check_digit_refuses_anything_but_ascii_digits(body):
         gtin_check_digit(body)
 
 
-@pytest.mark.parametrize(("gtin", "valid"), [
-    ("02345673", True), ("416000336108", True), ("9506000134352", True),
-    ("09506000134352", True), ("09506000134353", False), ("123456789", False),
-    ("0950600013435A", False), ("", False),
-    ("".join(chr(ord(d) + 0xFEE0) for d in "02345673"), False),  # full-width digits
-])
+@pytest.mark.parametrize(
+    ("gtin", "valid"),
+    [
+        ("02345673", True),
+        ("416000336108", True),
+        ("9506000134352", True),
+        ("09506000134352", True),
+        ("09506000134353", False),
+        ("123456789", False),
+        ("0950600013435A", False),
+        ("", False),
+        ("".join(chr(ord(d) + 0xFEE0) for d in "02345673"), False),  # full-width digits
+    ],
+)
 def test_is_valid_gtin_accepts_8_12_13_14_digits_with_correct_check_digit(gtin, valid):
     assert is_valid_gtin(gtin) == valid
 
@@ -214,18 +247,27 @@ def test_digital_link_pads_the_gtin_and_escapes_lot_and_serial():
 
 
 def test_every_cset82_lot_survives_a_digital_link_round_trip():
-    cset82 = ("""!"%&'()*+,-./0123456789:;<=>?"""
-              "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+    cset82 = (
+        """!"%&'()*+,-./0123456789:;<=>?"""
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+    )
     assert len(cset82) == 82
-    for lot in (cset82[i:i + 20] for i in range(0, 82, 20)):
+    for lot in (cset82[i : i + 20] for i in range(0, 82, 20)):
         url = digital_link("https://a.cn", "09506000134352", lot=lot, serial=lot[::-1])
         assert parse_digital_link(url) == (("01", "09506000134352"), ("10", lot), ("21", lot[::-1]))
 
 
-@pytest.mark.parametrize(("gtin", "lot"), [
-    ("09506000134353", "A"), ("0950600013435", "A"), ("09506000134352", ""),
-    ("09506000134352", "A B"), ("09506000134352", "批次"), ("09506000134352", "A" * 21),
-])
+@pytest.mark.parametrize(
+    ("gtin", "lot"),
+    [
+        ("09506000134353", "A"),
+        ("0950600013435", "A"),
+        ("09506000134352", ""),
+        ("09506000134352", "A B"),
+        ("09506000134352", "批次"),
+        ("09506000134352", "A" * 21),
+    ],
+)
 def test_digital_link_refuses_bad_gtin_or_lot(gtin, lot):
     with pytest.raises(ValueError):
         digital_link("https://a.cn", gtin, lot=lot)
@@ -236,56 +278,79 @@ def test_digital_link_refuses_bad_gtin_or_lot(gtin, lot):
 TRACE = {"kind": "trace_code", "trace_code": CODE}
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    (f"https://{HOST}/t/{CODE}", TRACE),
-    (f"HTTPS://{HOST.upper()}/T/{CODE}", TRACE),
-    (f"https://{HOST}/t/{CODE.lower()}/", TRACE),
-    (f"https://{HOST}/t/{CODE}?utm_source=wechat&utm=1", TRACE),
-    (f"https://{HOST}/t/{CODE}#top", TRACE),
-    (f"Https://{HOST}:8443/app/t/{GROUPED}/?lang=zh", TRACE),
-    (f"  {GROUPED.lower()}\r\n", TRACE),
-    (f"\t{CODE[:7]} {CODE[7:]} ", TRACE),
-    ("https://id.gs1.org/01/09506000134352/10/ABC123/21/XYZ",
-     {"kind": "digital_link", "gtin": "09506000134352", "lot": "ABC123", "serial": "XYZ"}),
-    ("https://brand.example.com/some/stem/01/9506000134352/22/2A/10/L%2F7?17=271231&utm=x#f",
-     {"kind": "digital_link", "gtin": "09506000134352", "lot": "L/7",
-      "ais": (("01", "09506000134352"), ("22", "2A"), ("10", "L/7"), ("17", "271231"))}),
-    ("\r\n https://a.cn/01/02345673\r\n", {"kind": "digital_link", "gtin": "00000002345673"}),
-    ("(01)09506000134352(10)ABC123", {"kind": "digital_link", "gtin": "09506000134352",
-                                      "lot": "ABC123", "serial": None}),
-    ("0109506000134352" "10ABC123" + GS + "21XYZ\r\n",
-     {"kind": "digital_link", "gtin": "09506000134352", "lot": "ABC123", "serial": "XYZ"}),
-    ("]C1" "0109506000134352" "17271231" "10ABC",
-     {"kind": "digital_link", "lot": "ABC",
-      "ais": (("01", "09506000134352"), ("17", "271231"), ("10", "ABC"))}),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (f"https://{HOST}/t/{CODE}", TRACE),
+        (f"HTTPS://{HOST.upper()}/T/{CODE}", TRACE),
+        (f"https://{HOST}/t/{CODE.lower()}/", TRACE),
+        (f"https://{HOST}/t/{CODE}?utm_source=wechat&utm=1", TRACE),
+        (f"https://{HOST}/t/{CODE}#top", TRACE),
+        (f"Https://{HOST}:8443/app/t/{GROUPED}/?lang=zh", TRACE),
+        (f"  {GROUPED.lower()}\r\n", TRACE),
+        (f"\t{CODE[:7]} {CODE[7:]} ", TRACE),
+        (
+            "https://id.gs1.org/01/09506000134352/10/ABC123/21/XYZ",
+            {"kind": "digital_link", "gtin": "09506000134352", "lot": "ABC123", "serial": "XYZ"},
+        ),
+        (
+            "https://brand.example.com/some/stem/01/9506000134352/22/2A/10/L%2F7?17=271231&utm=x#f",
+            {
+                "kind": "digital_link",
+                "gtin": "09506000134352",
+                "lot": "L/7",
+                "ais": (("01", "09506000134352"), ("22", "2A"), ("10", "L/7"), ("17", "271231")),
+            },
+        ),
+        ("\r\n https://a.cn/01/02345673\r\n", {"kind": "digital_link", "gtin": "00000002345673"}),
+        (
+            "(01)09506000134352(10)ABC123",
+            {"kind": "digital_link", "gtin": "09506000134352", "lot": "ABC123", "serial": None},
+        ),
+        (
+            "010950600013435210ABC123" + GS + "21XYZ\r\n",
+            {"kind": "digital_link", "gtin": "09506000134352", "lot": "ABC123", "serial": "XYZ"},
+        ),
+        (
+            "]C101095060001343521727123110ABC",
+            {
+                "kind": "digital_link",
+                "lot": "ABC",
+                "ais": (("01", "09506000134352"), ("17", "271231"), ("10", "ABC")),
+            },
+        ),
+    ],
+)
 def test_parse_scan_reads_every_input_form(payload, expected):
     result = parse_scan(payload, known_hosts=[HOST])
     assert {field: getattr(result, field) for field in expected} == expected
 
 
-@pytest.mark.parametrize(("payload", "reason_code"), [
-    ("", "empty"),
-    (" \r\n\t", "empty"),
-    ("hello world", "unknown_format"),
-    ("请扫描二维码", "unknown_format"),
-    ("https://example.com/about", "unknown_url"),
-    (f"https://evil.example.com/t/{CODE}", "unknown_url"),
-    (f"https://{HOST}/t/{CODE[:-1]}", "bad_length"),
-    ("https://id.gs1.org/01/09506000134353/10/ABC", "bad_gtin_check_digit"),
-    ("https://id.gs1.org/01/09506000134352/10/ABC/", "bad_dl_path"),
-    ("https://id.gs1.org/01/09506000134352/10/ABC/22/X", "bad_dl_path"),
-    ("https://id.gs1.org/01/09506000134352?10=ABC", "qualifier_in_query"),
-    ("https://id.gs1.org/01/09506000134352?17=271231&17=271231", "duplicate_ai"),
-    ("https://id.gs1.org/01/09506000134352?17=271332", "bad_date"),
-    ("https://a.cn/01/<09506000134352>", "bad_uri"),
-    ("(01)09506000134352(3103)000195", "unsupported_ai"),
-    ("(01)09506000134352(10)A(10)B", "duplicate_ai"),
-    ("(10)ABC123", "no_gtin"),
-    ("(01)0950600013435", "bad_ai_value"),
-    ("(01)09506000134352)", "bad_ai_value"),
-    ("(1)x", "bad_element_string"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason_code"),
+    [
+        ("", "empty"),
+        (" \r\n\t", "empty"),
+        ("hello world", "unknown_format"),
+        ("请扫描二维码", "unknown_format"),
+        ("https://example.com/about", "unknown_url"),
+        (f"https://evil.example.com/t/{CODE}", "unknown_url"),
+        (f"https://{HOST}/t/{CODE[:-1]}", "bad_length"),
+        ("https://id.gs1.org/01/09506000134353/10/ABC", "bad_gtin_check_digit"),
+        ("https://id.gs1.org/01/09506000134352/10/ABC/", "bad_dl_path"),
+        ("https://id.gs1.org/01/09506000134352/10/ABC/22/X", "bad_dl_path"),
+        ("https://id.gs1.org/01/09506000134352?10=ABC", "qualifier_in_query"),
+        ("https://id.gs1.org/01/09506000134352?17=271231&17=271231", "duplicate_ai"),
+        ("https://id.gs1.org/01/09506000134352?17=271332", "bad_date"),
+        ("https://a.cn/01/<09506000134352>", "bad_uri"),
+        ("(01)09506000134352(3103)000195", "unsupported_ai"),
+        ("(01)09506000134352(10)A(10)B", "duplicate_ai"),
+        ("(10)ABC123", "no_gtin"),
+        ("(01)0950600013435", "bad_ai_value"),
+        ("(01)09506000134352)", "bad_ai_value"),
+        ("(1)x", "bad_element_string"),
+    ],
+)
 def test_unreadable_payload_is_invalid_with_a_reason(payload, reason_code):
     result = parse_scan(payload, known_hosts=[HOST])
     assert (result.kind, result.reason_code) == ("invalid", reason_code)
@@ -307,8 +372,36 @@ def test_code_urls_of_any_host_are_read_when_no_hosts_are_known():
 
 def test_parse_scan_never_raises():
     rng = random.Random(20260201)
-    pieces = ["(", ")", "0", "1", "01", "/", "://", "https://a", "/01/", "?", "=", "&", "%", "%2",
-              GS, "\r\n", " ", "]C1", "A", "z", "Z", "二", "\\", "#", "[", "]", "17", "10"]
+    pieces = [
+        "(",
+        ")",
+        "0",
+        "1",
+        "01",
+        "/",
+        "://",
+        "https://a",
+        "/01/",
+        "?",
+        "=",
+        "&",
+        "%",
+        "%2",
+        GS,
+        "\r\n",
+        " ",
+        "]C1",
+        "A",
+        "z",
+        "Z",
+        "二",
+        "\\",
+        "#",
+        "[",
+        "]",
+        "17",
+        "10",
+    ]
     for _ in range(5000):
         result = parse_scan("".join(rng.choices(pieces, k=rng.randint(0, 12))))
         assert result.kind in ("trace_code", "digital_link", "invalid")
@@ -317,10 +410,14 @@ def test_parse_scan_never_raises():
 
 # --- PTI voice pick code -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("gtin", "lot", "pack_date", "expected"), [
-    ("10850510002011", "46587443HG234", None, "6359"),
-    ("65457886676767", "2", date(2010, 1, 26), "5836"),
-])
+
+@pytest.mark.parametrize(
+    ("gtin", "lot", "pack_date", "expected"),
+    [
+        ("10850510002011", "46587443HG234", None, "6359"),
+        ("65457886676767", "2", date(2010, 1, 26), "5836"),
+    ],
+)
 def test_voice_pick_code_matches_the_published_pti_checks(gtin, lot, pack_date, expected):
     assert voice_pick_code(gtin, lot, pack_date) == expected
 
@@ -343,8 +440,9 @@ def _load(name: str) -> list[Case] | None:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _cases(name: str, skip_reason: Callable[[Case], str | None],
-           where: Callable[[Case], bool] = lambda case: True) -> list[Any]:
+def _cases(
+    name: str, skip_reason: Callable[[Case], str | None], where: Callable[[Case], bool] = lambda case: True
+) -> list[Any]:
     """pytest params for the records of ``name`` chosen by ``where``, skipped with their reason."""
     records = _load(name)
     if records is None:
@@ -380,8 +478,9 @@ def _unread(ais: set[str]) -> str | None:
 # dl-uri-parse-cases.jsonl
 
 PERMISSIVE = {"permitZeroSuppressedGTINinDLuris": True}
-_PERMISSIVE_URIS = {case["uri"] for case in _load("dl-uri-parse-cases.jsonl") or ()
-                    if case.get("options") == PERMISSIVE}
+_PERMISSIVE_URIS = {
+    case["uri"] for case in _load("dl-uri-parse-cases.jsonl") or () if case.get("options") == PERMISSIVE
+}
 
 
 def _uri_ais(case: Case) -> set[str]:
@@ -399,24 +498,29 @@ def _dl_parse_skip(case: Case) -> str | None:
     unread = _unread(_uri_ais(case))
     if unread or options or case["uri"] not in _PERMISSIVE_URIS:
         return unread
-    return ("strict default rejects GTIN-8/12/13 in /01/; traceapp pads them "
-            "(the same URI's case with permitZeroSuppressedGTINinDLuris runs)")
+    return (
+        "strict default rejects GTIN-8/12/13 in /01/; traceapp pads them "
+        "(the same URI's case with permitZeroSuppressedGTINinDLuris runs)"
+    )
 
 
-@pytest.mark.parametrize("case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip,
-                                        lambda case: case["valid"]))
+@pytest.mark.parametrize(
+    "case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip, lambda case: case["valid"])
+)
 def test_conformance_valid_digital_link_parses_to_its_ais(case):
     assert _bracketed(parse_digital_link(case["uri"])) == case["ai_bracketed"]
 
 
-@pytest.mark.parametrize("case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip,
-                                        lambda case: not case["valid"]))
+@pytest.mark.parametrize(
+    "case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip, lambda case: not case["valid"])
+)
 def test_conformance_invalid_digital_link_is_rejected(case):
     with pytest.raises(ScanError):
         parse_digital_link(case["uri"])
 
 
 # dl-uri-generate-cases.jsonl
+
 
 def _dl_generate_skip(case: Case) -> str | None:
     if "input_uri" in case:
@@ -431,8 +535,9 @@ def _dl_generate_skip(case: Case) -> str | None:
 
 def _generate(case: Case) -> str:
     values = dict(_bracketed_ais(case["ai_bracketed"]))
-    return digital_link(case.get("stem", "https://id.gs1.org"), values["01"],
-                        lot=values.get("10"), serial=values.get("21"))
+    return digital_link(
+        case.get("stem", "https://id.gs1.org"), values["01"], lot=values.get("10"), serial=values.get("21")
+    )
 
 
 @pytest.mark.parametrize("case", _cases("dl-uri-generate-cases.jsonl", _dl_generate_skip))
@@ -445,6 +550,7 @@ def test_conformance_digital_link_is_generated(case):
 
 
 # dl-uri-escaping-cases.jsonl
+
 
 def _expected_bytes(case: Case, component: str) -> bytes:
     hex_value = case.get(f"{component}_hex")
@@ -492,9 +598,13 @@ def test_qualifiers_out_of_the_22_10_21_order_are_rejected():
 
 # ai-element-string-cases.jsonl
 
-LINTER_REASONS = {"INCORRECT_CHECK_DIGIT": "bad_gtin_check_digit", "ILLEGAL_MONTH": "bad_date",
-                  "ILLEGAL_DAY": "bad_date", "INVALID_CSET82_CHARACTER": "bad_ai_value",
-                  "NON_DIGIT_CHARACTER": "bad_ai_value"}
+LINTER_REASONS = {
+    "INCORRECT_CHECK_DIGIT": "bad_gtin_check_digit",
+    "ILLEGAL_MONTH": "bad_date",
+    "ILLEGAL_DAY": "bad_date",
+    "INVALID_CSET82_CHARACTER": "bad_ai_value",
+    "NON_DIGIT_CHARACTER": "bad_ai_value",
+}
 
 
 def _scanned(case: Case) -> str:
@@ -525,8 +635,9 @@ def _check(name: str) -> Callable[[Case], bool]:
     return lambda case: case["check"] == name
 
 
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip,
-                                        _check("syntax+linters")))
+@pytest.mark.parametrize(
+    "case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("syntax+linters"))
+)
 def test_conformance_element_string_syntax(case):
     if not case["valid"]:
         with pytest.raises(ScanError):
@@ -537,8 +648,7 @@ def test_conformance_element_string_syntax(case):
         assert _bracketed(parse_element_string(_scanned(case))) == case["ai_bracketed"]
 
 
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip,
-                                        _check("linter")))
+@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("linter")))
 def test_conformance_element_string_linter(case):
     if case["valid"]:
         assert parse_element_string(case["input"])
@@ -548,8 +658,7 @@ def test_conformance_element_string_linter(case):
         assert error.value.reason_code == LINTER_REASONS[case["linter_error"]]
 
 
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip,
-                                        _check("pair-rule")))
+@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("pair-rule")))
 def test_conformance_pairing_rule_applied_by_parse_scan(case):
     # For the AIs traceapp reads, req=/ex= reduce to "needs (01)"; parse_scan applies it.
     # permitUnknownAIs, set on every pair-rule case, changes nothing for AIs we know.
@@ -562,8 +671,9 @@ def _check_digit_case(case: Case) -> bool:
     return case["check"] == "linter" and verdict and case["input"][:4] in ("(00)", "(01)")
 
 
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", lambda case: None,
-                                        _check_digit_case))
+@pytest.mark.parametrize(
+    "case", _cases("ai-element-string-cases.jsonl", lambda case: None, _check_digit_case)
+)
 def test_conformance_check_digit_verdicts_agree_with_gtin_check_digit(case):
     key = re.match(r"\(0[01]\)(\d+)", case["input"])[1]
     assert (gtin_check_digit(key[:-1]) == int(key[-1])) == case["valid"]

@@ -71,8 +71,7 @@ ENGLISH = LabelContent(
         ("Batch", "B-2026-11-19-07"),
     ],
     commitments=[
-        "No banned pesticides or veterinary drugs, no withdrawn veterinary drugs, "
-        "no illegal additives",
+        "No banned pesticides or veterinary drugs, no withdrawn veterinary drugs, no illegal additives",
         "Residues of ordinary pesticides and veterinary drugs within limits",
         "Responsible for the truth of this commitment",
     ],
@@ -129,9 +128,7 @@ def rasterise(pdf: bytes, tmp_path: Path, dpi: int) -> Image.Image:
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "payload", [PAYLOAD, "HTTPS://TRACE.EXAMPLE.CN/C/7KQM9XR2HT4W3C", "7KQM9XR2HT4W3C"]
-)
+@pytest.mark.parametrize("payload", [PAYLOAD, "HTTPS://TRACE.EXAMPLE.CN/C/7KQM9XR2HT4W3C", "7KQM9XR2HT4W3C"])
 def test_qr_png_round_trips(payload):
     image = Image.open(io.BytesIO(qr_png(payload)))
     assert decode(image) == [payload]
@@ -312,10 +309,7 @@ def overlaps(a, b) -> bool:
 @pytest.mark.parametrize("name", sorted(SHEETS))
 def test_sheet_positions_inside_page_without_overlap(name):
     sheet = SHEETS[name]
-    boxes = [
-        (x, y, x + sheet.label.width_mm, y + sheet.label.height_mm)
-        for x, y in sheet_positions(sheet)
-    ]
+    boxes = [(x, y, x + sheet.label.width_mm, y + sheet.label.height_mm) for x, y in sheet_positions(sheet)]
     assert len(boxes) == sheet.per_page
     for x0, y0, x1, y1 in boxes:
         assert x0 >= 0 and y0 >= 0 and x1 <= sheet.page_w_mm + 1e-9 and y1 <= sheet.page_h_mm + 1e-9
@@ -330,9 +324,7 @@ def assert_clean_layout(layout: Layout, allow_overflow: bool = False) -> None:
     assert allow_overflow or not layout.overflow
     for op in layout.ops:
         x0, y0, x1, y1 = op.box
-        assert (
-            min(x0, y0) >= -1e-6 and x1 <= size.width_mm + 1e-6 and y1 <= size.height_mm + 1e-6
-        ), op
+        assert min(x0, y0) >= -1e-6 and x1 <= size.width_mm + 1e-6 and y1 <= size.height_mm + 1e-6, op
     assert not [op for op in texts if overlaps(op.box, qr.box)]
     assert not [(a, b) for a, b in combinations(texts, 2) if overlaps(a.box, b.box)]
 

@@ -30,7 +30,11 @@ def test_the_plain_layout_reads_times_with_offsets_or_in_the_local_zone():
 def test_a_logger_export_skips_its_metadata_and_stops_at_the_summary():
     layout, readings = parse((DATA / "logger-export.csv").read_bytes())
     assert layout == "logger" and [r.celsius for r in readings] == [
-        Decimal("2.1"), Decimal("2.4"), Decimal("5.6"), Decimal("3.0")]
+        Decimal("2.1"),
+        Decimal("2.4"),
+        Decimal("5.6"),
+        Decimal("3.0"),
+    ]
     assert readings[1].at == datetime(2026, 11, 21, 8, 5, tzinfo=CST)
 
 
@@ -46,17 +50,20 @@ def test_gbk_encoded_chinese_headers_are_read():
     assert readings[0].celsius == Decimal("3.5")
 
 
-@pytest.mark.parametrize(("text", "line", "code"), [
-    ("timestamp,temperature\n2026-11-21T08:00:00+08:00,3\nyesterday,4\n", 3, "iso_time"),
-    ("timestamp,temperature\n2026-11-21T08:00:00+08:00,warm\n", 2, "number"),
-    ("timestamp,temperature\n2026-11-21T08:00:00+08:00,3,extra\n", 2, "plain_row"),
-    ("timestamp,temperature\n2026-11-21T08:00:00+08:00,900\n", 2, "implausible"),
-    ("No.,Time,Temperature(°C)\n1,2026-11-21 08:00:00,3\n2,21st Nov,3\n", 3, "local_time"),
-    ("No.,Time,Temperature(°C)\n1,2026-11-21 08:00:00\n", 2, "short_row"),
-    ("just,some,numbers\n1,2,3\n", 0, "no_header"),
-    ("timestamp,temperature\n", 0, "no_readings"),
-    ("", 0, "empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "code"),
+    [
+        ("timestamp,temperature\n2026-11-21T08:00:00+08:00,3\nyesterday,4\n", 3, "iso_time"),
+        ("timestamp,temperature\n2026-11-21T08:00:00+08:00,warm\n", 2, "number"),
+        ("timestamp,temperature\n2026-11-21T08:00:00+08:00,3,extra\n", 2, "plain_row"),
+        ("timestamp,temperature\n2026-11-21T08:00:00+08:00,900\n", 2, "implausible"),
+        ("No.,Time,Temperature(°C)\n1,2026-11-21 08:00:00,3\n2,21st Nov,3\n", 3, "local_time"),
+        ("No.,Time,Temperature(°C)\n1,2026-11-21 08:00:00\n", 2, "short_row"),
+        ("just,some,numbers\n1,2,3\n", 0, "no_header"),
+        ("timestamp,temperature\n", 0, "no_readings"),
+        ("", 0, "empty"),
+    ],
+)
 def test_broken_files_say_which_line_and_what(text, line, code):
     with pytest.raises(LoggerFileError) as caught:
         parse(text)

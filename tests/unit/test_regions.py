@@ -11,10 +11,15 @@ from traceapp import regions
 from traceapp.labels.render import missing_glyphs
 
 
-@pytest.mark.parametrize(("code", "name"), [
-    ("420116", "湖北省武汉市黄陂区"), ("110101", "北京市东城区"), ("420100", "湖北省武汉市"),
-    ("420000", "湖北省"),
-])
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("420116", "湖北省武汉市黄陂区"),
+        ("110101", "北京市东城区"),
+        ("420100", "湖北省武汉市"),
+        ("420000", "湖北省"),
+    ],
+)
 def test_codes_resolve_to_their_full_names(code, name):
     assert regions.full_name(code) == name
 

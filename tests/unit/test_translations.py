@@ -77,7 +77,8 @@ def test_catalogue_has_no_untranslated_fuzzy_or_obsolete_entries(catalogues, loc
     assert not untranslated, f"{locale}: translate these, then compile: {untranslated}"
     assert not fuzzy, f"{locale}: check and unflag these fuzzy entries: {fuzzy}"
     assert not catalog.obsolete, (
-        f"{locale}: obsolete entries, run `tools/i18n.py update --prune`: {list(catalog.obsolete)}")
+        f"{locale}: obsolete entries, run `tools/i18n.py update --prune`: {list(catalog.obsolete)}"
+    )
 
 
 @pytest.mark.parametrize("language", config.defaults("/nonexistent")["LANGUAGES"])
@@ -91,8 +92,7 @@ def test_flask_babel_finds_a_compiled_catalogue_for_every_configured_language(la
 def test_every_source_string_is_translated_in_both_catalogues(source, catalogues):
     for locale, catalog in catalogues.items():
         missing = sorted(str(key[0]) for key in tool.ids(source) - tool.ids(catalog))
-        assert not missing, (
-            f"{locale}: run tools/i18n.py extract and update, then translate: {missing}")
+        assert not missing, f"{locale}: run tools/i18n.py extract and update, then translate: {missing}"
 
 
 def test_the_template_holds_exactly_the_strings_of_the_source(source):
@@ -105,7 +105,8 @@ def test_each_compiled_catalogue_matches_its_po_file(catalogues, locale):
     # Messages, not bytes: the header names the Babel release that compiled the file.
     mo = tool.po_path(locale).with_suffix(".mo")
     assert tool.mo_is_current(mo, catalogues[locale]), (
-        f"{mo.relative_to(tool.ROOT)} is stale: run `python tools/i18n.py compile`")
+        f"{mo.relative_to(tool.ROOT)} is stale: run `python tools/i18n.py compile`"
+    )
 
 
 def test_a_compiled_catalogue_is_stale_when_one_translation_differs(catalogues):

@@ -13,8 +13,12 @@ from traceapp import create_app
 from traceapp.certificates.models import Certificate
 
 FORM = {
-    "product_name": "大白菜", "quantity": "500", "unit": "kg", "origin.region_code": "420116",
-    "origin.address": "木兰乡双河村", "harvest_date": "2026-11-20",
+    "product_name": "大白菜",
+    "quantity": "500",
+    "unit": "kg",
+    "origin.region_code": "420116",
+    "origin.address": "木兰乡双河村",
+    "harvest_date": "2026-11-20",
     "commitments": ["no_banned_substances", "residues_within_limits", "truthful"],
     "basis": ["self_test"],
 }
@@ -30,9 +34,15 @@ def count(dbsession) -> int:
     return dbsession.scalar(sa.select(sa.func.count()).select_from(Certificate))
 
 
-@pytest.mark.parametrize("url", ["/certificates", "/certificates/new",
-                                 f"/certificates/{uuid.uuid4()}",
-                                 f"/certificates/{uuid.uuid4()}/label.pdf"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/certificates",
+        "/certificates/new",
+        f"/certificates/{uuid.uuid4()}",
+        f"/certificates/{uuid.uuid4()}/label.pdf",
+    ],
+)
 def test_producer_pages_send_anonymous_visitors_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -47,16 +57,18 @@ def test_anonymous_posts_write_nothing(client, dbsession, url):
 
 def test_wrong_password_re_renders_the_sign_in_form(client, make):
     member = make.member()
-    response = client.post("/login", data={"email": member.user.email, "password": "nope"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login", data={"email": member.user.email, "password": "nope"}, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 401
     assert "Wrong e-mail address or password" in response.get_data(as_text=True)
 
 
 def test_sign_in_never_redirects_off_site(client, make):
     member = make.member()
-    response = client.post("/login?next=//evil.example/x",
-                           data={"email": member.user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": member.user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/certificates"
 
 
@@ -79,18 +91,22 @@ def test_a_double_submitted_form_issues_once(client, make, dbsession):
     assert count(dbsession) == 1
 
 
-@pytest.mark.parametrize(("field", "value", "lang", "message"), [
-    ("quantity", "-1", "en", "Must be greater than zero."),
-    ("quantity", "abc", "en", "Expected a decimal number"),
-    ("origin.region_code", "12", "en", "Enter the 6-digit administrative division code."),
-    ("origin.region_code", "999999", "en", "Unknown administrative division code."),
-    ("product_name", "", "en", "This field is required."),
-    ("harvest_date", "2999-01-01", "en", "cannot be in the future"),
-    ("quantity", "-1", "zh", "必须大于零"),
-    ("origin.region_code", "12", "zh", "行政区划代码"),
-])
-def test_a_bad_field_re_renders_the_form_with_the_message_beside_it(client, make, dbsession,
-                                                                     field, value, lang, message):
+@pytest.mark.parametrize(
+    ("field", "value", "lang", "message"),
+    [
+        ("quantity", "-1", "en", "Must be greater than zero."),
+        ("quantity", "abc", "en", "Expected a decimal number"),
+        ("origin.region_code", "12", "en", "Enter the 6-digit administrative division code."),
+        ("origin.region_code", "999999", "en", "Unknown administrative division code."),
+        ("product_name", "", "en", "This field is required."),
+        ("harvest_date", "2999-01-01", "en", "cannot be in the future"),
+        ("quantity", "-1", "zh", "必须大于零"),
+        ("origin.region_code", "12", "zh", "行政区划代码"),
+    ],
+)
+def test_a_bad_field_re_renders_the_form_with_the_message_beside_it(
+    client, make, dbsession, field, value, lang, message
+):
     sign_in(client, make.member())
     form = {**FORM, field: value}
     response = client.post(f"/certificates/new?lang={lang}", data=form)
@@ -111,10 +127,14 @@ def test_missing_commitments_and_basis_are_named(client, make, dbsession):
 
 def test_a_wrong_type_report_upload_is_refused_in_the_form(client, make, dbsession):
     sign_in(client, make.member())
-    form = {**FORM, "basis": ["commissioned_test"], "test_report.lab_name": "检测中心",
-            "test_report.report_number": "R-1", "file": (io.BytesIO(b"MZ not a pdf"), "r.pdf")}
-    response = client.post("/certificates/new?lang=en", data=form,
-                           content_type="multipart/form-data")
+    form = {
+        **FORM,
+        "basis": ["commissioned_test"],
+        "test_report.lab_name": "检测中心",
+        "test_report.report_number": "R-1",
+        "file": (io.BytesIO(b"MZ not a pdf"), "r.pdf"),
+    }
+    response = client.post("/certificates/new?lang=en", data=form, content_type="multipart/form-data")
     assert response.status_code == 422
     assert 'id="file-error"' in response.get_data(as_text=True)
     assert count(dbsession) == 0
@@ -161,9 +181,9 @@ def test_label_files_download_from_the_certificate_page(client, make):
 
 def test_forms_are_protected_against_cross_site_posts(make, database_url, connection):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t"})
-    app.extensions["traceapp.db"].sessions.configure(bind=connection,
-                                                     join_transaction_mode="create_savepoint")
+    app.extensions["traceapp.db"].sessions.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
     member = make.member()
-    response = app.test_client().post("/login", data={"email": member.user.email,
-                                                      "password": PASSWORD})
+    response = app.test_client().post("/login", data={"email": member.user.email, "password": PASSWORD})
     assert response.status_code == 400

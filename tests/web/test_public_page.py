@@ -27,8 +27,11 @@ def test_issued_certificate_shows_product_producer_origin_and_commitments(client
 def test_revoked_certificate_shows_warning_on_public_page(client, make):
     producer = make.member()
     certificate = make.certificate(producer)
-    client.post(f"/api/v1/certificates/{certificate.id}/revoke",
-                json={"reason": "数量写错了"}, headers=producer.headers)
+    client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke",
+        json={"reason": "数量写错了"},
+        headers=producer.headers,
+    )
     html = client.get(f"/t/{certificate.trace_code}?lang=en").get_data(as_text=True)
     assert 'class="status status-revoked"' in html and 'class="status status-valid"' not in html
     assert "REVOKED" in html and "数量写错了" in html
@@ -43,8 +46,7 @@ def test_public_page_needs_no_javascript(client, make):
 
 def test_code_is_found_in_any_case_with_spaces_and_dashes(client, make):
     code = make.certificate(make.member()).trace_code
-    for typed in (code.lower(), f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}",
-                  f"{code[:7]} {code[7:]}"):
+    for typed in (code.lower(), f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}", f"{code[:7]} {code[7:]}"):
         assert client.get(f"/t/{typed}").status_code == 200, typed
     assert client.get(f"/T/{code}").status_code == 200
 

@@ -33,8 +33,9 @@ def is_current(row: PublicPage, app) -> bool:
 
 def test_issuing_through_the_api_stores_the_page_in_both_languages(client, make, dbsession, app):
     producer = make.member()
-    response = client.post("/api/v1/certificates", json=certificate_body(product_name="荠菜"),
-                           headers=producer.headers)
+    response = client.post(
+        "/api/v1/certificates", json=certificate_body(product_name="荠菜"), headers=producer.headers
+    )
     assert response.status_code == 201, response.json
     row = page_row(dbsession, response.json["trace_code"])
     assert is_current(row, app) and row.version == 1
@@ -64,8 +65,9 @@ def test_a_client_holding_the_page_revalidates_until_it_changes(client, make):
     assert again.status_code == 304 and again.get_data() == b""
     other_language = client.get(f"/t/{certificate.trace_code}?lang=en", headers={"If-None-Match": etag})
     assert other_language.status_code == 200
-    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "标签贴错"},
-                headers=producer.headers)
+    client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "标签贴错"}, headers=producer.headers
+    )
     changed = client.get(f"/t/{certificate.trace_code}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "标签贴错" in changed.get_data(as_text=True)
@@ -75,8 +77,11 @@ def test_revoking_stores_the_revoked_page_in_the_same_commit(client, make, dbses
     producer = make.member()
     certificate = make.certificate(producer)
     before = page_row(dbsession, certificate.trace_code).version
-    client.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "数量写错了"},
-                headers=producer.headers)
+    client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke",
+        json={"reason": "数量写错了"},
+        headers=producer.headers,
+    )
     row = page_row(dbsession, certificate.trace_code)
     assert row.version == before + 1 and is_current(row, app)
     assert "数量写错了" in gzip.decompress(row.html_zh).decode()
@@ -86,14 +91,26 @@ def test_a_late_recorded_event_on_the_source_reaches_its_portions_pages(client, 
     producer, market = make.member(), make.member(OrgKind.MARKET)
     source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
     gate(client, market, source)
-    cut = post(client, market, kind="portioning", trace_code=source.trace_code,
-               occurred_at="2026-11-21T12:00:00+08:00", outputs=[{"quantity": "5", "unit": "kg"}])
+    cut = post(
+        client,
+        market,
+        kind="portioning",
+        trace_code=source.trace_code,
+        occurred_at="2026-11-21T12:00:00+08:00",
+        outputs=[{"quantity": "5", "unit": "kg"}],
+    )
     assert cut.status_code == 201, cut.json
     portion = cut.json["outputs"][0]["trace_code"]
     # Recorded after the cut, but it happened before: the portion's journey shows it.
     before = page_row(dbsession, portion).version
-    late = post(client, market, kind="storing", trace_code=source.trace_code,
-                occurred_at="2026-11-21T10:00:00+08:00", location="冷库 7 号")
+    late = post(
+        client,
+        market,
+        kind="storing",
+        trace_code=source.trace_code,
+        occurred_at="2026-11-21T10:00:00+08:00",
+        location="冷库 7 号",
+    )
     assert late.status_code == 201, late.json
     row = page_row(dbsession, portion)
     assert row.version == before + 1 and not is_current(row, app)  # bumped, left to refresh
@@ -120,16 +137,25 @@ def test_an_event_bumps_its_pages_and_leaves_rendering_to_refresh(client, make, 
 
 
 def test_a_write_beyond_the_inline_limit_leaves_pages_live_until_refreshed(
-        client, make, dbsession, app, monkeypatch):
+    client, make, dbsession, app, monkeypatch
+):
     producer, market = make.member(), make.member(OrgKind.MARKET)
     source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
     gate(client, market, source)
-    cut = post(client, market, kind="portioning", trace_code=source.trace_code,
-               outputs=[{"quantity": "5", "unit": "kg"}, {"quantity": "6", "unit": "kg"}])
+    cut = post(
+        client,
+        market,
+        kind="portioning",
+        trace_code=source.trace_code,
+        outputs=[{"quantity": "5", "unit": "kg"}, {"quantity": "6", "unit": "kg"}],
+    )
     portions = [o["trace_code"] for o in cut.json["outputs"]]
     monkeypatch.setattr(pages, "INLINE_LIMIT", 1)
-    recall = client.post("/api/v1/recalls", headers=producer.headers, json={
-        "trace_codes": [source.trace_code], "reason": "农残超标", "severity": "class_i"})
+    recall = client.post(
+        "/api/v1/recalls",
+        headers=producer.headers,
+        json={"trace_codes": [source.trace_code], "reason": "农残超标", "severity": "class_i"},
+    )
     assert recall.status_code == 201, recall.json
     rows = [page_row(dbsession, code) for code in [source.trace_code, *portions]]
     assert sum(is_current(r, app) for r in rows) == 1  # one rendered inline, two bumped
@@ -198,13 +224,16 @@ def test_the_front_layer_and_the_flask_view_answer_alike(client, make, app):
         assert front.headers[header] == view.headers[header], header
 
 
-@pytest.mark.parametrize(("accept", "cookie", "english"), [
-    ("en-US,en;q=0.9", None, True),
-    ("zh-CN,zh;q=0.9,en;q=0.8", None, False),
-    ("en", "zh_CN", False),
-    ("zh-CN", "en", True),
-    (None, None, False),
-])
+@pytest.mark.parametrize(
+    ("accept", "cookie", "english"),
+    [
+        ("en-US,en;q=0.9", None, True),
+        ("zh-CN,zh;q=0.9,en;q=0.8", None, False),
+        ("en", "zh_CN", False),
+        ("zh-CN", "en", True),
+        (None, None, False),
+    ],
+)
 def test_the_front_layer_picks_the_language_as_the_app_does(client, make, accept, cookie, english):
     code = make.certificate(make.member()).trace_code
     if cookie:

@@ -25,13 +25,26 @@ from traceapp.certificates.schemas import (
 )
 from traceapp.errors import InvalidInput
 
-blp = ApiBlueprint("certificates_api", __name__, url_prefix="/api/v1/certificates",
-                   description="Issue, read, revoke and print certificates.")
-reports_blp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1/reports",
-                           description="Upload lab test reports (PDF or image).")
+blp = ApiBlueprint(
+    "certificates_api",
+    __name__,
+    url_prefix="/api/v1/certificates",
+    description="Issue, read, revoke and print certificates.",
+)
+reports_blp = ApiBlueprint(
+    "reports_api",
+    __name__,
+    url_prefix="/api/v1/reports",
+    description="Upload lab test reports (PDF or image).",
+)
 
-LABEL_TYPES = {"qr": "image/png", "png": "image/png", "pdf": "application/pdf",
-               "sheet": "application/pdf", "share": "image/png"}
+LABEL_TYPES = {
+    "qr": "image/png",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "sheet": "application/pdf",
+    "share": "image/png",
+}
 
 
 def _document(certificate: Any) -> dict[str, Any]:
@@ -45,10 +58,8 @@ class Certificates(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the caller's certificates, newest first."""
         page, size = args.pop("page"), args.pop("page_size")
-        rows, total = queries.list_own(db.session(), api_actor(), filters=args, page=page,
-                                       page_size=size)
-        return {"items": [_document(c) for c in rows], "page": page, "page_size": size,
-                "total": total}
+        rows, total = queries.list_own(db.session(), api_actor(), filters=args, page=page, page_size=size)
+        return {"items": [_document(c) for c in rows], "page": page, "page_size": size, "total": total}
 
     @blp.arguments(CertificateIn)
     @blp.response(201, CertificateOut)
@@ -76,15 +87,15 @@ class RevokeCertificate(MethodView):
         """Revoke a certificate with a reason (the only change a certificate takes)."""
         with db.transaction() as session:
             certificate = services.revoke_certificate(
-                session, api_actor(), certificate_id=certificate_id, reason=data["reason"])
+                session, api_actor(), certificate_id=certificate_id, reason=data["reason"]
+            )
         return _document(certificate)
 
 
 def _label_file(certificate_id: uuid.UUID, kind: str, args: dict[str, Any]) -> Response:
     certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
     body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
-    return Response(body, mimetype=LABEL_TYPES[kind],
-                    headers={"Cache-Control": "private, no-store"})
+    return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
 
 
 @blp.route("/<uuid:certificate_id>/qr.png")
@@ -140,5 +151,9 @@ class Reports(MethodView):
             raise InvalidInput("file", _("Send exactly one file in the multipart field 'file'."))
         with db.transaction() as session:
             return services.store_test_report(
-                session, api_actor(), filename=upload.filename or "", content=upload.read(),
-                max_bytes=current_app.config["REPORT_MAX_BYTES"])
+                session,
+                api_actor(),
+                filename=upload.filename or "",
+                content=upload.read(),
+                max_bytes=current_app.config["REPORT_MAX_BYTES"],
+            )

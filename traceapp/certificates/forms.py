@@ -26,8 +26,13 @@ from traceapp.orgs.services import Actor
 from traceapp.schemas import decimal_text
 
 LIST_FIELDS = frozenset({"commitments", "basis"})
-LABEL_KINDS = {("qr", "png"): "qr", ("label", "png"): "png", ("label", "pdf"): "pdf",
-               ("sheet", "pdf"): "sheet", ("share", "png"): "share"}
+LABEL_KINDS = {
+    ("qr", "png"): "qr",
+    ("label", "png"): "png",
+    ("label", "pdf"): "pdf",
+    ("sheet", "pdf"): "sheet",
+    ("share", "png"): "share",
+}
 
 
 def issue_payload(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -40,21 +45,31 @@ def plain_form(form: MultiDict[str, str]) -> dict[str, Any]:
     return form_payload(form)
 
 
-def attach_upload(session: Session, actor: Actor, payload: dict[str, Any],
-                  upload: FileStorage | None) -> None:
+def attach_upload(
+    session: Session, actor: Actor, payload: dict[str, Any], upload: FileStorage | None
+) -> None:
     """Store an uploaded report file and point the payload's test report at it."""
     if upload is None or not upload.filename:
         return
-    report = services.store_test_report(session, actor, filename=upload.filename,
-                                        content=upload.read(),
-                                        max_bytes=current_app.config["REPORT_MAX_BYTES"])
+    report = services.store_test_report(
+        session,
+        actor,
+        filename=upload.filename,
+        content=upload.read(),
+        max_bytes=current_app.config["REPORT_MAX_BYTES"],
+    )
     payload.setdefault("test_report", {})["report_id"] = str(report.id)
 
 
 def blank_values() -> dict[str, Any]:
     """An empty form: all three commitments ticked (they are required), today's harvest."""
-    return {"commitments": [c.value for c in Commitment], "basis": [], "unit": "kg",
-            "harvest_date": date.today().isoformat(), "event_id": str(uuid.uuid4())}
+    return {
+        "commitments": [c.value for c in Commitment],
+        "basis": [],
+        "unit": "kg",
+        "harvest_date": date.today().isoformat(),
+        "event_id": str(uuid.uuid4()),
+    }
 
 
 def values_from(certificate: Certificate) -> dict[str, Any]:
@@ -62,13 +77,15 @@ def values_from(certificate: Certificate) -> dict[str, Any]:
     values = {
         "product_name": certificate.product_name,
         "category": certificate.category.value if certificate.category else "",
-        "quantity": decimal_text(certificate.quantity), "unit": certificate.unit.value,
+        "quantity": decimal_text(certificate.quantity),
+        "unit": certificate.unit.value,
         "origin.region_code": certificate.origin_region_code,
         "origin.address": certificate.origin_address or "",
         "test_report.lab_name": certificate.lab_name or "",
         "test_report.report_number": certificate.report_number or "",
         "test_report.report_id": str(certificate.report_id or ""),
-        "commitments": list(certificate.commitments), "basis": list(certificate.basis),
+        "commitments": list(certificate.commitments),
+        "basis": list(certificate.basis),
     }
     return {**blank_values(), **values}
 
@@ -83,7 +100,9 @@ def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
 def render_issue(values: dict[str, Any], errors: dict[str, str], actor: Actor) -> str:
     """The issue form with values, errors and the organisation's product list."""
     return render_template(
-        "certificates/new.html", values=values, errors=errors,
+        "certificates/new.html",
+        values=values,
+        errors=errors,
         products=queries.own_products(db.session(), actor),
         units=[(u.value, UNIT_LABELS[u]) for u in Unit],
         categories=[(c.value, CATEGORY_LABELS[c]) for c in Category],
@@ -96,8 +115,14 @@ def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -
     """The certificate page again, with the revoke form's errors."""
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
     document = queries.certificate_document(certificate, base_url=queries.public_base_url())
-    return render_template("certificates/show.html", c=certificate, doc=document,
-                           sizes=label_sizes(), sheets=sheet_names(), errors=errors)
+    return render_template(
+        "certificates/show.html",
+        c=certificate,
+        doc=document,
+        sizes=label_sizes(),
+        sheets=sheet_names(),
+        errors=errors,
+    )
 
 
 def label_sizes() -> list[tuple[str, str]]:

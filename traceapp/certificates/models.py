@@ -115,8 +115,9 @@ class Certificate(UUIDPk, Base):
     )
 
     trace_code: Mapped[str] = mapped_column(sa.String(14), unique=True)
-    kind: Mapped[CertificateKind] = mapped_column(default=CertificateKind.CERTIFICATE,
-                                                  server_default="certificate")
+    kind: Mapped[CertificateKind] = mapped_column(
+        default=CertificateKind.CERTIFICATE, server_default="certificate"
+    )
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
     issued_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     client_event_id: Mapped[uuid.UUID | None]
@@ -184,9 +185,7 @@ class Holding(Base):
     __tablename__ = "holdings"
     __table_args__ = (sa.CheckConstraint("quantity >= 0", name="not_negative"),)
 
-    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"),
-                                                      primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True,
-                                              index=True)
+    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True, index=True)
     state: Mapped[HoldingState] = mapped_column(primary_key=True)
     quantity: Mapped[Decimal]

@@ -31,8 +31,11 @@ class OriginIn(StrictSchema):
     """Where the batch was grown: 6-digit administrative division code and address."""
 
     region_code = Str(required=True, metadata={"example": "420116"})
-    address = Str(load_default=None, validate=validate.Length(
-        max=200, error=_l("At most 200 characters.")), metadata={"example": "黄陂区木兰乡"})
+    address = Str(
+        load_default=None,
+        validate=validate.Length(max=200, error=_l("At most 200 characters.")),
+        metadata={"example": "黄陂区木兰乡"},
+    )
 
     @validates("region_code")
     def _known_region(self, value: str, **_kwargs: Any) -> None:
@@ -46,8 +49,7 @@ class TestReportRefIn(StrictSchema):
     """The commissioned lab test behind a certificate; upload the file first (POST /reports)."""
 
     lab_name = Str(required=True, validate=validate.Length(max=100, error=_l("At most 100 characters.")))
-    report_number = Str(required=True, validate=validate.Length(
-        max=60, error=_l("At most 60 characters.")))
+    report_number = Str(required=True, validate=validate.Length(max=60, error=_l("At most 60 characters.")))
     report_id = UUID(load_default=None)
 
 
@@ -61,11 +63,18 @@ class ProducerIn(StrictSchema):
 class CertificateIn(StrictSchema):
     """A certificate to issue. All three commitments are required; a lab test needs its report."""
 
-    event_id = UUID(load_default=None, metadata={
-        "description": "Client-chosen id; a retry with the same id and body returns the stored "
-                       "certificate (200), with another body a 409."})
-    product_name = Str(required=True, validate=validate.Length(
-        max=60, error=_l("At most 60 characters.")), metadata={"example": "大白菜"})
+    event_id = UUID(
+        load_default=None,
+        metadata={
+            "description": "Client-chosen id; a retry with the same id and body returns the stored "
+            "certificate (200), with another body a 409."
+        },
+    )
+    product_name = Str(
+        required=True,
+        validate=validate.Length(max=60, error=_l("At most 60 characters.")),
+        metadata={"example": "大白菜"},
+    )
     category = Enum(Category, load_default=None)
     quantity = QuantityField(required=True, metadata={"example": "500"})
     unit = Enum(Unit, required=True)
@@ -73,10 +82,16 @@ class CertificateIn(StrictSchema):
     harvest_date = Date(load_default=None)
     batch_no = Str(load_default=None, validate=validate.Length(max=40, error=_l("At most 40 characters.")))
     gtin = Str(load_default=None)
-    commitments = List(Enum(Commitment), required=True, error_messages={
-        "required": _l("All three commitments are required.")})
-    basis = List(Enum(Basis), required=True, error_messages={
-        "required": _l("Choose at least one basis for the commitment.")})
+    commitments = List(
+        Enum(Commitment),
+        required=True,
+        error_messages={"required": _l("All three commitments are required.")},
+    )
+    basis = List(
+        Enum(Basis),
+        required=True,
+        error_messages={"required": _l("Choose at least one basis for the commitment.")},
+    )
     test_report = Nested(TestReportRefIn, load_default=None)
     producer = Nested(ProducerIn, load_default=None)
 
@@ -109,14 +124,19 @@ class CertificateIn(StrictSchema):
     def _report_for_lab_test(self, data: dict[str, Any], **_kwargs: Any) -> None:
         tested = Basis.COMMISSIONED_TEST in (data.get("basis") or [])
         if tested and not data.get("test_report"):
-            raise ValidationError({"test_report": [str(_l(
-                "A commissioned test needs the lab name, report number and report file."))]})
+            raise ValidationError(
+                {
+                    "test_report": [
+                        str(_l("A commissioned test needs the lab name, report number and report file."))
+                    ]
+                }
+            )
         if tested and not data["test_report"].get("report_id"):
-            raise ValidationError({"test_report": {"report_id": [str(_l(
-                "Upload the test report file."))]}})
+            raise ValidationError({"test_report": {"report_id": [str(_l("Upload the test report file."))]}})
         if not tested and data.get("test_report"):
-            raise ValidationError({"test_report": [str(_l(
-                "A test report belongs only to a commissioned test basis."))]})
+            raise ValidationError(
+                {"test_report": [str(_l("A test report belongs only to a commissioned test basis."))]}
+            )
 
 
 class OriginOut(Schema):
@@ -170,8 +190,10 @@ class CertificateOut(Schema):
 class CertificateQuery(StrictSchema):
     """Filters for the caller's certificate list."""
 
-    status = Str(load_default=None, validate=validate.OneOf(
-        ["valid", "revoked"], error=_l("Not one of the allowed values.")))
+    status = Str(
+        load_default=None,
+        validate=validate.OneOf(["valid", "revoked"], error=_l("Not one of the allowed values.")),
+    )
     product_name = Str(load_default=None)
     issued_from = Date(load_default=None)
     issued_to = Date(load_default=None)
@@ -180,32 +202,36 @@ class CertificateQuery(StrictSchema):
 class RevokeIn(StrictSchema):
     """Why the certificate is revoked (shown on its public page)."""
 
-    reason = Str(required=True, validate=validate.Length(
-        max=500, error=_l("At most 500 characters.")))
+    reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
 
 
 class LabelQuery(StrictSchema):
     """Label size, resolution and copies."""
 
-    size = Str(load_default="60x40", validate=validate.OneOf(
-        sorted(LABEL_SIZES), error=_l("Not one of the allowed values.")))
-    dpi = Int(load_default=300, validate=validate.OneOf(
-        DPI_CHOICES, error=_l("Not one of the allowed values.")))
-    copies = Int(load_default=1, validate=validate.Range(
-        min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(load_default="zh", validate=validate.OneOf(
-        ["zh", "en"], error=_l("Not one of the allowed values.")))
+    size = Str(
+        load_default="60x40",
+        validate=validate.OneOf(sorted(LABEL_SIZES), error=_l("Not one of the allowed values.")),
+    )
+    dpi = Int(
+        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Not one of the allowed values."))
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Not one of the allowed values."))
+    )
 
 
 class SheetQuery(StrictSchema):
     """A4 sheet layout and how many labels."""
 
-    sheet = Str(load_default="a4-3x8", validate=validate.OneOf(
-        sorted(SHEETS), error=_l("Not one of the allowed values.")))
-    copies = Int(load_default=None, validate=validate.Range(
-        min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(load_default="zh", validate=validate.OneOf(
-        ["zh", "en"], error=_l("Not one of the allowed values.")))
+    sheet = Str(
+        load_default="a4-3x8",
+        validate=validate.OneOf(sorted(SHEETS), error=_l("Not one of the allowed values.")),
+    )
+    copies = Int(load_default=None, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Not one of the allowed values."))
+    )
 
 
 class TestReportUploadOut(Schema):
@@ -222,8 +248,7 @@ class CertificatePageQuery(CertificateQuery):
     """Filters plus paging for ``GET /certificates``."""
 
     page = Int(load_default=1, validate=validate.Range(min=1, error=_l("At least 1.")))
-    page_size = Int(load_default=20, validate=validate.Range(
-        min=1, max=100, error=_l("Between 1 and 100.")))
+    page_size = Int(load_default=20, validate=validate.Range(min=1, max=100, error=_l("Between 1 and 100.")))
 
 
 class CertificateListOut(Schema):

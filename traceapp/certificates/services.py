@@ -49,8 +49,13 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
         session.flush()
         return certificate
 
-    certificate, created = insert_once(session, create, lambda: idempotency.stored(
-        session, Certificate, org_id=actor.org_id, event_id=data.get("event_id"), digest=digest))
+    certificate, created = insert_once(
+        session,
+        create,
+        lambda: idempotency.stored(
+            session, Certificate, org_id=actor.org_id, event_id=data.get("event_id"), digest=digest
+        ),
+    )
     if created:
         _remember_product(session, actor, certificate)
         add_initial_holding(session, certificate)
@@ -59,31 +64,63 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
 
 def add_initial_holding(session: Session, certificate: Certificate) -> None:
     """The issuer holds the whole batch on hand at issue."""
-    session.add(Holding(certificate_id=certificate.id, org_id=certificate.org_id,
-                        state=HoldingState.ON_HAND, quantity=certificate.quantity))
+    session.add(
+        Holding(
+            certificate_id=certificate.id,
+            org_id=certificate.org_id,
+            state=HoldingState.ON_HAND,
+            quantity=certificate.quantity,
+        )
+    )
     session.flush()
 
 
-def issue_portion(session: Session, actor: Actor, *, source: Certificate, quantity: Decimal,
-                  kind: CertificateKind = CertificateKind.PORTION) -> Certificate:
+def issue_portion(
+    session: Session,
+    actor: Actor,
+    *,
+    source: Certificate,
+    quantity: Decimal,
+    kind: CertificateKind = CertificateKind.PORTION,
+) -> Certificate:
     """A new certificate with its own code for part of ``source``, issued by the actor.
 
     It carries the source's product, origin, producer, commitments and basis (the grower's
     promise travels with the portion); the link back is recorded by the event that made it.
     """
     fields = {name: getattr(source, name) for name in _INHERITED}
-    portion = Certificate(**fields, kind=kind, trace_code=codes.mint_trace_code(),
-                          org_id=actor.org_id, issued_by_id=actor.user_id, quantity=quantity,
-                          unit=source.unit)
+    portion = Certificate(
+        **fields,
+        kind=kind,
+        trace_code=codes.mint_trace_code(),
+        org_id=actor.org_id,
+        issued_by_id=actor.user_id,
+        quantity=quantity,
+        unit=source.unit,
+    )
     session.add(portion)
     session.flush()
     add_initial_holding(session, portion)
     return portion
 
 
-_INHERITED = ("product_name", "category", "origin_region_code", "origin_address", "harvest_date",
-              "batch_no", "gtin", "commitments", "basis", "lab_name", "report_number", "report_id",
-              "producer_name", "producer_phone", "producer_region_code")
+_INHERITED = (
+    "product_name",
+    "category",
+    "origin_region_code",
+    "origin_address",
+    "harvest_date",
+    "batch_no",
+    "gtin",
+    "commitments",
+    "basis",
+    "lab_name",
+    "report_number",
+    "report_id",
+    "producer_name",
+    "producer_phone",
+    "producer_region_code",
+)
 
 
 def issue_entry_record(session: Session, actor: Actor, *, data: dict[str, Any]) -> Certificate:
@@ -92,11 +129,20 @@ def issue_entry_record(session: Session, actor: Actor, *, data: dict[str, Any]) 
     It carries no commitments (none were made); the producer is who brought the batch.
     """
     record = Certificate(
-        kind=CertificateKind.ENTRY_RECORD, trace_code=codes.mint_trace_code(), org_id=actor.org_id,
-        issued_by_id=actor.user_id, product_name=data["product_name"], category=data.get("category"),
-        quantity=data["quantity"], unit=data["unit"], origin_region_code=data["origin"]["region_code"],
-        origin_address=data["origin"].get("address"), commitments=[], basis=[],
-        producer_name=data["producer"]["name"], producer_phone=data["producer"].get("phone"),
+        kind=CertificateKind.ENTRY_RECORD,
+        trace_code=codes.mint_trace_code(),
+        org_id=actor.org_id,
+        issued_by_id=actor.user_id,
+        product_name=data["product_name"],
+        category=data.get("category"),
+        quantity=data["quantity"],
+        unit=data["unit"],
+        origin_region_code=data["origin"]["region_code"],
+        origin_address=data["origin"].get("address"),
+        commitments=[],
+        basis=[],
+        producer_name=data["producer"]["name"],
+        producer_phone=data["producer"].get("phone"),
     )
     session.add(record)
     session.flush()
@@ -109,16 +155,24 @@ def _new_certificate(session: Session, actor: Actor, data: dict[str, Any], diges
     producer = data.get("producer") or {}
     report = data.get("test_report") or {}
     return Certificate(
-        trace_code=codes.mint_trace_code(), org_id=org.id, issued_by_id=actor.user_id,
-        client_event_id=data.get("event_id"), request_digest=digest,
-        product_name=data["product_name"], category=data.get("category") or _known_category(
-            session, actor, data["product_name"]),
-        quantity=data["quantity"], unit=data["unit"],
+        trace_code=codes.mint_trace_code(),
+        org_id=org.id,
+        issued_by_id=actor.user_id,
+        client_event_id=data.get("event_id"),
+        request_digest=digest,
+        product_name=data["product_name"],
+        category=data.get("category") or _known_category(session, actor, data["product_name"]),
+        quantity=data["quantity"],
+        unit=data["unit"],
         origin_region_code=data["origin"]["region_code"],
-        origin_address=data["origin"].get("address"), harvest_date=data.get("harvest_date"),
-        batch_no=data.get("batch_no"), gtin=data.get("gtin"),
-        commitments=[c.value for c in data["commitments"]], basis=[b.value for b in data["basis"]],
-        lab_name=report.get("lab_name"), report_number=report.get("report_number"),
+        origin_address=data["origin"].get("address"),
+        harvest_date=data.get("harvest_date"),
+        batch_no=data.get("batch_no"),
+        gtin=data.get("gtin"),
+        commitments=[c.value for c in data["commitments"]],
+        basis=[b.value for b in data["basis"]],
+        lab_name=report.get("lab_name"),
+        report_number=report.get("report_number"),
         report_id=_own_report(session, actor, report.get("report_id")),
         producer_name=producer.get("name") or org.name,
         producer_phone=producer.get("phone") or org.phone,
@@ -127,8 +181,9 @@ def _new_certificate(session: Session, actor: Actor, data: dict[str, Any], diges
 
 
 def _known_category(session: Session, actor: Actor, product_name: str) -> Category | None:
-    return session.scalar(sa.select(Product.category).where(
-        Product.org_id == actor.org_id, Product.name == product_name))
+    return session.scalar(
+        sa.select(Product.category).where(Product.org_id == actor.org_id, Product.name == product_name)
+    )
 
 
 def _own_report(session: Session, actor: Actor, report_id: uuid.UUID | None) -> uuid.UUID | None:
@@ -142,11 +197,18 @@ def _own_report(session: Session, actor: Actor, report_id: uuid.UUID | None) -> 
 
 def _remember_product(session: Session, actor: Actor, certificate: Certificate) -> None:
     """Add a newly typed product to the organisation's list (the list grows as it issues)."""
-    product = session.scalar(sa.select(Product).where(
-        Product.org_id == actor.org_id, Product.name == certificate.product_name))
+    product = session.scalar(
+        sa.select(Product).where(Product.org_id == actor.org_id, Product.name == certificate.product_name)
+    )
     if product is None:
-        session.add(Product(org_id=actor.org_id, name=certificate.product_name,
-                            category=certificate.category, unit=certificate.unit))
+        session.add(
+            Product(
+                org_id=actor.org_id,
+                name=certificate.product_name,
+                category=certificate.category,
+                unit=certificate.unit,
+            )
+        )
     elif product.category is None and certificate.category is not None:
         product.category = certificate.category
     session.flush()
@@ -160,8 +222,9 @@ def get_own_certificate(session: Session, actor: Actor, certificate_id: uuid.UUI
     return certificate
 
 
-def revoke_certificate(session: Session, actor: Actor, *, certificate_id: uuid.UUID,
-                       reason: str) -> Certificate:
+def revoke_certificate(
+    session: Session, actor: Actor, *, certificate_id: uuid.UUID, reason: str
+) -> Certificate:
     """Revoke a certificate with a reason: the only change a certificate ever takes.
 
     Allowed to an admin of the issuing organisation and to the user who issued it. Raises
@@ -182,8 +245,9 @@ def revoke_certificate(session: Session, actor: Actor, *, certificate_id: uuid.U
     return certificate
 
 
-def store_test_report(session: Session, actor: Actor, *, filename: str, content: bytes,
-                      max_bytes: int) -> TestReport:
+def store_test_report(
+    session: Session, actor: Actor, *, filename: str, content: bytes, max_bytes: int
+) -> TestReport:
     """Store an uploaded lab report after checking its size and real type (PDF, PNG, JPEG, WebP).
 
     Raises PermissionDenied (organisation does not issue), PayloadTooLarge and InvalidInput.
@@ -191,9 +255,14 @@ def store_test_report(session: Session, actor: Actor, *, filename: str, content:
     if actor.org_kind not in ISSUING_KINDS:
         raise PermissionDenied(_("Only organisations that issue certificates upload reports."))
     content_type = check_report_file(content, max_bytes=max_bytes)
-    report = TestReport(org_id=actor.org_id, filename=_safe_filename(filename),
-                        content_type=content_type, size=len(content),
-                        sha256=hashlib.sha256(content).hexdigest(), content=content)
+    report = TestReport(
+        org_id=actor.org_id,
+        filename=_safe_filename(filename),
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
     session.add(report)
     session.flush()
     return report
@@ -207,6 +276,8 @@ def _safe_filename(filename: str) -> str:
 def last_certificate(session: Session, actor: Actor) -> Certificate | None:
     """The most recent certificate the actor's organisation issued (for "issue again")."""
     return session.scalar(
-        sa.select(Certificate).where(Certificate.org_id == actor.org_id)
-        .order_by(Certificate.issued_at.desc()).limit(1)
+        sa.select(Certificate)
+        .where(Certificate.org_id == actor.org_id)
+        .order_by(Certificate.issued_at.desc())
+        .limit(1)
     )

@@ -10,7 +10,10 @@ from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.schemas import decimal_text
 
 UNIT_LABELS = {
-    Unit.KG: _l("kg"), Unit.JIN: _l("jin (500 g)"), Unit.PIECE: _l("pieces"), Unit.BOX: _l("boxes"),
+    Unit.KG: _l("kg"),
+    Unit.JIN: _l("jin (500 g)"),
+    Unit.PIECE: _l("pieces"),
+    Unit.BOX: _l("boxes"),
 }
 
 #: Short unit names printed after a quantity.
@@ -30,10 +33,11 @@ CATEGORY_LABELS = {
 
 COMMITMENT_LABELS = {
     Commitment.NO_BANNED_SUBSTANCES: _l(
-        "No banned pesticides or veterinary drugs, no withdrawn veterinary drugs, "
-        "no illegal additives"),
+        "No banned pesticides or veterinary drugs, no withdrawn veterinary drugs, no illegal additives"
+    ),
     Commitment.RESIDUES_WITHIN_LIMITS: _l(
-        "Residues of ordinary pesticides and veterinary drugs within limits"),
+        "Residues of ordinary pesticides and veterinary drugs within limits"
+    ),
     Commitment.TRUTHFUL: _l("Responsible for the truth of this commitment"),
 }
 

@@ -35,10 +35,10 @@ def index() -> str:
     """The organisation's certificates, newest first, with what to do next."""
     args = forms.load_query(CertificatePageQuery, request.args)
     page, size = args.pop("page"), args.pop("page_size")
-    rows, total = queries.list_own(db.session(), page_actor(), filters=args, page=page,
-                                   page_size=size)
-    return render_template("certificates/index.html", rows=rows, total=total, page=page,
-                           size=size, user=auth.page_user())
+    rows, total = queries.list_own(db.session(), page_actor(), filters=args, page=page, page_size=size)
+    return render_template(
+        "certificates/index.html", rows=rows, total=total, page=page, size=size, user=auth.page_user()
+    )
 
 
 @bp.get("/new")
@@ -63,11 +63,11 @@ def create() -> BaseResponse | tuple[str, int]:
             data = CertificateIn().load(payload)
             certificate, _created = services.issue_certificate(session, actor, data=data)
     except ValidationError as exc:
-        return forms.render_issue(forms.values_from_form(request.form), error_map(exc.messages),
-                                  actor), 422
+        return forms.render_issue(forms.values_from_form(request.form), error_map(exc.messages), actor), 422
     except InvalidInput as exc:
-        return forms.render_issue(forms.values_from_form(request.form),
-                                  error_map(errors=exc.errors), actor), exc.status
+        return forms.render_issue(
+            forms.values_from_form(request.form), error_map(errors=exc.errors), actor
+        ), exc.status
     flash(_("Certificate issued. Print its labels below."))
     return redirect(url_for("certificates.show", certificate_id=certificate.id))
 
@@ -78,8 +78,14 @@ def show(certificate_id: uuid.UUID) -> str:
     """One certificate: its QR, print options and the revoke form."""
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
     document = queries.certificate_document(certificate, base_url=queries.public_base_url())
-    return render_template("certificates/show.html", c=certificate, doc=document,
-                           sizes=forms.label_sizes(), sheets=forms.sheet_names(), errors={})
+    return render_template(
+        "certificates/show.html",
+        c=certificate,
+        doc=document,
+        sizes=forms.label_sizes(),
+        sheets=forms.sheet_names(),
+        errors={},
+    )
 
 
 @bp.post("/<uuid:certificate_id>/revoke")
@@ -89,8 +95,9 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     try:
         with db.transaction() as session:
             data = RevokeIn().load(forms.plain_form(request.form))
-            services.revoke_certificate(session, page_actor(), certificate_id=certificate_id,
-                                        reason=data["reason"])
+            services.revoke_certificate(
+                session, page_actor(), certificate_id=certificate_id, reason=data["reason"]
+            )
     except ValidationError as exc:
         return forms.render_show_with_errors(certificate_id, error_map(exc.messages)), 422
     flash(_("Certificate revoked."))
@@ -107,7 +114,6 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
     body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
     return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
-
 
 
 @bp.app_template_filter("quantity")

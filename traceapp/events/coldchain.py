@@ -25,8 +25,7 @@ class Verdict(enum.Enum):
     EXCURSION = "excursion"
 
 
-SEVERITY = [Verdict.NO_RANGE, Verdict.NO_DATA, Verdict.IN_RANGE, Verdict.INCOMPLETE,
-            Verdict.EXCURSION]
+SEVERITY = [Verdict.NO_RANGE, Verdict.NO_DATA, Verdict.IN_RANGE, Verdict.INCOMPLETE, Verdict.EXCURSION]
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,7 @@ class LegVerdict:
         return max(self.excursions, key=lambda e: abs(e.extreme), default=None)
 
 
-def judge_readings(readings: Iterable[Reading], allowed: Range | None, *,
-                   max_gap: timedelta) -> LegVerdict:
+def judge_readings(readings: Iterable[Reading], allowed: Range | None, *, max_gap: timedelta) -> LegVerdict:
     """Judge a series of readings (any order) against ``allowed``."""
     series = sorted(readings, key=lambda r: r.at)
     if allowed is None:
@@ -110,11 +108,21 @@ def judge_min_max(minimum: Decimal, maximum: Decimal, allowed: Range | None) -> 
     return LegVerdict(Verdict.IN_RANGE if inside else Verdict.EXCURSION, 0, minimum, maximum)
 
 
-def _summary(verdict: Verdict, series: Sequence[Reading], excursions: list[Excursion] | None = None,
-             gaps: list[tuple[datetime, datetime]] | None = None) -> LegVerdict:
+def _summary(
+    verdict: Verdict,
+    series: Sequence[Reading],
+    excursions: list[Excursion] | None = None,
+    gaps: list[tuple[datetime, datetime]] | None = None,
+) -> LegVerdict:
     values = [r.celsius for r in series]
-    return LegVerdict(verdict, len(series), min(values, default=None), max(values, default=None),
-                      excursions or [], gaps or [])
+    return LegVerdict(
+        verdict,
+        len(series),
+        min(values, default=None),
+        max(values, default=None),
+        excursions or [],
+        gaps or [],
+    )
 
 
 def find_excursions(series: Sequence[Reading], allowed: Range) -> list[Excursion]:

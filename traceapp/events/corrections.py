@@ -36,9 +36,11 @@ def apply_correction(rec: Recording) -> None:
 
 def _target(rec: Recording) -> Event:
     wanted = rec.data["corrects"]["event_id"]
-    target = rec.session.scalar(sa.select(Event).where(
-        Event.org_id == rec.actor.org_id,
-        sa.or_(Event.client_event_id == wanted, Event.id == wanted)))
+    target = rec.session.scalar(
+        sa.select(Event).where(
+            Event.org_id == rec.actor.org_id, sa.or_(Event.client_event_id == wanted, Event.id == wanted)
+        )
+    )
     if target is None:
         raise InvalidInput("/corrects/event_id", _("No event of your organisation has this id."))
     if rec.session.scalar(sa.select(Event.id).where(Event.corrects_id == target.id)) is not None:
@@ -47,8 +49,11 @@ def _target(rec: Recording) -> Event:
 
 
 def _reverse(rec: Recording, target: Event) -> None:
-    changes = rec.session.scalars(sa.select(HoldingChange).where(HoldingChange.event_id == target.id)
-                                  .order_by(HoldingChange.position.desc())).all()
+    changes = rec.session.scalars(
+        sa.select(HoldingChange)
+        .where(HoldingChange.event_id == target.id)
+        .order_by(HoldingChange.position.desc())
+    ).all()
     try:
         for change in changes:
             if change.delta > 0:
@@ -56,16 +61,24 @@ def _reverse(rec: Recording, target: Event) -> None:
             else:
                 rec.ledger.give(change.certificate_id, change.org_id, -change.delta, change.state)
     except Conflict as exc:
-        raise Conflict(_("The goods have moved on since this event; "
-                         "correct the later events first.")) from exc
+        raise Conflict(
+            _("The goods have moved on since this event; correct the later events first.")
+        ) from exc
     if rec.data["kind"] is EventKind.VOIDING:
         _copy_items(rec, target)
 
 
 def _copy_items(rec: Recording, target: Event) -> None:
     for item in rec.session.scalars(sa.select(EventItem).where(EventItem.event_id == target.id)):
-        rec.items.append(EventItem(position=len(rec.items), certificate_id=item.certificate_id,
-                                   role=item.role, quantity=None, unit=None))
+        rec.items.append(
+            EventItem(
+                position=len(rec.items),
+                certificate_id=item.certificate_id,
+                role=item.role,
+                quantity=None,
+                unit=None,
+            )
+        )
 
 
 def void(_rec: Recording) -> None:

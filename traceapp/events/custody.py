@@ -41,21 +41,27 @@ def receive(rec: Recording) -> None:
     shipping = pending_shipment(rec, certificate)
     shipped = shipped_quantity(rec, shipping)
     if received > shipped:
-        raise InvalidInput("/quantity", _("More than was shipped (%(shipped)s).",
-                                          shipped=decimal_text(shipped)))
+        raise InvalidInput(
+            "/quantity", _("More than was shipped (%(shipped)s).", shipped=decimal_text(shipped))
+        )
     take_delivery(rec, certificate, shipping, shipped, received)
     record_leg(rec, certificate)
 
 
-def take_delivery(rec: Recording, certificate: Certificate, shipping: Event, shipped: Decimal,
-                  received: Decimal) -> None:
+def take_delivery(
+    rec: Recording, certificate: Certificate, shipping: Event, shipped: Decimal, received: Decimal
+) -> None:
     """Move a shipment from in transit to on hand, recording any difference as lost."""
     rec.ledger.take(certificate.id, rec.actor.org_id, shipped, HoldingState.IN_TRANSIT)
     rec.ledger.give(certificate.id, rec.actor.org_id, received)
     rec.event.answers_id = shipping.id
     rec.event.source_org_id, rec.event.destination_org_id = shipping.org_id, rec.actor.org_id
-    rec.event.details = {**rec.event.details, "shipped": decimal_text(shipped),
-                         "received": decimal_text(received), "lost": decimal_text(shipped - received)}
+    rec.event.details = {
+        **rec.event.details,
+        "shipped": decimal_text(shipped),
+        "received": decimal_text(received),
+        "lost": decimal_text(shipped - received),
+    }
     rec.add_item(certificate, ItemRole.SUBJECT, received)
 
 
@@ -87,13 +93,23 @@ def pending_shipments(rec: Recording, certificate: Certificate) -> list[Event]:
     """
     voider, answer, answer_voider = aliased(Event), aliased(Event), aliased(Event)
     voided = sa.exists().where(voider.corrects_id == Event.id)
-    answered = sa.exists().where(answer.answers_id == Event.id,
-                                 ~sa.exists().where(answer_voider.corrects_id == answer.id))
-    return list(rec.session.scalars(
-        sa.select(Event).join(EventItem, EventItem.event_id == Event.id)
-        .where(EventItem.certificate_id == certificate.id, Event.kind == EventKind.SHIPPING,
-               Event.destination_org_id == rec.actor.org_id, ~voided, ~answered)
-        .order_by(Event.occurred_at)))
+    answered = sa.exists().where(
+        answer.answers_id == Event.id, ~sa.exists().where(answer_voider.corrects_id == answer.id)
+    )
+    return list(
+        rec.session.scalars(
+            sa.select(Event)
+            .join(EventItem, EventItem.event_id == Event.id)
+            .where(
+                EventItem.certificate_id == certificate.id,
+                Event.kind == EventKind.SHIPPING,
+                Event.destination_org_id == rec.actor.org_id,
+                ~voided,
+                ~answered,
+            )
+            .order_by(Event.occurred_at)
+        )
+    )
 
 
 def shipped_quantity(rec: Recording, shipping: Event) -> Decimal:
@@ -124,12 +140,20 @@ def leg(rec: Recording) -> None:
 
 def _handles(rec: Recording, certificate: Certificate) -> bool:
     org = rec.actor.org_id
-    if held(rec.session, certificate.id, org) > 0 or held(
-            rec.session, certificate.id, org, HoldingState.IN_TRANSIT) > 0:
+    if (
+        held(rec.session, certificate.id, org) > 0
+        or held(rec.session, certificate.id, org, HoldingState.IN_TRANSIT) > 0
+    ):
         return True
-    carried = sa.select(Event.id).join(EventItem, EventItem.event_id == Event.id).where(
-        EventItem.certificate_id == certificate.id, Event.kind == EventKind.SHIPPING,
-        Event.carrier_org_id == org)
+    carried = (
+        sa.select(Event.id)
+        .join(EventItem, EventItem.event_id == Event.id)
+        .where(
+            EventItem.certificate_id == certificate.id,
+            Event.kind == EventKind.SHIPPING,
+            Event.carrier_org_id == org,
+        )
+    )
     return rec.session.scalar(carried.limit(1)) is not None
 
 
@@ -141,12 +165,15 @@ def record_leg(rec: Recording, certificate: Certificate) -> None:
     if readings:
         verdict = coldchain.judge_readings(readings, allowed, max_gap=rec.settings.max_gap)
     elif low is not None or high is not None:
-        verdict = coldchain.judge_min_max(low if low is not None else high, high if high is not None else low,
-                                          allowed)
+        verdict = coldchain.judge_min_max(
+            low if low is not None else high, high if high is not None else low, allowed
+        )
     else:
         return
-    rec.readings = [TemperatureReading(position=i, at=r.at, celsius=r.celsius)
-                    for i, r in enumerate(sorted(readings, key=lambda r: r.at))]
+    rec.readings = [
+        TemperatureReading(position=i, at=r.at, celsius=r.celsius)
+        for i, r in enumerate(sorted(readings, key=lambda r: r.at))
+    ]
     rec.event.details = {**rec.event.details, "cold_chain": leg_document(verdict, allowed)}
 
 
@@ -163,7 +190,9 @@ def leg_document(verdict: coldchain.LegVerdict, allowed: coldchain.Range | None)
     return {
         "verdict": verdict.verdict.value,
         "range": None if allowed is None else [_num(allowed.low), _num(allowed.high)],
-        "count": verdict.count, "min": _num(verdict.minimum), "max": _num(verdict.maximum),
+        "count": verdict.count,
+        "min": _num(verdict.minimum),
+        "max": _num(verdict.maximum),
         "excursion_minutes": round(verdict.excursion_time.total_seconds() / 60, 1),
         "excursions": len(verdict.excursions),
         "extreme": _num(worst.extreme) if worst else None,

@@ -31,8 +31,10 @@ PREFIX = "traceapp"
 VOIDING = "voiding"
 #: Our units as UN/CEFACT Recommendation 20 codes, with the factor to that code's unit.
 UOM: dict[str, tuple[str, Decimal]] = {
-    "kg": ("KGM", Decimal(1)), "jin": ("KGM", Decimal("0.5")),
-    "piece": ("H87", Decimal(1)), "box": ("XBX", Decimal(1)),
+    "kg": ("KGM", Decimal(1)),
+    "jin": ("KGM", Decimal("0.5")),
+    "piece": ("H87", Decimal(1)),
+    "box": ("XBX", Decimal(1)),
 }
 #: Our bizSteps that CBV 2.0 lacks, as GS1 expresses them (its TransformationEvents commission).
 _CBV_BIZ_STEP = {"transforming": "commissioning"}
@@ -56,8 +58,9 @@ class ItemView:
     @classmethod
     def of(cls, item: Any, certificate: Any) -> ItemView:
         """The view of an ``EventItem`` row and the ``Certificate`` it names."""
-        return cls(certificate.trace_code, certificate.gtin, item.quantity,
-                   _text(item.unit), _text(item.role))
+        return cls(
+            certificate.trace_code, certificate.gtin, item.quantity, _text(item.unit), _text(item.role)
+        )
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,16 @@ class EventView:
     readings: tuple[ReadingView, ...] = ()
 
     @classmethod
-    def of(cls, event: Any, *, items: Iterable[ItemView],
-           readings: Iterable[Any] = ()) -> EventView:
+    def of(cls, event: Any, *, items: Iterable[ItemView], readings: Iterable[Any] = ()) -> EventView:
         """The view of an ``Event`` row, with its items and ``TemperatureReading`` rows."""
         columns = {f.name: getattr(event, f.name) for f in fields(cls) if f.name not in _NOT_COLUMNS}
-        return cls(**columns, kind=_text(event.kind), details=dict(event.details or {}),
-                   items=tuple(items), readings=tuple(ReadingView(r.at, r.celsius) for r in readings))
+        return cls(
+            **columns,
+            kind=_text(event.kind),
+            details=dict(event.details or {}),
+            items=tuple(items),
+            readings=tuple(ReadingView(r.at, r.celsius) for r in readings),
+        )
 
 
 _NOT_COLUMNS = frozenset({"kind", "details", "items", "readings"})
@@ -122,17 +129,23 @@ def commissioning_view(certificate: CertificateLike, *, tz_offset: str = "+00:00
     Its eventID is the certificate's id. Only for producers' certificates: portions and entry
     records come into being through the transformation or gate check that made them.
     """
-    item = ItemView(certificate.trace_code, certificate.gtin, certificate.quantity,
-                    _text(certificate.unit))
-    return EventView(id=certificate.id, kind="commissioning", epcis_type="ObjectEvent",
-                     action="ADD", biz_step="commissioning", disposition="active",
-                     occurred_at=certificate.issued_at, tz_offset=tz_offset,
-                     recorded_at=certificate.issued_at, org_id=certificate.org_id,
-                     items=(item,))
+    item = ItemView(certificate.trace_code, certificate.gtin, certificate.quantity, _text(certificate.unit))
+    return EventView(
+        id=certificate.id,
+        kind="commissioning",
+        epcis_type="ObjectEvent",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        occurred_at=certificate.issued_at,
+        tz_offset=tz_offset,
+        recorded_at=certificate.issued_at,
+        org_id=certificate.org_id,
+        items=(item,),
+    )
 
 
-def epcis_document(events: Sequence[EventView], *, base_url: str,
-                   created_at: datetime) -> dict[str, Any]:
+def epcis_document(events: Sequence[EventView], *, base_url: str, created_at: datetime) -> dict[str, Any]:
     """An EPCISDocument of ``events``, in the order given.
 
     A voiding event is left out; an event that a later one (in ``events``) corrects or voids
@@ -153,8 +166,11 @@ def epcis_document(events: Sequence[EventView], *, base_url: str,
 
 def _our_context(base: str) -> dict[str, Any]:
     """Our prefix, and our extension terms whose values are IRIs."""
-    return {PREFIX: f"{base}/ns/", f"{PREFIX}:recordedBy": {"@type": "@id"},
-            f"{PREFIX}:carrier": {"@type": "@id"}}
+    return {
+        PREFIX: f"{base}/ns/",
+        f"{PREFIX}:recordedBy": {"@type": "@id"},
+        f"{PREFIX}:carrier": {"@type": "@id"},
+    }
 
 
 def _event(view: EventView, base: str, corrector: EventView | None) -> dict[str, Any]:
@@ -186,8 +202,7 @@ def _what(view: EventView, base: str) -> dict[str, Any]:
         lists = {"inputQuantityList": "input", "outputQuantityList": "output"}
     else:
         lists = {"quantityList": "subject"}
-    what = {key: [_quantity(i, base) for i in view.items if i.role == role]
-            for key, role in lists.items()}
+    what = {key: [_quantity(i, base) for i in view.items if i.role == role] for key, role in lists.items()}
     what = {key: value for key, value in what.items() if value}
     return what or {"epcList": []}  # nothing identified (a batch without a certificate)
 
@@ -226,11 +241,14 @@ def _why_where(view: EventView, base: str) -> dict[str, Any]:
 def _who(view: EventView, base: str) -> dict[str, Any]:
     """sourceList and destinationList: the parties handing over and taking over the goods."""
     who: dict[str, Any] = {}
-    for key, kind, org in (("sourceList", "source", view.source_org_id),
-                           ("destinationList", "destination", view.destination_org_id)):
+    for key, kind, org in (
+        ("sourceList", "source", view.source_org_id),
+        ("destinationList", "destination", view.destination_org_id),
+    ):
         if org is not None:
-            who[key] = [{"type": party, kind: _org(base, org)}
-                        for party in ("owning_party", "possessing_party")]
+            who[key] = [
+                {"type": party, kind: _org(base, org)} for party in ("owning_party", "possessing_party")
+            ]
     return who
 
 
@@ -239,10 +257,14 @@ def _sensor_element(view: EventView, zone: timezone) -> dict[str, Any]:
     readings = sorted(view.readings, key=lambda r: r.at)
     if readings:
         return {
-            "sensorMetadata": {"startTime": _local(readings[0].at, zone),
-                               "endTime": _local(readings[-1].at, zone)},
-            "sensorReport": [{"type": "Temperature", "value": _number(r.celsius), "uom": "CEL",
-                              "time": _local(r.at, zone)} for r in readings],
+            "sensorMetadata": {
+                "startTime": _local(readings[0].at, zone),
+                "endTime": _local(readings[-1].at, zone),
+            },
+            "sensorReport": [
+                {"type": "Temperature", "value": _number(r.celsius), "uom": "CEL", "time": _local(r.at, zone)}
+                for r in readings
+            ],
         }
     leg = view.details["cold_chain"]
     report: dict[str, Any] = {"type": "Temperature", "uom": "CEL"}
@@ -255,8 +277,10 @@ def _sensor_element(view: EventView, zone: timezone) -> dict[str, Any]:
 def _error_declaration(corrector: EventView) -> dict[str, Any]:
     """The declaration a correction (incorrect_data) or a voiding (did_not_occur) makes."""
     voided = corrector.kind == VOIDING
-    declaration: dict[str, Any] = {"declarationTime": _utc(corrector.recorded_at),
-                                   "reason": "did_not_occur" if voided else "incorrect_data"}
+    declaration: dict[str, Any] = {
+        "declarationTime": _utc(corrector.recorded_at),
+        "reason": "did_not_occur" if voided else "incorrect_data",
+    }
     if not voided:
         declaration["correctiveEventIDs"] = [_event_id(corrector.id)]
     if corrector.correction_reason:
@@ -281,8 +305,11 @@ def _prefixed(value: Any) -> Any:
     None stays inside lists, where position may matter (a range is ``[low, high]``).
     """
     if isinstance(value, Mapping):
-        return {f"{PREFIX}:{key}": _prefixed(item) for key, item in value.items()
-                if item is not None and key not in _WITHHELD}
+        return {
+            f"{PREFIX}:{key}": _prefixed(item)
+            for key, item in value.items()
+            if item is not None and key not in _WITHHELD
+        }
     if isinstance(value, list | tuple):
         return [_prefixed(item) for item in value]
     if isinstance(value, Decimal):
@@ -291,6 +318,7 @@ def _prefixed(value: Any) -> Any:
 
 
 # --- small conversions ---------------------------------------------------------------------
+
 
 def _base(base_url: str) -> str:
     parts = urlsplit(base_url)

@@ -25,8 +25,17 @@ K = EventKind
 #: The kinds each kind of organisation usually records, first the most common.
 KINDS_BY_ORG = {
     OrgKind.PRODUCER: [K.SHIPPING, K.STORING, K.TRANSPORTING, K.RETAIL_SELLING, K.DESTROYING, K.VOIDING],
-    OrgKind.MARKET: [K.INSPECTING, K.RECEIVING, K.PORTIONING, K.SHIPPING, K.STORING, K.TRANSFORMING,
-                     K.RETAIL_SELLING, K.DESTROYING, K.VOIDING],
+    OrgKind.MARKET: [
+        K.INSPECTING,
+        K.RECEIVING,
+        K.PORTIONING,
+        K.SHIPPING,
+        K.STORING,
+        K.TRANSFORMING,
+        K.RETAIL_SELLING,
+        K.DESTROYING,
+        K.VOIDING,
+    ],
     OrgKind.CARRIER: [K.TRANSPORTING, K.RECEIVING, K.STORING, K.SHIPPING, K.VOIDING],
     OrgKind.PROCESSOR: [K.RECEIVING, K.TRANSFORMING, K.STORING, K.SHIPPING, K.DESTROYING, K.VOIDING],
     OrgKind.RETAILER: [K.RECEIVING, K.RETAIL_SELLING, K.STORING, K.DESTROYING, K.VOIDING],
@@ -82,7 +91,13 @@ def _outputs(payload: dict[str, Any]) -> None:
 def blank_values(kind: EventKind, code: str | None) -> dict[str, Any]:
     """A fresh form: a new event id (double submits replay), now, the batch if given."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return {"event_id": str(uuid.uuid4()), "kind": kind.value, "trace_code": code or "",
-            "occurred_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"), "unit": "kg",
-            "certificate_status": "valid", "result": "accepted",
-            "output_common.commitments": ["no_banned_substances", "residues_within_limits", "truthful"]}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "kind": kind.value,
+        "trace_code": code or "",
+        "occurred_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
+        "unit": "kg",
+        "certificate_status": "valid",
+        "result": "accepted",
+        "output_common.commitments": ["no_banned_substances", "residues_within_limits", "truthful"],
+    }

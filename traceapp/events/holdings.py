@@ -27,11 +27,15 @@ class QuantityExceeded(Conflict):
     slug = "quantity-exceeded"
 
 
-def held(session: Session, certificate_id: uuid.UUID, org_id: uuid.UUID,
-         state: HoldingState = HoldingState.ON_HAND) -> Decimal:
+def held(
+    session: Session, certificate_id: uuid.UUID, org_id: uuid.UUID, state: HoldingState = HoldingState.ON_HAND
+) -> Decimal:
     """How much of a batch an organisation holds in a state (0 when none)."""
-    quantity = session.scalar(sa.select(Holding.quantity).where(
-        Holding.certificate_id == certificate_id, Holding.org_id == org_id, Holding.state == state))
+    quantity = session.scalar(
+        sa.select(Holding.quantity).where(
+            Holding.certificate_id == certificate_id, Holding.org_id == org_id, Holding.state == state
+        )
+    )
     return quantity if quantity is not None else Decimal(0)
 
 
@@ -42,40 +46,64 @@ class Ledger:
     session: Session
     changes: list[tuple[uuid.UUID, uuid.UUID, HoldingState, Decimal]] = field(default_factory=list)
 
-    def take(self, certificate_id: uuid.UUID, org_id: uuid.UUID, amount: Decimal,
-             state: HoldingState = HoldingState.ON_HAND) -> None:
+    def take(
+        self,
+        certificate_id: uuid.UUID,
+        org_id: uuid.UUID,
+        amount: Decimal,
+        state: HoldingState = HoldingState.ON_HAND,
+    ) -> None:
         """Take ``amount`` from a holding. Raises QuantityExceeded if less is there."""
         result = self.session.execute(
             sa.update(Holding)
-            .where(Holding.certificate_id == certificate_id, Holding.org_id == org_id,
-                   Holding.state == state, Holding.quantity >= amount)
+            .where(
+                Holding.certificate_id == certificate_id,
+                Holding.org_id == org_id,
+                Holding.state == state,
+                Holding.quantity >= amount,
+            )
             .values(quantity=Holding.quantity - amount)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             have = held(self.session, certificate_id, org_id, state)
-            raise QuantityExceeded(_("Only %(have)s is held; %(want)s cannot be taken.",
-                                     have=_plain(have), want=_plain(amount)))
+            raise QuantityExceeded(
+                _("Only %(have)s is held; %(want)s cannot be taken.", have=_plain(have), want=_plain(amount))
+            )
         self.changes.append((certificate_id, org_id, state, -amount))
 
-    def give(self, certificate_id: uuid.UUID, org_id: uuid.UUID, amount: Decimal,
-             state: HoldingState = HoldingState.ON_HAND) -> None:
+    def give(
+        self,
+        certificate_id: uuid.UUID,
+        org_id: uuid.UUID,
+        amount: Decimal,
+        state: HoldingState = HoldingState.ON_HAND,
+    ) -> None:
         """Add ``amount`` to a holding, creating it if needed."""
         insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(Holding).values(certificate_id=certificate_id, org_id=org_id, state=state,
-                                           quantity=amount)
+        statement = insert(Holding).values(
+            certificate_id=certificate_id, org_id=org_id, state=state, quantity=amount
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["certificate_id", "org_id", "state"],
-            set_={"quantity": Holding.quantity + statement.excluded.quantity})
+            set_={"quantity": Holding.quantity + statement.excluded.quantity},
+        )
         self.session.execute(statement)
         self.changes.append((certificate_id, org_id, state, amount))
 
     def record(self, event_id: uuid.UUID) -> None:
         """Write the ledger rows of ``event_id``."""
         for position, (certificate_id, org_id, state, delta) in enumerate(self.changes):
-            self.session.add(HoldingChange(event_id=event_id, position=position,
-                                           certificate_id=certificate_id, org_id=org_id,
-                                           state=state, delta=delta))
+            self.session.add(
+                HoldingChange(
+                    event_id=event_id,
+                    position=position,
+                    certificate_id=certificate_id,
+                    org_id=org_id,
+                    state=state,
+                    delta=delta,
+                )
+            )
 
 
 def _plain(value: Decimal) -> str:

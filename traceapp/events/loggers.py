@@ -25,9 +25,18 @@ from decimal import Decimal, InvalidOperation
 from traceapp.events.coldchain import Reading
 
 MAX_READINGS = 100_000
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-                "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+)
 TIME_NAMES = ("date/time", "datetime", "date time", "timestamp", "time", "时间", "记录时间", "日期时间")
 FAHRENHEIT = re.compile(r"°\s*f|℉|\(f\)|\bf\b", re.IGNORECASE)
 
@@ -100,7 +109,7 @@ def _is_plain_header(line: str) -> bool:
 
 def _plain_rows(lines: list[str], header: int, default_tz: tzinfo) -> list[Reading]:
     readings: list[Reading] = []
-    for number, line in enumerate(lines[header + 1:], start=header + 2):
+    for number, line in enumerate(lines[header + 1 :], start=header + 2):
         if not line.strip():
             continue
         cells = line.split(",")
@@ -138,8 +147,9 @@ def _find_columns(lines: list[str]) -> Columns:
         found = _header_columns(cells)
         if found:
             time, date, temperature = found
-            return Columns(index, time, date, temperature, bool(FAHRENHEIT.search(cells[temperature])),
-                           delimiter)
+            return Columns(
+                index, time, date, temperature, bool(FAHRENHEIT.search(cells[temperature])), delimiter
+            )
     raise LoggerFileError(0, "no_header")
 
 
@@ -167,8 +177,9 @@ def _logger_rows(lines: list[str], columns: Columns, default_tz: tzinfo) -> list
     return _checked(readings)
 
 
-def _logger_reading(row: list[str], line: int, columns: Columns, decimal_mark: str,
-                    default_tz: tzinfo) -> Reading:
+def _logger_reading(
+    row: list[str], line: int, columns: Columns, decimal_mark: str, default_tz: tzinfo
+) -> Reading:
     needed = max(columns.time, columns.temperature, columns.date or 0)
     if len(row) <= needed:
         raise LoggerFileError(line, "short_row")

@@ -78,8 +78,9 @@ class Event(UUIDPk, Base):
     #: Kind-specific data: inspection results and tests, cold-chain verdict, losses, notes.
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
-    items: Mapped[list[EventItem]] = relationship(back_populates="event", lazy="raise",
-                                                  order_by="EventItem.position")
+    items: Mapped[list[EventItem]] = relationship(
+        back_populates="event", lazy="raise", order_by="EventItem.position"
+    )
 
 
 class EventItem(Base):

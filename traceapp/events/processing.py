@@ -40,8 +40,10 @@ def portion(rec: Recording) -> None:
     """A market stall splits a batch it holds into portions, each with its own linked code."""
     source = rec.batch()
     rec.refuse_revoked(source)
-    amounts = [rec.quantity(source, p["quantity"], p["unit"], field_name=f"/outputs/{i}/unit")
-               for i, p in enumerate(rec.data["outputs"])]
+    amounts = [
+        rec.quantity(source, p["quantity"], p["unit"], field_name=f"/outputs/{i}/unit")
+        for i, p in enumerate(rec.data["outputs"])
+    ]
     rec.require_holder(source)
     rec.ledger.take(source.id, rec.actor.org_id, sum(amounts))
     rec.add_item(source, ItemRole.INPUT, sum(amounts))

@@ -36,8 +36,14 @@ class BatchQuarantined(Conflict):
 
 def is_quarantined(session: Session, certificate_id: Any) -> bool:
     """Whether an active hold (a recall) keeps the batch from moving on."""
-    return session.scalar(sa.select(Quarantine.id).where(
-        Quarantine.certificate_id == certificate_id, Quarantine.released_at.is_(None)).limit(1)) is not None
+    return (
+        session.scalar(
+            sa.select(Quarantine.id)
+            .where(Quarantine.certificate_id == certificate_id, Quarantine.released_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,15 @@ class EventSettings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> EventSettings:
-        ranges = {Category(name): Range(_dec(lo), _dec(hi))
-                  for name, (lo, hi) in config["TEMPERATURE_RANGES"].items()}
-        return cls(ranges, timedelta(minutes=config["TEMPERATURE_MAX_GAP_MINUTES"]),
-                   Decimal(str(config["ENZYME_INHIBITION_THRESHOLD"])))
+        ranges = {
+            Category(name): Range(_dec(lo), _dec(hi))
+            for name, (lo, hi) in config["TEMPERATURE_RANGES"].items()
+        }
+        return cls(
+            ranges,
+            timedelta(minutes=config["TEMPERATURE_MAX_GAP_MINUTES"]),
+            Decimal(str(config["ENZYME_INHIBITION_THRESHOLD"])),
+        )
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -81,11 +92,18 @@ class Recording:
             raise InvalidInput(field_name, _("No certificate has this trace code."))
         return certificate
 
-    def quantity(self, certificate: Certificate, quantity: Decimal | None = None, unit: Any = None,
-                 *, field_name: str = "/unit") -> Decimal:
+    def quantity(
+        self,
+        certificate: Certificate,
+        quantity: Decimal | None = None,
+        unit: Any = None,
+        *,
+        field_name: str = "/unit",
+    ) -> Decimal:
         """The body's quantity in the batch's own unit. Raises InvalidInput if it can't convert."""
-        value = rules.to_batch_unit(quantity or self.data["quantity"], unit or self.data["unit"],
-                                    certificate.unit)
+        value = rules.to_batch_unit(
+            quantity or self.data["quantity"], unit or self.data["unit"], certificate.unit
+        )
         if value is None:
             raise InvalidInput(field_name, _("This batch is counted in another unit."))
         return value
@@ -98,9 +116,15 @@ class Recording:
         return org
 
     def add_item(self, certificate: Certificate, role: ItemRole, quantity: Decimal | None) -> None:
-        self.items.append(EventItem(position=len(self.items), certificate_id=certificate.id,
-                                    role=role, quantity=quantity,
-                                    unit=certificate.unit if quantity is not None else None))
+        self.items.append(
+            EventItem(
+                position=len(self.items),
+                certificate_id=certificate.id,
+                role=role,
+                quantity=quantity,
+                unit=certificate.unit if quantity is not None else None,
+            )
+        )
 
     def require_holder(self, certificate: Certificate) -> Decimal:
         """How much the actor holds on hand. Raises NotHolder when nothing."""

@@ -16,12 +16,13 @@ _COMMON = frozenset({"location", "note", "corrects"})
 #: kind → (required fields, other allowed fields) of ``EventIn``.
 KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
     K.SHIPPING: (frozenset({"trace_code", "quantity", "unit", "to_org"}), _COMMON | {"carrier_org"}),
-    K.RECEIVING: (frozenset({"trace_code", "quantity", "unit"}),
-                  _COMMON | {"shipping_event_id"} | _TEMPS),
+    K.RECEIVING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON | {"shipping_event_id"} | _TEMPS),
     K.STORING: (frozenset({"trace_code"}), _COMMON | {"quantity", "unit"} | _TEMPS),
     K.TRANSPORTING: (frozenset({"trace_code"}), _COMMON | {"quantity", "unit"} | _TEMPS),
-    K.INSPECTING: (frozenset({"result", "certificate_status"}),
-                   _COMMON | {"trace_code", "quantity", "unit", "brought_by", "from_org", "tests", "entry"}),
+    K.INSPECTING: (
+        frozenset({"result", "certificate_status"}),
+        _COMMON | {"trace_code", "quantity", "unit", "brought_by", "from_org", "tests", "entry"},
+    ),
     K.TRANSFORMING: (frozenset({"inputs", "outputs"}), _COMMON),
     K.PORTIONING: (frozenset({"trace_code", "outputs"}), _COMMON),
     K.RETAIL_SELLING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),

@@ -20,14 +20,19 @@ _ONE_OF = _l("Not one of the allowed values.")
 class TemperatureField(fields.Decimal):
     """A temperature in °C, as a number or a string."""
 
-    default_error_messages = {"invalid": _l("Expected a temperature in °C."),
-                              "special": _l("Expected a temperature in °C."),
-                              "required": _l("This field is required."),
-                              "null": _l("This field may not be empty.")}
+    default_error_messages = {
+        "invalid": _l("Expected a temperature in °C."),
+        "special": _l("Expected a temperature in °C."),
+        "required": _l("This field is required."),
+        "null": _l("This field may not be empty."),
+    }
 
     def __init__(self, **kwargs: Any):
-        super().__init__(places=2, validate=validate.Range(
-            min=-100, max=150, error=_l("Outside any plausible temperature range.")), **kwargs)
+        super().__init__(
+            places=2,
+            validate=validate.Range(min=-100, max=150, error=_l("Outside any plausible temperature range.")),
+            **kwargs,
+        )
 
 
 class ReadingIn(StrictSchema):
@@ -112,14 +117,18 @@ class EventIn(StrictSchema):
     temperature_max = TemperatureField(load_default=None)
     temperature_range = Nested(RangeIn, load_default=None)
     result = Str(load_default=None, validate=validate.OneOf(["accepted", "rejected"], error=_ONE_OF))
-    certificate_status = Str(load_default=None, validate=validate.OneOf(
-        ["valid", "revoked", "missing", "unreadable"], error=_ONE_OF))
+    certificate_status = Str(
+        load_default=None,
+        validate=validate.OneOf(["valid", "revoked", "missing", "unreadable"], error=_ONE_OF),
+    )
     brought_by = Nested(BroughtByIn, load_default=None)
     tests = List(Nested(RapidTestIn), load_default=None)
     entry = Nested(EntryIn, load_default=None)
     inputs = List(Nested(InputIn), load_default=None)
-    outputs = fields.Raw(load_default=None, metadata={
-        "description": "transforming: certificate bodies; portioning: [{quantity, unit}]"})
+    outputs = fields.Raw(
+        load_default=None,
+        metadata={"description": "transforming: certificate bodies; portioning: [{quantity, unit}]"},
+    )
     corrects = Nested(CorrectsIn, load_default=None)
     note = Str(load_default=None, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
 

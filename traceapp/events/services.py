@@ -25,8 +25,9 @@ from traceapp.idempotency import insert_once, request_digest
 from traceapp.orgs.services import Actor
 
 
-def record_event(session: Session, actor: Actor, *, data: dict[str, Any],
-                 settings: EventSettings) -> tuple[Event, bool]:
+def record_event(
+    session: Session, actor: Actor, *, data: dict[str, Any], settings: EventSettings
+) -> tuple[Event, bool]:
     """Record one event from validated ``EventIn`` data; return it and whether it is new.
 
     The same ``event_id`` with the same body returns the stored event (created False). Raises
@@ -34,15 +35,19 @@ def record_event(session: Session, actor: Actor, *, data: dict[str, Any],
     NotHolder, PermissionDenied and InvalidInput naming the field.
     """
     digest = request_digest(data)
-    return insert_once(session, lambda: _record(session, actor, data, settings, digest),
-                       lambda: idempotency.stored(session, Event, org_id=actor.org_id,
-                                                  event_id=data["event_id"], digest=digest))
+    return insert_once(
+        session,
+        lambda: _record(session, actor, data, settings, digest),
+        lambda: idempotency.stored(
+            session, Event, org_id=actor.org_id, event_id=data["event_id"], digest=digest
+        ),
+    )
 
 
-def _record(session: Session, actor: Actor, data: dict[str, Any], settings: EventSettings,
-            digest: str) -> Event:
-    recording = Recording(session, actor, data, settings, _new_event(actor, data, digest),
-                          Ledger(session))
+def _record(
+    session: Session, actor: Actor, data: dict[str, Any], settings: EventSettings, digest: str
+) -> Event:
+    recording = Recording(session, actor, data, settings, _new_event(actor, data, digest), Ledger(session))
     if data.get("corrects"):
         apply_correction(recording)
     HANDLERS[data["kind"]](recording)
@@ -53,11 +58,20 @@ def _new_event(actor: Actor, data: dict[str, Any], digest: str) -> Event:
     shape = rules.EPCIS[data["kind"]]
     occurred = data["occurred_at"]
     return Event(
-        id=uuid.uuid4(), org_id=actor.org_id, recorded_by_id=actor.user_id,
-        client_event_id=data["event_id"], request_digest=digest, kind=data["kind"],
-        epcis_type=shape.event_type, action=shape.action, biz_step=shape.biz_step,
-        disposition=shape.disposition, occurred_at=occurred, tz_offset=_offset(occurred),
-        recorded_at=utcnow(), location=data.get("location"),
+        id=uuid.uuid4(),
+        org_id=actor.org_id,
+        recorded_by_id=actor.user_id,
+        client_event_id=data["event_id"],
+        request_digest=digest,
+        kind=data["kind"],
+        epcis_type=shape.event_type,
+        action=shape.action,
+        biz_step=shape.biz_step,
+        disposition=shape.disposition,
+        occurred_at=occurred,
+        tz_offset=_offset(occurred),
+        recorded_at=utcnow(),
+        location=data.get("location"),
         details={"note": data["note"]} if data.get("note") else {},
     )
 
@@ -85,6 +99,6 @@ def _persist(recording: Recording) -> Event:
 
 def load_event(session: Session, event_id: uuid.UUID) -> Event:
     """An event with its items loaded (for serialising)."""
-    return session.scalars(sa.select(Event).where(Event.id == event_id)
-                           .options(selectinload(Event.items))).one()
-
+    return session.scalars(
+        sa.select(Event).where(Event.id == event_id).options(selectinload(Event.items))
+    ).one()

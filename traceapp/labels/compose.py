@@ -100,9 +100,7 @@ class TextBlock:
         self.bottom = y + DESCENT * em(self.pt)
 
 
-def set_text(
-    content: LabelContent, box: Box, pt: float, density: Density, metrics: TextMetrics
-) -> TextBlock:
+def set_text(content: LabelContent, box: Box, pt: float, density: Density, metrics: TextMetrics) -> TextBlock:
     """Set every paragraph into ``box`` from the top; may run past its bottom."""
     block = TextBlock(pt, density.name)
     measure = measurer(metrics, pt, False)
@@ -165,9 +163,7 @@ def balanced_lines(text: str, measure: Measure) -> list[str]:
     (characters if it has none)."""
     units = pieces(text, math.inf, math.inf, measure)
     units = units if len(units) > 1 else list(text)
-    splits = [
-        ["".join(units[:k]).rstrip(), "".join(units[k:]).lstrip()] for k in range(1, len(units))
-    ]
+    splits = [["".join(units[:k]).rstrip(), "".join(units[k:]).lstrip()] for k in range(1, len(units))]
     return min(splits, key=lambda lines: max(map(measure, lines)), default=[text])
 
 
@@ -235,9 +231,7 @@ def centred_lines(
     return ops
 
 
-def qr_ops(
-    matrix: Matrix, fit: QrFit, x: float, y: float, code: str, metrics: TextMetrics
-) -> list[DrawOp]:
+def qr_ops(matrix: Matrix, fit: QrFit, x: float, y: float, code: str, metrics: TextMetrics) -> list[DrawOp]:
     """The QR symbol at (x, y) and the trace code centred under it."""
     centre, bold = x + fit.side_mm / 2, metrics.can_bold(code)
     caption = centred_lines(fit.code_lines, centre, y + fit.side_mm, fit.code_pt, bold, metrics)
@@ -276,9 +270,7 @@ def place_qr(
         centre = (area.x0 + area.x1) / 2
         x, y = snap(centre - fit.side_mm / 2, quantum), snap(area.y1 - fit.height_mm, quantum)
         size = hint_pt(label)
-        hint = centred_lines(
-            [SCAN_HINT], centre, body.y1 - text_height(1, size), size, False, metrics
-        )
+        hint = centred_lines([SCAN_HINT], centre, body.y1 - text_height(1, size), size, False, metrics)
         return qr_ops(matrix, fit, x, y, code, metrics) + hint, Box(body.x0, body.y0, body.x1, y)
     x = math.floor((area.x1 - fit.side_mm) / quantum) * quantum
     y = snap(body.y0 + (body.height - fit.height_mm) / 2, quantum)
@@ -299,14 +291,10 @@ def heading_width(heading: str, note: str, pt: float, metrics: TextMetrics) -> f
     return width
 
 
-def heading_size(
-    heading: str, note: str, width: float, max_pt: float, metrics: TextMetrics
-) -> float:
+def heading_size(heading: str, note: str, width: float, max_pt: float, metrics: TextMetrics) -> float:
     """Largest size at which the heading row fits ``width`` (else FLOOR_PT)."""
     sizes = point_sizes(max_pt)
-    return next(
-        (pt for pt in sizes if heading_width(heading, note, pt, metrics) <= width), FLOOR_PT
-    )
+    return next((pt for pt in sizes if heading_width(heading, note, pt, metrics) <= width), FLOOR_PT)
 
 
 def status_box(note: str, x: float, top: float, pt: float, metrics: TextMetrics) -> list[DrawOp]:
@@ -349,8 +337,7 @@ def frame_ops(label: LabelSize) -> list[DrawOp]:
         return []
     w, h = label.width_mm, label.height_mm
     return [
-        RectOp(inset, inset, w - 2 * inset, h - 2 * inset, stroke_mm=stroke)
-        for inset, stroke in FRAME_RULES
+        RectOp(inset, inset, w - 2 * inset, h - 2 * inset, stroke_mm=stroke) for inset, stroke in FRAME_RULES
     ]
 
 
@@ -378,15 +365,11 @@ def compose(
     ``quantum_mm`` (one device pixel) so raster output has crisp modules."""
     m = label.margin_mm
     inner = Box(m, m, label.width_mm - m, label.height_mm - m)
-    heading, y = heading_ops(
-        content.heading, content.status_note or "", inner, label.heading_max_pt, metrics
-    )
+    heading, y = heading_ops(content.heading, content.status_note or "", inner, label.heading_max_pt, metrics)
     body = Box(inner.x0, y, inner.x1, inner.y1)
     area = qr_area(body, label)
     fits = qr_choices(label, len(matrix), content.code_text, area, quantum_mm, metrics)
-    placements = [
-        place_qr(fit, body, label, matrix, content.code_text, quantum_mm, metrics) for fit in fits
-    ]
+    placements = [place_qr(fit, body, label, matrix, content.code_text, quantum_mm, metrics) for fit in fits]
     qr, text, overflow = fit_body(content, placements, label.body_max_pt, metrics)
     ops = (*frame_ops(label), *heading, *qr, *text.ops)
     return Layout(label, ops, text.pt, text.density, tuple(text.truncated), overflow)

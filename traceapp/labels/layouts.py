@@ -56,9 +56,7 @@ class LabelSize:
         return min(max(scaled, 6.0), 13.0 if self.framed else 11.0)
 
 
-def _size(
-    name: str, width: float, height: float, title: str = "", framed: bool = False
-) -> LabelSize:
+def _size(name: str, width: float, height: float, title: str = "", framed: bool = False) -> LabelSize:
     """A label size titled by its dimensions unless ``title`` is given."""
     return LabelSize(name, width, height, title or f"{width:g}×{height:g} mm", framed)
 
@@ -140,9 +138,7 @@ def label_size(name: str) -> LabelSize:
     try:
         return LABEL_SIZES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown label size {name!r}; choose from {sorted(LABEL_SIZES)}"
-        ) from None
+        raise ValueError(f"unknown label size {name!r}; choose from {sorted(LABEL_SIZES)}") from None
 
 
 def sheet_layout(name: str) -> SheetLayout:

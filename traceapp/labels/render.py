@@ -187,9 +187,7 @@ def _raster_rect(draw: ImageDraw.ImageDraw, op: RectOp, scale: float) -> None:
     """Filled rectangle, or an outline of at least one pixel drawn inside the box."""
     x0, y0, x1, y1 = (round(v * scale) for v in op.box)
     if op.stroke_mm:
-        draw.rectangle(
-            (x0, y0, x1 - 1, y1 - 1), outline=0, width=max(1, round(op.stroke_mm * scale))
-        )
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=0, width=max(1, round(op.stroke_mm * scale)))
     else:
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=0)
 

@@ -153,9 +153,7 @@ def ellipsize(text: str, width: float, measure: Measure) -> str:
     return lines[0]
 
 
-def clamp_lines(
-    lines: list[str], max_lines: int, limit: float, measure: Measure
-) -> tuple[list[str], bool]:
+def clamp_lines(lines: list[str], max_lines: int, limit: float, measure: Measure) -> tuple[list[str], bool]:
     """Keep at most ``max_lines`` lines, ending the last kept one with an ellipsis."""
     if len(lines) <= max_lines:
         return lines, False
@@ -226,8 +224,7 @@ def field_paras(
     tab = max((metrics.width(p, pt, False) for p in prefixes), default=0.0)
     indent = tab if tab <= 0.4 * width else 0.0
     return [
-        Para(p, value, indent, density.field_lines)
-        for p, (_, value) in zip(prefixes, fields, strict=True)
+        Para(p, value, indent, density.field_lines) for p, (_, value) in zip(prefixes, fields, strict=True)
     ]
 
 
@@ -236,17 +233,13 @@ def colon(label: str) -> str:
     return "：" if label and ord(label[-1]) >= CJK_START else ": "
 
 
-def full_notes(
-    content: LabelContent, pt: float, density: Density, metrics: TextMetrics
-) -> list[Para]:
+def full_notes(content: LabelContent, pt: float, density: Density, metrics: TextMetrics) -> list[Para]:
     """One ticked line per commitment, then the ticked basis."""
     hang = metrics.width(TICK + " ", pt, False)
     paras = [Para(TICK, c, hang, density.note_lines) for c in content.commitments]
     if content.basis:
         basis = units([TICK + b for b in content.basis], "  ")
-        paras.append(
-            Para(BASIS_PREFIX, basis, metrics.width(BASIS_PREFIX, pt, False), density.note_lines)
-        )
+        paras.append(Para(BASIS_PREFIX, basis, metrics.width(BASIS_PREFIX, pt, False), density.note_lines))
     return paras
 
 
@@ -275,11 +268,7 @@ def paragraphs(
     content: LabelContent, width: float, pt: float, density: Density, metrics: TextMetrics
 ) -> list[Para]:
     """All paragraphs of the text column, with a little air before the notes."""
-    notes = (
-        compact_notes(content, density)
-        if density.compact
-        else full_notes(content, pt, density, metrics)
-    )
+    notes = compact_notes(content, density) if density.compact else full_notes(content, pt, density, metrics)
     notes[:1] = [replace(para, gap_before=True) for para in notes[:1]]
     return field_paras(content.fields, width, pt, density, metrics) + notes
 
@@ -294,4 +283,3 @@ def set_para(para: Para, width: float, measure: Measure) -> tuple[list[SetLine],
     lines, cut = clamp_lines(lines, para.max_lines, last_limit, measure)
     rest = [SetLine("", text, para.indent) for text in lines[1:]]
     return [SetLine(prefix, lines[0], first_x), *rest], cut or prefix != para.prefix
-

@@ -39,23 +39,29 @@ class Actor:
         return cls(user.id, user.org_id, user.org.kind, user.role)
 
 
-def create_organisation(session: Session, *, kind: OrgKind, name: str,
-                        region_code: str | None = None, phone: str | None = None,
-                        address: str | None = None) -> Organisation:
+def create_organisation(
+    session: Session,
+    *,
+    kind: OrgKind,
+    name: str,
+    region_code: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+) -> Organisation:
     """Create an organisation. Raises InvalidInput for an empty name or unknown region code."""
     if not name.strip():
         raise InvalidInput("name", _("Enter a name."))
     if region_code is not None and not regions.is_known(region_code):
         raise InvalidInput("region_code", _("Unknown administrative division code."))
-    org = Organisation(kind=kind, name=name.strip(), region_code=region_code, phone=phone,
-                       address=address)
+    org = Organisation(kind=kind, name=name.strip(), region_code=region_code, phone=phone, address=address)
     session.add(org)
     session.flush()
     return org
 
 
-def create_user(session: Session, *, org_id: uuid.UUID, email: str, password: str,
-                role: Role = Role.MEMBER) -> User:
+def create_user(
+    session: Session, *, org_id: uuid.UUID, email: str, password: str, role: Role = Role.MEMBER
+) -> User:
     """Create a user in an organisation.
 
     Raises NotFound (no such organisation), InvalidInput (e-mail, short password) and Conflict
@@ -70,8 +76,7 @@ def create_user(session: Session, *, org_id: uuid.UUID, email: str, password: st
         raise InvalidInput("password", _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict(_("This e-mail address is already registered."))
-    user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password),
-                role=role)
+    user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password), role=role)
     session.add(user)
     session.flush()
     return user
@@ -109,8 +114,7 @@ def create_api_token(session: Session, *, email: str) -> tuple[ApiToken, str]:
 def user_for_token(session: Session, plaintext: str) -> User | None:
     """The user a live token belongs to, or None for an unknown or revoked token."""
     token = session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext),
-                                  ApiToken.revoked_at.is_(None))
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext), ApiToken.revoked_at.is_(None))
     )
     return token.user if token else None
 

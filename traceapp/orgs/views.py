@@ -14,8 +14,12 @@ bp = Blueprint("orgs", __name__)
 
 
 #: Where each kind of organisation starts after signing in.
-LANDING = {OrgKind.REGULATOR: "recalls.regulator_overview", OrgKind.MARKET: "events.batches",
-           OrgKind.CARRIER: "events.batches", OrgKind.RETAILER: "events.batches"}
+LANDING = {
+    OrgKind.REGULATOR: "recalls.regulator_overview",
+    OrgKind.MARKET: "events.batches",
+    OrgKind.CARRIER: "events.batches",
+    OrgKind.RETAILER: "events.batches",
+}
 
 
 def _safe_next(target: str | None, kind: OrgKind) -> str:
@@ -32,8 +36,7 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("orgs/login.html", email="", error=None)
     email = request.form.get("email", "")
     try:
-        user = services.authenticate(db.session(), email=email,
-                                     password=request.form.get("password", ""))
+        user = services.authenticate(db.session(), email=email, password=request.form.get("password", ""))
     except NotAuthenticated as exc:
         return render_template("orgs/login.html", email=email, error=exc.detail), 401
     auth.sign_in(user)

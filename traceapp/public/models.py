@@ -23,7 +23,8 @@ class PublicPage(Base):
     __tablename__ = "public_pages"
 
     certificate_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
     #: A copy of the certificate's code (immutable), so a view is one look-up on one index.
     trace_code: Mapped[str] = mapped_column(sa.String(14), unique=True)
     #: Bumped by every write that changes what the page shows.

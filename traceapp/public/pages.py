@@ -180,28 +180,37 @@ def affected_certificates(session: Session, changes: Changes) -> tuple[set[uuid.
     those of them whose status changed."""
     statuses = set(changes.statuses)
     if changes.recalls:
-        statuses.update(session.scalars(sa.select(RecallBatch.certificate_id)
-                                        .where(RecallBatch.recall_id.in_(changes.recalls))))
+        statuses.update(
+            session.scalars(
+                sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id.in_(changes.recalls))
+            )
+        )
     ids = statuses | changes.touched
     if changes.events:
-        ids.update(session.scalars(sa.select(EventItem.certificate_id)
-                                   .where(EventItem.event_id.in_(changes.events))))
+        ids.update(
+            session.scalars(sa.select(EventItem.certificate_id).where(EventItem.event_id.in_(changes.events)))
+        )
     if changes.orgs:
         ids.update(session.scalars(_mentioning_orgs(changes.orgs)))
     return (portions_of(session, ids) if ids else ids), statuses
 
 
 def _mentioning_orgs(org_ids: set[uuid.UUID]) -> sa.CompoundSelect[tuple[uuid.UUID]]:
-    by_events = (sa.select(EventItem.certificate_id).join(Event, Event.id == EventItem.event_id)
-                 .where(sa.or_(Event.org_id.in_(org_ids), Event.destination_org_id.in_(org_ids))))
+    by_events = (
+        sa.select(EventItem.certificate_id)
+        .join(Event, Event.id == EventItem.event_id)
+        .where(sa.or_(Event.org_id.in_(org_ids), Event.destination_org_id.in_(org_ids)))
+    )
     return sa.union(sa.select(Certificate.id).where(Certificate.org_id.in_(org_ids)), by_events)
 
 
 def _portions_statement() -> sa.Select[tuple[uuid.UUID]]:
     out, inp = aliased(EventItem), aliased(EventItem)
-    tree = (sa.select(Certificate.id.label("cid"), sa.literal(0).label("depth"))
-            .where(Certificate.id.in_(sa.bindparam("ids", expanding=True)))
-            .cte("tree", recursive=True))
+    tree = (
+        sa.select(Certificate.id.label("cid"), sa.literal(0).label("depth"))
+        .where(Certificate.id.in_(sa.bindparam("ids", expanding=True)))
+        .cte("tree", recursive=True)
+    )
     step = (
         sa.select(out.certificate_id, tree.c.depth + 1)
         .select_from(tree)
@@ -220,8 +229,11 @@ _PORTIONS = _portions_statement()
 
 def _bump_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = (sa.select(Certificate.id, Certificate.trace_code, sa.literal(1))
-            .where(Certificate.id.in_(sa.bindparam("ids", expanding=True))).order_by(Certificate.id))
+    rows = (
+        sa.select(Certificate.id, Certificate.trace_code, sa.literal(1))
+        .where(Certificate.id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(Certificate.id)
+    )
     table = PublicPage.__table__
     return (
         insert(table)
@@ -262,8 +274,13 @@ def _store(session: Session, certificate_id: uuid.UUID, version: int, pages: dic
     stored = session.execute(
         sa.update(PublicPage)
         .where(PublicPage.certificate_id == certificate_id, PublicPage.version == version)
-        .values(html_zh=pages["zh"], html_en=pages["en"], rendered_version=version,
-                build=current_build(), rendered_at=utcnow())
+        .values(
+            html_zh=pages["zh"],
+            html_en=pages["en"],
+            rendered_version=version,
+            build=current_build(),
+            rendered_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(stored.rowcount)
@@ -328,8 +345,9 @@ _VARY = "Accept-Language, Cookie, Accept-Encoding"
 _HTML = "text/html; charset=utf-8"
 
 
-def answer(stored: StoredPage, lang: str, if_none_match: str,
-           accept_encoding: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def answer(
+    stored: StoredPage, lang: str, if_none_match: str, accept_encoding: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Status, headers and body for a stored page: 304 when the client holds this version,
     the gzip bytes as stored when the client takes gzip, else the HTML."""
     etag = stored.etag(lang)
@@ -348,15 +366,20 @@ def answer(stored: StoredPage, lang: str, if_none_match: str,
 # -- refreshing ---------------------------------------------------------------------------------
 
 
-def stale_ids(session: Session, limit: int, after: uuid.UUID | None = None,
-              before: uuid.UUID | None = None) -> Sequence[uuid.UUID]:
+def stale_ids(
+    session: Session, limit: int, after: uuid.UUID | None = None, before: uuid.UUID | None = None
+) -> Sequence[uuid.UUID]:
     """Up to ``limit`` certificates (by id, after ``after`` and before ``before``) whose stored
     pages are missing, behind or of another build."""
     query = (
         sa.select(PublicPage.certificate_id)
-        .where(sa.or_(PublicPage.rendered_version.is_(None),
-                      PublicPage.rendered_version != PublicPage.version,
-                      PublicPage.build.is_distinct_from(current_build())))
+        .where(
+            sa.or_(
+                PublicPage.rendered_version.is_(None),
+                PublicPage.rendered_version != PublicPage.version,
+                PublicPage.build.is_distinct_from(current_build()),
+            )
+        )
         .order_by(PublicPage.certificate_id)
         .limit(limit)
     )
@@ -404,8 +427,9 @@ def render_current(session: Session, ids: Iterable[uuid.UUID]) -> Rendered:
     """The pages of ``ids`` rendered at their current versions (each version read before the
     facts, so the page shows at least what that version stands for)."""
     rows = session.execute(
-        sa.select(PublicPage.certificate_id, PublicPage.trace_code, PublicPage.version)
-        .where(PublicPage.certificate_id.in_(list(ids)))
+        sa.select(PublicPage.certificate_id, PublicPage.trace_code, PublicPage.version).where(
+            PublicPage.certificate_id.in_(list(ids))
+        )
     ).all()
     out = []
     for certificate_id, code, version in rows:

@@ -36,8 +36,12 @@ class StoredPages:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if (environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING")
-                and path[:3] in ("/t/", "/T/") and "/" not in path[3:]):
+        if (
+            environ.get("REQUEST_METHOD") == "GET"
+            and not environ.get("QUERY_STRING")
+            and path[:3] in ("/t/", "/T/")
+            and "/" not in path[3:]
+        ):
             try:
                 served = self._serve(environ, path[3:])
             except Exception:  # noqa: BLE001 - Flask answers it, with its own error handling
@@ -59,8 +63,9 @@ class StoredPages:
         if stored is None:
             environ[LOOKED_UP] = True
             return None
-        return answer(stored, lang, environ.get("HTTP_IF_NONE_MATCH", ""),
-                      environ.get("HTTP_ACCEPT_ENCODING", ""))
+        return answer(
+            stored, lang, environ.get("HTTP_IF_NONE_MATCH", ""), environ.get("HTTP_ACCEPT_ENCODING", "")
+        )
 
 
 def install(app: Flask) -> None:

@@ -44,8 +44,9 @@ def certificate(code: str) -> Response | tuple[str, int]:
     missed = request.environ.get(LOOKED_UP, False)  # the front layer looked and found none
     stored = stored_page(normal, lang) if normal and not missed else None
     if stored is not None:
-        status, headers, body = answer(stored, lang, request.headers.get("If-None-Match", ""),
-                                       request.headers.get("Accept-Encoding", ""))
+        status, headers, body = answer(
+            stored, lang, request.headers.get("If-None-Match", ""), request.headers.get("Accept-Encoding", "")
+        )
         return Response(body, status=status, headers=headers)
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
@@ -66,7 +67,12 @@ def report(code: str) -> Response | tuple[str, int]:
     stored = queries.report_of(db.session(), certificate) if certificate else None
     if stored is None:
         return render_template("public/not_found.html", typed=code), 404
-    return Response(stored.content, mimetype=stored.content_type, headers={
-        "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
-    })
+    return Response(
+        stored.content,
+        mimetype=stored.content_type,
+        headers={
+            "Content-Disposition": "inline",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        },
+    )

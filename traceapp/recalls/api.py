@@ -25,10 +25,18 @@ from traceapp.recalls.schemas import (
     TraceQuery,
 )
 
-trace_blp = ApiBlueprint("trace_api", __name__, url_prefix="/api/v1/trace",
-                         description="Trace a batch backward to its sources or forward to where it went.")
-blp = ApiBlueprint("recalls_api", __name__, url_prefix="/api/v1/recalls",
-                   description="Open, acknowledge, close and export recalls.")
+trace_blp = ApiBlueprint(
+    "trace_api",
+    __name__,
+    url_prefix="/api/v1/trace",
+    description="Trace a batch backward to its sources or forward to where it went.",
+)
+blp = ApiBlueprint(
+    "recalls_api",
+    __name__,
+    url_prefix="/api/v1/recalls",
+    description="Open, acknowledge, close and export recalls.",
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -41,8 +49,9 @@ class Trace(MethodView):
         certificate = find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return queries.trace_document(db.session(), api_actor(), certificate, direction=args["direction"],
-                                      base_url=public_base_url())
+        return queries.trace_document(
+            db.session(), api_actor(), certificate, direction=args["direction"], base_url=public_base_url()
+        )
 
 
 @blp.route("")
@@ -51,8 +60,11 @@ class Recalls(MethodView):
     def get(self) -> dict[str, Any]:
         """Recalls the caller sees (regulators: all; others: those they are party to)."""
         session = db.session()
-        return {"items": [queries.recall_document(session, r) for r in
-                          queries.visible_recalls(session, api_actor())]}
+        return {
+            "items": [
+                queries.recall_document(session, r) for r in queries.visible_recalls(session, api_actor())
+            ]
+        }
 
     @blp.arguments(RecallIn)
     @blp.response(201, RecallOut)

@@ -28,12 +28,16 @@ def closure(session: Session, roots: Iterable[uuid.UUID], *, forward: bool) -> s
         return set()
     near, far = aliased(EventItem), aliased(EventItem)
     near_role, far_role = (ItemRole.INPUT, ItemRole.OUTPUT) if forward else (ItemRole.OUTPUT, ItemRole.INPUT)
-    seed = sa.select(Certificate.id.label("cid")).where(Certificate.id.in_(start)).cte(
-        "reach", recursive=True)
-    step = (sa.select(far.certificate_id).select_from(seed)
-            .join(near, near.certificate_id == seed.c.cid)
-            .join(far, far.event_id == near.event_id)
-            .where(near.role == near_role, far.role == far_role))
+    seed = (
+        sa.select(Certificate.id.label("cid")).where(Certificate.id.in_(start)).cte("reach", recursive=True)
+    )
+    step = (
+        sa.select(far.certificate_id)
+        .select_from(seed)
+        .join(near, near.certificate_id == seed.c.cid)
+        .join(far, far.event_id == near.event_id)
+        .where(near.role == near_role, far.role == far_role)
+    )
     reach = seed.union(step)
     return set(session.scalars(sa.select(reach.c.cid)))
 
@@ -58,6 +62,6 @@ def links(session: Session, batches: set[uuid.UUID]) -> list[Link]:
     rows = session.execute(
         sa.select(src.event_id, src.certificate_id, dst.certificate_id, src.quantity, src.unit, dst.quantity)
         .join(dst, sa.and_(dst.event_id == src.event_id, dst.role == ItemRole.OUTPUT))
-        .where(src.role == ItemRole.INPUT, src.certificate_id.in_(batches),
-               dst.certificate_id.in_(batches))).all()
+        .where(src.role == ItemRole.INPUT, src.certificate_id.in_(batches), dst.certificate_id.in_(batches))
+    ).all()
     return [Link(*row) for row in rows]

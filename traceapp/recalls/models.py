@@ -46,8 +46,9 @@ class RecallBatch(Base):
     __tablename__ = "recall_batches"
 
     recall_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("recalls.id"), primary_key=True)
-    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"), primary_key=True,
-                                                      index=True)
+    certificate_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("certificates.id"), primary_key=True, index=True
+    )
     root: Mapped[bool] = mapped_column(default=False)
 
 
@@ -57,7 +58,6 @@ class RecallParty(Base):
     __tablename__ = "recall_parties"
 
     recall_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("recalls.id"), primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True,
-                                              index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True, index=True)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -18,13 +18,18 @@ class TraceQuery(StrictSchema):
 class RecallIn(StrictSchema):
     """A recall of one or more batches (and everything made from them)."""
 
-    trace_codes = List(Str(), required=True, validate=validate.Length(
-        min=1, max=200, error=_l("Between 1 and 200 trace codes.")))
+    trace_codes = List(
+        Str(),
+        required=True,
+        validate=validate.Length(min=1, max=200, error=_l("Between 1 and 200 trace codes.")),
+    )
     reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
     severity = Enum(Severity, required=True)
-    instructions = Str(load_default=None, validate=validate.Length(
-        max=500, error=_l("At most 500 characters.")), metadata={
-        "description": "What consumers and holders should do, shown on every affected page."})
+    instructions = Str(
+        load_default=None,
+        validate=validate.Length(max=500, error=_l("At most 500 characters.")),
+        metadata={"description": "What consumers and holders should do, shown on every affected page."},
+    )
 
 
 class CloseIn(StrictSchema):
@@ -32,8 +37,11 @@ class CloseIn(StrictSchema):
 
 
 class ExportQuery(StrictSchema):
-    columns = Str(load_default="en", validate=validate.OneOf(["en", "zh"], error=_ONE_OF), metadata={
-        "description": "en: FSMA 204 key data element names; zh: Chinese column names"})
+    columns = Str(
+        load_default="en",
+        validate=validate.OneOf(["en", "zh"], error=_ONE_OF),
+        metadata={"description": "en: FSMA 204 key data element names; zh: Chinese column names"},
+    )
 
 
 class PartyOut(Schema):

@@ -29,19 +29,29 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
     roots = [_root(session, code, index) for index, code in enumerate(data["trace_codes"])]
     if actor.org_kind is not OrgKind.REGULATOR and any(c.org_id != actor.org_id for c in roots):
         raise PermissionDenied(_("A producer recalls only batches it issued; ask the regulator."))
-    recall = Recall(id=uuid.uuid4(), opened_by_org_id=actor.org_id, opened_by_id=actor.user_id,
-                    reason=data["reason"], instructions=data.get("instructions"), severity=data["severity"])
+    recall = Recall(
+        id=uuid.uuid4(),
+        opened_by_org_id=actor.org_id,
+        opened_by_id=actor.user_id,
+        reason=data["reason"],
+        instructions=data.get("instructions"),
+        severity=data["severity"],
+    )
     session.add(recall)
     session.flush()
     affected = graph.closure(session, {c.id for c in roots}, forward=True)
     root_ids = {c.id for c in roots}
-    session.add_all(RecallBatch(recall_id=recall.id, certificate_id=cid, root=cid in root_ids)
-                    for cid in affected)
-    session.add_all(Quarantine(certificate_id=cid, reference=recall.id, reason=recall.reason)
-                    for cid in affected)
+    session.add_all(
+        RecallBatch(recall_id=recall.id, certificate_id=cid, root=cid in root_ids) for cid in affected
+    )
+    session.add_all(
+        Quarantine(certificate_id=cid, reference=recall.id, reason=recall.reason) for cid in affected
+    )
     session.flush()
-    session.add_all(RecallParty(recall_id=recall.id, org_id=org_id)
-                    for org_id in parties(session, recall.id) | {actor.org_id})
+    session.add_all(
+        RecallParty(recall_id=recall.id, org_id=org_id)
+        for org_id in parties(session, recall.id) | {actor.org_id}
+    )
     session.flush()
     return recall
 
@@ -63,8 +73,11 @@ def parties(session: Session, recall_id: uuid.UUID) -> set[uuid.UUID]:
     issuers = sa.select(Certificate.org_id).where(Certificate.id.in_(batches))
     ledger = sa.select(HoldingChange.org_id).where(HoldingChange.certificate_id.in_(batches))
     holders = sa.select(Holding.org_id).where(Holding.certificate_id.in_(batches))
-    recorders = (sa.select(Event.org_id).join(EventItem, EventItem.event_id == Event.id)
-                 .where(EventItem.certificate_id.in_(batches)))
+    recorders = (
+        sa.select(Event.org_id)
+        .join(EventItem, EventItem.event_id == Event.id)
+        .where(EventItem.certificate_id.in_(batches))
+    )
     return set(session.scalars(sa.union(issuers, ledger, holders, recorders)))
 
 
@@ -106,8 +119,10 @@ def close_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID, note: 
         raise Conflict(_("This recall is already closed."))
     recall.status, recall.closed_at, recall.closed_by_id = RecallStatus.CLOSED, utcnow(), actor.user_id
     recall.close_note = note
-    session.execute(sa.update(Quarantine).where(Quarantine.reference == recall.id,
-                                                Quarantine.released_at.is_(None))
-                    .values(released_at=recall.closed_at))
+    session.execute(
+        sa.update(Quarantine)
+        .where(Quarantine.reference == recall.id, Quarantine.released_at.is_(None))
+        .values(released_at=recall.closed_at)
+    )
     session.flush()
     return recall
