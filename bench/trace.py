@@ -107,8 +107,8 @@ import psycopg
 import sqlalchemy as sa
 
 from traceapp import codes, migrate
+from traceapp.coldchain import verdicts as coldchain
 from traceapp.db import make_engine
-from traceapp.events import coldchain
 from traceapp.events.custody import leg_document
 from traceapp.events.models import EventKind
 from traceapp.events.rules import EPCIS

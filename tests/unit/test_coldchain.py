@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from traceapp.events.coldchain import Range, Reading, Verdict, journey_verdict, judge_min_max, judge_readings
+from traceapp.coldchain.verdicts import (
+    Range,
+    Reading,
+    Verdict,
+    journey_verdict,
+    judge_min_max,
+    judge_readings,
+)
 
 CHILLED = Range(Decimal(0), Decimal(4))
 FROZEN = Range(None, Decimal(-18))

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from traceapp.codes import ALPHABET, is_valid_trace_code
-from traceapp.events.epcis import (
+from traceapp.epcis.documents import (
     EPCIS_CONTEXT,
     EventView,
     ItemView,

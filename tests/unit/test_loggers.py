@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from traceapp.events.loggers import LoggerFileError, parse_logger_csv
+from traceapp.coldchain.loggers import LoggerFileError, parse_logger_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CST = timezone(timedelta(hours=8))

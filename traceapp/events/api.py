@@ -14,12 +14,12 @@ from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
 from traceapp.certificates import queries as certificate_queries
+from traceapp.coldchain.loggers import LoggerFileError
+from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.events import queries, services
-from traceapp.events.loggers import LoggerFileError
 from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
 from traceapp.events.texts import logger_error_message
-from traceapp.events.uploads import parse_upload
 
 blp = ApiBlueprint(
     "events_api",

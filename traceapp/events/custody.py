@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from traceapp.certificates.models import Certificate, HoldingState
+from traceapp.coldchain import verdicts as coldchain
 from traceapp.errors import Conflict, InvalidInput
-from traceapp.events import coldchain
 from traceapp.events.holdings import held
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
 from traceapp.events.recording import NotHolder, Recording

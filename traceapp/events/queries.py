@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, aliased
 from traceapp import codes as trace_codes
 from traceapp.certificates.models import Certificate, Holding
 from traceapp.certificates.queries import certificate_document, issue_event
+from traceapp.coldchain.verdicts import Verdict, journey_verdict
 from traceapp.db import utcnow
+from traceapp.epcis import documents as epcis
 from traceapp.errors import NotFound
-from traceapp.events import epcis
-from traceapp.events.coldchain import Verdict, journey_verdict
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
 from traceapp.events.recording import is_quarantined
 from traceapp.orgs.models import Organisation

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from traceapp.certificates.models import Category, Certificate
 from traceapp.certificates.queries import find_by_code
+from traceapp.coldchain.verdicts import Range
 from traceapp.errors import Conflict, InvalidInput
 from traceapp.events import rules
-from traceapp.events.coldchain import Range
 from traceapp.events.holdings import Ledger, held
 from traceapp.events.models import Event, EventItem, ItemRole, Quarantine, TemperatureReading
 from traceapp.orgs.models import Organisation

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from traceapp.events.coldchain import Verdict
-from traceapp.events.loggers import LoggerFileError
+from traceapp.coldchain.loggers import LoggerFileError
+from traceapp.coldchain.verdicts import Verdict
 from traceapp.events.models import EventKind
 
 KIND_LABELS = {

@@ -17,8 +17,8 @@ from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
 from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
-from traceapp.events.chart import leg_svg
-from traceapp.events.coldchain import Verdict
+from traceapp.coldchain.chart import leg_svg
+from traceapp.coldchain.verdicts import Verdict
 from traceapp.events.models import Event, EventKind
 from traceapp.events.queries import Journey, journey
 from traceapp.events.texts import KIND_LABELS, VERDICT_LABELS

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
-from traceapp.events.coldchain import Reading
+from traceapp.coldchain.verdicts import Reading
 
 MAX_READINGS = 100_000
 TIME_FORMATS = (

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import FileStorage
 
+from traceapp.coldchain.loggers import parse_logger_csv
+from traceapp.coldchain.verdicts import Reading
 from traceapp.errors import PayloadTooLarge
-from traceapp.events.coldchain import Reading
-from traceapp.events.loggers import parse_logger_csv
 
 
 def parse_upload(upload: FileStorage, config: Any) -> tuple[str, list[Reading]]:

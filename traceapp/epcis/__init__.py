@@ -1,0 +1,1 @@
+"""EPCIS 2.0: documents built from our events (later: capture, query, subscriptions)."""
