@@ -20,23 +20,25 @@ from traceapp.codes import (
     ALPHABET,
     CODE_LENGTH,
     CODE_RE,
-    GS,
     REASONS,
-    ScanError,
     code_url,
-    digital_link,
-    dl_quote,
-    dl_unquote,
     format_trace_code,
-    gtin_check_digit,
-    is_valid_gtin,
     is_valid_trace_code,
     mint_trace_code,
     normalize_trace_code,
-    parse_digital_link,
-    parse_element_string,
     parse_scan,
     qr_url,
+)
+from traceapp.gs1 import (
+    GS,
+    GS1Error,
+    digital_link,
+    dl_quote,
+    dl_unquote,
+    gtin_check_digit,
+    is_valid_gtin,
+    parse_digital_link,
+    parse_element_string,
     voice_pick_code,
 )
 
@@ -515,7 +517,7 @@ def test_conformance_valid_digital_link_parses_to_its_ais(case):
     "case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip, lambda case: not case["valid"])
 )
 def test_conformance_invalid_digital_link_is_rejected(case):
-    with pytest.raises(ScanError):
+    with pytest.raises(GS1Error):
         parse_digital_link(case["uri"])
 
 
@@ -592,7 +594,7 @@ def test_qualifiers_out_of_the_22_10_21_order_are_rejected():
     in_order = {q for n in range(4) for q in itertools.combinations(("22", "10", "21"), n)}
     for n in range(2, 4):
         for qualifiers in set(itertools.permutations(("22", "10", "21"), n)) - in_order:
-            with pytest.raises(ScanError, match="malformed"):
+            with pytest.raises(GS1Error, match="malformed"):
                 parse_digital_link(_path_uri(("01", *qualifiers)))
 
 
@@ -640,7 +642,7 @@ def _check(name: str) -> Callable[[Case], bool]:
 )
 def test_conformance_element_string_syntax(case):
     if not case["valid"]:
-        with pytest.raises(ScanError):
+        with pytest.raises(GS1Error):
             parse_element_string(_scanned(case))
     elif case["input_form"] == "bracketed":
         assert _element_string(parse_element_string(case["input"])) == case["element_string"]
@@ -653,7 +655,7 @@ def test_conformance_element_string_linter(case):
     if case["valid"]:
         assert parse_element_string(case["input"])
     else:
-        with pytest.raises(ScanError) as error:
+        with pytest.raises(GS1Error) as error:
             parse_element_string(case["input"])
         assert error.value.reason_code == LINTER_REASONS[case["linter_error"]]
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from traceapp import codes, regions
+from traceapp import gs1, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
 from traceapp.schemas import (
@@ -105,7 +105,7 @@ class CertificateIn(StrictSchema):
 
     @validates("gtin")
     def _valid_gtin(self, value: str | None, **_kwargs: Any) -> None:
-        if value is not None and not codes.is_valid_gtin(value):
+        if value is not None and not gs1.is_valid_gtin(value):
             raise field_error(_l("Not a valid GTIN (8, 12, 13 or 14 digits with a check digit)."))
 
     @validates("commitments")

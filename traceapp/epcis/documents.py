@@ -21,7 +21,8 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 from uuid import UUID
 
-from traceapp.codes import code_url, digital_link
+from traceapp.codes import code_url
+from traceapp.gs1 import digital_link
 
 #: The EPCIS 2.0.0 JSON-LD context, pinned as in every GS1 example (the unversioned
 #: ``https://ref.gs1.org/standards/epcis/epcis-context.jsonld`` follows the latest version).
