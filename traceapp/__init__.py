@@ -8,11 +8,11 @@ from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → db → babel → CSRF → Api → blueprints → error handlers → CLI."""
+    """Build the app: config → db → babel → templating → CSRF → Api → blueprints → error handlers → CLI."""
     from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, auth, cli, config, db, errors, i18n
+    from traceapp import api, auth, cli, config, db, errors, i18n, templating
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.events import api as events_api
@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database = db.init_app(app)
     pages.init_app(app, database.sessions)
     i18n.init_app(app)
+    templating.init_app(app)
     csrf = CSRFProtect(app)
     # Flask-WTF's own hook looks up exemptions on every request, reads included; check only the
     # methods that can change something (GET /t/<code> carries most of our traffic).

@@ -21,8 +21,6 @@ from traceapp.certificates.schemas import (
     RevokeIn,
     SheetQuery,
 )
-from traceapp.certificates.texts import quantity_text
-from traceapp.codes import format_trace_code
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 
@@ -115,14 +113,3 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
     return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
 
-
-@bp.app_template_filter("quantity")
-def quantity_filter(value: Any, unit: Any) -> str:
-    """``{{ c.quantity|quantity(c.unit) }}`` → ``500 kg``."""
-    return quantity_text(value, unit)
-
-
-@bp.app_template_filter("trace_code")
-def trace_code_filter(code: str) -> str:
-    """``{{ code|trace_code }}`` → ``XXXX-XXXX-XXXX-XX``."""
-    return format_trace_code(code)
