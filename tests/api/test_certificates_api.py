@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from tests.factories import certificate_body
@@ -138,3 +139,24 @@ def test_openapi_document_describes_the_api(client):
     assert "/api/v1/certificates/{certificate_id}/revoke" in spec["paths"]
     assert "CertificateIn" in spec["components"]["schemas"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "query"),
+    [
+        ("qr.png", "image/png", set()),
+        ("label.png", "image/png", {"size", "dpi", "copies", "lang"}),
+        ("label.pdf", "application/pdf", {"size", "dpi", "copies", "lang"}),
+        ("sheet.pdf", "application/pdf", {"sheet", "copies", "lang"}),
+        ("share.png", "image/png", set()),
+    ],
+)
+def test_openapi_document_gives_each_label_file_its_content_type_and_query(
+    client, filename, content_type, query
+):
+    operation = client.get("/api/v1/openapi.json").json["paths"][
+        f"/api/v1/certificates/{{certificate_id}}/{filename}"
+    ]["get"]
+    assert set(operation["responses"]["200"]["content"]) == {content_type}
+    assert {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"} == query
+    assert operation["summary"]

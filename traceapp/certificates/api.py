@@ -18,9 +18,7 @@ from traceapp.certificates.schemas import (
     CertificateListOut,
     CertificateOut,
     CertificatePageQuery,
-    LabelQuery,
     RevokeIn,
-    SheetQuery,
     TestReportUploadOut,
 )
 from traceapp.errors import InvalidInput
@@ -37,14 +35,6 @@ reports_blp = ApiBlueprint(
     url_prefix="/api/v1/reports",
     description="Upload lab test reports (PDF or image).",
 )
-
-LABEL_TYPES = {
-    "qr": "image/png",
-    "png": "image/png",
-    "pdf": "application/pdf",
-    "sheet": "application/pdf",
-    "share": "image/png",
-}
 
 
 def _document(certificate: Any) -> dict[str, Any]:
@@ -92,53 +82,30 @@ class RevokeCertificate(MethodView):
         return _document(certificate)
 
 
-def _label_file(certificate_id: uuid.UUID, kind: str, args: dict[str, Any]) -> Response:
-    certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
-    body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
-    return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
+#: A file body in the OpenAPI document (so that each label URL states its content type).
+BINARY = {"type": "string", "format": "binary"}
 
 
-@blp.route("/<uuid:certificate_id>/qr.png")
-class QrPng(MethodView):
-    @blp.response(200, content_type="image/png")
-    def get(self, certificate_id: uuid.UUID) -> Response:
-        """The QR code alone, as PNG."""
-        return _label_file(certificate_id, "qr", {})
+def _label_view(label: printing.LabelFile) -> type[MethodView]:
+    """The view of one label file: the five differ only in query schema, content type and summary,
+    each of which the OpenAPI document must state for its own URL."""
+
+    def get(self: MethodView, *query: dict[str, Any], certificate_id: uuid.UUID) -> Response:
+        certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
+        args = query[0] if query else {}
+        body = printing.render_label(certificate, label.kind, args, base_url=queries.public_base_url())
+        return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})
+
+    get.__doc__ = label.summary
+    view = blp.response(200, BINARY, content_type=label.mimetype)(get)
+    if label.query is not None:
+        view = blp.arguments(label.query, location="query")(view)
+    name = "".join(part.capitalize() for part in label.filename.split("."))
+    return type(name, (MethodView,), {"get": view})
 
 
-@blp.route("/<uuid:certificate_id>/label.png")
-class LabelPng(MethodView):
-    @blp.arguments(LabelQuery, location="query")
-    @blp.response(200, content_type="image/png")
-    def get(self, args: dict[str, Any], certificate_id: uuid.UUID) -> Response:
-        """One label as PNG at 203 or 300 dpi, for label printers."""
-        return _label_file(certificate_id, "png", args)
-
-
-@blp.route("/<uuid:certificate_id>/label.pdf")
-class LabelPdf(MethodView):
-    @blp.arguments(LabelQuery, location="query")
-    @blp.response(200, content_type="application/pdf")
-    def get(self, args: dict[str, Any], certificate_id: uuid.UUID) -> Response:
-        """Labels as PDF, one label per page at the label's size, ``copies`` pages."""
-        return _label_file(certificate_id, "pdf", args)
-
-
-@blp.route("/<uuid:certificate_id>/sheet.pdf")
-class SheetPdf(MethodView):
-    @blp.arguments(SheetQuery, location="query")
-    @blp.response(200, content_type="application/pdf")
-    def get(self, args: dict[str, Any], certificate_id: uuid.UUID) -> Response:
-        """An A4 sheet of labels (a full sheet unless ``copies`` says otherwise)."""
-        return _label_file(certificate_id, "sheet", args)
-
-
-@blp.route("/<uuid:certificate_id>/share.png")
-class SharePng(MethodView):
-    @blp.response(200, content_type="image/png")
-    def get(self, certificate_id: uuid.UUID) -> Response:
-        """The e-certificate image, for sharing in a chat app."""
-        return _label_file(certificate_id, "share", {})
+for _label in printing.LABEL_FILES.values():
+    blp.route(f"/<uuid:certificate_id>/{_label.filename}")(_label_view(_label))
 
 
 @reports_blp.route("")

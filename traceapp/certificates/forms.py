@@ -18,6 +18,7 @@ from traceapp import db
 from traceapp.auth import page_actor
 from traceapp.certificates import queries, services
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
+from traceapp.certificates.printing import LABEL_FILES, LabelFile
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, UNIT_LABELS
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.forms import form_payload
@@ -26,13 +27,6 @@ from traceapp.orgs.services import Actor
 from traceapp.schemas import decimal_text
 
 LIST_FIELDS = frozenset({"commitments", "basis"})
-LABEL_KINDS = {
-    ("qr", "png"): "qr",
-    ("label", "png"): "png",
-    ("label", "pdf"): "pdf",
-    ("sheet", "pdf"): "sheet",
-    ("share", "png"): "share",
-}
 
 
 def issue_payload(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -133,10 +127,10 @@ def sheet_names() -> list[str]:
     return list(SHEETS)
 
 
-def label_kind(name: str, ext: str) -> str:
-    """``label`` + ``pdf`` → ``pdf`` and so on. Raises NotFound for a combination we don't make."""
+def find_label_file(name: str, ext: str) -> LabelFile:
+    """``label`` + ``pdf`` → the label.pdf file. Raises NotFound for a combination we don't make."""
     try:
-        return LABEL_KINDS[(name, ext)]
+        return LABEL_FILES[f"{name}.{ext}"]
     except KeyError:
         raise NotFound() from None
 

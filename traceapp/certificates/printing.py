@@ -6,17 +6,63 @@ Kept apart from ``queries``: this is presentation for print, built in the label'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import force_locale, to_user_timezone
 from flask_babel import gettext as _
+from marshmallow import Schema
 
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, Commitment
+from traceapp.certificates.schemas import LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.labels import render
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+@dataclass(frozen=True)
+class LabelFile:
+    """One printable file of a certificate, as the API and the pages serve it."""
+
+    filename: str  #: the last URL segment, ``label.pdf``
+    kind: str  #: what ``render_label`` draws
+    mimetype: str
+    query: type[Schema] | None  #: its query parameters, if it takes any
+    summary: str  #: the OpenAPI summary of its URL
+
+
+LABEL_FILES = {
+    label.filename: label
+    for label in (
+        LabelFile("qr.png", "qr", "image/png", None, "The QR code alone, as PNG."),
+        LabelFile(
+            "label.png",
+            "png",
+            "image/png",
+            LabelQuery,
+            "One label as PNG at 203 or 300 dpi, for label printers.",
+        ),
+        LabelFile(
+            "label.pdf",
+            "pdf",
+            "application/pdf",
+            LabelQuery,
+            "Labels as PDF, one label per page at the label's size, ``copies`` pages.",
+        ),
+        LabelFile(
+            "sheet.pdf",
+            "sheet",
+            "application/pdf",
+            SheetQuery,
+            "An A4 sheet of labels (a full sheet unless ``copies`` says otherwise).",
+        ),
+        LabelFile(
+            "share.png", "share", "image/png", None, "The e-certificate image, for sharing in a chat app."
+        ),
+    )
+}
 
 
 def label_content(certificate: Certificate, *, base_url: str, lang: str = "zh") -> render.LabelContent:

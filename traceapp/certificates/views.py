@@ -13,14 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates import forms, printing, queries, services
-from traceapp.certificates.api import LABEL_TYPES
-from traceapp.certificates.schemas import (
-    CertificateIn,
-    CertificatePageQuery,
-    LabelQuery,
-    RevokeIn,
-    SheetQuery,
-)
+from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, RevokeIn
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 
@@ -106,10 +99,8 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 @login_required
 def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     """Label files for the signed-in organisation (same renderers as the API)."""
-    kind = forms.label_kind(name, ext)
-    schema = {"png": LabelQuery, "pdf": LabelQuery, "sheet": SheetQuery}.get(kind)
-    args: dict[str, Any] = forms.load_query(schema, request.args) if schema else {}
+    label = forms.find_label_file(name, ext)
+    args: dict[str, Any] = forms.load_query(label.query, request.args) if label.query else {}
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
-    body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
-    return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
-
+    body = printing.render_label(certificate, label.kind, args, base_url=queries.public_base_url())
+    return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})
