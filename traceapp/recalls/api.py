@@ -15,6 +15,7 @@ from traceapp.auth import api_actor
 from traceapp.certificates.queries import find_by_code, public_base_url
 from traceapp.errors import NotFound
 from traceapp.recalls import export, queries, services
+from traceapp.recalls.export import XLSX
 from traceapp.recalls.schemas import (
     CloseIn,
     ExportQuery,
@@ -37,7 +38,6 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/recalls",
     description="Open, acknowledge, close and export recalls.",
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @trace_blp.route("/<code>")

@@ -24,6 +24,9 @@ from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import RecallBatch
 from traceapp.schemas import decimal_text
 
+#: The content type of an XLSX export.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 #: FSMA 204 critical tracking event for each of our kinds.
 CTE = {
     EventKind.SHIPPING: "Shipping",

@@ -18,7 +18,7 @@ from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.forms import error_map, form_payload
 from traceapp.orgs.models import OrgKind
 from traceapp.recalls import drawing, export, queries, services, texts
-from traceapp.recalls.api import XLSX
+from traceapp.recalls.export import XLSX
 from traceapp.recalls.overview import overview
 from traceapp.recalls.schemas import CloseIn, RecallIn
 
