@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from html import escape
+
+from traceapp import svg
 
 Points = list[tuple[datetime, Decimal]]
 Allowed = tuple[Decimal | None, Decimal | None] | None
@@ -34,10 +35,7 @@ def leg_svg(
         _outside(series, allowed, x, y),
         _axis_labels(series, low, high, y, time_format),
     ]
-    return (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-    )
+    return svg.document(parts, size=(WIDTH, HEIGHT), css_class="chart", width="100%", label=label)
 
 
 def _thin(series: Points) -> Points:
@@ -75,15 +73,12 @@ def _band(allowed: Allowed, y: YScale, low: float, high: float) -> str:
         return ""
     top = y(float(allowed[1])) if allowed[1] is not None else y(high)
     bottom = y(float(allowed[0])) if allowed[0] is not None else y(low)
-    return (
-        f'<rect x="{PAD_LEFT}" y="{top:.1f}" width="{WIDTH - PAD_LEFT - PAD_RIGHT}" '
-        f'height="{max(bottom - top, 0):.1f}" fill="#e3f1e7"/>'
-    )
+    return svg.rect(PAD_LEFT, top, WIDTH - PAD_LEFT - PAD_RIGHT, max(bottom - top, 0.0), fill="#e3f1e7")
 
 
 def _line(series: Points, x: XScale, y: YScale) -> str:
-    coords = " ".join(f"{x(t):.1f},{y(float(v)):.1f}" for t, v in series)
-    return f'<polyline points="{coords}" fill="none" stroke="#1b1f23" stroke-width="1.5"/>'
+    points = [(x(t), y(float(v))) for t, v in series]
+    return svg.polyline(points, fill="none", stroke="#1b1f23", stroke_width=1.5)
 
 
 def _outside(series: Points, allowed: Allowed, x: XScale, y: YScale) -> str:
@@ -91,18 +86,14 @@ def _outside(series: Points, allowed: Allowed, x: XScale, y: YScale) -> str:
         return ""
     low, high = allowed
     dots = [(t, v) for t, v in series if (low is not None and v < low) or (high is not None and v > high)]
-    return "".join(
-        f'<circle cx="{x(t):.1f}" cy="{y(float(v)):.1f}" r="2.5" fill="#b3261e"/>' for t, v in dots
-    )
+    return "".join(svg.circle(x(t), y(float(v)), 2.5, fill="#b3261e") for t, v in dots)
 
 
 def _axis_labels(series: Points, low: float, high: float, y: YScale, time_format: str) -> str:
-    style = 'font-size="10" fill="#555"'
-    top, bottom = f"{high - 1:.0f}°C", f"{low + 1:.0f}°C"
+    start, end = series[0][0].strftime(time_format), series[-1][0].strftime(time_format)
     return (
-        f'<text x="2" y="{y(high - 1) + 3:.1f}" {style}>{top}</text>'
-        f'<text x="2" y="{y(low + 1) + 3:.1f}" {style}>{bottom}</text>'
-        f'<text x="{PAD_LEFT}" y="{HEIGHT - 1}" {style}>{series[0][0].strftime(time_format)}</text>'
-        f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 1}" text-anchor="end" {style}>'
-        f"{series[-1][0].strftime(time_format)}</text>"
+        svg.text(2, y(high - 1) + 3, f"{high - 1:.0f}°C", font_size=10, fill="#555")
+        + svg.text(2, y(low + 1) + 3, f"{low + 1:.0f}°C", font_size=10, fill="#555")
+        + svg.text(PAD_LEFT, HEIGHT - 1, start, font_size=10, fill="#555")
+        + svg.text(WIDTH - PAD_RIGHT, HEIGHT - 1, end, text_anchor="end", font_size=10, fill="#555")
     )

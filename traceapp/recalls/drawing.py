@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from html import escape
 from typing import Any
+
+from traceapp import svg
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 150, 46, 40, 14, 10
 
@@ -33,10 +34,7 @@ def trace_svg(trace: dict[str, Any]) -> str:
         if link["from"] in where and link["to"] in where
     ]
     parts += [_node(batches[code], x, y, code == trace["root"]) for code, (x, y) in where.items()]
-    return (
-        f'<svg class="graph" viewBox="0 0 {width} {height}" width="{width}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-    )
+    return svg.document(parts, size=(width, height), css_class="graph", width=width)
 
 
 def _layers(trace: dict[str, Any]) -> dict[str, int]:
@@ -59,13 +57,13 @@ def _layers(trace: dict[str, Any]) -> dict[str, int]:
 def _node(batch: dict[str, Any], x: int, y: int, root: bool) -> str:
     fill = "#fbe3e1" if batch.get("recalled") or batch.get("revoked") else "#e7efe9"
     stroke = "#0b6b3a" if root else "#9bb9a6"
-    name = escape(batch["product_name"][:12])
-    detail = escape(f"{batch['trace_code'][:4]}… · {batch['quantity']} {batch['unit']}")
-    return (
-        f'<g><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" fill="{fill}" '
-        f'stroke="{stroke}" stroke-width="{2 if root else 1}"/>'
-        f'<text x="{x + 8}" y="{y + 19}" font-size="13" font-weight="600">{name}</text>'
-        f'<text x="{x + 8}" y="{y + 37}" font-size="11" fill="#444">{detail}</text></g>'
+    detail = f"{batch['trace_code'][:4]}… · {batch['quantity']} {batch['unit']}"
+    return svg.group(
+        [
+            svg.rect(x, y, NODE_W, NODE_H, rx=6, fill=fill, stroke=stroke, stroke_width=2 if root else 1),
+            svg.text(x + 8, y + 19, batch["product_name"][:12], font_size=13, font_weight=600),
+            svg.text(x + 8, y + 37, detail, font_size=11, fill="#444"),
+        ]
     )
 
 
@@ -73,11 +71,10 @@ def _edge(link: dict[str, Any], where: dict[str, tuple[int, int]], direction: st
     start, end = (link["from"], link["to"]) if direction == "forward" else (link["to"], link["from"])
     (x1, y1), (x2, y2) = where[start], where[end]
     x1, y1, x2, y2 = x1 + NODE_W, y1 + NODE_H // 2, x2, y2 + NODE_H // 2
-    label = escape(f"{link['consumed'] or ''}")
-    return (
-        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" stroke-width="1.2"/>'
-        f'<text x="{(x1 + x2) / 2:.0f}" y="{(y1 + y2) / 2 - 3:.0f}" font-size="10" fill="#555" '
-        f'text-anchor="middle">{label}</text>'
+    label = f"{link['consumed'] or ''}"
+    middle = (round((x1 + x2) / 2), round((y1 + y2) / 2 - 3))
+    return svg.line(x1, y1, x2, y2, stroke="#555", stroke_width=1.2) + svg.text(
+        *middle, label, font_size=10, fill="#555", text_anchor="middle"
     )
 
 
@@ -94,13 +91,9 @@ def bar_chart(
     for i, (key, value) in enumerate(values):
         h = (height - bottom - 14) * value / top
         x, y = 5 + i * bar, height - bottom - h
-        parts.append(
-            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" fill="{color}"/>'
-            f'<text x="{x + bar / 2:.1f}" y="{y - 2:.1f}" font-size="10" text-anchor="middle">'
-            f'{value:g}{suffix}</text><text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="9" '
-            f'text-anchor="middle" fill="#555">{escape(key)}</text>'
-        )
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-    )
+        parts += [
+            svg.rect(x + 2, y, bar - 4, h, fill=color),
+            svg.text(x + bar / 2, y - 2, f"{value:g}{suffix}", font_size=10, text_anchor="middle"),
+            svg.text(x + bar / 2, height - 8, key, font_size=9, text_anchor="middle", fill="#555"),
+        ]
+    return svg.document(parts, size=(width, height), css_class="chart", width="100%", label=label)
