@@ -108,8 +108,8 @@ import sqlalchemy as sa
 
 from traceapp import codes, migrate
 from traceapp.coldchain import verdicts as coldchain
+from traceapp.coldchain.documents import leg_document
 from traceapp.db import make_engine
-from traceapp.events.custody import leg_document
 from traceapp.events.models import EventKind
 from traceapp.events.rules import EPCIS
 

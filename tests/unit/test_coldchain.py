@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from traceapp.coldchain.documents import leg_document
 from traceapp.coldchain.verdicts import (
     Range,
     Reading,
@@ -89,3 +90,20 @@ def test_the_journey_is_as_bad_as_its_worst_leg():
     assert journey_verdict([Verdict.IN_RANGE, Verdict.EXCURSION, Verdict.INCOMPLETE]) is Verdict.EXCURSION
     assert journey_verdict([Verdict.NO_RANGE, Verdict.IN_RANGE]) is Verdict.IN_RANGE
     assert journey_verdict([]) is Verdict.NO_DATA
+
+
+def test_a_leg_is_stored_as_json_with_its_range_extreme_and_excursion_minutes():
+    verdict = judge_readings(series("3", "5", "6.50", "4", "3"), CHILLED, max_gap=GAP)
+    assert leg_document(verdict, CHILLED) == {
+        "verdict": "excursion",
+        "range": ["0", "4"],
+        "count": 5,
+        "min": "3",
+        "max": "6.5",
+        "excursion_minutes": 20.0,
+        "excursions": 1,
+        "extreme": "6.5",
+        "extreme_at": (T0 + timedelta(minutes=20)).isoformat(),
+        "gaps": 0,
+    }
+    assert leg_document(judge_min_max(Decimal(2), Decimal(3), None), None)["range"] is None

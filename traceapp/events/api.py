@@ -15,11 +15,11 @@ from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
 from traceapp.certificates import queries as certificate_queries
 from traceapp.coldchain.loggers import LoggerFileError
+from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.events import queries, services
 from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
-from traceapp.events.texts import logger_error_message
 
 blp = ApiBlueprint(
     "events_api",

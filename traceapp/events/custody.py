@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from traceapp.certificates.models import Certificate, HoldingState
 from traceapp.coldchain import verdicts as coldchain
+from traceapp.coldchain.documents import leg_document
 from traceapp.errors import Conflict, InvalidInput
 from traceapp.events.holdings import held
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
@@ -182,24 +182,3 @@ def _allowed_range(rec: Recording, certificate: Certificate) -> coldchain.Range 
     if given and (given.get("low") is not None or given.get("high") is not None):
         return coldchain.Range(given.get("low"), given.get("high"))
     return rec.settings.ranges.get(certificate.category) if certificate.category else None
-
-
-def leg_document(verdict: coldchain.LegVerdict, allowed: coldchain.Range | None) -> dict[str, Any]:
-    """A leg's verdict as stored with its event (JSON): the range used and what was found."""
-    worst = verdict.worst
-    return {
-        "verdict": verdict.verdict.value,
-        "range": None if allowed is None else [_num(allowed.low), _num(allowed.high)],
-        "count": verdict.count,
-        "min": _num(verdict.minimum),
-        "max": _num(verdict.maximum),
-        "excursion_minutes": round(verdict.excursion_time.total_seconds() / 60, 1),
-        "excursions": len(verdict.excursions),
-        "extreme": _num(worst.extreme) if worst else None,
-        "extreme_at": worst.extreme_at.isoformat() if worst else None,
-        "gaps": len(verdict.gaps),
-    }
-
-
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)

@@ -14,10 +14,10 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from traceapp.coldchain.loggers import LoggerFileError, parse_logger_csv
+from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput
 from traceapp.events.models import EventKind
-from traceapp.events.texts import logger_error_message
 from traceapp.forms import form_payload
 from traceapp.orgs.models import OrgKind
 

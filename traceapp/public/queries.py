@@ -18,10 +18,11 @@ from traceapp.certificates.models import Basis, Certificate, CertificateKind, Co
 from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 from traceapp.coldchain.chart import leg_svg
+from traceapp.coldchain.texts import VERDICT_LABELS
 from traceapp.coldchain.verdicts import Verdict
 from traceapp.events.models import Event, EventKind
 from traceapp.events.queries import Journey, journey
-from traceapp.events.texts import KIND_LABELS, VERDICT_LABELS
+from traceapp.events.texts import KIND_LABELS
 from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import Recall, RecallBatch, RecallStatus
 from traceapp.recalls.queries import open_recall_of
