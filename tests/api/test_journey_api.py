@@ -208,6 +208,72 @@ def test_processing_more_than_held_writes_nothing(client, make, dbsession):
     assert holding(dbsession, batch, processor.org) == Decimal("10")
 
 
+def test_a_transformation_with_one_input_may_give_it_as_the_events_trace_code_quantity_and_unit(
+    client, make, dbsession
+):
+    processor = make.member(OrgKind.PROCESSOR)
+    batch = make.certificate(processor, quantity=Decimal("10"))
+    response = post(
+        client,
+        processor,
+        kind="transforming",
+        trace_code=batch.trace_code,
+        quantity="8",
+        unit="jin",
+        outputs=[certificate_body(product_name="切块白菜", quantity="4")],
+    )
+    assert response.status_code == 201, response.json
+    inputs = [i for i in response.json["items"] if i["role"] == "input"]
+    assert [(i["trace_code"], i["quantity"], i["unit"]) for i in inputs] == [(batch.trace_code, "4", "kg")]
+    assert holding(dbsession, batch, processor.org) == Decimal("6")
+    made = response.json["outputs"][0]["trace_code"]
+    assert client.get(f"/api/v1/codes/{made}", headers=processor.headers).json["made_from"] == [
+        batch.trace_code
+    ]
+
+
+def test_a_single_input_with_an_unknown_trace_code_names_the_events_trace_code(client, make):
+    processor = make.member(OrgKind.PROCESSOR)
+    response = post(
+        client,
+        processor,
+        kind="transforming",
+        trace_code="ABCD-EFGH-JKLM-NP",
+        quantity="1",
+        unit="kg",
+        outputs=[certificate_body(quantity="1")],
+    )
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "/trace_code"
+
+
+@pytest.mark.parametrize(
+    ("form", "fields"),
+    [
+        ({"inputs": "both", "trace_code": "code"}, ["/trace_code"]),
+        (
+            {"inputs": "both", "trace_code": "code", "quantity": "1", "unit": "kg"},
+            ["/quantity", "/trace_code", "/unit"],
+        ),
+        ({"trace_code": "code", "quantity": "1"}, ["/unit"]),
+        ({"quantity": "1", "unit": "kg"}, ["/trace_code"]),
+        ({}, ["/inputs"]),
+    ],
+)
+def test_a_transformation_gives_its_inputs_in_exactly_one_form(client, make, dbsession, form, fields):
+    processor = make.member(OrgKind.PROCESSOR)
+    batch = make.certificate(processor, quantity=Decimal("10"))
+    body = {k: batch.trace_code if v == "code" else v for k, v in form.items()}
+    if body.get("inputs") == "both":
+        body["inputs"] = [{"trace_code": batch.trace_code, "quantity": "1", "unit": "kg"}]
+    before = dbsession.scalar(sa.select(sa.func.count()).select_from(Certificate))
+    response = post(client, processor, kind="transforming", outputs=[certificate_body(quantity="1")], **body)
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json"
+    assert sorted(e["field"] for e in response.json["errors"]) == fields
+    assert dbsession.scalar(sa.select(sa.func.count()).select_from(Certificate)) == before
+    assert holding(dbsession, batch, processor.org) == Decimal("10")
+
+
 def test_portions_sold_on_get_codes_that_link_back(client, parties, dbsession):
     _producer, market, certificate = parties
     gate(client, market, certificate)

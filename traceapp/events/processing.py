@@ -12,6 +12,7 @@ from traceapp.certificates.services import ISSUING_KINDS, issue_certificate, iss
 from traceapp.errors import InvalidInput, PermissionDenied
 from traceapp.events.models import ItemRole
 from traceapp.events.recording import Recording
+from traceapp.events.rules import transformation_inputs
 
 
 def transform(rec: Recording) -> None:
@@ -19,8 +20,7 @@ def transform(rec: Recording) -> None:
     if rec.actor.org_kind not in ISSUING_KINDS:
         raise PermissionDenied(_("Only processors and markets transform batches."))
     seen: set[str] = set()
-    for index, wanted in enumerate(rec.data["inputs"]):
-        field = f"/inputs/{index}"
+    for field, wanted in transformation_inputs(rec.data):
         certificate = rec.batch(wanted["trace_code"], field_name=f"{field}/trace_code")
         if certificate.trace_code in seen:
             raise InvalidInput(f"{field}/trace_code", _("Each input may appear once."))

@@ -12,6 +12,9 @@ from traceapp.events.models import EventKind
 K = EventKind
 _TEMPS = frozenset({"temperatures", "temperature_min", "temperature_max", "temperature_range"})
 _COMMON = frozenset({"location", "note", "corrects"})
+#: A transformation with a single input may give it as the event's own trace code, quantity and
+#: unit (the outside contract's form) instead of in ``inputs``: one of the two forms, never both.
+ONE_INPUT = frozenset({"trace_code", "quantity", "unit"})
 
 #: kind → (required fields, other allowed fields) of ``EventIn``.
 KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
@@ -23,7 +26,7 @@ KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"result", "certificate_status"}),
         _COMMON | {"trace_code", "quantity", "unit", "brought_by", "from_org", "tests", "entry"},
     ),
-    K.TRANSFORMING: (frozenset({"inputs", "outputs"}), _COMMON),
+    K.TRANSFORMING: (frozenset({"outputs"}), _COMMON | {"inputs"} | ONE_INPUT),
     K.PORTIONING: (frozenset({"trace_code", "outputs"}), _COMMON),
     K.RETAIL_SELLING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
     K.DESTROYING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
@@ -56,6 +59,28 @@ EPCIS: dict[EventKind, EpcisShape] = {
     # A voiding is exported only as the errorDeclaration of the event it voids.
     K.VOIDING: EpcisShape("ObjectEvent", "OBSERVE", "other", None),
 }
+
+
+def input_form_errors(present: set[str]) -> dict[str, str]:
+    """Which fields of a transformation's body are wrong in how it gives its inputs, and why.
+
+    Either ``inputs``, or one input as ``trace_code``, ``quantity`` and ``unit``: a field of the
+    single-input form beside ``inputs`` is ``both``; part of that form alone leaves the rest
+    ``missing``; neither form leaves ``inputs`` ``missing``.
+    """
+    single = present & ONE_INPUT
+    if "inputs" in present:
+        return dict.fromkeys(sorted(single), "both")
+    if not single:
+        return {"inputs": "missing"}
+    return dict.fromkeys(sorted(ONE_INPUT - single), "missing")
+
+
+def transformation_inputs(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A transformation's inputs, each with the JSON pointer of its place in the body."""
+    if data.get("inputs"):
+        return [(f"/inputs/{i}", wanted) for i, wanted in enumerate(data["inputs"])]
+    return [("", {name: data[name] for name in ONE_INPUT})]
 
 
 def inspection_disposition(result: str) -> str:

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from traceapp.certificates.models import Category, Unit
 from traceapp.certificates.schemas import CertificateIn, CertificateOut, OriginIn, ProducerIn
 from traceapp.events.models import EventKind
-from traceapp.events.rules import KIND_FIELDS, TEST_METHODS
+from traceapp.events.rules import KIND_FIELDS, TEST_METHODS, input_form_errors
 from traceapp.schemas import UUID, DateTime, Enum, List, Nested, QuantityField, Str, StrictSchema
 
 RECORDABLE = [k for k in EventKind if k is not EventKind.COMMISSIONING]
@@ -124,7 +124,13 @@ class EventIn(StrictSchema):
     brought_by = Nested(BroughtByIn, load_default=None)
     tests = List(Nested(RapidTestIn), load_default=None)
     entry = Nested(EntryIn, load_default=None)
-    inputs = List(Nested(InputIn), load_default=None)
+    inputs = List(
+        Nested(InputIn),
+        load_default=None,
+        metadata={
+            "description": "transforming: the batches consumed (or one, as trace_code, quantity, unit)"
+        },
+    )
     outputs = fields.Raw(
         load_default=None,
         metadata={"description": "transforming: certificate bodies; portioning: [{quantity, unit}]"},
@@ -144,6 +150,9 @@ class EventIn(StrictSchema):
             errors[name] = [str(_l("This field is required."))]
         for name in sorted(present - required - allowed):
             errors[name] = [str(_l("Not used for this kind of event."))]
+        if kind is EventKind.TRANSFORMING:
+            for name, problem in input_form_errors(present).items():
+                errors.setdefault(name, [str(_INPUT_FORM_MESSAGES[problem])])
         if errors:
             raise ValidationError(errors)
 
@@ -154,6 +163,10 @@ class EventIn(StrictSchema):
 
 
 _ALWAYS = frozenset({"event_id", "kind", "occurred_at"})
+_INPUT_FORM_MESSAGES = {
+    "missing": _l("This field is required."),
+    "both": _l("Give one input here or several in inputs, not both."),
+}
 
 
 def _load_outputs(kind: EventKind, raw: Any) -> list[dict[str, Any]] | None:
