@@ -15,6 +15,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp import api, auth, cli, config, db, errors, i18n, templating
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
+    from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
     from traceapp.events import views as events_views
     from traceapp.orgs import views as orgs_views
@@ -47,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             certificates_api.reports_blp,
             events_api.blp,
             events_api.codes_blp,
+            epcis_api.blp,
             events_api.logs_blp,
             recalls_api.trace_blp,
             recalls_api.blp,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 
@@ -84,20 +83,6 @@ class CodeLookup(MethodView):
         return queries.code_document(
             db.session(), certificate, base_url=certificate_queries.public_base_url()
         )
-
-
-@codes_blp.route("/<code>/epcis")
-class CodeEpcis(MethodView):
-    @codes_blp.response(200, content_type="application/ld+json")
-    def get(self, code: str) -> Response:
-        """The journey of a code as an EPCIS 2.0 JSON-LD document (EPCISDocument)."""
-        certificate = certificate_queries.find_by_code(db.session(), code)
-        if certificate is None:
-            raise NotFound(_("No certificate has this trace code."))
-        document = queries.epcis_journey(
-            db.session(), certificate, base_url=certificate_queries.public_base_url()
-        )
-        return Response(json.dumps(document, ensure_ascii=False), mimetype="application/ld+json")
 
 
 @logs_blp.route("/parse")

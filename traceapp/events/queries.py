@@ -14,8 +14,6 @@ from traceapp import codes as trace_codes
 from traceapp.certificates.models import Certificate, Holding
 from traceapp.certificates.queries import certificate_document, issue_event
 from traceapp.coldchain.verdicts import Verdict, journey_verdict
-from traceapp.db import utcnow
-from traceapp.epcis import documents as epcis
 from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
 from traceapp.events.recording import is_quarantined
@@ -386,20 +384,3 @@ def recent_events(session: Session, org_id: uuid.UUID, limit: int = 20) -> list[
         .limit(limit)
     ).all()
     return [(event, code or "") for event, code in rows]
-
-
-def epcis_journey(session: Session, certificate: Certificate, *, base_url: str) -> dict[str, Any]:
-    """The journey of a batch as an EPCIS 2.0 EPCISDocument (issue, then every event)."""
-    trip = journey(session, certificate, holdings=False)
-    ids = {i.certificate_id for group in trip.items.values() for i in group}
-    batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(ids)))}
-    views = [epcis.commissioning_view(certificate)] if certificate.kind.value == "certificate" else []
-    views += [
-        epcis.EventView.of(
-            e,
-            items=[epcis.ItemView.of(i, batches[i.certificate_id]) for i in trip.items.get(e.id, [])],
-            readings=trip.readings.get(e.id, []),
-        )
-        for e in trip.events
-    ]
-    return epcis.epcis_document(views, base_url=base_url, created_at=utcnow())

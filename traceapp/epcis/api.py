@@ -1,0 +1,34 @@
+"""``/api/v1/codes/{code}/epcis``: a batch's journey as an EPCIS 2.0 document."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response
+from flask.views import MethodView
+from flask_babel import gettext as _
+
+from traceapp import db
+from traceapp.api import ApiBlueprint
+from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.epcis import queries
+from traceapp.errors import NotFound
+
+blp = ApiBlueprint(
+    "epcis_api",
+    __name__,
+    url_prefix="/api/v1/codes",
+    description="A batch's journey as GS1 EPCIS 2.0 (JSON-LD).",
+)
+
+
+@blp.route("/<code>/epcis")
+class CodeEpcis(MethodView):
+    @blp.response(200, {"type": "object"}, content_type="application/ld+json")
+    def get(self, code: str) -> Response:
+        """The journey of a code as an EPCIS 2.0 JSON-LD document (EPCISDocument)."""
+        certificate = find_by_code(db.session(), code)
+        if certificate is None:
+            raise NotFound(_("No certificate has this trace code."))
+        document = queries.epcis_journey(db.session(), certificate, base_url=public_base_url())
+        return Response(json.dumps(document, ensure_ascii=False), mimetype="application/ld+json")
