@@ -76,7 +76,7 @@ def _kind(value: str | None) -> EventKind:
 
 
 def _kinds() -> list[EventKind]:
-    return forms.KINDS_BY_ORG[page_actor().org_kind]
+    return forms.kinds_for(page_actor())
 
 
 def _typed() -> dict[str, Any]:
