@@ -1,102 +1,439 @@
-"""Who may do what: every write needs a token, and nobody touches another organisation's."""
+"""Who may do what, over every write endpoint of the API, taken from the app's URL map.
+
+For each write (and, for ``POST /api/v1/events``, each kind of event) the test asserts: 401
+without a token and with a bad one; 403 with a token of every kind of organisation the
+permission table refuses; the stated refusal for an organisation with no claim to the object
+(another producer's certificate, a batch it does not hold, a recall it is not party to); all
+of them problem+json with nothing written; and then the same call by the rightful actor
+succeeds, so the refusals were about who asked, not what was sent.
+
+A new write endpoint fails ``test_every_write_endpoint`` until it gets an entry in ``WRITES``
+(one line: its name → a ``Write``).
+"""
 
 from __future__ import annotations
 
 import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from tests.factories import certificate_body
+from tests.api.test_events_api import WHEN
+from tests.factories import Factory, Member, certificate_body
+from traceapp import create_app
+from traceapp.db import Base
 from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.permissions import Action, may
 
 PDF = b"%PDF-1.4\n%%EOF\n"
+LOG = b"timestamp,temperature\n2026-11-21T08:00:00+08:00,3.2\n2026-11-21T08:15:00+08:00,3.6\n"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _calls(certificate_id):
-    base = f"/api/v1/certificates/{certificate_id}"
-    return [
-        ("post", "/api/v1/certificates", {"json": certificate_body()}),
-        ("post", f"{base}/revoke", {"json": {"reason": "x"}}),
-        ("post", "/api/v1/reports", {"data": {"file": (io.BytesIO(PDF), "r.pdf")}}),
-        ("get", base, {}),
-        ("get", f"{base}/qr.png", {}),
-        ("get", f"{base}/label.png", {}),
-        ("get", f"{base}/label.pdf", {}),
-        ("get", f"{base}/sheet.pdf", {}),
-        ("get", f"{base}/share.png", {}),
-        ("get", "/api/v1/certificates", {}),
-        ("get", "/api/v1/codes/ABCD", {}),
-    ]
+@dataclass
+class World:
+    """The objects the calls act on, built on first use through the real API."""
+
+    client: Any
+    make: Factory
+
+    @cached_property
+    def producer(self) -> Member:
+        return self.make.member()
+
+    @cached_property
+    def certificate(self) -> Any:
+        return self.make.certificate(self.producer, quantity=Decimal("100"))
+
+    @cached_property
+    def market(self) -> Member:
+        return self.make.member(OrgKind.MARKET)
+
+    @cached_property
+    def market_batch(self) -> Any:
+        return self.make.certificate(self.market, quantity=Decimal("50"))
+
+    @cached_property
+    def processor(self) -> Member:
+        return self.make.member(OrgKind.PROCESSOR)
+
+    @cached_property
+    def processor_batch(self) -> Any:
+        return self.make.certificate(self.processor, quantity=Decimal("50"))
+
+    @cached_property
+    def regulator(self) -> Member:
+        return self.make.member(OrgKind.REGULATOR)
+
+    @cached_property
+    def shipment(self) -> str:
+        """The producer's 20 kg of the certificate on their way to the market: its event id."""
+        event_id = str(uuid.uuid4())
+        body = event("shipping", self.certificate.trace_code, to_org=str(self.market.org.id), quantity="20")
+        response = self.client.post(
+            "/api/v1/events", json={**body, "event_id": event_id}, **auth(self.producer)
+        )
+        assert response.status_code == 201, response.json
+        return event_id
+
+    @cached_property
+    def recall(self) -> str:
+        """A recall the regulator opened on the certificate, with the market party to it."""
+        assert self.shipment
+        body = {"trace_codes": [self.certificate.trace_code], "reason": "农残超标", "severity": "class_i"}
+        response = self.client.post("/api/v1/recalls", json=body, **auth(self.regulator))
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
+    def another(self, kind: OrgKind = OrgKind.PRODUCER, **kwargs: Any) -> Member:
+        return self.make.member(kind, **kwargs)
 
 
-CALL_NAMES = [
-    "issue",
-    "revoke",
-    "upload",
-    "read",
-    "qr",
-    "label-png",
-    "label-pdf",
-    "sheet",
-    "share",
-    "list",
-    "code",
-]
+Call = Callable[[World], tuple[str, dict[str, Any]]]
 
 
-@pytest.mark.parametrize("index", range(len(CALL_NAMES)), ids=CALL_NAMES)
-def test_every_endpoint_needs_a_token(client, make, index):
-    certificate = make.certificate(make.member())
-    method, url, kwargs = _calls(certificate.id)[index]
-    response = getattr(client, method)(url, **kwargs)
-    assert response.status_code == 401
+@dataclass(frozen=True)
+class Write:
+    """One write: how to call it, the table's action (None: every kind may), who owns the object
+    and must succeed, and who has no claim to it with the refusal they get."""
+
+    call: Call
+    action: Action | None
+    owner: Callable[[World], Member]
+    strangers: list[tuple[Callable[[World], Member], int]] = field(default_factory=list)
+    success: int = 201
+
+
+def auth(member: Member) -> dict[str, Any]:
+    return {"headers": {**member.headers, "Accept-Language": "en"}}
+
+
+def event(kind: str, code: str | None = None, **body: Any) -> dict[str, Any]:
+    """An event body; a fixed id is fine, since refused calls store nothing."""
+    body = {"event_id": "0b6f1a3e-2f4e-4f0e-9a55-6f0b8a6c2d11", "kind": kind, "occurred_at": WHEN, **body}
+    if code is not None:
+        body["trace_code"] = code
+    if "quantity" in body:
+        body.setdefault("unit", "kg")
+    return body
+
+
+def events(body: Callable[[World], dict[str, Any]]) -> Call:
+    return lambda w: ("/api/v1/events", {"json": body(w)})
+
+
+def holder_of_nothing(kind: OrgKind) -> Callable[[World], Member]:
+    return lambda w: w.another(kind)
+
+
+NOT_HOLDER = 409  # a batch one does not hold is a state conflict (CONTRACT: 409), as today
+WRITES: dict[str, list[tuple[str, Write]]] = {
+    "POST /api/v1/certificates": [
+        (
+            "issue",
+            Write(
+                lambda w: ("/api/v1/certificates", {"json": certificate_body()}),
+                Action.ISSUE,
+                lambda w: w.producer,
+            ),
+        )
+    ],
+    "POST /api/v1/certificates/<uuid:certificate_id>/revoke": [
+        (
+            "revoke",
+            Write(
+                lambda w: (f"/api/v1/certificates/{w.certificate.id}/revoke", {"json": {"reason": "写错了"}}),
+                Action.REVOKE,
+                lambda w: w.producer,
+                [
+                    (lambda w: w.another(), 404),  # another producer: the certificate is hidden
+                    (lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403),  # a colleague
+                ],
+                success=200,
+            ),
+        )
+    ],
+    "POST /api/v1/reports": [
+        (
+            "upload",
+            Write(
+                lambda w: ("/api/v1/reports", {"data": {"file": (io.BytesIO(PDF), "report.pdf")}}),
+                Action.UPLOAD_REPORT,
+                lambda w: w.producer,
+            ),
+        )
+    ],
+    "POST /api/v1/events": [
+        (
+            "shipping",
+            Write(
+                events(
+                    lambda w: event(
+                        "shipping", w.certificate.trace_code, quantity="5", to_org=str(w.market.org.id)
+                    )
+                ),
+                Action.SHIP,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "receiving",
+            Write(
+                events(
+                    lambda w: event(
+                        "receiving", w.certificate.trace_code, quantity="20", shipping_event_id=w.shipment
+                    )
+                ),
+                Action.RECEIVE,
+                lambda w: w.market,
+                [(holder_of_nothing(OrgKind.MARKET), 422)],  # /shipping_event_id: none on its way to it
+            ),
+        ),
+        (
+            "storing",
+            Write(
+                events(lambda w: event("storing", w.certificate.trace_code)),
+                Action.STORE,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.CARRIER), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "transporting",
+            Write(
+                events(lambda w: event("transporting", w.certificate.trace_code)),
+                Action.TRANSPORT,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.CARRIER), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "inspecting",
+            Write(
+                events(
+                    lambda w: event(
+                        "inspecting",
+                        w.certificate.trace_code,
+                        certificate_status="valid",
+                        result="accepted",
+                        quantity="10",
+                    )
+                ),
+                Action.INSPECT,
+                lambda w: w.market,  # any market may check a batch brought to its gate
+            ),
+        ),
+        (
+            "transforming",
+            Write(
+                events(
+                    lambda w: event(
+                        "transforming",
+                        inputs=[{"trace_code": w.processor_batch.trace_code, "quantity": "10", "unit": "kg"}],
+                        outputs=[certificate_body(product_name="净菜", quantity="9")],
+                    )
+                ),
+                Action.TRANSFORM,
+                lambda w: w.processor,
+                [(holder_of_nothing(OrgKind.PROCESSOR), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "portioning",
+            Write(
+                events(
+                    lambda w: event(
+                        "portioning", w.market_batch.trace_code, outputs=[{"quantity": "5", "unit": "kg"}]
+                    )
+                ),
+                Action.PORTION,
+                lambda w: w.market,
+                [(holder_of_nothing(OrgKind.MARKET), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "retail_selling",
+            Write(
+                events(lambda w: event("retail_selling", w.certificate.trace_code, quantity="1")),
+                Action.SELL,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.RETAILER), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "destroying",
+            Write(
+                events(lambda w: event("destroying", w.certificate.trace_code, quantity="1")),
+                Action.DESTROY,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "voiding",
+            Write(
+                events(lambda w: event("voiding", corrects={"event_id": w.shipment, "reason": "发错了"})),
+                Action.CORRECT,
+                lambda w: w.producer,
+                [(lambda w: w.another(), 422)],  # /corrects/event_id: no event of its own has it
+            ),
+        ),
+    ],
+    "POST /api/v1/temperature-logs/parse": [
+        (
+            "parse",
+            Write(
+                lambda w: (
+                    "/api/v1/temperature-logs/parse",
+                    {"data": {"file": (io.BytesIO(LOG), "log.csv")}},
+                ),
+                None,
+                lambda w: w.another(OrgKind.CARRIER),
+                success=200,
+            ),
+        )
+    ],
+    "POST /api/v1/recalls": [
+        (
+            "open",
+            Write(
+                lambda w: (
+                    "/api/v1/recalls",
+                    {
+                        "json": {
+                            "trace_codes": [w.certificate.trace_code],
+                            "reason": "农残超标",
+                            "severity": "class_i",
+                        }
+                    },
+                ),
+                Action.RECALL,
+                lambda w: w.producer,
+                [(lambda w: w.another(), 403)],  # a producer recalls only what it issued
+            ),
+        )
+    ],
+    "POST /api/v1/recalls/<uuid:recall_id>/acknowledge": [
+        (
+            "acknowledge",
+            Write(
+                lambda w: (f"/api/v1/recalls/{w.recall}/acknowledge", {}),
+                Action.ACKNOWLEDGE_RECALL,
+                lambda w: w.market,
+                [(lambda w: w.another(OrgKind.MARKET), 404)],  # not party to it: hidden
+                success=200,
+            ),
+        )
+    ],
+    "POST /api/v1/recalls/<uuid:recall_id>/close": [
+        (
+            "close",
+            Write(
+                lambda w: (f"/api/v1/recalls/{w.recall}/close", {"json": {"note": "已处理"}}),
+                Action.CLOSE_RECALL,
+                lambda w: w.regulator,
+                [
+                    (lambda w: w.producer, 403),  # party to it, but did not open it
+                    (lambda w: w.another(), 404),  # not party to it: hidden
+                ],
+                success=200,
+            ),
+        )
+    ],
+}
+
+
+def write_endpoints() -> list[str]:
+    """``METHOD rule`` of every write under /api/v1, from the URL map of a fresh app."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": "sqlite://"})
+    return sorted(
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods & WRITE_METHODS
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "endpoint" in metafunc.fixturenames:
+        cases = [(e, n) for e in write_endpoints() for n, _w in WRITES.get(e, [("no entry", None)])]
+        metafunc.parametrize(("endpoint", "variant"), cases, ids=[f"{e} [{n}]" for e, n in cases])
+
+
+def snapshot(dbsession) -> dict[str, list[str]]:
+    """Every row of every table, so a refused call that wrote anything (or updated) shows."""
+    dbsession.expire_all()
+    return {
+        table.name: sorted(repr(tuple(row)) for row in dbsession.execute(sa.select(table)))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def assert_refused(response, status: int) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
-    bad = getattr(client, method)(url, headers={"Authorization": "Bearer tat_nonsense"}, **_fresh(kwargs))
-    assert bad.status_code == 401
+    assert response.json["status"] == status
 
 
-def _fresh(kwargs):
-    if "data" in kwargs:
-        return {"data": {"file": (io.BytesIO(PDF), "r.pdf")}}
-    return kwargs
+def test_every_write_endpoint(client, make, dbsession, endpoint, variant):
+    entries = dict(WRITES.get(endpoint, []))
+    assert variant in entries, f"{endpoint} has no entry in WRITES: add one (a name → a Write)"
+    write, world = entries[variant], World(client, make)
+    owner = write.owner(world)
+    refused_kinds = [k for k in OrgKind if write.action and not may(k, Role.ADMIN, write.action)]
+    refused = {kind: world.another(kind) for kind in refused_kinds}
+    strangers = [(stranger(world), status) for stranger, status in write.strangers]
+    method = endpoint.split()[0].lower()
+    write.call(world)  # build what the call acts on before the snapshot
+    before = snapshot(dbsession)
+
+    def send(headers: dict[str, str]) -> Any:
+        url, kwargs = write.call(world)
+        return getattr(client, method)(url, headers={**headers, "Accept-Language": "en"}, **kwargs)
+
+    assert_refused(send({}), 401)
+    assert_refused(send({"Authorization": "Bearer tat_not-a-token"}), 401)
+    for kind, member in refused.items():
+        response = send(member.headers)
+        assert_refused(response, 403)
+        assert "Only " in response.json["detail"], kind
+    for member, status in strangers:
+        assert_refused(send(member.headers), status)
+    assert snapshot(dbsession) == before
+    response = send(owner.headers)
+    assert response.status_code == write.success, response.get_data(as_text=True)
 
 
-OWNED = ["revoke", "read", "qr", "label-png", "label-pdf", "sheet", "share"]
+def test_every_entry_is_a_write_endpoint_of_the_app():
+    assert set(WRITES) <= set(write_endpoints())
 
 
-@pytest.mark.parametrize("name", OWNED)
-def test_another_organisation_cannot_touch_a_certificate(client, make, name):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/certificates",
+        "/api/v1/certificates/00000000-0000-4000-8000-000000000000",
+        "/api/v1/codes/ABCD",
+        "/api/v1/trace/ABCD",
+        "/api/v1/recalls",
+    ],
+)
+def test_reads_need_a_token_too(client, url):
+    for headers in ({}, {"Authorization": "Bearer tat_not-a-token"}):
+        assert_refused(client.get(url, headers=headers), 401)
+
+
+def test_other_organisations_certificates_are_not_listed_nor_readable(client, make):
     owner, other = make.member(), make.member()
     certificate = make.certificate(owner)
-    method, url, kwargs = _calls(certificate.id)[CALL_NAMES.index(name)]
-    response = getattr(client, method)(url, headers=other.headers, **kwargs)
-    assert response.status_code in (403, 404)
-    assert response.mimetype == "application/problem+json"
-    assert not certificate.is_revoked
-
-
-@pytest.mark.parametrize("kind", [OrgKind.REGULATOR, OrgKind.CARRIER, OrgKind.RETAILER])
-def test_organisations_that_do_not_issue_are_refused(client, make, kind):
-    member = make.member(kind)
-    assert (
-        client.post("/api/v1/certificates", json=certificate_body(), headers=member.headers).status_code
-        == 403
-    )
-    upload = client.post("/api/v1/reports", headers=member.headers, data={"file": (io.BytesIO(PDF), "r.pdf")})
-    assert upload.status_code == 403
-
-
-def test_a_member_cannot_revoke_a_colleagues_certificate_but_an_admin_can(client, make):
-    admin = make.member()
-    issuer = make.member(org=admin.org, role=Role.MEMBER)
-    colleague = make.member(org=admin.org, role=Role.MEMBER)
-    certificate = make.certificate(issuer)
-    url = f"/api/v1/certificates/{certificate.id}/revoke"
-    assert client.post(url, json={"reason": "x"}, headers=colleague.headers).status_code == 403
-    assert client.post(url, json={"reason": "x"}, headers=admin.headers).status_code == 200
-
-
-def test_other_organisations_certificates_are_not_listed(client, make):
-    owner, other = make.member(), make.member()
-    make.certificate(owner)
     assert client.get("/api/v1/certificates", headers=other.headers).json["total"] == 0
+    for tail in ("", "/qr.png", "/label.png", "/label.pdf", "/sheet.pdf", "/share.png"):
+        response = client.get(f"/api/v1/certificates/{certificate.id}{tail}", headers=other.headers)
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"

@@ -90,7 +90,7 @@ def test_a_refused_scan_lands_in_rejected_with_the_servers_reason(trace_scan, is
     status = trace_scan("status", "--json")
     assert status.stdout == '{"pending": 0, "sent": 0, "rejected": 1}\n'
     listed = trace_scan("rejected")
-    assert "Only markets and regulators record gate checks." in listed.stdout
+    assert "Only markets and regulators may record gate checks." in listed.stdout
     assert f"{code[:4]}-{code[4:8]}" in listed.stdout and "403" in listed.stdout
     [entry] = json.loads(trace_scan("rejected", "--json").stdout)
     assert entry["status"] == 403 and entry["trace_code"] == code

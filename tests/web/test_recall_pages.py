@@ -6,6 +6,7 @@ import pytest
 
 from tests.api.test_trace_recall_api import recall, world  # noqa: F401  (fixture)
 from tests.web.test_certificate_pages import sign_in
+from traceapp.orgs.models import OrgKind
 
 
 def test_the_trace_page_draws_the_graph_and_the_mass_balance(client, world):  # noqa: F811
@@ -49,10 +50,23 @@ def test_a_bad_recall_form_names_the_field(client, world):  # noqa: F811
     )
 
 
-def test_only_regulators_and_producers_open_recalls_and_only_regulators_see_the_overview(client, world):  # noqa: F811
-    sign_in(client, world["market"])
+def test_who_issues_nothing_opens_no_recall_and_only_regulators_see_the_overview(client, make, world):  # noqa: F811
+    sign_in(client, make.member(OrgKind.CARRIER))
     assert client.get("/recalls/new").status_code == 403
+    assert "Open a recall" not in client.get("/recalls?lang=en").get_data(as_text=True)
+    client.post("/logout")
+    sign_in(client, world["market"])
     assert client.get("/overview").status_code == 403
+
+
+def test_a_processor_recalls_what_it_made_from_the_page_as_through_the_api(client, world):  # noqa: F811
+    sign_in(client, world["processor"])
+    assert "Open a recall" in client.get("/recalls?lang=en").get_data(as_text=True)
+    response = client.post(
+        "/recalls/new", data={"trace_codes": world["mix"], "reason": "金属异物", "severity": "class_ii"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Close the recall" in client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
 
 
 def test_the_overview_counts_checks_failures_and_excursions(client, world):  # noqa: F811

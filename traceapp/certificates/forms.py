@@ -106,8 +106,10 @@ def render_issue(values: dict[str, Any], errors: dict[str, str], actor: Actor) -
 
 
 def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -> str:
-    """The certificate page again, with the revoke form's errors."""
-    certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
+    """The certificate page (again, with the revoke form's errors); the revoke form only for
+    whom may revoke it."""
+    actor = page_actor()
+    certificate = services.get_own_certificate(db.session(), actor, certificate_id)
     document = queries.certificate_document(certificate, base_url=queries.public_base_url())
     return render_template(
         "certificates/show.html",
@@ -116,6 +118,7 @@ def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -
         sizes=label_sizes(),
         sheets=sheet_names(),
         errors=errors,
+        can_revoke=services.may_revoke(actor, certificate),
     )
 
 

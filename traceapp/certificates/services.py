@@ -25,10 +25,9 @@ from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.idempotency import insert_once, request_digest
-from traceapp.orgs.models import Organisation, OrgKind, Role
+from traceapp.orgs.models import Organisation
+from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
-
-ISSUING_KINDS = frozenset({OrgKind.PRODUCER, OrgKind.PROCESSOR, OrgKind.MARKET})
 
 
 def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -> tuple[Certificate, bool]:
@@ -39,8 +38,7 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
     not issue), InvalidInput (a report that is not the actor's) and Conflict (``event_id`` reused
     with a different body).
     """
-    if actor.org_kind not in ISSUING_KINDS:
-        raise PermissionDenied(_("Only producers, processors and markets issue certificates."))
+    require(actor, Action.ISSUE)
     digest = request_digest(data)
 
     def create() -> Certificate:
@@ -227,12 +225,14 @@ def revoke_certificate(
 ) -> Certificate:
     """Revoke a certificate with a reason: the only change a certificate ever takes.
 
-    Allowed to an admin of the issuing organisation and to the user who issued it. Raises
-    NotFound (not the actor's organisation's), PermissionDenied (another member's certificate),
-    InvalidInput (empty reason) and Conflict (already revoked).
+    Allowed to the user who issued it and to an admin of the issuing organisation. Raises
+    PermissionDenied (a kind of organisation that never revokes; another member's certificate),
+    NotFound (not the actor's organisation's), InvalidInput (empty reason) and Conflict (already
+    revoked).
     """
+    require(actor, Action.REVOKE)
     certificate = get_own_certificate(session, actor, certificate_id)
-    if actor.role is not Role.ADMIN and certificate.issued_by_id != actor.user_id:
+    if not may_revoke(actor, certificate):
         raise PermissionDenied(_("Only an administrator or the issuer can revoke a certificate."))
     if not reason.strip():
         raise InvalidInput("/reason", _("Give the reason for revoking."))
@@ -245,6 +245,13 @@ def revoke_certificate(
     return certificate
 
 
+def may_revoke(actor: Actor, certificate: Certificate) -> bool:
+    """Whether the actor may revoke this certificate of its organisation: the user who issued
+    it, or an admin (for the revoke form to show only to them)."""
+    mine = certificate.issued_by_id == actor.user_id
+    return allows(actor, Action.REVOKE) and (mine or allows(actor, Action.REVOKE_COLLEAGUES))
+
+
 def store_test_report(
     session: Session, actor: Actor, *, filename: str, content: bytes, max_bytes: int
 ) -> TestReport:
@@ -252,8 +259,7 @@ def store_test_report(
 
     Raises PermissionDenied (organisation does not issue), PayloadTooLarge and InvalidInput.
     """
-    if actor.org_kind not in ISSUING_KINDS:
-        raise PermissionDenied(_("Only organisations that issue certificates upload reports."))
+    require(actor, Action.UPLOAD_REPORT)
     content_type = check_report_file(content, max_bytes=max_bytes)
     report = TestReport(
         org_id=actor.org_id,

@@ -16,6 +16,7 @@ from traceapp.certificates import forms, printing, queries, services
 from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, RevokeIn
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
+from traceapp.orgs.permissions import Action, allows, require
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
@@ -26,9 +27,16 @@ def index() -> str:
     """The organisation's certificates, newest first, with what to do next."""
     args = forms.load_query(CertificatePageQuery, request.args)
     page, size = args.pop("page"), args.pop("page_size")
-    rows, total = queries.list_own(db.session(), page_actor(), filters=args, page=page, page_size=size)
+    actor = page_actor()
+    rows, total = queries.list_own(db.session(), actor, filters=args, page=page, page_size=size)
     return render_template(
-        "certificates/index.html", rows=rows, total=total, page=page, size=size, user=auth.page_user()
+        "certificates/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        size=size,
+        user=auth.page_user(),
+        can_issue=allows(actor, Action.ISSUE),
     )
 
 
@@ -37,6 +45,7 @@ def index() -> str:
 def new() -> str:
     """The issue form; ``?again=1`` fills it in like the last certificate."""
     actor = page_actor()
+    require(actor, Action.ISSUE)  # no form for an organisation that never issues
     last = services.last_certificate(db.session(), actor) if request.args.get("again") else None
     values = forms.values_from(last) if last else forms.blank_values()
     return forms.render_issue(values, {}, actor)
@@ -67,16 +76,7 @@ def create() -> BaseResponse | tuple[str, int]:
 @login_required
 def show(certificate_id: uuid.UUID) -> str:
     """One certificate: its QR, print options and the revoke form."""
-    certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
-    document = queries.certificate_document(certificate, base_url=queries.public_base_url())
-    return render_template(
-        "certificates/show.html",
-        c=certificate,
-        doc=document,
-        sizes=forms.label_sizes(),
-        sheets=forms.sheet_names(),
-        errors={},
-    )
+    return forms.render_show_with_errors(certificate_id, {})
 
 
 @bp.post("/<uuid:certificate_id>/revoke")

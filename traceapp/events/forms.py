@@ -18,31 +18,42 @@ from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput
 from traceapp.events.models import EventKind
+from traceapp.events.rules import ACTIONS
 from traceapp.forms import form_payload
 from traceapp.orgs.models import OrgKind
+from traceapp.orgs.permissions import Acting, allows
 
 K = EventKind
-#: The kinds each kind of organisation usually records, first the most common.
-KINDS_BY_ORG = {
-    OrgKind.PRODUCER: [K.SHIPPING, K.STORING, K.TRANSPORTING, K.RETAIL_SELLING, K.DESTROYING, K.VOIDING],
-    OrgKind.MARKET: [
-        K.INSPECTING,
-        K.RECEIVING,
-        K.PORTIONING,
-        K.SHIPPING,
-        K.STORING,
-        K.TRANSFORMING,
-        K.RETAIL_SELLING,
-        K.DESTROYING,
-        K.VOIDING,
-    ],
-    OrgKind.CARRIER: [K.TRANSPORTING, K.RECEIVING, K.STORING, K.SHIPPING, K.VOIDING],
-    OrgKind.PROCESSOR: [K.RECEIVING, K.TRANSFORMING, K.STORING, K.SHIPPING, K.DESTROYING, K.VOIDING],
-    OrgKind.RETAILER: [K.RECEIVING, K.RETAIL_SELLING, K.STORING, K.DESTROYING, K.VOIDING],
+#: The order the event forms are offered in; each kind of organisation sees its usual ones first.
+FORM_ORDER = [
+    K.INSPECTING,
+    K.RECEIVING,
+    K.SHIPPING,
+    K.TRANSPORTING,
+    K.STORING,
+    K.PORTIONING,
+    K.TRANSFORMING,
+    K.RETAIL_SELLING,
+    K.DESTROYING,
+    K.VOIDING,
+]
+USUAL_FIRST = {
+    OrgKind.PRODUCER: [K.SHIPPING, K.STORING, K.TRANSPORTING],
+    OrgKind.MARKET: [K.INSPECTING, K.RECEIVING, K.PORTIONING],
+    OrgKind.CARRIER: [K.TRANSPORTING, K.RECEIVING, K.STORING],
+    OrgKind.PROCESSOR: [K.RECEIVING, K.TRANSFORMING, K.STORING],
+    OrgKind.RETAILER: [K.RECEIVING, K.RETAIL_SELLING, K.STORING],
     OrgKind.REGULATOR: [K.INSPECTING],
 }
 LIST_FIELDS = frozenset({"output_common.commitments", "output_common.basis"})
 ROWS = 3
+
+
+def kinds_for(actor: Acting) -> list[EventKind]:
+    """The kinds of event whose forms the actor is offered: those the permission table lets its
+    kind of organisation record, its usual ones first (the order is all this module decides)."""
+    ordered = dict.fromkeys(USUAL_FIRST.get(actor.org_kind, []) + FORM_ORDER)
+    return [kind for kind in ordered if allows(actor, ACTIONS[kind])]
 
 
 def event_payload(form: MultiDict[str, str], files: MultiDict[str, FileStorage]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from traceapp.certificates.services import ISSUING_KINDS, issue_certificate, issue_portion
-from traceapp.errors import InvalidInput, PermissionDenied
+from traceapp.certificates.services import issue_certificate, issue_portion
+from traceapp.errors import InvalidInput
 from traceapp.events.models import ItemRole
 from traceapp.events.recording import Recording
 from traceapp.events.rules import transformation_inputs
@@ -17,8 +17,6 @@ from traceapp.events.rules import transformation_inputs
 
 def transform(rec: Recording) -> None:
     """Consume the inputs from the actor's stock and issue the outputs' certificates."""
-    if rec.actor.org_kind not in ISSUING_KINDS:
-        raise PermissionDenied(_("Only processors and markets transform batches."))
     seen: set[str] = set()
     for field, wanted in transformation_inputs(rec.data):
         certificate = rec.batch(wanted["trace_code"], field_name=f"{field}/trace_code")

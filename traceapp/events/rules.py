@@ -8,6 +8,7 @@ from typing import Any
 
 from traceapp.certificates.models import Unit
 from traceapp.events.models import EventKind
+from traceapp.orgs.permissions import Action
 
 K = EventKind
 _TEMPS = frozenset({"temperatures", "temperature_min", "temperature_max", "temperature_range"})
@@ -31,6 +32,22 @@ KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
     K.RETAIL_SELLING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
     K.DESTROYING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
     K.VOIDING: (frozenset({"corrects"}), frozenset({"note"})),
+}
+
+
+#: kind → the action of the permission table that recording it is.
+ACTIONS: dict[EventKind, Action] = {
+    K.COMMISSIONING: Action.ISSUE,
+    K.SHIPPING: Action.SHIP,
+    K.RECEIVING: Action.RECEIVE,
+    K.STORING: Action.STORE,
+    K.TRANSPORTING: Action.TRANSPORT,
+    K.INSPECTING: Action.INSPECT,
+    K.TRANSFORMING: Action.TRANSFORM,
+    K.PORTIONING: Action.PORTION,
+    K.RETAIL_SELLING: Action.SELL,
+    K.DESTROYING: Action.DESTROY,
+    K.VOIDING: Action.CORRECT,
 }
 
 

@@ -22,6 +22,7 @@ from traceapp.events.holdings import Ledger
 from traceapp.events.models import Event
 from traceapp.events.recording import EventSettings, Recording
 from traceapp.idempotency import insert_once, request_digest
+from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.services import Actor
 
 
@@ -32,8 +33,12 @@ def record_event(
 
     The same ``event_id`` with the same body returns the stored event (created False). Raises
     Conflict (id reused with another body; revoked batch; quantity beyond what is held),
-    NotHolder, PermissionDenied and InvalidInput naming the field.
+    NotHolder, PermissionDenied (this kind of organisation never records this kind of event, or
+    corrects) and InvalidInput naming the field.
     """
+    require(actor, rules.ACTIONS[data["kind"]])
+    if data.get("corrects"):
+        require(actor, Action.CORRECT)
     digest = request_digest(data)
     return insert_once(
         session,

@@ -68,15 +68,13 @@ def create() -> Response | tuple[str, int]:
 
 
 def _kind(value: str | None) -> EventKind:
-    try:
-        kind = EventKind(value or "")
-    except ValueError:
-        kind = _kinds()[0]
-    return kind if kind is not EventKind.COMMISSIONING else _kinds()[0]
+    """The kind asked for if the user is offered its form, else the usual first."""
+    offered = _kinds()
+    return next((kind for kind in offered if kind.value == value), offered[0])
 
 
 def _kinds() -> list[EventKind]:
-    return forms.KINDS_BY_ORG[page_actor().org_kind]
+    return forms.kinds_for(page_actor())
 
 
 def _typed() -> dict[str, Any]:

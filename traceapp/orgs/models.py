@@ -42,11 +42,6 @@ class Organisation(UUIDPk, Base):
 
     users: Mapped[list[User]] = relationship(back_populates="org")
 
-    @property
-    def issues_certificates(self) -> bool:
-        """Producers and processors issue certificates; markets issue for what they sell on."""
-        return self.kind in (OrgKind.PRODUCER, OrgKind.PROCESSOR, OrgKind.MARKET)
-
 
 class User(UUIDPk, Base):
     __tablename__ = "users"

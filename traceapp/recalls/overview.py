@@ -15,6 +15,8 @@ from traceapp import regions
 from traceapp.certificates.models import Certificate
 from traceapp.db import utcnow
 from traceapp.events.models import Event, EventItem, EventKind
+from traceapp.orgs.permissions import Action, require
+from traceapp.orgs.services import Actor
 from traceapp.recalls.models import Recall, RecallStatus
 
 WEEKS = 8
@@ -50,8 +52,10 @@ def _week(column: Any, dialect: str) -> Any:
     return sa.func.strftime("%Y-W%W", column)
 
 
-def overview(session: Session, *, now: datetime | None = None) -> Overview:
-    """Counts per week and per region over the last eight weeks."""
+def overview(session: Session, actor: Actor, *, now: datetime | None = None) -> Overview:
+    """Counts per week and per region over the last eight weeks. Raises PermissionDenied for
+    kinds of organisation the permission table does not let see the overview."""
+    require(actor, Action.SEE_OVERVIEW)
     since = (now or utcnow()) - timedelta(weeks=WEEKS)
     dialect = session.get_bind().dialect.name
     region = sa.func.substr(Certificate.origin_region_code, 1, 4)

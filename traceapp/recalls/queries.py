@@ -15,7 +15,8 @@ from traceapp import codes, regions
 from traceapp.certificates.models import Certificate, Holding, HoldingState
 from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventItem, EventKind, HoldingChange
-from traceapp.orgs.models import Organisation, OrgKind
+from traceapp.orgs.models import Organisation
+from traceapp.orgs.permissions import Action, allows
 from traceapp.orgs.services import Actor
 from traceapp.recalls import graph
 from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
@@ -36,7 +37,7 @@ OUTFLOWS = {
 def trace_scope(session: Session, actor: Actor, certificate: Certificate) -> str:
     """``full`` for regulators and parties to a recall of the batch; ``direct`` (one hop) for an
     organisation that handled it. Raises NotFound for anyone else."""
-    if actor.org_kind is OrgKind.REGULATOR:
+    if allows(actor, Action.TRACE_FULL):
         return "full"
     party = (
         sa.select(RecallParty.org_id)
@@ -261,7 +262,7 @@ def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
 def visible_recalls(session: Session, actor: Actor) -> list[Recall]:
     """Recalls the actor sees: all for regulators, else those its organisation is party to."""
     query = sa.select(Recall).order_by(Recall.opened_at.desc()).limit(200)
-    if actor.org_kind is not OrgKind.REGULATOR:
+    if not allows(actor, Action.SEE_ALL_RECALLS):
         query = query.join(RecallParty, RecallParty.recall_id == Recall.id).where(
             RecallParty.org_id == actor.org_id
         )

@@ -14,7 +14,7 @@ from traceapp.certificates.queries import find_by_code
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.events.models import Event, EventItem, HoldingChange, Quarantine
-from traceapp.orgs.models import OrgKind
+from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 from traceapp.recalls import graph
 from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
@@ -23,11 +23,14 @@ from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStat
 def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Recall:
     """Recall batches and everything made from them; hold them and tell every party.
 
-    A regulator may recall any batch, a producer only batches it issued. Raises InvalidInput
-    (unknown code, named by index) and PermissionDenied.
+    A regulator may recall any batch; whoever issued a batch (a producer, a processor for what
+    it made, a market for its portions) may recall its own. Raises PermissionDenied (a kind that
+    never recalls; a batch another organisation issued) and InvalidInput (unknown code, named by
+    index).
     """
+    require(actor, Action.RECALL)
     roots = [_root(session, code, index) for index, code in enumerate(data["trace_codes"])]
-    if actor.org_kind is not OrgKind.REGULATOR and any(c.org_id != actor.org_id for c in roots):
+    if not allows(actor, Action.RECALL_ANY) and any(c.org_id != actor.org_id for c in roots):
         raise PermissionDenied(_("A producer recalls only batches it issued; ask the regulator."))
     recall = Recall(
         id=uuid.uuid4(),
@@ -87,7 +90,7 @@ def get_visible_recall(session: Session, actor: Actor, recall_id: uuid.UUID) -> 
     Raises NotFound otherwise.
     """
     recall = session.get(Recall, recall_id)
-    if recall is None or not (actor.org_kind is OrgKind.REGULATOR or _party(session, recall.id, actor)):
+    if recall is None or not (allows(actor, Action.SEE_ALL_RECALLS) or _party(session, recall.id, actor)):
         raise NotFound(_("No such recall."))
     return recall
 
@@ -98,7 +101,9 @@ def _party(session: Session, recall_id: uuid.UUID, actor: Actor) -> RecallParty 
 
 def acknowledge_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID) -> Recall:
     """The actor's organisation confirms it has seen the recall and acted. Raises NotFound for a
-    recall it is not party to; acknowledging twice keeps the first time."""
+    recall it is not party to (PermissionDenied if the table ever refuses a kind); acknowledging
+    twice keeps the first time."""
+    require(actor, Action.ACKNOWLEDGE_RECALL)
     recall = get_visible_recall(session, actor, recall_id)
     party = _party(session, recall.id, actor)
     if party is None:
@@ -109,11 +114,20 @@ def acknowledge_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID) 
     return recall
 
 
+def may_close(actor: Actor, recall: Recall) -> bool:
+    """Whether the actor may close this recall: its opener, or a kind that closes any."""
+    if allows(actor, Action.CLOSE_ANY_RECALL):
+        return True
+    return allows(actor, Action.CLOSE_RECALL) and recall.opened_by_org_id == actor.org_id
+
+
 def close_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID, note: str) -> Recall:
     """Close a recall (its history stays) and release its holds. Only the organisation that
-    opened it, or a regulator. Raises NotFound, PermissionDenied and Conflict (already closed)."""
+    opened it, or a regulator. Raises PermissionDenied (a kind that never closes recalls; one
+    another organisation opened), NotFound (not party to it) and Conflict (already closed)."""
+    require(actor, Action.CLOSE_RECALL)
     recall = get_visible_recall(session, actor, recall_id)
-    if actor.org_kind is not OrgKind.REGULATOR and recall.opened_by_org_id != actor.org_id:
+    if not may_close(actor, recall):
         raise PermissionDenied(_("Only who opened the recall, or a regulator, can close it."))
     if recall.status is RecallStatus.CLOSED:
         raise Conflict(_("This recall is already closed."))

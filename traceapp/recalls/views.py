@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from traceapp import db
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates.queries import find_by_code, public_base_url
-from traceapp.errors import InvalidInput, PermissionDenied
+from traceapp.errors import InvalidInput
 from traceapp.forms import error_map, form_payload
-from traceapp.orgs.models import OrgKind
+from traceapp.orgs.permissions import Action, allows, require
 from traceapp.recalls import drawing, export, queries, services, texts
 from traceapp.recalls.export import XLSX
 from traceapp.recalls.overview import overview
@@ -75,9 +75,8 @@ def index() -> str:
 @login_required
 def new() -> BaseResponse | str | tuple[str, int]:
     """Open a recall on one or more codes."""
-    if not _can_open():
-        raise PermissionDenied()
     if request.method == "GET":
+        require(page_actor(), Action.RECALL)  # no form for an organisation that never recalls
         return render_template(
             "recalls/new.html",
             values={"trace_codes": request.args.get("code", "")},
@@ -103,7 +102,7 @@ def _new_form(errors: dict[str, str]) -> tuple[str, int]:
 
 
 def _can_open() -> bool:
-    return page_actor().org_kind in (OrgKind.REGULATOR, OrgKind.PRODUCER)
+    return allows(page_actor(), Action.RECALL)
 
 
 @bp.get("/recalls/<uuid:recall_id>")
@@ -118,9 +117,7 @@ def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
     recall = services.get_visible_recall(db.session(), actor, recall_id)
     document = queries.recall_document(db.session(), recall)
     mine = next((p for p in document["parties"] if p["org_id"] == str(actor.org_id)), None)
-    can_close = recall.status.value == "open" and (
-        actor.org_kind is OrgKind.REGULATOR or recall.opened_by_org_id == actor.org_id
-    )
+    can_close = recall.status.value == "open" and services.may_close(actor, recall)
     return render_template(
         "recalls/show.html",
         recall=document,
@@ -175,9 +172,7 @@ def download(recall_id: uuid.UUID, ext: str) -> Response:
 @login_required
 def regulator_overview() -> str:
     """Certificates, gate checks, failures, excursions and open recalls by region and week."""
-    if page_actor().org_kind is not OrgKind.REGULATOR:
-        raise PermissionDenied()
-    data = overview(db.session())
+    data = overview(db.session(), page_actor())
     charts = _charts(data)
     return render_template("recalls/overview.html", data=data, charts=charts)
 

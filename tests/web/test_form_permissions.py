@@ -1,0 +1,187 @@
+"""Who may post which form: every write page, taken from the app's URL map.
+
+For each form post: anonymous visitors are sent to sign in; every kind of organisation the
+permission table refuses gets a 403 page in the user's language (never a 500); an organisation
+with no claim to the object gets the stated refusal; nothing is written; and the rightful user's
+same post goes through. A new write page fails until it gets an entry in ``FORMS`` (one line).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.api.test_permissions import WRITE_METHODS, World, snapshot
+from tests.factories import Member
+from tests.web.test_certificate_pages import FORM, sign_in
+from traceapp import create_app
+from traceapp.events.models import EventKind
+from traceapp.events.rules import ACTIONS
+from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.permissions import Action, may
+
+EN = {"Accept-Language": "en"}
+#: Posts open to anonymous visitors: they are how one signs in and out.
+OPEN = {"POST /login", "POST /logout"}
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form post: where and what, the table's action, who must get through (and with which
+    status), and who has no claim to the object with the status they get."""
+
+    post: Callable[[World], tuple[str, dict[str, Any]]]
+    action: Action
+    owner: Callable[[World], Member]
+    strangers: list[tuple[Callable[[World], Member], int]] = field(default_factory=list)
+    success: int = 302
+
+
+def shipping_form(w: World) -> dict[str, Any]:
+    return {
+        "kind": "shipping",
+        "event_id": str(uuid.UUID(int=7)),
+        "trace_code": w.certificate.trace_code,
+        "quantity": "5",
+        "unit": "kg",
+        "to_org": str(w.market.org.id),
+        "occurred_at": "2026-11-21T08:00",
+    }
+
+
+FORMS: dict[str, Form] = {
+    "POST /certificates/new": Form(
+        lambda w: ("/certificates/new", {**FORM, "event_id": str(uuid.UUID(int=8))}),
+        Action.ISSUE,
+        lambda w: w.producer,
+    ),
+    "POST /certificates/<uuid:certificate_id>/revoke": Form(
+        lambda w: (f"/certificates/{w.certificate.id}/revoke", {"reason": "写错了"}),
+        Action.REVOKE,
+        lambda w: w.producer,
+        [
+            (lambda w: w.another(), 404),
+            (lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403),
+        ],
+    ),
+    "POST /events/new": Form(
+        lambda w: ("/events/new", shipping_form(w)),
+        Action.SHIP,
+        lambda w: w.producer,
+    ),
+    "POST /recalls/new": Form(
+        lambda w: (
+            "/recalls/new",
+            {"trace_codes": w.certificate.trace_code, "reason": "农残超标", "severity": "class_i"},
+        ),
+        Action.RECALL,
+        lambda w: w.producer,
+        [(lambda w: w.another(), 403)],
+    ),
+    "POST /recalls/<uuid:recall_id>/acknowledge": Form(
+        lambda w: (f"/recalls/{w.recall}/acknowledge", {}),
+        Action.ACKNOWLEDGE_RECALL,
+        lambda w: w.market,
+        [(lambda w: w.another(OrgKind.MARKET), 404)],
+    ),
+    "POST /recalls/<uuid:recall_id>/close": Form(
+        lambda w: (f"/recalls/{w.recall}/close", {"note": "已处理"}),
+        Action.CLOSE_RECALL,
+        lambda w: w.regulator,
+        [(lambda w: w.producer, 403), (lambda w: w.another(), 404)],
+    ),
+}
+
+
+def form_posts() -> list[str]:
+    """``METHOD rule`` of every write outside the API, from the URL map of a fresh app."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": "sqlite://"})
+    return sorted(
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/api/")
+        for method in rule.methods & WRITE_METHODS
+    )
+
+
+@pytest.mark.parametrize("endpoint", sorted(set(form_posts()) - OPEN))
+def test_every_form_post(client, make, dbsession, endpoint):
+    assert endpoint in FORMS, f"{endpoint} has no entry in FORMS: add one (a Form)"
+    form, world = FORMS[endpoint], World(client, make)
+    owner = form.owner(world)
+    refused = [world.another(k) for k in OrgKind if not may(k, Role.ADMIN, form.action)]
+    strangers = [(stranger(world), status) for stranger, status in form.strangers]
+    form.post(world)  # build what the post acts on before the snapshot
+    before = snapshot(dbsession)
+
+    def send(member: Member | None, lang: str = "en") -> Any:
+        client.post("/logout")
+        if member is not None:
+            sign_in(client, member)
+        url, data = form.post(world)
+        return client.post(url, data=data, headers={"Accept-Language": lang})
+
+    anonymous = send(None)
+    assert anonymous.status_code == 302 and "/login?next=" in anonymous.headers["Location"]
+    for member in refused:
+        for lang, html_lang, title in (
+            ("en", 'lang="en"', "Not allowed"),
+            ("zh-CN", 'lang="zh-CN"', "无权操作"),
+        ):
+            page = send(member, lang)
+            assert page.status_code == 403 and page.mimetype == "text/html"
+            assert html_lang in page.get_data(as_text=True) and title in page.get_data(as_text=True)
+    for member, status in strangers:
+        page = send(member)
+        assert page.status_code == status and page.mimetype == "text/html"
+    assert snapshot(dbsession) == before
+    response = send(owner)
+    assert response.status_code == form.success, response.get_data(as_text=True)
+
+
+def test_every_entry_is_a_form_post_of_the_app():
+    assert set(FORMS) <= set(form_posts()) - OPEN
+
+
+def offered_kinds(client) -> list[str]:
+    html = client.get("/events/new?lang=en").get_data(as_text=True)
+    return re.findall(r'href="/events/new\?kind=(\w+)', html)
+
+
+@pytest.mark.parametrize("kind", list(OrgKind))
+def test_the_event_forms_offered_are_the_kinds_the_table_allows(client, make, kind):
+    member = sign_in(client, make.member(kind))
+    offered = offered_kinds(client)
+    allowed = [k.value for k in EventKind if k in ACTIONS and may(kind, Role.ADMIN, ACTIONS[k])]
+    assert sorted(offered) == sorted(set(allowed) - {"commissioning"}), member.org.kind
+
+
+def test_a_form_the_table_refuses_is_not_shown_even_when_asked_for(client, make):
+    sign_in(client, make.member())  # a producer: it does not portion
+    page = client.get("/events/new?kind=portioning").get_data(as_text=True)
+    assert 'name="kind" value="portioning"' not in page and 'name="kind" value="shipping"' in page
+
+
+def test_only_who_may_sees_the_issue_and_revoke_buttons(client, make):
+    issuer = make.member()
+    certificate = make.certificate(issuer)
+    colleague = make.member(org=issuer.org, role=Role.MEMBER)
+    sign_in(client, colleague)
+    assert "Issue a certificate" in client.get("/certificates", headers=EN).get_data(as_text=True)
+    assert "Revoke certificate" not in client.get(f"/certificates/{certificate.id}", headers=EN).get_data(
+        as_text=True
+    )
+    client.post("/logout")
+    sign_in(client, issuer)
+    assert "Revoke certificate" in client.get(f"/certificates/{certificate.id}", headers=EN).get_data(
+        as_text=True
+    )
+    client.post("/logout")
+    sign_in(client, make.member(OrgKind.CARRIER))
+    assert "Issue a certificate" not in client.get("/certificates", headers=EN).get_data(as_text=True)
+    assert client.get("/certificates/new").status_code == 403

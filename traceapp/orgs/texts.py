@@ -1,0 +1,60 @@
+"""What people read about organisations and permissions: kind names, actions, refusals."""
+
+from __future__ import annotations
+
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.permissions import TABLE, Action
+
+#: Kinds of organisation, plural (as in "only producers and markets ...").
+KINDS_PLURAL = {
+    OrgKind.PRODUCER: _l("producers"),
+    OrgKind.MARKET: _l("markets"),
+    OrgKind.CARRIER: _l("carriers"),
+    OrgKind.PROCESSOR: _l("processors"),
+    OrgKind.RETAILER: _l("retailers"),
+    OrgKind.REGULATOR: _l("regulators"),
+}
+
+#: What each action is, as it completes "Only producers may ...".
+ACTION_PHRASES = {
+    Action.ISSUE: _l("issue certificates"),
+    Action.UPLOAD_REPORT: _l("upload test reports"),
+    Action.REVOKE: _l("revoke certificates"),
+    Action.REVOKE_COLLEAGUES: _l("revoke certificates another user issued"),
+    Action.SHIP: _l("ship batches"),
+    Action.RECEIVE: _l("receive batches"),
+    Action.STORE: _l("record storage"),
+    Action.TRANSPORT: _l("record transport"),
+    Action.INSPECT: _l("record gate checks"),
+    Action.TRANSFORM: _l("transform batches"),
+    Action.PORTION: _l("portion batches"),
+    Action.SELL: _l("record retail sales"),
+    Action.DESTROY: _l("record destruction"),
+    Action.CORRECT: _l("correct events"),
+    Action.RECALL: _l("open recalls"),
+    Action.RECALL_ANY: _l("recall batches another organisation issued"),
+    Action.ACKNOWLEDGE_RECALL: _l("acknowledge recalls"),
+    Action.CLOSE_RECALL: _l("close recalls"),
+    Action.CLOSE_ANY_RECALL: _l("close recalls another organisation opened"),
+    Action.SEE_ALL_RECALLS: _l("see every recall"),
+    Action.SEE_OVERVIEW: _l("see the overview"),
+    Action.TRACE_FULL: _l("trace beyond one step"),
+}
+
+
+def denied(action: Action) -> str:
+    """Why the table refuses ``action``, naming who may do it (so it never says otherwise)."""
+    who = TABLE[action]
+    if who.roles != frozenset(Role):
+        return _("Only an administrator of the organisation may %(action)s.", action=ACTION_PHRASES[action])
+    kinds = [str(KINDS_PLURAL[k]) for k in OrgKind if k in who.kinds]
+    return _(
+        "Only %(kinds)s may %(action)s.",
+        kinds=format_list(kinds, locale=get_locale() or "en"),
+        action=ACTION_PHRASES[action],
+    )
