@@ -8,11 +8,12 @@ from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → db → babel → CSRF → Api → blueprints → error handlers → CLI."""
+    """Build the app: config → db → job queue → babel → CSRF → Api → blueprints → error
+    handlers → CLI."""
     from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, auth, cli, config, db, errors, i18n
+    from traceapp import api, auth, cli, config, db, errors, i18n, jobs
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.events import api as events_api
@@ -28,6 +29,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config.load(app, overrides)
     database = db.init_app(app)
     pages.init_app(app, database.sessions)
+    jobs.init_app(
+        app,
+        database.sessions,
+        tasks={pages.RENDER_TASK: pages.render_pages},
+        handlers={},
+        sweeps=[lambda budget: pages.refresh_stale(budget=budget)],
+    )
     i18n.init_app(app)
     csrf = CSRFProtect(app)
     # Flask-WTF's own hook looks up exemptions on every request, reads included; check only the
