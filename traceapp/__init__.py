@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.public import pages, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
+    from traceapp.recalls import exports
     from traceapp.recalls import views as recalls_views
 
     app = Flask(__name__, instance_relative_config=True)
@@ -33,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app,
         database.sessions,
         tasks={pages.RENDER_TASK: pages.render_pages},
-        handlers={},
+        handlers={exports.EXPORT_JOB: exports.build_export},
         sweeps=[lambda budget: pages.refresh_stale(budget=budget)],
     )
     i18n.init_app(app)

@@ -70,6 +70,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOBS_GRACE_SECONDS": 300,
         # How long the periodic sweep (every minute) may spend rendering stale pages.
         "JOBS_SWEEP_SECONDS": 50,
+        # Above this many rows, GET export.csv/.xlsx answer 413: start an export job instead.
+        "EXPORT_SYNC_MAX_ROWS": 10_000,
     }
 
 
