@@ -66,8 +66,26 @@ def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
         outer.rollback()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def jobs_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The job broker of the suite: ``TRACEAPP_TEST_JOBS_URL`` (such as
+    ``redis://127.0.0.1:6379/15``, the production broker), else a SQLite file (the default).
+    Also the broker of every app the suite builds, here or in a server it starts, so none
+    writes to the instance folder."""
+    url = (
+        os.environ.get("TRACEAPP_TEST_JOBS_URL") or f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.db'}"
+    )
+    before = os.environ.get("TRACEAPP_JOBS_URL")
+    os.environ["TRACEAPP_JOBS_URL"] = url
+    yield url
+    if before is None:
+        os.environ.pop("TRACEAPP_JOBS_URL", None)
+    else:
+        os.environ["TRACEAPP_JOBS_URL"] = before
+
+
 @pytest.fixture()
-def app(connection: sa.Connection, database_url: str) -> Iterator[Flask]:
+def app(connection: sa.Connection, database_url: str, jobs_url: str) -> Iterator[Flask]:
     """The app, its sessions bound to the test's connection (pytest-flask uses this).
 
     At teardown, every stored public page the test left current must equal the page rendered
@@ -81,12 +99,19 @@ def app(connection: sa.Connection, database_url: str) -> Iterator[Flask]:
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
             "PUBLIC_BASE_URL": "https://trace.example.cn",
+            "JOBS_URL": jobs_url,
+            "JOBS_NAME": f"traceapp-test{os.environ.get('PYTEST_XDIST_WORKER', '')}",
+            "JOBS_RETRY_DELAY": 0.01,
         }
     )
     app.extensions["traceapp.db"].sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"
     )
+    huey = app.extensions["traceapp.jobs"].huey
+    huey.flush()  # messages a test handed off belong to that test
     yield app
+    huey.flush()
+    huey.storage.close()
     if connection.in_transaction() and not connection.invalidated:
         assert_stored_pages_current(app)
 

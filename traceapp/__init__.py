@@ -8,11 +8,12 @@ from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → db → babel → templating → CSRF → Api → blueprints → error handlers → CLI."""
+    """Build the app: config → db → job queue → babel → templating → CSRF → Api → blueprints →
+    error handlers → CLI."""
     from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, auth, cli, config, db, errors, i18n, templating
+    from traceapp import api, auth, cli, config, db, errors, i18n, jobs, templating
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.epcis import api as epcis_api
@@ -22,6 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.public import pages, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
+    from traceapp.recalls import exports
     from traceapp.recalls import views as recalls_views
 
     app = Flask(__name__, instance_relative_config=True)
@@ -29,6 +31,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config.load(app, overrides)
     database = db.init_app(app)
     pages.init_app(app, database.sessions)
+    jobs.init_app(
+        app,
+        database.sessions,
+        tasks={pages.RENDER_TASK: pages.render_pages},
+        handlers={exports.EXPORT_JOB: exports.build_export},
+        sweeps=[lambda budget: pages.refresh_stale(budget=budget)],
+    )
     i18n.init_app(app)
     templating.init_app(app)
     csrf = CSRFProtect(app)

@@ -1,4 +1,5 @@
-"""Command line: ``traceapp demo|serve|db|org|user|token|pages`` (also ``flask --app traceapp ...``).
+"""Command line: ``traceapp demo|serve|db|org|user|token|pages|worker|jobs`` (also
+``flask --app traceapp ...``).
 
 Each command is a thin wrapper over a service, committed through ``transaction()``.
 """
@@ -6,6 +7,7 @@ Each command is a thin wrapper over a service, committed through ``transaction()
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -99,13 +101,14 @@ def token_create(email: str) -> None:
     type=click.FloatRange(min=0.1),
     default=None,
     metavar="SECONDS",
-    help="Keep running: a pass every SECONDS (a worker beside the web servers).",
+    help="Keep running: a pass every SECONDS (the job worker's sweep does this already).",
 )
 @with_appcontext
 def pages_refresh(chunk: int, shard: str, watch: float | None) -> None:
     """Store the public pages that are missing, behind (events recorded, large recalls), or
-    rendered by another version of traceapp. Until then those pages render live: correct, but
-    slower. Run it with --watch beside the web servers, and once after a deploy."""
+    rendered by another version of traceapp, here and now. Until then those pages render live:
+    correct, but slower. Run it once after a deploy (--shard to split it over processes);
+    `traceapp worker` renders what writes leave behind and sweeps the rest every minute."""
     import time
 
     from traceapp.public.pages import refresh_stale
@@ -143,7 +146,8 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Seed and print the logins, then exit.")
 @with_appcontext
 def demo(host: str, port: int, no_serve: bool) -> None:
-    """Create the database if missing, seed demo data, print logins and a token, and serve."""
+    """Create the database if missing, seed demo data, print logins and a token, and serve
+    (with a job worker beside the server)."""
     from traceapp.demo import seed_demo
     from traceapp.events.services import EventSettings
     from traceapp.public.pages import refresh_stale
@@ -155,12 +159,21 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     refresh_stale()  # the journeys' pages (events leave them to the refresher)
     click.echo(summary.describe(f"http://{host}:{port}"))
     if not no_serve:
-        run_gunicorn(host=host, port=port, workers=2)
+        # The real job path with no service to install: a worker process beside the server, on
+        # the broker file in the instance folder. It stops with the demo.
+        worker = subprocess.Popen([sys.executable, "-m", "traceapp", "worker", "--workers", "2"])
+        try:
+            run_gunicorn(host=host, port=port, workers=2)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli``."""
-    for command in (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo):
+    from traceapp.jobs.cli import COMMANDS as JOB_COMMANDS
+
+    for command in (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo, *JOB_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -55,6 +55,23 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Enzyme inhibition (GB/T 5009.199): this rate in % or more is positive.
         "ENZYME_INHIBITION_THRESHOLD": 50,
         "LOGGER_FILE_MAX_BYTES": 5 * 1024 * 1024,
+        # The job broker: empty for a SQLite file in the instance folder, or redis://host:port/db.
+        "JOBS_URL": "",
+        # Queue name on the broker (keys are prefixed with it on Redis).
+        "JOBS_NAME": "traceapp",
+        # A failing job runs again after JOBS_RETRY_DELAY s, then that times JOBS_RETRY_BACKOFF
+        # for each further attempt, JOBS_RETRIES times; then it is kept as failed.
+        "JOBS_RETRIES": 3,
+        "JOBS_RETRY_DELAY": 10,
+        "JOBS_RETRY_BACKOFF": 2,
+        # A running job whose worker reports nothing for this long is taken back and run again.
+        "JOBS_LEASE_SECONDS": 300,
+        # A queued job no worker claimed within this time is handed to the broker again.
+        "JOBS_GRACE_SECONDS": 300,
+        # How long the periodic sweep (every minute) may spend rendering stale pages.
+        "JOBS_SWEEP_SECONDS": 50,
+        # Above this many rows, GET export.csv/.xlsx answer 413: start an export job instead.
+        "EXPORT_SYNC_MAX_ROWS": 10_000,
     }
 
 

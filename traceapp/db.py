@@ -1,6 +1,7 @@
 """Database plumbing: the declarative Base, engine set-up, request sessions and ``transaction()``.
 
-``transaction()`` is the only place in the application that commits.
+``transaction()`` (and ``separate_transaction()`` beside it) are the only places in the
+application that commit.
 """
 
 from __future__ import annotations
@@ -237,3 +238,18 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         db_session.rollback()
         raise
+
+
+@contextmanager
+def separate_transaction() -> Iterator[Session]:
+    """A transaction on a session of its own, beside the current one: commits if the block
+    completes. For a job's progress, written while the job's own read is still open."""
+    db_session = database().sessions()
+    try:
+        yield db_session
+        db_session.commit()
+    except BaseException:
+        db_session.rollback()
+        raise
+    finally:
+        db_session.close()

@@ -332,6 +332,18 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
             ),
         )
     ],
+    "POST /api/v1/recalls/<uuid:recall_id>/exports": [
+        (
+            "export",
+            Write(
+                lambda w: (f"/api/v1/recalls/{w.recall}/exports", {"json": {"format": "csv"}}),
+                Action.EXPORT_RECALL,
+                lambda w: w.market,  # party to the recall
+                [(lambda w: w.another(), 404)],  # not party to it: hidden
+                success=202,
+            ),
+        )
+    ],
     "POST /api/v1/recalls/<uuid:recall_id>/close": [
         (
             "close",

@@ -89,6 +89,12 @@ FORMS: dict[str, Form] = {
         lambda w: w.market,
         [(lambda w: w.another(OrgKind.MARKET), 404)],
     ),
+    "POST /recalls/<uuid:recall_id>/exports": Form(
+        lambda w: (f"/recalls/{w.recall}/exports", {"format": "xlsx", "columns": "zh"}),
+        Action.EXPORT_RECALL,
+        lambda w: w.market,
+        [(lambda w: w.another(OrgKind.MARKET), 404)],
+    ),
     "POST /recalls/<uuid:recall_id>/close": Form(
         lambda w: (f"/recalls/{w.recall}/close", {"note": "已处理"}),
         Action.CLOSE_RECALL,

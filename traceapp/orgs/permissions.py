@@ -42,6 +42,7 @@ class Action(enum.Enum):
     ACKNOWLEDGE_RECALL = "acknowledge_recall"  # one the organisation is party to
     CLOSE_RECALL = "close_recall"  # one the organisation opened
     CLOSE_ANY_RECALL = "close_any_recall"
+    EXPORT_RECALL = "export_recall"  # the affected events of a recall the organisation may see
     SEE_ALL_RECALLS = "see_all_recalls"  # not only those the organisation is party to
     SEE_OVERVIEW = "see_overview"  # certificates, gate checks, excursions by region and week
     TRACE_FULL = "trace_full"  # beyond one step, without being party to a recall of the batch
@@ -86,6 +87,8 @@ TABLE: Mapping[Action, Who] = {
     Action.ACKNOWLEDGE_RECALL: Who(EVERYONE),
     Action.CLOSE_RECALL: Who(ISSUERS | REGULATOR),
     Action.CLOSE_ANY_RECALL: Who(REGULATOR),
+    # Whoever may see a recall may take its rows away (the service checks it may see it).
+    Action.EXPORT_RECALL: Who(EVERYONE),
     Action.SEE_ALL_RECALLS: Who(REGULATOR),
     Action.SEE_OVERVIEW: Who(REGULATOR),
     Action.TRACE_FULL: Who(REGULATOR),

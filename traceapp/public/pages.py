@@ -16,8 +16,10 @@ it changes, not when it is read:
    sold.
 3. A view serves the stored page only when it was rendered from the current version by the
    current build; otherwise it renders live, from the same code, and writes nothing. Pages
-   left behind (events, large recalls, a deploy that changes a template) are stored again by
-   ``traceapp pages refresh`` (``--watch`` keeps it running: the stale rows are its queue).
+   left behind (events, large recalls) are rendered by a job (``render_pages``) handed to the
+   worker when the write commits; the stale rows are the durable queue behind it, which the
+   worker's periodic sweep and ``traceapp pages refresh`` (after a deploy that changes a
+   template) work through.
 
 Concurrent writers cannot store a stale page: the version bump locks the page row until commit,
 so a second writer of the same page waits, and reads (after its own bump) what the first
@@ -31,6 +33,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.metadata
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
@@ -48,6 +51,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from werkzeug.http import parse_accept_header
 
+from traceapp import jobs
 from traceapp.certificates.models import Certificate
 from traceapp.db import RawQuery, transaction, utcnow
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
@@ -58,8 +62,10 @@ from traceapp.public.models import PublicPage
 from traceapp.public.queries import load_facts, present
 from traceapp.recalls.models import Recall, RecallBatch
 
-#: Pages whose status a write changes that it renders before it commits (the rest: ``refresh``).
+#: Pages whose status a write changes that it renders before it commits (the rest: a job).
 INLINE_LIMIT = 50
+#: The job that renders the pages a write bumped without rendering them (``render_pages``).
+RENDER_TASK = "render_pages"
 LANGS = ("zh", "en")
 _CHANGES = "traceapp.public.changes"
 _BUILD = "traceapp.public.build"
@@ -169,10 +175,12 @@ def _store_changed_pages(session: Session) -> None:
     if not ids:
         return
     bumped = bump(session, ids)
-    if has_app_context():
-        now = [row for row in bumped if row[0] in statuses][:INLINE_LIMIT]
-        for certificate_id, code, version in now:
-            _render_and_store(session, certificate_id, code, version)
+    now = [row for row in bumped if row[0] in statuses][:INLINE_LIMIT] if has_app_context() else []
+    for certificate_id, code, version in now:
+        _render_and_store(session, certificate_id, code, version)
+    later = [str(row[0]) for row in bumped if row not in now]
+    if later:
+        jobs.enqueue(session, RENDER_TASK, ids=later)
 
 
 def affected_certificates(session: Session, changes: Changes) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
@@ -372,16 +380,7 @@ def stale_ids(
     """Up to ``limit`` certificates (by id, after ``after`` and before ``before``) whose stored
     pages are missing, behind or of another build."""
     query = (
-        sa.select(PublicPage.certificate_id)
-        .where(
-            sa.or_(
-                PublicPage.rendered_version.is_(None),
-                PublicPage.rendered_version != PublicPage.version,
-                PublicPage.build.is_distinct_from(current_build()),
-            )
-        )
-        .order_by(PublicPage.certificate_id)
-        .limit(limit)
+        sa.select(PublicPage.certificate_id).where(_stale()).order_by(PublicPage.certificate_id).limit(limit)
     )
     if after is not None:
         query = query.where(PublicPage.certificate_id > after)
@@ -401,15 +400,17 @@ def shard_bounds(shard: int, shards: int) -> tuple[uuid.UUID | None, uuid.UUID |
     return (uuid.UUID(int=low.int - 1) if low else None), edge[shard]
 
 
-def refresh_stale(chunk: int = 100, shard: tuple[int, int] = (1, 1)) -> int:
+def refresh_stale(chunk: int = 100, shard: tuple[int, int] = (1, 1), budget: float | None = None) -> int:
     """Store every page that is missing, behind or of another build. One pass in id order, a
     chunk at a time: render in a read transaction, then store in a short write transaction
     whatever no writer bumped meanwhile (``WHERE version = :rendered``); such a page is its
     writer's to store. So it never holds up writers, runs on any instance at any time, and
     ``shard`` (k, n) takes the k-th of n slices of the ids, for n processes to share the work.
+    With ``budget`` (seconds) it stops after the chunk that passes it (the worker's sweep).
     Returns how many pages were stored."""
     stored, (after, before) = 0, shard_bounds(*shard)
-    while True:
+    deadline = None if budget is None else time.monotonic() + budget
+    while deadline is None or time.monotonic() < deadline:
         with transaction() as session:
             ids = stale_ids(session, chunk, after, before)
             rendered = render_current(session, ids)
@@ -418,6 +419,38 @@ def refresh_stale(chunk: int = 100, shard: tuple[int, int] = (1, 1)) -> int:
         with transaction() as session:
             stored += store_rendered(session, rendered)
         after = ids[-1]
+    return stored
+
+
+def render_pages(ids: list[str], chunk: int = 100) -> int:
+    """The job behind a write: store the pages of ``ids`` that are still stale (another run,
+    the sweep or a later write's inline render may have stored them already; a duplicate
+    message costs one look-up). Same two short transactions per chunk as ``refresh_stale``.
+    Returns how many pages were stored."""
+    stored, wanted = 0, sorted(uuid.UUID(i) for i in ids)
+    for start in range(0, len(wanted), chunk):
+        with transaction() as session:
+            stale = stale_among(session, wanted[start : start + chunk])
+            rendered = render_current(session, stale) if stale else []
+        if rendered:
+            with transaction() as session:
+                stored += store_rendered(session, rendered)
+    return stored
+
+
+def stale_among(session: Session, ids: Sequence[uuid.UUID]) -> Sequence[uuid.UUID]:
+    """Those of ``ids`` whose stored pages are missing, behind or of another build."""
+    return session.scalars(
+        sa.select(PublicPage.certificate_id).where(PublicPage.certificate_id.in_(list(ids)), _stale())
+    ).all()
+
+
+def _stale() -> sa.ColumnElement[bool]:
+    return sa.or_(
+        PublicPage.rendered_version.is_(None),
+        PublicPage.rendered_version != PublicPage.version,
+        PublicPage.build.is_distinct_from(current_build()),
+    )
 
 
 Rendered = list[tuple[uuid.UUID, int, dict[str, bytes]]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 
@@ -14,10 +14,13 @@ from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
 from traceapp.certificates.queries import find_by_code, public_base_url
 from traceapp.errors import NotFound
-from traceapp.recalls import export, queries, services
+from traceapp.jobs.models import Job
+from traceapp.recalls import export, exports, queries, services
 from traceapp.recalls.export import XLSX
 from traceapp.recalls.schemas import (
     CloseIn,
+    ExportJobIn,
+    ExportJobOut,
     ExportQuery,
     RecallIn,
     RecallListOut,
@@ -110,8 +113,10 @@ class ExportCsv(MethodView):
     @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type="text/csv")
     def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
-        """The affected events as CSV, one row per event (FSMA 204 key data elements)."""
-        recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+        """The affected events as CSV, one row per event (FSMA 204 key data elements).
+
+        Above ``EXPORT_SYNC_MAX_ROWS`` rows: 413, start an export job instead."""
+        recall = _small_recall(recall_id)
         body = stream_with_context(export.to_csv(db.session(), recall.id, columns=args["columns"]))
         return Response(body, mimetype="text/csv", headers=_attachment(recall.id, "csv"))
 
@@ -121,11 +126,79 @@ class ExportXlsx(MethodView):
     @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type=XLSX)
     def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
-        """The affected events as an XLSX workbook with a filterable header."""
-        recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+        """The affected events as an XLSX workbook with a filterable header.
+
+        Above ``EXPORT_SYNC_MAX_ROWS`` rows: 413, start an export job instead."""
+        recall = _small_recall(recall_id)
         body = export.to_xlsx(db.session(), recall.id, columns=args["columns"])
         return Response(body, mimetype=XLSX, headers=_attachment(recall.id, "xlsx"))
 
 
+def _small_recall(recall_id: uuid.UUID) -> Any:
+    recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
+    exports.check_sync_export(db.session(), recall.id, limit=int(current_app.config["EXPORT_SYNC_MAX_ROWS"]))
+    return recall
+
+
 def _attachment(recall_id: uuid.UUID, ext: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="recall-{recall_id}.{ext}"'}
+    return {"Content-Disposition": f'attachment; filename="{export.filename(recall_id, ext)}"'}
+
+
+@blp.route("/<uuid:recall_id>/exports")
+class Exports(MethodView):
+    @blp.arguments(ExportJobIn)
+    @blp.response(
+        202, ExportJobOut, headers={"Location": {"description": "the job", "schema": {"type": "string"}}}
+    )
+    def post(self, data: dict[str, Any], recall_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, str]]:
+        """Start building an export (any size) as a job; poll the job, then download its file."""
+        with db.transaction() as session:
+            job = exports.start_export(
+                session,
+                api_actor(),
+                recall_id=recall_id,
+                fmt=data["format"],
+                columns=data["columns"],
+                max_attempts=int(current_app.config["JOBS_RETRIES"]) + 1,
+            )
+        document = export_job_document(job)
+        return document, {"Location": document["url"]}
+
+
+@blp.route("/<uuid:recall_id>/exports/<uuid:job_id>")
+class ExportJob(MethodView):
+    @blp.response(200, ExportJobOut)
+    def get(self, recall_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
+        """An export job: status, progress, the last error, and when done its download link."""
+        job = exports.get_export_job(db.session(), api_actor(), recall_id=recall_id, job_id=job_id)
+        return export_job_document(job)
+
+
+@blp.route("/<uuid:recall_id>/exports/<uuid:job_id>/file")
+class ExportJobFile(MethodView):
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, recall_id: uuid.UUID, job_id: uuid.UUID) -> Response:
+        """The file of a done export job (409 while it is not done)."""
+        stored = exports.get_export_file(db.session(), api_actor(), recall_id=recall_id, job_id=job_id)
+        headers = {"Content-Disposition": f'attachment; filename="{stored.filename}"'}
+        return Response(stored.data, content_type=stored.content_type, headers=headers)
+
+
+def export_job_document(job: Job) -> dict[str, Any]:
+    """The JSON of an export job, with its URL and, once done, its file's."""
+    ids = {"recall_id": job.params["recall_id"], "job_id": job.id}
+    done = job.status.value == "done"
+    return {
+        "id": str(job.id),
+        "url": url_for("recalls_api.ExportJob", **ids, _external=True),
+        "recall_id": job.params["recall_id"],
+        "format": job.params["format"],
+        "columns": job.params["columns"],
+        "status": job.status.value,
+        "progress": {"done": job.progress_done, "total": job.progress_total, "percent": exports.percent(job)},
+        "attempts": job.attempts,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "download_url": url_for("recalls_api.ExportJobFile", **ids, _external=True) if done else None,
+    }

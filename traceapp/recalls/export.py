@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import uuid
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 from sqlalchemy.orm import Session, aliased
 
 from traceapp import regions
 from traceapp.certificates.models import Certificate
 from traceapp.events.models import Event, EventItem, EventKind
 from traceapp.orgs.models import Organisation
-from traceapp.recalls.models import RecallBatch
+from traceapp.recalls.models import Recall, RecallBatch
 from traceapp.schemas import decimal_text
 
 #: The content type of an XLSX export.
@@ -68,6 +72,20 @@ COLUMNS = [
     ("lab_report_number", "检测报告编号"),
 ]
 CHUNK = 500
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
+#: Called with the number of rows written so far.
+OnRow = Callable[[int], None]
+
+
+def count_rows(session: Session, recall_id: uuid.UUID) -> int:
+    """How many rows the export of a recall has: an issue row per batch, a row per event item."""
+    batches = sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall_id)
+    issued = session.scalar(sa.select(sa.func.count()).select_from(batches.subquery()))
+    items = session.scalar(
+        sa.select(sa.func.count()).select_from(EventItem).where(EventItem.certificate_id.in_(batches))
+    )
+    return int(issued or 0) + int(items or 0)
 
 
 def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
@@ -209,13 +227,24 @@ def header(columns: str) -> list[str]:
     return [zh if columns == "zh" else en for en, zh in COLUMNS]
 
 
-def to_csv(session: Session, recall_id: uuid.UUID, *, columns: str) -> Iterator[str]:
+def _counted(session: Session, recall_id: uuid.UUID, on_row: OnRow | None) -> Iterator[list[Any]]:
+    if on_row is None:
+        yield from rows(session, recall_id)
+        return
+    for done, row in enumerate(rows(session, recall_id), 1):
+        yield row
+        on_row(done)
+
+
+def to_csv(
+    session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnRow | None = None
+) -> Iterator[str]:
     """CSV text in pieces (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header(columns))
-    for row in rows(session, recall_id):
+    for row in _counted(session, recall_id, on_row):
         writer.writerow(row)
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
@@ -224,15 +253,58 @@ def to_csv(session: Session, recall_id: uuid.UUID, *, columns: str) -> Iterator[
     yield buffer.getvalue()
 
 
-def to_xlsx(session: Session, recall_id: uuid.UUID, *, columns: str) -> bytes:
-    """An XLSX workbook (write-only mode) with a filterable, frozen header row."""
+def to_xlsx(session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnRow | None = None) -> bytes:
+    """An XLSX workbook (write-only mode) with a filterable, frozen header row.
+
+    The same data gives the same bytes: the workbook's created and modified times and the
+    zip entries' times are the recall's opening time, not the time of the export (openpyxl
+    stamps "now" into both), so an export built by a job equals the one a request builds.
+    """
+    opened_at = session.scalar(sa.select(Recall.opened_at).where(Recall.id == recall_id))
+    stamp = (opened_at or datetime(1980, 1, 1)).replace(tzinfo=None, microsecond=0)
     workbook = Workbook(write_only=True)
+    workbook.properties.created = workbook.properties.modified = stamp
     sheet = workbook.create_sheet("recall")
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(COLUMNS) - 1)}1"
     sheet.append(header(columns))
-    for row in rows(session, recall_id):
+    for row in _counted(session, recall_id, on_row):
         sheet.append(row)
     out = io.BytesIO()
-    workbook.save(out)
+    with _StampedZip(out, stamp) as archive:
+        ExcelWriter(workbook, archive).save()
     return out.getvalue()
+
+
+def to_file(
+    session: Session, recall_id: uuid.UUID, *, fmt: str, columns: str, on_row: OnRow | None = None
+) -> bytes:
+    """The whole export as bytes: what ``export.csv`` streams, or ``export.xlsx`` sends."""
+    if fmt == "csv":
+        return "".join(to_csv(session, recall_id, columns=columns, on_row=on_row)).encode()
+    return to_xlsx(session, recall_id, columns=columns, on_row=on_row)
+
+
+def filename(recall_id: uuid.UUID, fmt: str) -> str:
+    return f"recall-{recall_id}.{fmt}"
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A deflated zip whose entries all carry one time (``writestr`` with a name uses "now")."""
+
+    def __init__(self, file: io.BytesIO, stamp: datetime):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._stamp = stamp.timetuple()[:6]
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)  # type: ignore[arg-type]
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        # A write-only sheet arrives as a temporary file, which would carry its own mtime.
+        info = zipfile.ZipInfo.from_file(filename, arcname)
+        info.date_time, info.compress_type = self._stamp, zipfile.ZIP_DEFLATED
+        with open(filename, "rb") as source, self.open(info, "w") as target:
+            shutil.copyfileobj(source, target, 1 << 16)

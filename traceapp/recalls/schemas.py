@@ -44,6 +44,44 @@ class ExportQuery(StrictSchema):
     )
 
 
+class ExportJobIn(StrictSchema):
+    """An export to build as a job."""
+
+    format = Str(
+        required=True,
+        validate=validate.OneOf(["csv", "xlsx"], error=_ONE_OF),
+        metadata={"description": "csv (UTF-8 with BOM) or xlsx"},
+    )
+    columns = Str(
+        load_default="en",
+        validate=validate.OneOf(["en", "zh"], error=_ONE_OF),
+        metadata={"description": "en: FSMA 204 key data element names; zh: Chinese column names"},
+    )
+
+
+class JobProgressOut(Schema):
+    done = fields.Integer(metadata={"description": "rows written so far"})
+    total = fields.Integer(allow_none=True, metadata={"description": "rows in all; null until counted"})
+    percent = fields.Integer()
+
+
+class ExportJobOut(Schema):
+    """An export job: where it stands and, once done, where its file is."""
+
+    id = fields.String()
+    url = fields.String(metadata={"description": "this resource (also the Location of the 202)"})
+    recall_id = fields.String()
+    format = fields.String()
+    columns = fields.String()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    progress = fields.Nested(JobProgressOut)
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True, metadata={"description": "why the last attempt failed"})
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+    download_url = fields.String(allow_none=True, metadata={"description": "the file, once done"})
+
+
 class PartyOut(Schema):
     org_id = fields.String()
     name = fields.String()

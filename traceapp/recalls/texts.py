@@ -19,3 +19,15 @@ FLOW_LABELS = {
     "lost": _l("Lost in transit"),
     "corrected": _l("Returned by corrections"),
 }
+
+#: The export formats offered on the recall page.
+EXPORT_FORMATS = [("xlsx", _l("Excel workbook (XLSX)")), ("csv", _l("CSV"))]
+EXPORT_COLUMNS = {"zh": _l("Chinese column names"), "en": _l("English column names (FSMA 204)")}
+
+#: An export job's status as people read it.
+JOB_STATUS_LABELS = {
+    "queued": _l("Waiting for a worker"),
+    "running": _l("Building"),
+    "done": _l("Ready"),
+    "failed": _l("Failed"),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import ValidationError
@@ -17,10 +17,10 @@ from traceapp.certificates.queries import find_by_code, public_base_url
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map, form_payload
 from traceapp.orgs.permissions import Action, allows, require
-from traceapp.recalls import drawing, export, queries, services, texts
+from traceapp.recalls import drawing, export, exports, queries, services, texts
 from traceapp.recalls.export import XLSX
 from traceapp.recalls.overview import overview
-from traceapp.recalls.schemas import CloseIn, RecallIn
+from traceapp.recalls.schemas import CloseIn, ExportJobIn, RecallIn
 
 bp = Blueprint("recalls", __name__)
 
@@ -107,12 +107,12 @@ def _can_open() -> bool:
 
 @bp.get("/recalls/<uuid:recall_id>")
 @login_required
-def show(recall_id: uuid.UUID) -> str:
+def show(recall_id: uuid.UUID) -> tuple[str, int]:
     """A recall: what it covers, who has acknowledged, what to do."""
     return _render_recall(recall_id, {})
 
 
-def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
+def _render_recall(recall_id: uuid.UUID, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     actor = page_actor()
     recall = services.get_visible_recall(db.session(), actor, recall_id)
     document = queries.recall_document(db.session(), recall)
@@ -125,7 +125,10 @@ def _render_recall(recall_id: uuid.UUID, errors: dict[str, str]) -> str:
         can_close=can_close,
         errors=errors,
         severities=texts.SEVERITY_LABELS,
-    )
+        export_formats=texts.EXPORT_FORMATS,
+        export_columns=list(texts.EXPORT_COLUMNS.items()),
+        values=request.form,
+    ), status
 
 
 @bp.post("/recalls/<uuid:recall_id>/acknowledge")
@@ -147,7 +150,7 @@ def close(recall_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
             data = CloseIn().load(form_payload(request.form))
             services.close_recall(session, page_actor(), recall_id=recall_id, note=data["note"])
     except ValidationError as exc:
-        return _render_recall(recall_id, error_map(exc.messages)), 422
+        return _render_recall(recall_id, error_map(exc.messages), 422)
     flash(_("Recall closed."))
     return redirect(url_for("recalls.show", recall_id=recall_id))
 
@@ -157,6 +160,7 @@ def close(recall_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 def download(recall_id: uuid.UUID, ext: str) -> Response:
     """The affected events as a spreadsheet (``?columns=zh`` for Chinese column names)."""
     recall = services.get_visible_recall(db.session(), page_actor(), recall_id)
+    exports.check_sync_export(db.session(), recall.id, limit=int(current_app.config["EXPORT_SYNC_MAX_ROWS"]))
     columns = "zh" if request.args.get("columns") == "zh" else "en"
     headers = {"Content-Disposition": f'attachment; filename="recall-{recall.id}.{ext}"'}
     if ext == "csv":
@@ -166,6 +170,52 @@ def download(recall_id: uuid.UUID, ext: str) -> Response:
             headers=headers,
         )
     return Response(export.to_xlsx(db.session(), recall.id, columns=columns), mimetype=XLSX, headers=headers)
+
+
+@bp.post("/recalls/<uuid:recall_id>/exports")
+@login_required
+def start_export(recall_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    """Start building an export as a job, then follow it on its page."""
+    try:
+        data = ExportJobIn().load(form_payload(request.form))
+    except ValidationError as exc:
+        return _render_recall(recall_id, error_map(exc.messages), 422)
+    with db.transaction() as session:
+        job = exports.start_export(
+            session,
+            page_actor(),
+            recall_id=recall_id,
+            fmt=data["format"],
+            columns=data["columns"],
+            max_attempts=int(current_app.config["JOBS_RETRIES"]) + 1,
+        )
+    return redirect(url_for("recalls.export_job", recall_id=recall_id, job_id=job.id))
+
+
+@bp.get("/recalls/<uuid:recall_id>/exports/<uuid:job_id>")
+@login_required
+def export_job(recall_id: uuid.UUID, job_id: uuid.UUID) -> str:
+    """An export as it builds: a progress bar (the page reloads itself until it is done, no
+    script needed), then its download link, or why it failed."""
+    job = exports.get_export_job(db.session(), page_actor(), recall_id=recall_id, job_id=job_id)
+    return render_template(
+        "recalls/export.html",
+        job=job,
+        recall_id=recall_id,
+        percent=exports.percent(job),
+        busy=job.status.value in ("queued", "running"),
+        format_label=dict(texts.EXPORT_FORMATS)[job.params["format"]],
+        statuses=texts.JOB_STATUS_LABELS,
+    )
+
+
+@bp.get("/recalls/<uuid:recall_id>/exports/<uuid:job_id>/file")
+@login_required
+def export_file(recall_id: uuid.UUID, job_id: uuid.UUID) -> Response:
+    """The file of a done export."""
+    stored = exports.get_export_file(db.session(), page_actor(), recall_id=recall_id, job_id=job_id)
+    headers = {"Content-Disposition": f'attachment; filename="{stored.filename}"'}
+    return Response(stored.data, content_type=stored.content_type, headers=headers)
 
 
 @bp.get("/overview")
