@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates import printing, queries, services
+from traceapp.certificates import documents, printing, queries, services
 from traceapp.certificates.schemas import (
     CertificateIn,
     CertificateListOut,
@@ -24,6 +24,7 @@ from traceapp.certificates.schemas import (
     TestReportUploadOut,
 )
 from traceapp.errors import InvalidInput
+from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
     "certificates_api",
@@ -48,7 +49,7 @@ LABEL_TYPES = {
 
 
 def _document(certificate: Any) -> dict[str, Any]:
-    return queries.certificate_document(certificate, base_url=queries.public_base_url())
+    return documents.certificate_document(certificate, base_url=public_base_url())
 
 
 @blp.route("")
@@ -94,7 +95,7 @@ class RevokeCertificate(MethodView):
 
 def _label_file(certificate_id: uuid.UUID, kind: str, args: dict[str, Any]) -> Response:
     certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
-    body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
+    body = printing.render_label(certificate, kind, args, base_url=public_base_url())
     return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
-from traceapp.certificates import forms, printing, queries, services
+from traceapp.certificates import documents, forms, printing, queries, services
 from traceapp.certificates.api import LABEL_TYPES
 from traceapp.certificates.schemas import (
     CertificateIn,
@@ -25,6 +25,7 @@ from traceapp.certificates.texts import quantity_text
 from traceapp.codes import format_trace_code
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
+from traceapp.urls import public_base_url
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
@@ -77,7 +78,7 @@ def create() -> BaseResponse | tuple[str, int]:
 def show(certificate_id: uuid.UUID) -> str:
     """One certificate: its QR, print options and the revoke form."""
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
-    document = queries.certificate_document(certificate, base_url=queries.public_base_url())
+    document = documents.certificate_document(certificate, base_url=public_base_url())
     return render_template(
         "certificates/show.html",
         c=certificate,
@@ -112,7 +113,7 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     schema = {"png": LabelQuery, "pdf": LabelQuery, "sheet": SheetQuery}.get(kind)
     args: dict[str, Any] = forms.load_query(schema, request.args) if schema else {}
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
-    body = printing.render_label(certificate, kind, args, base_url=queries.public_base_url())
+    body = printing.render_label(certificate, kind, args, base_url=public_base_url())
     return Response(body, mimetype=LABEL_TYPES[kind], headers={"Cache-Control": "private, no-store"})
 
 

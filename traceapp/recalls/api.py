@@ -8,13 +8,15 @@ from typing import Any
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.certificates.queries import find_by_code
 from traceapp.errors import NotFound
-from traceapp.recalls import export, queries, services
+from traceapp.recalls import documents, export, queries, services
+from traceapp.recalls.models import Recall
 from traceapp.recalls.schemas import (
     CloseIn,
     ExportQuery,
@@ -24,6 +26,7 @@ from traceapp.recalls.schemas import (
     TraceOut,
     TraceQuery,
 )
+from traceapp.urls import public_base_url
 
 trace_blp = ApiBlueprint(
     "trace_api",
@@ -49,9 +52,8 @@ class Trace(MethodView):
         certificate = find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return queries.trace_document(
-            db.session(), api_actor(), certificate, direction=args["direction"], base_url=public_base_url()
-        )
+        found = queries.trace(db.session(), api_actor(), certificate, direction=args["direction"])
+        return documents.trace_document(found, base_url=public_base_url())
 
 
 @blp.route("")
@@ -60,11 +62,7 @@ class Recalls(MethodView):
     def get(self) -> dict[str, Any]:
         """Recalls the caller sees (regulators: all; others: those they are party to)."""
         session = db.session()
-        return {
-            "items": [
-                queries.recall_document(session, r) for r in queries.visible_recalls(session, api_actor())
-            ]
-        }
+        return {"items": [recall_document(session, r) for r in queries.visible_recalls(session, api_actor())]}
 
     @blp.arguments(RecallIn)
     @blp.response(201, RecallOut)
@@ -72,7 +70,7 @@ class Recalls(MethodView):
         """Recall batches and everything made from them."""
         with db.transaction() as session:
             recall = services.open_recall(session, api_actor(), data=data)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>")
@@ -81,7 +79,7 @@ class RecallById(MethodView):
     def get(self, recall_id: uuid.UUID) -> dict[str, Any]:
         """A recall, its batches and who has and has not acknowledged."""
         recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/acknowledge")
@@ -91,7 +89,7 @@ class Acknowledge(MethodView):
         """Acknowledge a recall on behalf of the caller's organisation."""
         with db.transaction() as session:
             recall = services.acknowledge_recall(session, api_actor(), recall_id=recall_id)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/close")
@@ -102,7 +100,7 @@ class Close(MethodView):
         """Close a recall (its history stays) and release its holds."""
         with db.transaction() as session:
             recall = services.close_recall(session, api_actor(), recall_id=recall_id, note=data["note"])
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/export.csv")
@@ -125,6 +123,11 @@ class ExportXlsx(MethodView):
         recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
         body = export.to_xlsx(db.session(), recall.id, columns=args["columns"])
         return Response(body, mimetype=XLSX, headers=_attachment(recall.id, "xlsx"))
+
+
+def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
+    """The recall as ``RecallOut`` serialises it."""
+    return documents.recall_document(queries.recall_detail(session, recall))
 
 
 def _attachment(recall_id: uuid.UUID, ext: str) -> dict[str, str]:
