@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from traceapp.recalls.models import Severity
-from traceapp.schemas import Enum, List, Str, StrictSchema
+from traceapp.orgs.models import OrgKind
+from traceapp.recalls.models import RecallStatus, Severity
+from traceapp.schemas import Enum, List, Str, StrictSchema, enum_out
 
 _ONE_OF = _l("Not one of the allowed values.")
+DIRECTIONS = ["backward", "forward"]
 
 
 class TraceQuery(StrictSchema):
-    direction = Str(load_default="forward", validate=validate.OneOf(["backward", "forward"], error=_ONE_OF))
+    direction = Str(load_default="forward", validate=validate.OneOf(DIRECTIONS, error=_ONE_OF))
 
 
 class RecallIn(StrictSchema):
@@ -47,15 +49,15 @@ class ExportQuery(StrictSchema):
 class PartyOut(Schema):
     org_id = fields.String()
     name = fields.String()
-    kind = fields.String()
+    kind = enum_out(OrgKind)
     phone = fields.String(allow_none=True)
     acknowledged_at = fields.AwareDateTime(allow_none=True)
 
 
 class RecallOut(Schema):
     id = fields.String()
-    status = fields.String()
-    severity = fields.String()
+    status = enum_out(RecallStatus)
+    severity = enum_out(Severity)
     reason = fields.String()
     instructions = fields.String(allow_none=True)
     opened_at = fields.AwareDateTime()
@@ -74,8 +76,11 @@ class TraceOut(Schema):
     """Batches and organisations reached, with quantities and mass balance."""
 
     root = fields.String()
-    direction = fields.String()
-    scope = fields.String(metadata={"description": "full, or direct (one hop) for non-regulators"})
+    direction = fields.String(validate=validate.OneOf(DIRECTIONS))
+    scope = fields.String(
+        validate=validate.OneOf(["full", "direct"]),
+        metadata={"description": "full, or direct (one hop) for non-regulators"},
+    )
     batches = fields.List(fields.Dict())
     links = fields.List(fields.Dict())
     organisations = fields.List(fields.Dict())
