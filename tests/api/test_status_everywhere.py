@@ -38,6 +38,14 @@ def reject_at_gate(client, market, certificate):
         tests=[{"method": "enzyme_inhibition", "item": "有机磷", "value": "62"}],
     )
     assert response.status_code == 201, response.json
+    return response.json
+
+
+def void(client, member, event, reason):
+    response = post(
+        client, member, kind="voiding", corrects={"event_id": event["event_id"], "reason": reason}
+    )
+    assert response.status_code == 201, response.json
 
 
 def open_recall(client, regulator, certificate):
@@ -53,18 +61,21 @@ def open_recall(client, regulator, certificate):
         ((), "valid"),
         (("revoked",), "revoked"),
         (("failed",), "failed_inspection"),
+        (("failed", "voided"), "valid"),
         (("recalled",), "recalled"),
         (("failed", "recalled"), "recalled"),
         (("revoked", "failed"), "revoked"),
         (("revoked", "recalled"), "revoked"),
     ],
-    ids=lambda v: "+".join(v) if isinstance(v, tuple) else v,
+    ids=lambda v: ("+".join(v) or "nothing") if isinstance(v, tuple) else v,
 )
 def test_the_code_answer_the_public_page_and_the_export_agree_on_the_status(client, make, facts, expected):
     producer, market, regulator = make.member(), make.member(OrgKind.MARKET), make.member(OrgKind.REGULATOR)
     certificate = make.certificate(producer, quantity=Decimal("10"))
     if "failed" in facts:
-        reject_at_gate(client, market, certificate)
+        rejection = reject_at_gate(client, market, certificate)
+        if "voided" in facts:
+            void(client, market, rejection, "试纸批次过期，复检阴性")
     if "revoked" in facts:
         revoke(client, producer, certificate)
     recall_id = open_recall(client, regulator, certificate) if "recalled" in facts else None

@@ -141,7 +141,9 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         (
             s
             for s, e in zip(steps[len(first) :], trip.events, strict=True)
-            if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected" and not s.corrected
+            if e.kind is EventKind.INSPECTING
+            and e.details.get("result") == "rejected"
+            and e.id not in trip.corrected_by
         ),
         None,
     )
@@ -151,7 +153,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         kind=c.kind.value,
         status=batch_status(
             BatchFacts(
-                revoked=c.is_revoked, recalled=recall is not None, failed_inspection=rejection is not None
+                revoked=c.is_revoked, recalled=recall is not None, failed_inspection=trip.failed_inspection
             )
         ).value,
         revoked_at=c.revoked_at,
