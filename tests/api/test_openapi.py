@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from tests.api.test_events_api import post
 from tests.api.test_status_everywhere import open_recall, reject_at_gate, revoke
+from tests.api.test_trace_recall_api import world  # noqa: F401 (a fixture)
 from traceapp.certificates.models import Category
 from traceapp.certificates.status import BatchStatus, CertificateStatus
 from traceapp.orgs.models import OrgKind
@@ -120,6 +121,25 @@ def test_an_event_a_certificate_a_trace_and_a_recall_validate_against_their_sche
     body = {"trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_ii"}
     recalled = client.post("/api/v1/recalls", json=body, headers=producer.headers)
     validate_answer(spec, "/api/v1/recalls", "post", 201, recalled.json)
+
+
+def test_a_trace_through_transformations_and_a_portion_validates_against_its_schema(client, spec, world):  # noqa: F811
+    for direction in ("forward", "backward"):
+        code = world["cabbage"] if direction == "forward" else world["portion"]
+        traced = client.get(f"/api/v1/trace/{code}?direction={direction}", headers=world["regulator"].headers)
+        assert traced.status_code == 200 and traced.json["links"], traced.json
+        validate_answer(spec, "/api/v1/trace/{code}", "get", 200, traced.json)
+    portion = client.get(f"/api/v1/codes/{world['portion']}", headers=world["market"].headers).json
+    made = [e for e in portion["events"] if e["kind"] == "portioning"][0]
+    assert made["outputs"] == []  # a journey's events list no outputs; the recorded event does
+    recorded = client.get(f"/api/v1/events/{made['id']}", headers=world["market"].headers)
+    assert recorded.json["outputs"], recorded.json
+    validate_answer(spec, "/api/v1/events/{event_id}", "get", 200, recorded.json)
+    body = {"trace_codes": [world["cabbage"]], "reason": "农残超标", "severity": "class_i"}
+    assert client.post("/api/v1/recalls", json=body, headers=world["regulator"].headers).status_code == 201
+    recalls = client.get("/api/v1/recalls", headers=world["regulator"].headers).json
+    assert len(recalls["items"]) == 1 and len(recalls["items"][0]["batches"]) == 5
+    validate_answer(spec, "/api/v1/recalls", "get", 200, recalls)
 
 
 def test_the_validator_catches_a_value_the_document_does_not_list(client, spec, journey):

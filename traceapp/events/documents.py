@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from traceapp import codes
 from traceapp.certificates.documents import certificate_document, issue_event_document
+from traceapp.codes import code_url
 from traceapp.events.models import Event, EventItem
 from traceapp.events.queries import Journey, Recorded, Verification
 
@@ -93,7 +93,7 @@ def recorded_document(rec: Recorded, *, base_url: str) -> dict[str, Any]:
         {
             "certificate_id": str(i.certificate_id),
             "trace_code": rec.codes[i.certificate_id],
-            "public_url": codes.code_url(base_url, rec.codes[i.certificate_id]),
+            "public_url": code_url(base_url, rec.codes[i.certificate_id]),
         }
         for i in rec.produced
     ]

@@ -177,6 +177,15 @@ class EventItemOut(Schema):
     unit = enum_out(Unit, allow_none=True)
 
 
+class OutputOut(Schema):
+    """A certificate an event produced (a transformation's or portioning's output, an entry
+    record)."""
+
+    certificate_id = fields.String()
+    trace_code = fields.String()
+    public_url = fields.String()
+
+
 class EventOut(Schema):
     """A recorded event (the journey's step), with the certificates it produced."""
 
@@ -197,7 +206,7 @@ class EventOut(Schema):
     details = fields.Dict()
     corrects = fields.UUID(allow_none=True)
     corrected_by = fields.UUID(allow_none=True)
-    outputs = fields.List(fields.Dict())
+    outputs = fields.List(fields.Nested(OutputOut))
 
 
 class ParsedLogOut(Schema):
