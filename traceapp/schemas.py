@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 _FIELD_MESSAGES = {
     "required": _l("This field is required."),
@@ -47,6 +47,12 @@ class Enum(fields.Enum):
 
     def __init__(self, enum: Any, **kwargs: Any):
         super().__init__(enum, by_value=True, **kwargs)
+
+
+def enum_out(enum: type[Any], **kwargs: Any) -> fields.String:
+    """A string field of an answer holding an enum's value: the OpenAPI document lists exactly
+    the enum's values (dumping does not validate, so this costs nothing at run time)."""
+    return fields.String(validate=validate.OneOf([member.value for member in enum]), **kwargs)
 
 
 class Date(fields.Date):

@@ -159,3 +159,13 @@ def test_the_batches_page_lists_what_we_hold_and_rejections(client, batch, make)
     sign_in(client, producer)
     html = client.get("/batches?lang=en").get_data(as_text=True)
     assert certificate.product_name in html and "Rejected at a gate" in html
+
+
+def test_the_batches_page_shows_a_recalled_batch_as_recalled(client, batch, make):
+    producer, certificate = batch
+    regulator = make.member(OrgKind.REGULATOR)
+    body = {"trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_i"}
+    assert client.post("/api/v1/recalls", json=body, headers=regulator.headers).status_code == 201
+    sign_in(client, producer)
+    html = client.get("/batches?lang=en").get_data(as_text=True)
+    assert '<span class="badge revoked">Recalled</span>' in html and ">Valid<" not in html

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale
 
 from tests.factories import ref
+from traceapp.certificates.status import BatchStatus
 from traceapp.public.models import PublicPage
+from traceapp.public.queries import load_facts, present
 
 
 def test_issued_certificate_shows_product_producer_origin_and_commitments(client, make):
@@ -119,3 +124,15 @@ def test_report_of_a_certificate_without_one_is_not_found(client, make):
 def test_home_page_offers_the_code_lookup(client):
     html = client.get("/").get_data(as_text=True)
     assert re.search(r'<form method="get" action="/t"', html)
+
+
+def test_an_expired_batch_gets_a_warning_on_the_public_page_not_valid(app, dbsession, make):
+    """No certificate carries a best-before date yet, so the page is rendered with the status set:
+    it must not fall through to "Valid certificate" (the other statuses: test_status_everywhere)."""
+    certificate = make.certificate(make.member())
+    facts = load_facts(dbsession, certificate.trace_code)
+    with app.test_request_context("/t/" + certificate.trace_code), force_locale("en"):
+        page = dataclasses.replace(present(facts), status=BatchStatus.EXPIRED.value)
+        html = render_template("public/certificate.html", page=page)
+    assert 'class="status status-revoked"' in html and 'class="status status-valid"' not in html
+    assert "EXPIRED" in html

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates import printing, queries, services
+from traceapp.certificates import documents, printing, queries, services
 from traceapp.certificates.schemas import (
     CertificateIn,
     CertificateListOut,
@@ -22,6 +22,7 @@ from traceapp.certificates.schemas import (
     TestReportUploadOut,
 )
 from traceapp.errors import InvalidInput
+from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
     "certificates_api",
@@ -38,7 +39,7 @@ reports_blp = ApiBlueprint(
 
 
 def _document(certificate: Any) -> dict[str, Any]:
-    return queries.certificate_document(certificate, base_url=queries.public_base_url())
+    return documents.certificate_document(certificate, base_url=public_base_url())
 
 
 @blp.route("")
@@ -93,7 +94,7 @@ def _label_view(label: printing.LabelFile) -> type[MethodView]:
     def get(self: MethodView, *query: dict[str, Any], certificate_id: uuid.UUID) -> Response:
         certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
         args = query[0] if query else {}
-        body = printing.render_label(certificate, label.kind, args, base_url=queries.public_base_url())
+        body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
         return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})
 
     get.__doc__ = label.summary

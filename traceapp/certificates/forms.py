@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from traceapp import db
 from traceapp.auth import page_actor
-from traceapp.certificates import queries, services
+from traceapp.certificates import documents, queries, services
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
 from traceapp.certificates.printing import LABEL_FILES, LabelFile
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, UNIT_LABELS
@@ -25,6 +25,7 @@ from traceapp.forms import form_payload
 from traceapp.labels.layouts import LABEL_SIZES, SHEETS
 from traceapp.orgs.services import Actor
 from traceapp.schemas import decimal_text
+from traceapp.urls import public_base_url
 
 LIST_FIELDS = frozenset({"commitments", "basis"})
 
@@ -110,7 +111,7 @@ def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -
     whom may revoke it."""
     actor = page_actor()
     certificate = services.get_own_certificate(db.session(), actor, certificate_id)
-    document = queries.certificate_document(certificate, base_url=queries.public_base_url())
+    document = documents.certificate_document(certificate, base_url=public_base_url())
     return render_template(
         "certificates/show.html",
         c=certificate,

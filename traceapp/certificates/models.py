@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traceapp.certificates.status import CertificateStatus, certificate_status
 from traceapp.db import Base, UUIDPk, utcnow
 
 
@@ -57,11 +58,6 @@ class Basis(enum.Enum):
     SELF_TEST = "self_test"
     INTERNAL_QC = "internal_qc"
     SELF_COMMITMENT = "self_commitment"
-
-
-class CertificateStatus(enum.Enum):
-    VALID = "valid"
-    REVOKED = "revoked"
 
 
 class CertificateKind(enum.Enum):
@@ -151,7 +147,8 @@ class Certificate(UUIDPk, Base):
 
     @property
     def status(self) -> CertificateStatus:
-        return CertificateStatus.REVOKED if self.revoked_at else CertificateStatus.VALID
+        """The certificate's own state (the batch's status also weighs recalls and gates)."""
+        return certificate_status(revoked=self.is_revoked)
 
     @property
     def is_revoked(self) -> bool:

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from traceapp import gs1, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
+from traceapp.certificates.status import CertificateStatus
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
 from traceapp.schemas import (
     UUID,
@@ -21,6 +22,7 @@ from traceapp.schemas import (
     QuantityField,
     Str,
     StrictSchema,
+    enum_out,
     field_error,
 )
 
@@ -169,17 +171,23 @@ class CertificateOut(Schema):
     trace_code = fields.String()
     trace_code_display = fields.String()
     public_url = fields.String()
-    status = fields.String()
+    status = enum_out(
+        CertificateStatus,
+        metadata={
+            "description": "The certificate's own state. The batch's status (recalls, gate checks "
+            "included) is the one GET /api/v1/codes/{code} answers."
+        },
+    )
     product_name = fields.String()
-    category = fields.String(allow_none=True)
+    category = enum_out(Category, allow_none=True)
     quantity = QuantityField()
-    unit = fields.String()
+    unit = enum_out(Unit)
     origin = fields.Nested(OriginOut)
     harvest_date = fields.Date(allow_none=True)
     batch_no = fields.String(allow_none=True)
     gtin = fields.String(allow_none=True)
-    commitments = fields.List(fields.String())
-    basis = fields.List(fields.String())
+    commitments = fields.List(enum_out(Commitment))
+    basis = fields.List(enum_out(Basis))
     test_report = fields.Nested(TestReportOut, allow_none=True)
     producer = fields.Nested(ProducerOut)
     issued_at = fields.AwareDateTime()

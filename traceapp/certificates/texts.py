@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
+from traceapp.certificates.status import BatchStatus
 from traceapp.schemas import decimal_text
 
 UNIT_LABELS = {
@@ -49,6 +50,15 @@ BASIS_LABELS = {
     Basis.SELF_TEST: _l("Own test"),
     Basis.INTERNAL_QC: _l("Internal quality control"),
     Basis.SELF_COMMITMENT: _l("Own commitment"),
+}
+
+#: A batch's status as its holders' lists show it.
+STATUS_LABELS = {
+    BatchStatus.VALID: _l("Valid"),
+    BatchStatus.REVOKED: _l("Revoked"),
+    BatchStatus.RECALLED: _l("Recalled"),
+    BatchStatus.FAILED_INSPECTION: _l("Rejected at a gate"),
+    BatchStatus.EXPIRED: _l("Expired"),
 }
 
 

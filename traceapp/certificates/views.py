@@ -17,6 +17,7 @@ from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, R
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 from traceapp.orgs.permissions import Action, allows, require
+from traceapp.urls import public_base_url
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
@@ -102,5 +103,5 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     label = forms.find_label_file(name, ext)
     args: dict[str, Any] = forms.load_query(label.query, request.args) if label.query else {}
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
-    body = printing.render_label(certificate, label.kind, args, base_url=queries.public_base_url())
+    body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
     return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})

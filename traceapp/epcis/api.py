@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 
 from traceapp import db
 from traceapp.api import ApiBlueprint
-from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.certificates.queries import find_by_code
 from traceapp.epcis import queries
 from traceapp.errors import NotFound
+from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
     "epcis_api",

@@ -17,8 +17,9 @@ from traceapp.coldchain.loggers import LoggerFileError
 from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput, NotFound
-from traceapp.events import queries, services
+from traceapp.events import documents, queries, services
 from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
+from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
     "events_api",
@@ -56,8 +57,8 @@ class Events(MethodView):
         # ROLLBACK (and psycopg's prepared statements) per event.
         with db.transaction() as session:
             event, created = services.record_event(session, api_actor(), data=data, settings=settings())
-            document = queries.recorded_document(
-                session, event, base_url=certificate_queries.public_base_url()
+            document = documents.recorded_document(
+                queries.recorded(session, event), base_url=public_base_url()
             )
         return document, 201 if created else 200
 
@@ -68,7 +69,7 @@ class EventById(MethodView):
     def get(self, event_id: uuid.UUID) -> dict[str, Any]:
         """Read an event your organisation recorded, sent or received."""
         event = queries.visible_event(db.session(), api_actor(), event_id)
-        return queries.recorded_document(db.session(), event, base_url=certificate_queries.public_base_url())
+        return documents.recorded_document(queries.recorded(db.session(), event), base_url=public_base_url())
 
 
 @codes_blp.route("/<code>")
@@ -80,8 +81,8 @@ class CodeLookup(MethodView):
         certificate = certificate_queries.find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return queries.code_document(
-            db.session(), certificate, base_url=certificate_queries.public_base_url()
+        return documents.code_document(
+            queries.verification(db.session(), certificate), base_url=public_base_url()
         )
 
 

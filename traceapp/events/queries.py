@@ -1,4 +1,4 @@
-"""Reading events: the journey of a batch in a bounded number of queries, holdings, documents."""
+"""Reading events: the journey of a batch in a bounded number of queries, holdings, status facts."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from traceapp import codes as trace_codes
 from traceapp.certificates.models import Certificate, Holding
-from traceapp.certificates.queries import certificate_document, issue_event
+from traceapp.certificates.status import BatchFacts, BatchStatus, batch_status
 from traceapp.coldchain.verdicts import Verdict, journey_verdict
 from traceapp.errors import NotFound
-from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
+from traceapp.events.models import Event, EventItem, EventKind, ItemRole, Quarantine, TemperatureReading
 from traceapp.events.recording import is_quarantined
 from traceapp.orgs.models import Organisation
 
@@ -209,107 +208,75 @@ def _holdings(
     return [(str(org_id), orgs.get(org_id, ""), (state, quantity)) for org_id, state, quantity in rows]
 
 
-def event_document(
-    event: Event,
-    *,
-    items: list[EventItem],
-    codes: dict[uuid.UUID, str],
-    orgs: dict[uuid.UUID, str],
-    corrected_by: Event | None = None,
-    outputs: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """An event as ``EventOut`` expects it."""
+@dataclass(frozen=True)
+class Verification:
+    """What a scanner's look-up of a code reads: the batch's journey and its status."""
+
+    trip: Journey
+    status: BatchStatus
+
+
+def batch_facts(session: Session, trip: Journey) -> BatchFacts:
+    """The facts the batch's status is decided from (one query: the recall hold). No
+    certificate carries a best-before date yet, so none is passed."""
+    certificate = trip.certificate
+    return BatchFacts(
+        revoked=certificate.is_revoked,
+        recalled=is_quarantined(session, certificate.id),
+        failed_inspection=trip.failed_inspection,
+    )
+
+
+def batch_facts_of(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, BatchFacts]:
+    """The status facts of many batches at once, by certificate id (two queries)."""
+    ids = [c.id for c in certificates]
+    held, rejected = held_batches(session, ids), rejected_batches(session, ids)
     return {
-        "id": event.id,
-        "event_id": event.client_event_id,
-        "kind": event.kind.value,
-        "occurred_at": event.occurred_at,
-        "tz_offset": event.tz_offset,
-        "recorded_at": event.recorded_at,
-        "org_id": event.org_id,
-        "org_name": orgs.get(event.org_id, ""),
-        "biz_step": event.biz_step,
-        "disposition": event.disposition,
-        "location": event.location,
-        "source_org_id": event.source_org_id,
-        "destination_org_id": event.destination_org_id,
-        "items": [
-            {
-                "trace_code": codes.get(i.certificate_id, ""),
-                "role": i.role.value,
-                "quantity": i.quantity,
-                "unit": i.unit.value if i.unit else None,
-            }
-            for i in items
-        ],
-        "details": event.details,
-        "corrects": event.corrects_id,
-        "corrected_by": corrected_by.id if corrected_by else None,
-        "outputs": outputs or [],
+        c.id: BatchFacts(revoked=c.is_revoked, recalled=c.id in held, failed_inspection=c.id in rejected)
+        for c in certificates
     }
 
 
-def holders_document(journey: Journey) -> list[dict[str, Any]]:
-    """Who holds the batch now, and how much (on hand or in transit to them)."""
-    unit = journey.certificate.unit.value
-    return [
-        {"org_id": org_id, "org_name": name, "state": state.value, "quantity": quantity, "unit": unit}
-        for org_id, name, (state, quantity) in journey.holdings
-    ]
-
-
-def batch_status(session: Session, journey: Journey) -> str:
-    """The batch's overall status: revoked, recalled, failed_inspection or valid."""
-    if journey.certificate.is_revoked:
-        return "revoked"
-    if is_quarantined(session, journey.certificate.id):
-        return "recalled"
-    return "failed_inspection" if journey.failed_inspection else "valid"
-
-
-def code_document(session: Session, certificate: Certificate, *, base_url: str) -> dict[str, Any]:
-    """What ``GET /api/v1/codes/{code}`` answers: status, certificate, holders, journey."""
-    trip = journey(session, certificate)
-    issuer = trip.orgs.get(certificate.org_id, "")
-    steps = [issue_event(certificate, issuer)] + [
-        event_document(
-            e,
-            items=trip.items[e.id],
-            codes=trip.codes,
-            orgs=trip.orgs,
-            corrected_by=trip.corrected_by.get(e.id),
+def held_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these batches an active hold (a recall) keeps from moving on."""
+    if not certificate_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(Quarantine.certificate_id).where(
+                Quarantine.certificate_id.in_(certificate_ids), Quarantine.released_at.is_(None)
+            )
         )
-        for e in trip.events
-    ]
-    return {
-        "trace_code": certificate.trace_code,
-        "status": batch_status(session, trip),
-        "certificate": certificate_document(certificate, base_url=base_url),
-        "holders": holders_document(trip),
-        "cold_chain": trip.cold_chain.value,
-        "made_from": [c for c, _n in trip.made_from],
-        "went_into": [c for c, _n in trip.went_into],
-        "events": steps,
-    }
+    )
 
 
-def recorded_document(session: Session, event: Event, *, base_url: str) -> dict[str, Any]:
-    """A just-recorded (or replayed) event with the certificates it produced."""
+def verification(session: Session, certificate: Certificate) -> Verification:
+    """The journey of a batch with its holders, and its status (``GET /api/v1/codes/{code}``)."""
+    trip = journey(session, certificate)
+    return Verification(trip, batch_status(batch_facts(session, trip)))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded event with its items, the codes and organisations they name, and the batches
+    it produced (the outputs of a transformation or portioning, or a market's entry record)."""
+
+    event: Event
+    items: list[EventItem]
+    codes: dict[uuid.UUID, str]
+    orgs: dict[uuid.UUID, str]
+    produced: list[EventItem]
+
+
+def recorded(session: Session, event: Event) -> Recorded:
+    """A just-recorded (or replayed, or looked-up) event and what it names (three queries)."""
     grouped, code_of, _names = _items(session, [event.id])
     items = grouped[event.id]
     orgs = _org_names(session, [event], _any_certificate(session, items))
     produced = [i for i in items if i.role is ItemRole.OUTPUT]
     if event.details.get("entry_record"):
         produced = [i for i in items if code_of[i.certificate_id] == event.details["entry_record"]]
-    outputs = [
-        {
-            "certificate_id": str(i.certificate_id),
-            "trace_code": code_of[i.certificate_id],
-            "public_url": trace_codes.code_url(base_url, code_of[i.certificate_id]),
-        }
-        for i in produced
-    ]
-    return event_document(event, items=items, codes=code_of, orgs=orgs, outputs=outputs)
+    return Recorded(event, items, code_of, orgs, produced)
 
 
 def _any_certificate(session: Session, items: list[EventItem]) -> Certificate | None:
@@ -332,11 +299,12 @@ class BatchRow:
     certificate: Certificate
     state: str
     quantity: Any
-    rejected: bool
+    status: BatchStatus
 
 
 def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
-    """What the organisation holds on hand or in transit to it, newest batches first (2 queries)."""
+    """What the organisation holds on hand or in transit to it, newest batches first, each with
+    its status (3 queries)."""
     rows = session.execute(
         sa.select(Certificate, Holding.state, Holding.quantity)
         .join(Holding, Holding.certificate_id == Certificate.id)
@@ -344,8 +312,8 @@ def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
         .order_by(Certificate.issued_at.desc())
         .limit(200)
     ).all()
-    rejected = rejected_batches(session, [c.id for c, _s, _q in rows])
-    return [BatchRow(c, state.value, quantity, c.id in rejected) for c, state, quantity in rows]
+    facts = batch_facts_of(session, [c for c, _s, _q in rows])
+    return [BatchRow(c, state.value, quantity, batch_status(facts[c.id])) for c, state, quantity in rows]
 
 
 def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -7,11 +7,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from traceapp.certificates.models import Category, Unit
+from traceapp.certificates.models import Category, HoldingState, Unit
 from traceapp.certificates.schemas import CertificateIn, CertificateOut, OriginIn, ProducerIn
-from traceapp.events.models import EventKind
+from traceapp.certificates.status import BatchStatus
+from traceapp.coldchain.verdicts import Verdict
+from traceapp.events.models import EventKind, ItemRole
 from traceapp.events.rules import KIND_FIELDS, TEST_METHODS, input_form_errors
-from traceapp.schemas import UUID, DateTime, Enum, List, Nested, QuantityField, Str, StrictSchema
+from traceapp.schemas import UUID, DateTime, Enum, List, Nested, QuantityField, Str, StrictSchema, enum_out
 
 RECORDABLE = [k for k in EventKind if k is not EventKind.COMMISSIONING]
 _ONE_OF = _l("Not one of the allowed values.")
@@ -183,9 +185,18 @@ def _load_outputs(kind: EventKind, raw: Any) -> list[dict[str, Any]] | None:
 
 class EventItemOut(Schema):
     trace_code = fields.String()
-    role = fields.String()
+    role = enum_out(ItemRole)
     quantity = QuantityField(allow_none=True)
-    unit = fields.String(allow_none=True)
+    unit = enum_out(Unit, allow_none=True)
+
+
+class OutputOut(Schema):
+    """A certificate an event produced (a transformation's or portioning's output, an entry
+    record)."""
+
+    certificate_id = fields.String()
+    trace_code = fields.String()
+    public_url = fields.String()
 
 
 class EventOut(Schema):
@@ -193,7 +204,7 @@ class EventOut(Schema):
 
     id = fields.UUID()
     event_id = fields.UUID()
-    kind = fields.String()
+    kind = enum_out(EventKind)
     occurred_at = fields.AwareDateTime()
     tz_offset = fields.String()
     recorded_at = fields.AwareDateTime()
@@ -208,7 +219,7 @@ class EventOut(Schema):
     details = fields.Dict()
     corrects = fields.UUID(allow_none=True)
     corrected_by = fields.UUID(allow_none=True)
-    outputs = fields.List(fields.Dict())
+    outputs = fields.List(fields.Nested(OutputOut))
 
 
 class ParsedLogOut(Schema):
@@ -219,19 +230,25 @@ class ParsedLogOut(Schema):
 class HolderOut(Schema):
     org_id = fields.String()
     org_name = fields.String()
-    state = fields.String()
+    state = enum_out(HoldingState)
     quantity = QuantityField()
-    unit = fields.String()
+    unit = enum_out(Unit)
 
 
 class CodeOut(Schema):
     """What a scanner needs to accept or reject a batch: status, certificate, holders, journey."""
 
     trace_code = fields.String()
-    status = fields.String(metadata={"description": "valid, revoked or failed_inspection"})
+    status = enum_out(
+        BatchStatus,
+        metadata={
+            "description": "The batch's status, strongest first: revoked, recalled, "
+            "failed_inspection, expired (once certificates carry a best-before date), valid."
+        },
+    )
     certificate = fields.Nested(CertificateOut)
     holders = fields.List(fields.Nested(HolderOut))
-    cold_chain = fields.String()
+    cold_chain = enum_out(Verdict)
     made_from = fields.List(fields.String())
     went_into = fields.List(fields.String())
     events = fields.List(fields.Nested(EventOut))

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
+from traceapp.certificates.texts import STATUS_LABELS
 from traceapp.errors import InvalidInput
 from traceapp.events import forms, queries, services
 from traceapp.events.models import EventKind
@@ -33,6 +34,7 @@ def batches() -> str:
         recent=queries.recent_events(db.session(), actor.org_id),
         kinds=_kinds(),
         labels=KIND_LABELS,
+        statuses=STATUS_LABELS,
         user=auth.page_user(),
     )
 

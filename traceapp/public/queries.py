@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
 from traceapp.certificates.queries import mask_phone
+from traceapp.certificates.status import BatchFacts, batch_status
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 from traceapp.coldchain.chart import leg_svg
 from traceapp.coldchain.texts import VERDICT_LABELS
@@ -141,7 +142,9 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         (
             s
             for s, e in zip(steps[len(first) :], trip.events, strict=True)
-            if e.kind is EventKind.INSPECTING and e.details.get("result") == "rejected" and not s.corrected
+            if e.kind is EventKind.INSPECTING
+            and e.details.get("result") == "rejected"
+            and e.id not in trip.corrected_by
         ),
         None,
     )
@@ -149,13 +152,11 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         trace_code=c.trace_code,
         code_display=codes.format_trace_code(c.trace_code),
         kind=c.kind.value,
-        status="revoked"
-        if c.is_revoked
-        else "recalled"
-        if recall
-        else "failed_inspection"
-        if rejection
-        else "valid",
+        status=batch_status(
+            BatchFacts(
+                revoked=c.is_revoked, recalled=recall is not None, failed_inspection=trip.failed_inspection
+            )
+        ).value,
         revoked_at=c.revoked_at,
         revoke_reason=c.revoke_reason,
         product_name=c.product_name,

@@ -8,15 +8,17 @@ from typing import Any
 from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.certificates.queries import find_by_code
 from traceapp.errors import NotFound
 from traceapp.jobs.models import Job
-from traceapp.recalls import export, exports, queries, services
+from traceapp.recalls import documents, export, exports, queries, services
 from traceapp.recalls.export import XLSX
+from traceapp.recalls.models import Recall
 from traceapp.recalls.schemas import (
     CloseIn,
     ExportJobIn,
@@ -28,6 +30,7 @@ from traceapp.recalls.schemas import (
     TraceOut,
     TraceQuery,
 )
+from traceapp.urls import public_base_url
 
 trace_blp = ApiBlueprint(
     "trace_api",
@@ -52,9 +55,8 @@ class Trace(MethodView):
         certificate = find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return queries.trace_document(
-            db.session(), api_actor(), certificate, direction=args["direction"], base_url=public_base_url()
-        )
+        found = queries.trace(db.session(), api_actor(), certificate, direction=args["direction"])
+        return documents.trace_document(found, base_url=public_base_url())
 
 
 @blp.route("")
@@ -63,11 +65,7 @@ class Recalls(MethodView):
     def get(self) -> dict[str, Any]:
         """Recalls the caller sees (regulators: all; others: those they are party to)."""
         session = db.session()
-        return {
-            "items": [
-                queries.recall_document(session, r) for r in queries.visible_recalls(session, api_actor())
-            ]
-        }
+        return {"items": [recall_document(session, r) for r in queries.visible_recalls(session, api_actor())]}
 
     @blp.arguments(RecallIn)
     @blp.response(201, RecallOut)
@@ -75,7 +73,7 @@ class Recalls(MethodView):
         """Recall batches and everything made from them."""
         with db.transaction() as session:
             recall = services.open_recall(session, api_actor(), data=data)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>")
@@ -84,7 +82,7 @@ class RecallById(MethodView):
     def get(self, recall_id: uuid.UUID) -> dict[str, Any]:
         """A recall, its batches and who has and has not acknowledged."""
         recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/acknowledge")
@@ -94,7 +92,7 @@ class Acknowledge(MethodView):
         """Acknowledge a recall on behalf of the caller's organisation."""
         with db.transaction() as session:
             recall = services.acknowledge_recall(session, api_actor(), recall_id=recall_id)
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/close")
@@ -105,7 +103,7 @@ class Close(MethodView):
         """Close a recall (its history stays) and release its holds."""
         with db.transaction() as session:
             recall = services.close_recall(session, api_actor(), recall_id=recall_id, note=data["note"])
-        return queries.recall_document(db.session(), recall)
+        return recall_document(db.session(), recall)
 
 
 @blp.route("/<uuid:recall_id>/export.csv")
@@ -138,6 +136,11 @@ def _small_recall(recall_id: uuid.UUID) -> Any:
     recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
     exports.check_sync_export(db.session(), recall.id, limit=int(current_app.config["EXPORT_SYNC_MAX_ROWS"]))
     return recall
+
+
+def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
+    """The recall as ``RecallOut`` serialises it."""
+    return documents.recall_document(queries.recall_detail(session, recall))
 
 
 def _attachment(recall_id: uuid.UUID, ext: str) -> dict[str, str]:

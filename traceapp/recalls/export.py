@@ -1,7 +1,7 @@
 """The affected set of a recall as a sortable spreadsheet: one row per event (FDA FSMA 204
 key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns.
 
-Rows are streamed from one query per chunk of batches, so a recall touching tens of thousands
+Rows are streamed from a few queries per chunk of batches, so a recall touching tens of thousands
 of events exports without holding them all in memory.
 """
 
@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, aliased
 
 from traceapp import regions
 from traceapp.certificates.models import Certificate
+from traceapp.certificates.status import BatchStatus, batch_status
 from traceapp.events.models import Event, EventItem, EventKind
+from traceapp.events.queries import batch_facts_of
 from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import Recall, RecallBatch
 from traceapp.schemas import decimal_text
@@ -62,7 +64,7 @@ COLUMNS = [
     ("ship_to", "收货方"),
     ("reference_document", "参考文件（事件编号）"),
     ("item_role", "角色"),
-    ("certificate_status", "合格证状态"),
+    ("batch_status", "批次状态"),
     ("origin", "产地"),
     ("origin_code", "行政区划代码"),
     ("harvest_date", "采收日期"),
@@ -96,10 +98,9 @@ def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
     names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all()) if ids else {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        batches = {
-            c.id: _Batch(c, names)
-            for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk)))
-        }
+        certificates = list(session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk))))
+        facts = batch_facts_of(session, certificates)
+        batches = {c.id: _Batch(c, names, batch_status(facts[c.id])) for c in certificates}
         for batch in sorted(batches.values(), key=lambda b: b.certificate.issued_at):
             yield _issue_row(batch, names)
         yield from _event_rows(session, chunk, batches, names)
@@ -110,7 +111,7 @@ class _Batch:
 
     __slots__ = ("certificate", "head", "tail")
 
-    def __init__(self, c: Certificate, names: dict[uuid.UUID, str]) -> None:
+    def __init__(self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus) -> None:
         self.certificate = c
         self.head = [
             c.trace_code,
@@ -119,7 +120,7 @@ class _Batch:
             c.product_name,
         ]
         self.tail = [
-            c.status.value,
+            status.value,
             regions.full_name(c.origin_region_code) + (c.origin_address or ""),
             c.origin_region_code,
             c.harvest_date.isoformat() if c.harvest_date else "",

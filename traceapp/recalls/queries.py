@@ -1,9 +1,11 @@
-"""Trace a batch backward or forward with mass balance; read recalls. Bounded round trips."""
+"""Trace a batch backward or forward with what its mass balance needs; read recalls. Bounded
+round trips; ``documents`` turns what these read into the API's answers."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from traceapp import codes, regions
 from traceapp.certificates.models import Certificate, Holding, HoldingState
 from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventItem, EventKind, HoldingChange
@@ -20,7 +21,6 @@ from traceapp.orgs.permissions import Action, allows
 from traceapp.orgs.services import Actor
 from traceapp.recalls import graph
 from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
-from traceapp.schemas import decimal_text
 
 #: Where quantity goes, by the kind of event that took it.
 OUTFLOWS = {
@@ -54,49 +54,6 @@ def trace_scope(session: Session, actor: Actor, certificate: Certificate) -> str
     raise NotFound(_("No certificate has this trace code."))
 
 
-def trace_document(
-    session: Session, actor: Actor, certificate: Certificate, *, direction: str, base_url: str
-) -> dict[str, Any]:
-    """Batches and organisations reached from a code, with quantities and mass balance.
-
-    Six round trips whatever the depth: closure, batches, links, ledger, holdings, organisations.
-    """
-    scope = trace_scope(session, actor, certificate)
-    forward = direction == "forward"
-    batch_ids = (
-        graph.closure(session, [certificate.id], forward=forward) if scope == "full" else {certificate.id}
-    )
-    batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(batch_ids)))}
-    links = graph.links(session, batch_ids)
-    flows, received = _ledger(session, batch_ids)
-    held = _holdings(session, batch_ids)
-    org_ids = {c.org_id for c in batches.values()} | {o for per in received.values() for o in per}
-    if scope == "direct":
-        org_ids = _direct_orgs(session, actor, certificate, forward=forward)
-    orgs = _orgs(session, org_ids | {o for per in held.values() for o, _s in per})
-    return {
-        "root": certificate.trace_code,
-        "direction": direction,
-        "scope": scope,
-        "batches": [
-            _batch(c, flows[c.id], held[c.id], orgs, base_url)
-            for c in sorted(batches.values(), key=lambda c: c.issued_at)
-        ],
-        "links": [
-            {
-                "event_id": str(k.event_id),
-                "from": batches[k.source].trace_code,
-                "to": batches[k.target].trace_code,
-                "consumed": _num(k.consumed),
-                "unit": k.consumed_unit.value if k.consumed_unit else None,
-                "produced": _num(k.produced),
-            }
-            for k in links
-        ],
-        "organisations": [_org(orgs[o], received, batches) for o in sorted(org_ids, key=str) if o in orgs],
-    }
-
-
 Flows = dict[uuid.UUID, dict[str, Decimal]]
 
 
@@ -125,13 +82,55 @@ def _ledger(session: Session, batch_ids: set[uuid.UUID]) -> tuple[Flows, dict[uu
     return flows, received
 
 
-def _holdings(session: Session, batch_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, Any]]]:
-    held: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = defaultdict(list)
+Held = dict[uuid.UUID, list[tuple[uuid.UUID, Any]]]
+
+
+def _holdings(session: Session, batch_ids: set[uuid.UUID]) -> Held:
+    held: Held = defaultdict(list)
     for row in session.scalars(
         sa.select(Holding).where(Holding.certificate_id.in_(batch_ids), Holding.quantity > 0)
     ):
         held[row.certificate_id].append((row.org_id, (row.state, row.quantity)))
     return held
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a trace reached: the batches, the links between them, their ledger and holdings,
+    and the organisations to name (``org_ids``, looked up in ``orgs``)."""
+
+    root: Certificate
+    direction: str
+    scope: str
+    batches: dict[uuid.UUID, Certificate]
+    links: list[graph.Link]
+    flows: Flows
+    received: dict[uuid.UUID, set[uuid.UUID]]
+    held: Held
+    org_ids: set[uuid.UUID]
+    orgs: dict[uuid.UUID, Organisation]
+
+
+def trace(session: Session, actor: Actor, certificate: Certificate, *, direction: str) -> Trace:
+    """Batches and organisations reached from a code, with what the mass balance needs.
+
+    Six round trips whatever the depth: closure, batches, links, ledger, holdings, organisations.
+    Raises NotFound when the actor may not trace the batch (see ``trace_scope``).
+    """
+    scope = trace_scope(session, actor, certificate)
+    forward = direction == "forward"
+    batch_ids = (
+        graph.closure(session, [certificate.id], forward=forward) if scope == "full" else {certificate.id}
+    )
+    batches = {c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(batch_ids)))}
+    links = graph.links(session, batch_ids)
+    flows, received = _ledger(session, batch_ids)
+    held = _holdings(session, batch_ids)
+    org_ids = {c.org_id for c in batches.values()} | {o for per in received.values() for o in per}
+    if scope == "direct":
+        org_ids = _direct_orgs(session, actor, certificate, forward=forward)
+    orgs = _orgs(session, org_ids | {o for per in held.values() for o, _s in per})
+    return Trace(certificate, direction, scope, batches, links, flows, received, held, org_ids, orgs)
 
 
 def _direct_orgs(
@@ -157,53 +156,6 @@ def _orgs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Organisation
     return {o.id: o for o in session.scalars(sa.select(Organisation).where(Organisation.id.in_(ids)))}
 
 
-def _batch(
-    c: Certificate,
-    flows: dict[str, Decimal],
-    held: list[tuple[uuid.UUID, Any]],
-    orgs: dict[uuid.UUID, Organisation],
-    base_url: str,
-) -> dict[str, Any]:
-    on_hand = [(o, q) for o, (state, q) in held if state is HoldingState.ON_HAND]
-    in_transit = sum((q for _o, (state, q) in held if state is HoldingState.IN_TRANSIT), Decimal(0))
-    accounted = sum((q for _o, q in on_hand), Decimal(0)) + in_transit + sum(flows.values(), Decimal(0))
-    return {
-        "trace_code": c.trace_code,
-        "public_url": codes.code_url(base_url, c.trace_code),
-        "kind": c.kind.value,
-        "product_name": c.product_name,
-        "quantity": _num(c.quantity),
-        "unit": c.unit.value,
-        "issuer": orgs[c.org_id].name if c.org_id in orgs else None,
-        "revoked": c.is_revoked,
-        "mass_balance": {
-            "held": [{"org": orgs[o].name if o in orgs else str(o), "quantity": _num(q)} for o, q in on_hand],
-            "in_transit": _num(in_transit),
-            **{k: _num(v) for k, v in sorted(flows.items())},
-            "accounted": _num(accounted),
-            "unaccounted": _num(c.quantity - accounted),
-        },
-    }
-
-
-def _org(
-    org: Organisation, received: dict[uuid.UUID, set[uuid.UUID]], batches: dict[uuid.UUID, Certificate]
-) -> dict[str, Any]:
-    return {
-        "id": str(org.id),
-        "name": org.name,
-        "kind": org.kind.value,
-        "phone": org.phone,
-        "address": org.address,
-        "region": regions.full_name(org.region_code or ""),
-        "received": sorted(batches[c].trace_code for c in received.get(org.id, ()) if c in batches),
-    }
-
-
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)
-
-
 _OPEN_RECALL = (
     sa.select(Recall)
     .join(RecallBatch, RecallBatch.recall_id == Recall.id)
@@ -222,8 +174,18 @@ def open_recall_of(session: Session, certificate_id: uuid.UUID, *, fresh: bool =
     return session.scalar(_OPEN_RECALL, {"cid": certificate_id}, execution_options=options)
 
 
-def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
-    """A recall with its batches and who has and has not acknowledged (three queries)."""
+@dataclass(frozen=True)
+class RecallDetail:
+    """A recall with its batches (trace code, product, whether it is a root) and its parties
+    (each with when it acknowledged, if it has)."""
+
+    recall: Recall
+    batches: list[tuple[str, str, bool]]
+    parties: list[tuple[Organisation, Any]]
+
+
+def recall_detail(session: Session, recall: Recall) -> RecallDetail:
+    """A recall with its batches and who has and has not acknowledged (two queries)."""
     batches = session.execute(
         sa.select(Certificate.trace_code, Certificate.product_name, RecallBatch.root)
         .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
@@ -235,28 +197,7 @@ def recall_document(session: Session, recall: Recall) -> dict[str, Any]:
         .where(RecallParty.recall_id == recall.id)
         .order_by(Organisation.name)
     ).all()
-    return {
-        "id": str(recall.id),
-        "status": recall.status.value,
-        "severity": recall.severity.value,
-        "reason": recall.reason,
-        "instructions": recall.instructions,
-        "opened_at": recall.opened_at,
-        "closed_at": recall.closed_at,
-        "close_note": recall.close_note,
-        "trace_codes": sorted(code for code, _n, root in batches if root),
-        "batches": [{"trace_code": code, "product_name": name, "root": root} for code, name, root in batches],
-        "parties": [
-            {
-                "org_id": str(org.id),
-                "name": org.name,
-                "kind": org.kind.value,
-                "phone": org.phone,
-                "acknowledged_at": at,
-            }
-            for org, at in parties
-        ],
-    }
+    return RecallDetail(recall, [tuple(row) for row in batches], [tuple(row) for row in parties])
 
 
 def visible_recalls(session: Session, actor: Actor) -> list[Recall]:

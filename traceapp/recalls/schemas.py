@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from traceapp.recalls.models import Severity
-from traceapp.schemas import Enum, List, Str, StrictSchema
+from traceapp.certificates.models import CertificateKind, Unit
+from traceapp.orgs.models import OrgKind
+from traceapp.recalls.models import RecallStatus, Severity
+from traceapp.schemas import Enum, List, Str, StrictSchema, enum_out
 
 _ONE_OF = _l("Not one of the allowed values.")
+DIRECTIONS = ["backward", "forward"]
 
 
 class TraceQuery(StrictSchema):
-    direction = Str(load_default="forward", validate=validate.OneOf(["backward", "forward"], error=_ONE_OF))
+    direction = Str(load_default="forward", validate=validate.OneOf(DIRECTIONS, error=_ONE_OF))
 
 
 class RecallIn(StrictSchema):
@@ -85,35 +88,99 @@ class ExportJobOut(Schema):
 class PartyOut(Schema):
     org_id = fields.String()
     name = fields.String()
-    kind = fields.String()
+    kind = enum_out(OrgKind)
     phone = fields.String(allow_none=True)
     acknowledged_at = fields.AwareDateTime(allow_none=True)
 
 
+class RecallBatchOut(Schema):
+    trace_code = fields.String()
+    product_name = fields.String()
+    root = fields.Boolean(metadata={"description": "recalled by name (else: made from one that was)"})
+
+
 class RecallOut(Schema):
+    """A recall with its batches and who has and has not acknowledged."""
+
     id = fields.String()
-    status = fields.String()
-    severity = fields.String()
+    status = enum_out(RecallStatus)
+    severity = enum_out(Severity)
     reason = fields.String()
     instructions = fields.String(allow_none=True)
     opened_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
     close_note = fields.String(allow_none=True)
     trace_codes = fields.List(fields.String())
-    batches = fields.List(fields.Dict())
+    batches = fields.List(fields.Nested(RecallBatchOut))
     parties = fields.List(fields.Nested(PartyOut))
 
 
 class RecallListOut(Schema):
-    items = fields.List(fields.Dict())
+    items = fields.List(fields.Nested(RecallOut))
+
+
+class HeldOut(Schema):
+    org = fields.String()
+    quantity = fields.String()
+
+
+class MassBalanceOut(Schema):
+    """Where the batch's quantity is now, and where the rest went (decimal strings). The
+    outflows appear only when some quantity went that way."""
+
+    held = fields.List(fields.Nested(HeldOut))
+    in_transit = fields.String()
+    consumed = fields.String()
+    sold = fields.String()
+    destroyed = fields.String()
+    lost = fields.String()
+    corrected = fields.String()
+    accounted = fields.String()
+    unaccounted = fields.String()
+
+
+class TraceBatchOut(Schema):
+    trace_code = fields.String()
+    public_url = fields.String()
+    kind = enum_out(CertificateKind)
+    product_name = fields.String()
+    quantity = fields.String()
+    unit = enum_out(Unit)
+    issuer = fields.String(allow_none=True)
+    revoked = fields.Boolean()
+    mass_balance = fields.Nested(MassBalanceOut)
+
+
+class TraceLinkOut(Schema):
+    """Part of an input batch went into an output batch through one event."""
+
+    event_id = fields.String()
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    consumed = fields.String(allow_none=True)
+    unit = enum_out(Unit, allow_none=True)
+    produced = fields.String(allow_none=True)
+
+
+class TraceOrgOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = enum_out(OrgKind)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    region = fields.String()
+    received = fields.List(fields.String(), metadata={"description": "trace codes it received"})
 
 
 class TraceOut(Schema):
     """Batches and organisations reached, with quantities and mass balance."""
 
     root = fields.String()
-    direction = fields.String()
-    scope = fields.String(metadata={"description": "full, or direct (one hop) for non-regulators"})
-    batches = fields.List(fields.Dict())
-    links = fields.List(fields.Dict())
-    organisations = fields.List(fields.Dict())
+    direction = fields.String(validate=validate.OneOf(DIRECTIONS))
+    scope = fields.String(
+        validate=validate.OneOf(["full", "direct"]),
+        metadata={"description": "full, or direct (one hop) for non-regulators"},
+    )
+    batches = fields.List(fields.Nested(TraceBatchOut))
+    links = fields.List(fields.Nested(TraceLinkOut))
+    organisations = fields.List(fields.Nested(TraceOrgOut))

@@ -13,14 +13,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import db
 from traceapp.auth import login_required, page_actor
-from traceapp.certificates.queries import find_by_code, public_base_url
+from traceapp.certificates.queries import find_by_code
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map, form_payload
 from traceapp.orgs.permissions import Action, allows, require
-from traceapp.recalls import drawing, export, exports, queries, services, texts
+from traceapp.recalls import documents, drawing, export, exports, queries, services, texts
 from traceapp.recalls.export import XLSX
 from traceapp.recalls.overview import overview
 from traceapp.recalls.schemas import CloseIn, ExportJobIn, RecallIn
+from traceapp.urls import public_base_url
 
 bp = Blueprint("recalls", __name__)
 
@@ -40,12 +41,14 @@ def trace() -> str | tuple[str, int]:
             error=_("No certificate has this trace code."),
         ), 404
     result = (
-        queries.trace_document(
-            db.session(),
-            page_actor(),
-            certificate,
+        documents.trace_document(
+            queries.trace(
+                db.session(),
+                page_actor(),
+                certificate,
+                direction="backward" if direction == "backward" else "forward",
+            ),
             base_url=public_base_url(),
-            direction="backward" if direction == "backward" else "forward",
         )
         if certificate
         else None
@@ -67,7 +70,11 @@ def trace() -> str | tuple[str, int]:
 def index() -> str:
     """The recalls the organisation is party to (all of them for a regulator)."""
     actor = page_actor()
-    rows = [queries.recall_document(db.session(), r) for r in queries.visible_recalls(db.session(), actor)]
+    session = db.session()
+    rows = [
+        documents.recall_document(queries.recall_detail(session, r))
+        for r in queries.visible_recalls(session, actor)
+    ]
     return render_template("recalls/index.html", rows=rows, can_open=_can_open())
 
 
@@ -115,7 +122,7 @@ def show(recall_id: uuid.UUID) -> tuple[str, int]:
 def _render_recall(recall_id: uuid.UUID, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     actor = page_actor()
     recall = services.get_visible_recall(db.session(), actor, recall_id)
-    document = queries.recall_document(db.session(), recall)
+    document = documents.recall_document(queries.recall_detail(db.session(), recall))
     mine = next((p for p in document["parties"] if p["org_id"] == str(actor.org_id)), None)
     can_close = recall.status.value == "open" and services.may_close(actor, recall)
     return render_template(

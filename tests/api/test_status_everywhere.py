@@ -1,0 +1,103 @@
+"""The scanner's answer, the public page and the recall export show one status for a batch."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from tests.api.test_events_api import post
+from traceapp.orgs.models import OrgKind
+
+#: The banner each status puts on the public page (English).
+BANNERS = {
+    "valid": "Valid certificate",
+    "revoked": "REVOKED: this certificate is no longer valid",
+    "recalled": "RECALLED: do not eat or sell this product",
+    "failed_inspection": "This batch failed inspection at a market gate",
+}
+
+
+def revoke(client, producer, certificate):
+    url = f"/api/v1/certificates/{certificate.id}/revoke"
+    assert client.post(url, json={"reason": "错填数量"}, headers=producer.headers).status_code == 200
+
+
+def reject_at_gate(client, market, certificate):
+    response = post(
+        client,
+        market,
+        kind="inspecting",
+        trace_code=certificate.trace_code,
+        certificate_status="valid",
+        result="rejected",
+        quantity="10",
+        unit="kg",
+        tests=[{"method": "enzyme_inhibition", "item": "有机磷", "value": "62"}],
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def void(client, member, event, reason):
+    response = post(
+        client, member, kind="voiding", corrects={"event_id": event["event_id"], "reason": reason}
+    )
+    assert response.status_code == 201, response.json
+
+
+def open_recall(client, regulator, certificate):
+    body = {"trace_codes": [certificate.trace_code], "reason": "农残超标", "severity": "class_i"}
+    response = client.post("/api/v1/recalls", json=body, headers=regulator.headers)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ((), "valid"),
+        (("revoked",), "revoked"),
+        (("failed",), "failed_inspection"),
+        (("failed", "voided"), "valid"),
+        (("recalled",), "recalled"),
+        (("failed", "recalled"), "recalled"),
+        (("revoked", "failed"), "revoked"),
+        (("revoked", "recalled"), "revoked"),
+    ],
+    ids=lambda v: ("+".join(v) or "nothing") if isinstance(v, tuple) else v,
+)
+def test_the_code_answer_the_public_page_and_the_export_agree_on_the_status(client, make, facts, expected):
+    producer, market, regulator = make.member(), make.member(OrgKind.MARKET), make.member(OrgKind.REGULATOR)
+    certificate = make.certificate(producer, quantity=Decimal("10"))
+    if "failed" in facts:
+        rejection = reject_at_gate(client, market, certificate)
+        if "voided" in facts:
+            void(client, market, rejection, "试纸批次过期，复检阴性")
+    if "revoked" in facts:
+        revoke(client, producer, certificate)
+    recall_id = open_recall(client, regulator, certificate) if "recalled" in facts else None
+
+    answer = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=market.headers).json
+    assert answer["status"] == expected
+    page = client.get(f"/t/{certificate.trace_code}?lang=en").get_data(as_text=True)
+    assert BANNERS[expected] in page
+    assert [b for s, b in BANNERS.items() if b in page and s != expected] in ([], [BANNERS["recalled"]])
+    if recall_id:
+        export = client.get(f"/api/v1/recalls/{recall_id}/export.csv", headers=regulator.headers)
+        rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+        assert rows and {r["batch_status"] for r in rows} == {expected}
+
+
+def test_a_closed_recall_exports_its_batches_with_the_status_they_have_now(client, make):
+    producer, regulator = make.member(), make.member(OrgKind.REGULATOR)
+    certificate = make.certificate(producer, quantity=Decimal("10"))
+    recall_id = open_recall(client, regulator, certificate)
+    url = f"/api/v1/recalls/{recall_id}"
+    closed = client.post(f"{url}/close", json={"note": "复检合格"}, headers=regulator.headers)
+    assert closed.status_code == 200
+    export = client.get(f"{url}/export.csv?columns=zh", headers=regulator.headers).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
+    assert {r["批次状态"] for r in rows} == {"valid"}
