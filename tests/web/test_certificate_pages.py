@@ -157,6 +157,15 @@ def test_revoking_from_the_page_needs_a_reason(client, make):
     assert 'status-revoked"' in client.get(f"/t/{certificate.trace_code}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("lang", "heading"), [("en", "Certificates"), ("zh", "合格证")])
+def test_the_language_link_of_the_certificate_list_switches_language(client, make, lang, heading):
+    sign_in(client, make.member())
+    page = client.get(f"/certificates?lang={lang}")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert heading in page.get_data(as_text=True)
+    assert client.get("/certificates?lang=en&page=0").status_code == 422  # the filters stay strict
+
+
 def test_another_organisations_certificate_page_is_not_found(client, make):
     owner = make.member()
     certificate = make.certificate(owner)

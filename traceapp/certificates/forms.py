@@ -140,9 +140,15 @@ def find_label_file(name: str, ext: str) -> LabelFile:
 
 
 def load_query(schema: type[Schema], args: MultiDict[str, str]) -> dict[str, Any]:
-    """Load query arguments for a page. Raises InvalidInput naming the first bad field."""
+    """Load query arguments for a page. Raises InvalidInput naming the first bad field.
+
+    Every page's language link is ``?lang=`` (read by ``traceapp.i18n``, which sets the cookie):
+    it is no argument of the page's own unless the schema has that field (a label's language)."""
+    loader, data = schema(), args.to_dict()
+    if "lang" not in loader.fields:
+        data.pop("lang", None)
     try:
-        return schema().load(args.to_dict())
+        return loader.load(data)
     except ValidationError as exc:
         field, messages = next(iter(exc.normalized_messages().items()))
         raise InvalidInput(str(field), " ".join(map(str, messages))) from exc
