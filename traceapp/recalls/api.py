@@ -188,20 +188,10 @@ class ExportJobFile(MethodView):
 
 
 def export_job_document(job: Job) -> dict[str, Any]:
-    """The JSON of an export job, with its URL and, once done, its file's."""
+    """``ExportJobOut`` of a job, with the URLs of the job and (once done) of its file."""
     ids = {"recall_id": job.params["recall_id"], "job_id": job.id}
-    done = job.status.value == "done"
-    return {
-        "id": str(job.id),
-        "url": url_for("recalls_api.ExportJob", **ids, _external=True),
-        "recall_id": job.params["recall_id"],
-        "format": job.params["format"],
-        "columns": job.params["columns"],
-        "status": job.status.value,
-        "progress": {"done": job.progress_done, "total": job.progress_total, "percent": exports.percent(job)},
-        "attempts": job.attempts,
-        "error": job.error,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "download_url": url_for("recalls_api.ExportJobFile", **ids, _external=True) if done else None,
-    }
+    return documents.export_job_document(
+        job,
+        url=url_for("recalls_api.ExportJob", **ids, _external=True),
+        file_url=url_for("recalls_api.ExportJobFile", **ids, _external=True),
+    )

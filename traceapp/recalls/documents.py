@@ -9,7 +9,9 @@ from typing import Any
 
 from traceapp import codes, regions
 from traceapp.certificates.models import Certificate, HoldingState
+from traceapp.jobs.models import Job, JobStatus
 from traceapp.orgs.models import Organisation
+from traceapp.recalls import exports
 from traceapp.recalls.queries import RecallDetail, Trace
 from traceapp.schemas import decimal_text
 
@@ -115,4 +117,23 @@ def recall_document(detail: RecallDetail) -> dict[str, Any]:
             }
             for org, at in detail.parties
         ],
+    }
+
+
+def export_job_document(job: Job, *, url: str, file_url: str) -> dict[str, Any]:
+    """An export job: what it builds, how far it got, why its last attempt failed, and the
+    ``file_url`` to download once it is done (None before)."""
+    return {
+        "id": str(job.id),
+        "url": url,
+        "recall_id": job.params["recall_id"],
+        "format": job.params["format"],
+        "columns": job.params["columns"],
+        "status": job.status.value,
+        "progress": {"done": job.progress_done, "total": job.progress_total, "percent": exports.percent(job)},
+        "attempts": job.attempts,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "download_url": file_url if job.status is JobStatus.DONE else None,
     }
