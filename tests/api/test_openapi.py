@@ -14,6 +14,7 @@ from tests.api.test_status_everywhere import open_recall, reject_at_gate, revoke
 from tests.api.test_trace_recall_api import world  # noqa: F401 (a fixture)
 from traceapp.certificates.models import Category
 from traceapp.certificates.status import BatchStatus, CertificateStatus
+from traceapp.jobs.models import JobStatus
 from traceapp.orgs.models import OrgKind
 
 
@@ -34,6 +35,11 @@ def test_the_code_status_lists_exactly_the_statuses_of_the_status_rule(spec):
 def test_the_certificate_status_lists_exactly_the_certificates_own_states(spec):
     documented = component(spec, "CertificateOut")["properties"]["status"]["enum"]
     assert documented == [s.value for s in CertificateStatus]
+
+
+def test_an_export_job_status_lists_exactly_the_states_of_a_job(spec):
+    documented = component(spec, "ExportJobOut")["properties"]["status"]["enum"]
+    assert documented == [s.value for s in JobStatus]
 
 
 def _json_schema(node: Any) -> Any:

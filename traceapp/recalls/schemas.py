@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from traceapp.certificates.models import CertificateKind, Unit
+from traceapp.jobs.models import JobStatus
 from traceapp.orgs.models import OrgKind
 from traceapp.recalls.models import RecallStatus, Severity
 from traceapp.schemas import Enum, List, Str, StrictSchema, enum_out
@@ -76,7 +77,7 @@ class ExportJobOut(Schema):
     recall_id = fields.String()
     format = fields.String()
     columns = fields.String()
-    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    status = enum_out(JobStatus)
     progress = fields.Nested(JobProgressOut)
     attempts = fields.Integer()
     error = fields.String(allow_none=True, metadata={"description": "why the last attempt failed"})
