@@ -182,6 +182,31 @@ def test_pages_of_another_build_render_live_until_refreshed(client, make, dbsess
     assert client.get(f"/t/{code}").headers.get("ETag")
 
 
+def set_unit(unit: str) -> sa.TextClause:
+    """The raw UPDATE of a certificate's unit, past the ORM's enum check."""
+    return sa.text(f"UPDATE certificates SET unit = '{unit}' WHERE id = :id").bindparams(
+        sa.bindparam("id", type_=sa.Uuid())
+    )
+
+
+def test_a_page_that_cannot_render_does_not_hold_up_the_pages_behind_it(make, dbsession, app, caplog):
+    producer = make.member()
+    broken, fine = sorted(
+        (make.certificate(producer, product_name=name) for name in ("芹菜", "菠菜")), key=lambda c: c.id
+    )
+    codes, broken_id = [broken.trace_code, fine.trace_code], broken.id
+    dbsession.execute(sa.update(PublicPage).values(build="0000000000000000"))
+    # A row no build of ours can read (written by hand, or by a later version rolled back).
+    dbsession.execute(set_unit("bogus"), {"id": broken_id})
+    dbsession.commit()
+    with app.app_context():
+        assert pages.refresh_stale(chunk=10) == 1
+    assert [is_current(page_row(dbsession, code), app) for code in codes] == [False, True]
+    assert f"public page {codes[0]} could not be rendered" in caplog.text
+    dbsession.execute(set_unit("kg"), {"id": broken_id})
+    dbsession.commit()
+
+
 def test_refresh_does_not_store_over_a_newer_version(make, dbsession, app):
     code = make.certificate(make.member()).trace_code
     row = page_row(dbsession, code)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.metadata
+import logging
 import time
 import uuid
 import zlib
@@ -63,6 +64,8 @@ from traceapp.public.queries import load_facts, present
 from traceapp.recalls.models import Recall, RecallBatch
 
 #: Pages whose status a write changes that it renders before it commits (the rest: a job).
+log = logging.getLogger(__name__)
+
 INLINE_LIMIT = 50
 #: The job that renders the pages a write bumped without rendering them (``render_pages``).
 RENDER_TASK = "render_pages"
@@ -466,7 +469,16 @@ def render_current(session: Session, ids: Iterable[uuid.UUID]) -> Rendered:
     ).all()
     out = []
     for certificate_id, code, version in rows:
-        html = render(session, code)
+        try:
+            html = render(session, code)
+        except sa.exc.SQLAlchemyError:
+            raise  # the transaction is gone: the job's retry or the next sweep starts again
+        except Exception:
+            # One page that cannot render must not hold up the others behind it in id order:
+            # it stays stale, so it renders live (and fails there, visibly), and is logged
+            # at every pass until mended.
+            log.exception("public page %s could not be rendered; left stale", code)
+            continue
         if html is not None:
             out.append((certificate_id, version, html))
     return out
