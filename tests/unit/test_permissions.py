@@ -96,3 +96,14 @@ def test_require_refuses_with_a_403_that_names_who_may():
     ):
         require(carrier, A.PORTION)
     assert refused.value.detail == "只有市场可以分装批次。"
+
+
+@pytest.mark.parametrize("action", list(Action), ids=lambda a: a.value)
+def test_every_action_has_a_refusal_in_both_languages(action):
+    # A row narrowed later must refuse with a 403 that reads, never a KeyError (a 500).
+    from traceapp.orgs.texts import denied
+
+    app = create_app({"SECRET_KEY": "test", "DATABASE_URL": "sqlite://"})
+    for lang, word in (("en", "Only "), ("zh-CN", "只有")):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            assert denied(action).startswith(word)

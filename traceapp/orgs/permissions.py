@@ -2,7 +2,7 @@
 
 The table answers one question: may an organisation of this kind, a user with this role, *ever*
 do this action? Services ask it before anything else (``require``); views ask it only to decide
-which buttons and forms to show (``may``). Whether this actor may do it to *this* object (the
+which buttons and forms to show (``allows``). Whether this actor may do it to *this* object (the
 holder of the batch, the issuer of the certificate, a party to the recall) stays with the
 service that knows the object.
 

@@ -41,6 +41,7 @@ ACTION_PHRASES = {
     Action.ACKNOWLEDGE_RECALL: _l("acknowledge recalls"),
     Action.CLOSE_RECALL: _l("close recalls"),
     Action.CLOSE_ANY_RECALL: _l("close recalls another organisation opened"),
+    Action.EXPORT_RECALL: _l("export recalls"),
     Action.SEE_ALL_RECALLS: _l("see every recall"),
     Action.SEE_OVERVIEW: _l("see the overview"),
     Action.TRACE_FULL: _l("trace beyond one step"),

@@ -133,9 +133,8 @@ class ExportXlsx(MethodView):
 
 
 def _small_recall(recall_id: uuid.UUID) -> Any:
-    recall = services.get_visible_recall(db.session(), api_actor(), recall_id)
-    exports.check_sync_export(db.session(), recall.id, limit=int(current_app.config["EXPORT_SYNC_MAX_ROWS"]))
-    return recall
+    limit = int(current_app.config["EXPORT_SYNC_MAX_ROWS"])
+    return exports.recall_for_direct_export(db.session(), api_actor(), recall_id, limit=limit)
 
 
 def recall_document(session: Session, recall: Recall) -> dict[str, Any]:

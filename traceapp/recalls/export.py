@@ -74,7 +74,6 @@ COLUMNS = [
     ("lab_report_number", "检测报告编号"),
 ]
 CHUNK = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 #: Called with the number of rows written so far.
 OnRow = Callable[[int], None]

@@ -26,6 +26,7 @@ from traceapp.jobs.models import Job, JobFile, JobStatus
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.services import Actor
 from traceapp.recalls import export
+from traceapp.recalls.models import Recall
 from traceapp.recalls.services import get_visible_recall
 
 #: The kind of the ``jobs`` rows of recall exports.
@@ -75,6 +76,15 @@ def get_export_file(session: Session, actor: Actor, *, recall_id: uuid.UUID, job
     if stored is None:
         raise Conflict(_("This export is not ready: it is %(status)s.", status=job.status.value))
     return stored
+
+
+def recall_for_direct_export(session: Session, actor: Actor, recall_id: uuid.UUID, *, limit: int) -> Recall:
+    """The recall whose export the actor downloads at once (not as a job): one it may see and
+    export, of at most ``limit`` rows. Raises PermissionDenied, NotFound, PayloadTooLarge."""
+    require(actor, Action.EXPORT_RECALL)
+    recall = get_visible_recall(session, actor, recall_id)
+    check_sync_export(session, recall.id, limit=limit)
+    return recall
 
 
 def check_sync_export(session: Session, recall_id: uuid.UUID, *, limit: int) -> None:

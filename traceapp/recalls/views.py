@@ -166,10 +166,10 @@ def close(recall_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 @login_required
 def download(recall_id: uuid.UUID, ext: str) -> Response:
     """The affected events as a spreadsheet (``?columns=zh`` for Chinese column names)."""
-    recall = services.get_visible_recall(db.session(), page_actor(), recall_id)
-    exports.check_sync_export(db.session(), recall.id, limit=int(current_app.config["EXPORT_SYNC_MAX_ROWS"]))
+    limit = int(current_app.config["EXPORT_SYNC_MAX_ROWS"])
+    recall = exports.recall_for_direct_export(db.session(), page_actor(), recall_id, limit=limit)
     columns = "zh" if request.args.get("columns") == "zh" else "en"
-    headers = {"Content-Disposition": f'attachment; filename="recall-{recall.id}.{ext}"'}
+    headers = {"Content-Disposition": f'attachment; filename="{export.filename(recall.id, ext)}"'}
     if ext == "csv":
         return Response(
             "".join(export.to_csv(db.session(), recall.id, columns=columns)),
