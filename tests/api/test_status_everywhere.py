@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.api.test_events_api import post
+from tests.api.test_journey_api import gate
 from traceapp.orgs.models import OrgKind
 
 #: The banner each status puts on the public page (English).
@@ -101,3 +102,34 @@ def test_a_closed_recall_exports_its_batches_with_the_status_they_have_now(clien
     export = client.get(f"{url}/export.csv?columns=zh", headers=regulator.headers).get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
     assert {r["批次状态"] for r in rows} == {"valid"}
+
+
+def test_a_portion_cut_from_a_batch_rejected_at_a_gate_has_one_status_everywhere(client, make):
+    producer, regulator = make.member(), make.member(OrgKind.REGULATOR)
+    first, second = make.member(OrgKind.MARKET), make.member(OrgKind.MARKET)
+    source = make.certificate(producer, quantity=Decimal("100"))
+    reject_at_gate(client, first, source)  # refused at one market, taken in at another
+    accepted = gate(client, second, source, quantity="100")
+    assert accepted.status_code == 201, accepted.json
+    cut = post(
+        client,
+        second,
+        kind="portioning",
+        trace_code=source.trace_code,
+        outputs=[{"quantity": "5", "unit": "kg"}],
+    )
+    assert cut.status_code == 201, cut.json
+    portion = cut.json["outputs"][0]["trace_code"]
+    answer = client.get(f"/api/v1/codes/{portion}", headers=second.headers).json["status"]
+    page = client.get(f"/t/{portion}?lang=en").get_data(as_text=True)
+    assert answer == "failed_inspection" and BANNERS[answer] in page
+    recall_id = open_recall(client, regulator, source)  # the recall outranks the rejection...
+    assert client.get(f"/api/v1/codes/{portion}", headers=second.headers).json["status"] == "recalled"
+    url = f"/api/v1/recalls/{recall_id}"
+    assert (
+        client.post(f"{url}/close", json={"note": "复检合格"}, headers=regulator.headers).status_code == 200
+    )
+    # ...and once it is closed the export tells what the scanner and the page tell.
+    export = client.get(f"{url}/export.csv", headers=regulator.headers).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
+    assert {r["batch_status"] for r in rows if r["traceability_lot_code"] == portion} == {answer}

@@ -89,14 +89,19 @@ MAX_PORTION_DEPTH = 20
 def _portion_ancestry() -> sa.CTE:
     """The batch and the batches it was portioned from, each with the time it was split off
     (the batch itself has no cutoff). Bounded depth, so a malformed graph cannot loop."""
+    return _ancestry(sa.select(_CID.label("root"), _CID.label("cid")), "chain")
+
+
+def _ancestry(start: sa.Select[Any], name: str) -> sa.CTE:
+    """The portion ancestry of each batch ``start`` selects (as ``root`` and ``cid``): rows of
+    the batch it started from (``root``), one batch of its chain (``cid``) and that batch's
+    cutoff (None for the root itself)."""
     out, inp = aliased(EventItem), aliased(EventItem)
-    chain = sa.select(
-        _CID.label("cid"),
-        sa.null().cast(Event.occurred_at.type).label("cutoff"),
-        sa.literal(0).label("depth"),
-    ).cte("chain", recursive=True)
+    chain = start.add_columns(
+        sa.null().cast(Event.occurred_at.type).label("cutoff"), sa.literal(0).label("depth")
+    ).cte(name, recursive=True)
     step = (
-        sa.select(inp.certificate_id, Event.occurred_at, chain.c.depth + 1)
+        sa.select(chain.c.root, inp.certificate_id, Event.occurred_at, chain.c.depth + 1)
         .select_from(chain)
         .join(out, out.certificate_id == chain.c.cid)
         .join(Event, sa.and_(Event.id == out.event_id, Event.kind == EventKind.PORTIONING))
@@ -317,21 +322,25 @@ def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
 
 
 def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these batches were rejected at a gate (and not corrected since)."""
+    """Which of these batches were rejected at a gate (and not corrected since), counting for a
+    portion its source's rejections before the cut, as its journey does (``Journey``)."""
     if not certificate_ids:
         return set()
+    start = sa.select(Certificate.id.label("root"), Certificate.id.label("cid"))
+    chain = _ancestry(start.where(Certificate.id.in_(certificate_ids)), "chains")
     corrector = aliased(Event)
     corrected = sa.exists().where(corrector.corrects_id == Event.id)  # an anti-join, not a scan
     rows = session.execute(
-        sa.select(EventItem.certificate_id, Event.details)
+        sa.select(chain.c.root, Event.details)
+        .join(EventItem, EventItem.certificate_id == chain.c.cid)
         .join(Event, Event.id == EventItem.event_id)
         .where(
-            EventItem.certificate_id.in_(certificate_ids),
             Event.kind == EventKind.INSPECTING,
+            sa.or_(chain.c.cutoff.is_(None), Event.occurred_at <= chain.c.cutoff),
             ~corrected,
         )
     ).all()
-    return {cid for cid, details in rows if details.get("result") == "rejected"}
+    return {root for root, details in rows if details.get("result") == "rejected"}
 
 
 def recent_events(session: Session, org_id: uuid.UUID, limit: int = 20) -> list[tuple[Event, str]]:
