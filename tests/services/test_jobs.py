@@ -108,6 +108,7 @@ def test_a_failing_job_is_retried_with_backoff_then_kept_as_failed_for_an_admin(
     assert retried.exit_code == 0, retried.output
     again = _job(app, job.id)
     assert again.status is JobStatus.QUEUED and again.attempts == 0
+    assert again.error is None and (again.progress_done, again.progress_total) == (0, None)
     assert names(run_queued(app)) == ["run_job"] * 4  # fails again: its handler still does
 
 
@@ -161,6 +162,59 @@ def test_the_sweep_hands_a_lost_message_off_again_and_takes_back_a_dead_workers_
     with app.app_context():
         assert jobs.sweep([]) == 0  # and the lease keeps a second sweep out until it expires
         assert not services.take_lease(db.session(), "sweep", seconds=1)
+
+
+def test_a_run_taken_back_cannot_report_finish_or_fail_even_when_a_retry_reset_the_attempts(app, make):
+    org = make.org()
+    with app.app_context(), db.transaction() as session:
+        job = services.create_job(
+            session, kind="probe", params={}, org_id=org.id, created_by_id=None, max_attempts=1
+        )
+        old = services.claim(session, job.id, lease=LEASE)
+        # its worker stalls past its lease: the sweep fails the job (its last attempt), an
+        # admin retries it, and a new run claims it, again as attempt 1
+        session.execute(sa.update(Job).where(Job.id == job.id).values(lease_until=utcnow() - LEASE))
+        services.recover(session, grace=LEASE)
+        services.retry_job(session, job.id)
+        new = services.claim(session, job.id, lease=LEASE)
+        assert old is not None and new is not None
+        assert old.attempt == new.attempt == 1 and old.claim_id != new.claim_id
+        assert not services.report_progress(session, old, done=1, total=2, lease=LEASE)
+        assert not services.finish(session, old, filename="old.txt", content_type="text/plain", data=b"old")
+        assert services.fail(session, old, error="the old run failed") is None
+        assert services.report_progress(session, new, done=1, total=2, lease=LEASE)
+        assert services.finish(session, new, filename="new.txt", content_type="text/plain", data=b"new")
+    done = _job(app, job.id)
+    assert done.status is JobStatus.DONE and done.error is None
+    with app.app_context():
+        assert services.job_file(db.session(), job.id).data == b"new"
+
+
+def test_a_handler_whose_job_was_taken_back_stops_and_leaves_the_job_to_the_new_run(app, make):
+    org = make.org()
+    reached = []
+
+    def stalled(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, str, bytes]:
+        progress(0, 2, force=True)
+        with db.separate_transaction() as session:  # meanwhile the job went to another run
+            session.execute(sa.update(Job).values(claim_id=uuid.uuid4()))
+        progress(1, 2, force=True)
+        reached.append("after")
+        return "late.txt", "text/plain", b"late"
+
+    app.extensions["traceapp.jobs"].handlers["stalled"] = stalled
+    with app.app_context(), db.transaction() as session:
+        job = services.create_job(
+            session, kind="stalled", params={}, org_id=org.id, created_by_id=None, max_attempts=4
+        )
+        jobs.enqueue(session, jobs.RUN_JOB, job_id=str(job.id))
+    assert names(run_queued(app)) == ["run_job"]  # not failed, so not retried by Huey
+    assert reached == []
+    kept = _job(app, job.id)
+    assert kept.status is JobStatus.RUNNING and kept.attempts == 1 and kept.error is None
+    assert kept.progress_done == 0  # the stopped run's last report did not land
+    with app.app_context():
+        assert services.job_file(db.session(), job.id) is None
 
 
 def test_a_page_an_event_bumps_is_rendered_by_the_worker(app, client, make):

@@ -48,10 +48,17 @@ _PENDING = "traceapp.jobs.pending"
 RUN_JOB = "run_job"
 
 
+class ClaimLost(Exception):
+    """Raised by ``Progress`` in a handler whose job was taken back (its lease ran out, or an
+    admin retried it): another run owns the job now, this one must stop. ``run_job`` lets it
+    end quietly: the job is not failed, and Huey does not retry."""
+
+
 class Progress:
     """Handed to a job's handler: ``progress(done, total)`` records how far it got, at most
     every ``every`` seconds, in a short transaction of its own (the handler's read may still be
-    open), so the job's owner sees it while the work goes on; it also extends the lease."""
+    open), so the job's owner sees it while the work goes on; it also extends the lease. Raises
+    ClaimLost when the job is no longer this run's."""
 
     def __init__(self, claim: Claim, lease: timedelta, every: float = 0.5):
         self.claim, self.lease, self.every = claim, lease, every
@@ -62,7 +69,9 @@ class Progress:
         if force or now - self._last >= self.every:
             self._last = now
             with separate_transaction() as session:
-                services.report_progress(session, self.claim, done=done, total=total, lease=self.lease)
+                held = services.report_progress(session, self.claim, done=done, total=total, lease=self.lease)
+            if not held:
+                raise ClaimLost(str(self.claim.job_id))
 
 
 #: A job handler: (its parameters, a progress reporter) → (file name, content type, bytes).
@@ -189,19 +198,32 @@ def lease(app: Flask | None = None) -> timedelta:
 def run_job(job_id: str) -> str:
     """Claim the job and run its handler: done with its file, or failed (queued again while
     attempts remain: the error is raised again so that Huey retries it after its backoff).
-    A job another worker holds, or already done, is left alone."""
+    A job another worker holds, or already done, is left alone; so is a job taken back from
+    this run while it ran (``ClaimLost``, or nothing matched at the end): the run that holds
+    it now decides, and Huey does not retry this one."""
     with transaction() as session:
         claim = services.claim(session, uuid.UUID(job_id), lease=lease())
     if claim is None:
         return "skipped"
     try:
         filename, content_type, data = queue().handlers[claim.kind](claim.params, Progress(claim, lease()))
+    except ClaimLost:
+        log.warning("job %s was taken back from this run; it stops", job_id)
+        return "lost"
     except Exception as exc:
         with transaction() as session:
-            services.fail(session, claim, error="".join(traceback.format_exception_only(exc)).strip())
+            status = services.fail(
+                session, claim, error="".join(traceback.format_exception_only(exc)).strip()
+            )
+        if status is None:
+            log.warning("job %s failed after it was taken back from this run: %s", job_id, exc)
+            return "lost"
         raise
     with transaction() as session:
-        services.finish(session, claim, filename=filename, content_type=content_type, data=data)
+        finished = services.finish(session, claim, filename=filename, content_type=content_type, data=data)
+    if not finished:
+        log.warning("job %s was taken back from this run; its file is dropped", job_id)
+        return "lost"
     return "done"
 
 

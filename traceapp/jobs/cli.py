@@ -63,7 +63,7 @@ def jobs_list(failed: bool, limit: int) -> None:
 @click.argument("job_id", type=click.UUID)
 @with_appcontext
 def jobs_retry(job_id: uuid.UUID) -> None:
-    """Queue a failed job again, with its attempts reset."""
+    """Queue a failed job again, with its attempts, error and progress reset."""
     try:
         with transaction() as session:
             job = services.retry_job(session, job_id)
