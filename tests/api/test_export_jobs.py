@@ -5,13 +5,19 @@ export's, only for the organisation that asked; the direct exports refuse large 
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from tests.api.test_trace_recall_api import recall, world  # noqa: F401  (fixture)
 from tests.jobs import names, run_queued
 from tests.web.test_certificate_pages import sign_in
+from traceapp import db, jobs
+from traceapp.jobs import services as job_services
 from traceapp.jobs.models import Job
+from traceapp.recalls import exports
 
 
 @pytest.fixture()
@@ -170,3 +176,30 @@ def test_a_failed_export_shows_its_error_to_its_owner(client, world, opened):
     sign_in(client, world["regulator"])
     page = client.get(f"/recalls/{opened['id']}/exports/{job['id']}?lang=en").get_data(as_text=True)
     assert "Failed" in page and "the spreadsheet library crashed" in page and "http-equiv" not in page
+
+
+class _Recorded(jobs.Progress):
+    """The real reporter, keeping a note of the reports it wrote."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.forced = []
+
+    def __call__(self, done, total, *, force=False):
+        super().__call__(done, total, force=force)
+        if force:
+            self.forced.append((done, total))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_extends_its_lease_around_its_long_steps(client, world, opened, fmt):
+    app = app_of(client)
+    job = start(client, world["regulator"], opened["id"], format=fmt).json
+    with app.app_context():
+        with db.transaction() as session:
+            claim = job_services.claim(session, uuid.UUID(job["id"]), lease=timedelta(minutes=5))
+        progress = _Recorded(claim, timedelta(minutes=5))
+        exports.build_export(claim.params, progress)
+    total = client.get(job["url"], headers=world["regulator"].headers).json["progress"]["total"]
+    # before and after counting, before and after putting the file together
+    assert progress.forced == [(0, None), (0, total), (total, total), (total, total)]

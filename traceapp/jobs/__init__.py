@@ -64,7 +64,7 @@ class Progress:
         self.claim, self.lease, self.every = claim, lease, every
         self._last = 0.0
 
-    def __call__(self, done: int, total: int, *, force: bool = False) -> None:
+    def __call__(self, done: int, total: int | None, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last >= self.every:
             self._last = now

@@ -1,14 +1,16 @@
 """The job rows' life: create, claim, report, finish, fail, recover, retry. Services flush;
 they never commit.
 
-Exactly once: a worker runs a job only after winning its claim, one conditional UPDATE
+One claim at a time: a worker runs a job only after winning its claim, one conditional UPDATE
 (queued → running ``WHERE status = 'queued'``); of two workers holding the same message, or
-two messages for the same job, one wins and the other does nothing. A worker that dies while
-running leaves a lease that expires; the sweep then puts the job back in the queue (counting
-the attempt), so a job is never lost. Each claim gets a random ``claim_id`` of its own, and
-reporting progress (which extends the lease), finishing and failing are conditional on it: a
-worker whose job was taken back (its lease ran out, an admin retried it) matches nothing, so
-it cannot overwrite the result, and its progress reporter stops it (``ClaimLost``).
+two messages for the same job, one wins and the other does nothing. A worker that dies, or
+does not report within its lease (a long step), leaves a lease that expires; the sweep then
+puts the job back in the queue (counting the attempt), so a job is never lost. Each claim
+gets a random ``claim_id`` of its own, and reporting progress (which extends the lease),
+finishing and failing are conditional on it: a worker whose job was taken back (its lease
+ran out, an admin retried it) matches nothing, so it cannot overwrite the result, and its
+progress reporter stops it (``ClaimLost``). So a job may be started more than once, but its
+result is stored once, by the run that holds it.
 """
 
 from __future__ import annotations
@@ -95,8 +97,11 @@ def _running(claim: Claim) -> Any:
     return sa.and_(Job.id == claim.job_id, Job.status == JobStatus.RUNNING, Job.claim_id == claim.claim_id)
 
 
-def report_progress(session: Session, claim: Claim, *, done: int, total: int, lease: timedelta) -> bool:
-    """Record how far the run got and extend its lease; False if the job was taken back."""
+def report_progress(
+    session: Session, claim: Claim, *, done: int, total: int | None, lease: timedelta
+) -> bool:
+    """Record how far the run got (``total`` None: not known yet) and extend its lease; False
+    if the job was taken back."""
     result = session.execute(
         sa.update(Job)
         .where(_running(claim))

@@ -96,13 +96,21 @@ def check_sync_export(session: Session, recall_id: uuid.UUID, *, limit: int) -> 
 
 def build_export(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, str, bytes]:
     """The job's handler: the export file, byte for byte what the synchronous export gives,
-    with rows done reported as it goes."""
+    with rows done reported as it goes. Counting the rows and putting the file together
+    report nothing while they run, so it reports (extending the lease) right before and after
+    each: a step longer than the lease still lets another worker take the job over."""
     recall_id, fmt = uuid.UUID(params["recall_id"]), params["format"]
     with transaction() as session:  # one read; progress is written beside it
+        progress(0, None, force=True)
         total = export.count_rows(session, recall_id)
         progress(0, total, force=True)
         data = export.to_file(
-            session, recall_id, fmt=fmt, columns=params["columns"], on_row=lambda done: progress(done, total)
+            session,
+            recall_id,
+            fmt=fmt,
+            columns=params["columns"],
+            on_row=lambda done: progress(done, total),
+            on_rows_done=lambda done: progress(done, total, force=True),
         )
     progress(total, total, force=True)
     return export.filename(recall_id, fmt), export.CONTENT_TYPES[fmt], data
