@@ -32,6 +32,9 @@ from traceapp.jobs.models import Job, JobFile, JobLease, JobStatus
 
 #: Longest error text kept on a failed job (the traceback's last line is what an admin needs).
 ERROR_MAX = 2000
+#: The error of a job taken back from a worker, for an admin: English, not translated (it is
+#: stored, and a worker has no reader's locale); the job's owner gets a message of its own.
+LOST = "worker stopped: its lease ran out before the job finished (it died, or a step outlasted the lease)"
 
 
 @dataclass(frozen=True)
@@ -157,17 +160,16 @@ def recover(session: Session, *, grace: timedelta) -> list[uuid.UUID]:
     and those handed off more than ``grace`` ago that no worker claimed (a lost message)."""
     now = utcnow()
     expired = (Job.status == JobStatus.RUNNING, Job.lease_until < now)
-    lost = _("The worker running this job stopped before it finished.")
     session.execute(
         sa.update(Job)
         .where(*expired, Job.attempts >= Job.max_attempts)
-        .values(status=JobStatus.FAILED, error=lost, lease_until=None, finished_at=now)
+        .values(status=JobStatus.FAILED, error=LOST, lease_until=None, finished_at=now)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         sa.update(Job)
         .where(*expired)
-        .values(status=JobStatus.QUEUED, error=lost, lease_until=None, handed_off_at=now - grace)
+        .values(status=JobStatus.QUEUED, error=LOST, lease_until=None, handed_off_at=now - grace)
         .execution_options(synchronize_session=False)
     )
     ids = list(

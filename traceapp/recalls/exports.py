@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from traceapp import jobs
@@ -114,6 +115,23 @@ def build_export(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, 
         )
     progress(total, total, force=True)
     return export.filename(recall_id, fmt), export.CONTENT_TYPES[fmt], data
+
+
+def owner_error(job: Job) -> str | None:
+    """What the organisation that asked learns of a failed attempt, in its language. The error
+    itself stays in the job row for an administrator (``traceapp jobs list``): it may name
+    database hosts, SQL or driver internals."""
+    if job.status is JobStatus.FAILED:
+        return ngettext(
+            "The export could not be built after %(num)d attempt; an administrator has been told "
+            "why and can retry it.",
+            "The export could not be built after %(num)d attempts; an administrator has been told "
+            "why and can retry it.",
+            job.attempts,
+        )
+    if job.status is JobStatus.QUEUED and job.error is not None:
+        return _("An attempt to build the export failed; it will be tried again.")
+    return None
 
 
 def percent(job: Job) -> int:
