@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -241,6 +242,42 @@ def test_a_page_an_event_bumps_is_rendered_by_the_worker(app, client, make):
         stored, live = pages.stored_page(code, "en"), pages.render(db.session(), code)
         assert stored is not None and stored.version == 2
         assert stored.html == gzip.decompress(live["en"])  # the page as it is after the event
+
+
+def test_a_write_commits_and_answers_quickly_when_the_redis_broker_is_down(
+    app, connection, database_url, make, monkeypatch, caplog, request
+):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    certificate = make.certificate(producer, quantity=Decimal("100"))
+    broker(app).flush()
+    monkeypatch.setenv("TRACEAPP_JOBS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    down = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "JOBS_BROKER_TIMEOUT": 0.5}
+    )
+    down.extensions["traceapp.db"].sessions.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    request.addfinalizer(down.extensions["traceapp.db"].dispose)
+    pool = down.extensions["traceapp.jobs"].huey.storage.pool
+    assert pool.connection_kwargs["socket_connect_timeout"] == 0.5
+    assert pool.connection_kwargs["socket_timeout"] == 1.5  # and the worker's 1 s blocking read
+    code = certificate.trace_code
+    started = time.monotonic()
+    shipped = post(
+        down.test_client(),
+        producer,
+        kind="shipping",
+        trace_code=code,
+        quantity="10",
+        unit="kg",
+        to_org=str(market.org.id),
+    )
+    assert shipped.status_code == 201 and time.monotonic() - started < 3
+    assert "could not hand render_pages to the job broker" in caplog.text
+    with app.app_context():
+        assert pages.stored_page(code, "zh") is None  # committed, its page stale: the durable part
+        jobs.sweep([lambda budget: pages.refresh_stale(budget=budget)])  # a worker on a live broker
+        assert pages.stored_page(code, "zh").version == 2
 
 
 def test_the_sweep_stores_pages_whose_message_was_lost(app, make):

@@ -13,7 +13,9 @@ stale pages, hands queued jobs off again after a grace period and takes back job
 died (see ``traceapp.jobs.services``).
 
 The broker is ``JOBS_URL``: by default a SQLite file in the instance folder (``SqliteHuey``, no
-service to install), ``redis://host:port/db`` for production (``RedisHuey``). The Huey instance
+service to install), ``redis://host:port/db`` for production (``RedisHuey``, with short
+connect and read timeouts, ``JOBS_BROKER_TIMEOUT``, so that a hand-off to a broker that is
+down fails fast instead of holding up a committed request). The Huey instance
 is built by ``init_app``, with its tasks registered on it there: nothing happens at import.
 """
 
@@ -33,6 +35,7 @@ from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.storage import SqliteStorage
+from redis import ConnectionPool
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +49,8 @@ _EXT = "traceapp.jobs"
 _PENDING = "traceapp.jobs.pending"
 #: The task that runs a ``jobs`` row (claims it first).
 RUN_JOB = "run_job"
+#: Seconds a worker's blocking read waits on an empty Redis queue (Huey's default).
+_READ_TIMEOUT = 1
 
 
 class ClaimLost(Exception):
@@ -119,13 +124,21 @@ def init_app(
 
 def make_huey(app: Flask) -> Huey:
     """The Huey instance ``JOBS_URL`` names: ``redis://...`` or ``sqlite:///path`` (default: a
-    SQLite file in the instance folder). Raises ValueError for another scheme."""
+    SQLite file in the instance folder). Raises ValueError for another scheme.
+
+    Redis connections time out after ``JOBS_BROKER_TIMEOUT`` seconds (reads after that plus
+    the worker's blocking read): a hand-off runs in the request, after its commit, and must
+    fail fast (logged, sent again by the sweep) rather than hang the answer on a dead broker."""
     url = str(app.config["JOBS_URL"] or f"sqlite:///{Path(app.instance_path) / 'jobs.sqlite3'}")
     name = str(app.config["JOBS_NAME"])
     # No result store: what a job produced is in our database (a task's return value would
     # pile up in the broker, one per page render).
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, utc=True, results=False)
+        timeout = float(app.config["JOBS_BROKER_TIMEOUT"])
+        pool = ConnectionPool.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout + _READ_TIMEOUT
+        )
+        return RedisHuey(name, connection_pool=pool, read_timeout=_READ_TIMEOUT, utc=True, results=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
