@@ -59,6 +59,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOBS_URL": "",
         # Queue name on the broker (keys are prefixed with it on Redis).
         "JOBS_NAME": "traceapp",
+        # Seconds to connect to a Redis broker, and (plus the worker's 1 s blocking read) to
+        # wait for its answer: a write that hands off a job after its commit must not hang on
+        # a broker that is down (the sweep sends the message later).
+        "JOBS_BROKER_TIMEOUT": 2,
         # A failing job runs again after JOBS_RETRY_DELAY s, then that times JOBS_RETRY_BACKOFF
         # for each further attempt, JOBS_RETRIES times; then it is kept as failed.
         "JOBS_RETRIES": 3,

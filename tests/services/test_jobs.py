@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -108,6 +109,7 @@ def test_a_failing_job_is_retried_with_backoff_then_kept_as_failed_for_an_admin(
     assert retried.exit_code == 0, retried.output
     again = _job(app, job.id)
     assert again.status is JobStatus.QUEUED and again.attempts == 0
+    assert again.error is None and (again.progress_done, again.progress_total) == (0, None)
     assert names(run_queued(app)) == ["run_job"] * 4  # fails again: its handler still does
 
 
@@ -155,12 +157,65 @@ def test_the_sweep_hands_a_lost_message_off_again_and_takes_back_a_dead_workers_
     with app.app_context():
         assert jobs.sweep([]) == 2
     assert _job(app, last_try.id).status is JobStatus.FAILED
-    assert "stopped before it finished" in _job(app, last_try.id).error
+    assert _job(app, last_try.id).error == services.LOST  # for an admin: English, as stored
     assert names(run_queued(app)) == ["run_job", "run_job"] and len(calls) == 2
     assert {_job(app, j.id).status for j in (lost, abandoned)} == {JobStatus.DONE}
     with app.app_context():
         assert jobs.sweep([]) == 0  # and the lease keeps a second sweep out until it expires
         assert not services.take_lease(db.session(), "sweep", seconds=1)
+
+
+def test_a_run_taken_back_cannot_report_finish_or_fail_even_when_a_retry_reset_the_attempts(app, make):
+    org = make.org()
+    with app.app_context(), db.transaction() as session:
+        job = services.create_job(
+            session, kind="probe", params={}, org_id=org.id, created_by_id=None, max_attempts=1
+        )
+        old = services.claim(session, job.id, lease=LEASE)
+        # its worker stalls past its lease: the sweep fails the job (its last attempt), an
+        # admin retries it, and a new run claims it, again as attempt 1
+        session.execute(sa.update(Job).where(Job.id == job.id).values(lease_until=utcnow() - LEASE))
+        services.recover(session, grace=LEASE)
+        services.retry_job(session, job.id)
+        new = services.claim(session, job.id, lease=LEASE)
+        assert old is not None and new is not None
+        assert old.attempt == new.attempt == 1 and old.claim_id != new.claim_id
+        assert not services.report_progress(session, old, done=1, total=2, lease=LEASE)
+        assert not services.finish(session, old, filename="old.txt", content_type="text/plain", data=b"old")
+        assert services.fail(session, old, error="the old run failed") is None
+        assert services.report_progress(session, new, done=1, total=2, lease=LEASE)
+        assert services.finish(session, new, filename="new.txt", content_type="text/plain", data=b"new")
+    done = _job(app, job.id)
+    assert done.status is JobStatus.DONE and done.error is None
+    with app.app_context():
+        assert services.job_file(db.session(), job.id).data == b"new"
+
+
+def test_a_handler_whose_job_was_taken_back_stops_and_leaves_the_job_to_the_new_run(app, make):
+    org = make.org()
+    reached = []
+
+    def stalled(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, str, bytes]:
+        progress(0, 2, force=True)
+        with db.separate_transaction() as session:  # meanwhile the job went to another run
+            session.execute(sa.update(Job).values(claim_id=uuid.uuid4()))
+        progress(1, 2, force=True)
+        reached.append("after")
+        return "late.txt", "text/plain", b"late"
+
+    app.extensions["traceapp.jobs"].handlers["stalled"] = stalled
+    with app.app_context(), db.transaction() as session:
+        job = services.create_job(
+            session, kind="stalled", params={}, org_id=org.id, created_by_id=None, max_attempts=4
+        )
+        jobs.enqueue(session, jobs.RUN_JOB, job_id=str(job.id))
+    assert names(run_queued(app)) == ["run_job"]  # not failed, so not retried by Huey
+    assert reached == []
+    kept = _job(app, job.id)
+    assert kept.status is JobStatus.RUNNING and kept.attempts == 1 and kept.error is None
+    assert kept.progress_done == 0  # the stopped run's last report did not land
+    with app.app_context():
+        assert services.job_file(db.session(), job.id) is None
 
 
 def test_a_page_an_event_bumps_is_rendered_by_the_worker(app, client, make):
@@ -187,6 +242,42 @@ def test_a_page_an_event_bumps_is_rendered_by_the_worker(app, client, make):
         stored, live = pages.stored_page(code, "en"), pages.render(db.session(), code)
         assert stored is not None and stored.version == 2
         assert stored.html == gzip.decompress(live["en"])  # the page as it is after the event
+
+
+def test_a_write_commits_and_answers_quickly_when_the_redis_broker_is_down(
+    app, connection, database_url, make, monkeypatch, caplog, request
+):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    certificate = make.certificate(producer, quantity=Decimal("100"))
+    broker(app).flush()
+    monkeypatch.setenv("TRACEAPP_JOBS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    down = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "JOBS_BROKER_TIMEOUT": 0.5}
+    )
+    down.extensions["traceapp.db"].sessions.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    request.addfinalizer(down.extensions["traceapp.db"].dispose)
+    pool = down.extensions["traceapp.jobs"].huey.storage.pool
+    assert pool.connection_kwargs["socket_connect_timeout"] == 0.5
+    assert pool.connection_kwargs["socket_timeout"] == 1.5  # and the worker's 1 s blocking read
+    code = certificate.trace_code
+    started = time.monotonic()
+    shipped = post(
+        down.test_client(),
+        producer,
+        kind="shipping",
+        trace_code=code,
+        quantity="10",
+        unit="kg",
+        to_org=str(market.org.id),
+    )
+    assert shipped.status_code == 201 and time.monotonic() - started < 3
+    assert "could not hand render_pages to the job broker" in caplog.text
+    with app.app_context():
+        assert pages.stored_page(code, "zh") is None  # committed, its page stale: the durable part
+        jobs.sweep([lambda budget: pages.refresh_stale(budget=budget)])  # a worker on a live broker
+        assert pages.stored_page(code, "zh").version == 2
 
 
 def test_the_sweep_stores_pages_whose_message_was_lost(app, make):

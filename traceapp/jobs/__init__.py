@@ -13,7 +13,9 @@ stale pages, hands queued jobs off again after a grace period and takes back job
 died (see ``traceapp.jobs.services``).
 
 The broker is ``JOBS_URL``: by default a SQLite file in the instance folder (``SqliteHuey``, no
-service to install), ``redis://host:port/db`` for production (``RedisHuey``). The Huey instance
+service to install), ``redis://host:port/db`` for production (``RedisHuey``, with short
+connect and read timeouts, ``JOBS_BROKER_TIMEOUT``, so that a hand-off to a broker that is
+down fails fast instead of holding up a committed request). The Huey instance
 is built by ``init_app``, with its tasks registered on it there: nothing happens at import.
 """
 
@@ -33,6 +35,7 @@ from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.storage import SqliteStorage
+from redis import ConnectionPool
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,23 +49,34 @@ _EXT = "traceapp.jobs"
 _PENDING = "traceapp.jobs.pending"
 #: The task that runs a ``jobs`` row (claims it first).
 RUN_JOB = "run_job"
+#: Seconds a worker's blocking read waits on an empty Redis queue (Huey's default).
+_READ_TIMEOUT = 1
+
+
+class ClaimLost(Exception):
+    """Raised by ``Progress`` in a handler whose job was taken back (its lease ran out, or an
+    admin retried it): another run owns the job now, this one must stop. ``run_job`` lets it
+    end quietly: the job is not failed, and Huey does not retry."""
 
 
 class Progress:
     """Handed to a job's handler: ``progress(done, total)`` records how far it got, at most
     every ``every`` seconds, in a short transaction of its own (the handler's read may still be
-    open), so the job's owner sees it while the work goes on; it also extends the lease."""
+    open), so the job's owner sees it while the work goes on; it also extends the lease. Raises
+    ClaimLost when the job is no longer this run's."""
 
     def __init__(self, claim: Claim, lease: timedelta, every: float = 0.5):
         self.claim, self.lease, self.every = claim, lease, every
         self._last = 0.0
 
-    def __call__(self, done: int, total: int, *, force: bool = False) -> None:
+    def __call__(self, done: int, total: int | None, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last >= self.every:
             self._last = now
             with separate_transaction() as session:
-                services.report_progress(session, self.claim, done=done, total=total, lease=self.lease)
+                held = services.report_progress(session, self.claim, done=done, total=total, lease=self.lease)
+            if not held:
+                raise ClaimLost(str(self.claim.job_id))
 
 
 #: A job handler: (its parameters, a progress reporter) → (file name, content type, bytes).
@@ -110,13 +124,21 @@ def init_app(
 
 def make_huey(app: Flask) -> Huey:
     """The Huey instance ``JOBS_URL`` names: ``redis://...`` or ``sqlite:///path`` (default: a
-    SQLite file in the instance folder). Raises ValueError for another scheme."""
+    SQLite file in the instance folder). Raises ValueError for another scheme.
+
+    Redis connections time out after ``JOBS_BROKER_TIMEOUT`` seconds (reads after that plus
+    the worker's blocking read): a hand-off runs in the request, after its commit, and must
+    fail fast (logged, sent again by the sweep) rather than hang the answer on a dead broker."""
     url = str(app.config["JOBS_URL"] or f"sqlite:///{Path(app.instance_path) / 'jobs.sqlite3'}")
     name = str(app.config["JOBS_NAME"])
     # No result store: what a job produced is in our database (a task's return value would
     # pile up in the broker, one per page render).
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, utc=True, results=False)
+        timeout = float(app.config["JOBS_BROKER_TIMEOUT"])
+        pool = ConnectionPool.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout + _READ_TIMEOUT
+        )
+        return RedisHuey(name, connection_pool=pool, read_timeout=_READ_TIMEOUT, utc=True, results=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,19 +211,32 @@ def lease(app: Flask | None = None) -> timedelta:
 def run_job(job_id: str) -> str:
     """Claim the job and run its handler: done with its file, or failed (queued again while
     attempts remain: the error is raised again so that Huey retries it after its backoff).
-    A job another worker holds, or already done, is left alone."""
+    A job another worker holds, or already done, is left alone; so is a job taken back from
+    this run while it ran (``ClaimLost``, or nothing matched at the end): the run that holds
+    it now decides, and Huey does not retry this one."""
     with transaction() as session:
         claim = services.claim(session, uuid.UUID(job_id), lease=lease())
     if claim is None:
         return "skipped"
     try:
         filename, content_type, data = queue().handlers[claim.kind](claim.params, Progress(claim, lease()))
+    except ClaimLost:
+        log.warning("job %s was taken back from this run; it stops", job_id)
+        return "lost"
     except Exception as exc:
         with transaction() as session:
-            services.fail(session, claim, error="".join(traceback.format_exception_only(exc)).strip())
+            status = services.fail(
+                session, claim, error="".join(traceback.format_exception_only(exc)).strip()
+            )
+        if status is None:
+            log.warning("job %s failed after it was taken back from this run: %s", job_id, exc)
+            return "lost"
         raise
     with transaction() as session:
-        services.finish(session, claim, filename=filename, content_type=content_type, data=data)
+        finished = services.finish(session, claim, filename=filename, content_type=content_type, data=data)
+    if not finished:
+        log.warning("job %s was taken back from this run; its file is dropped", job_id)
+        return "lost"
     return "done"
 
 

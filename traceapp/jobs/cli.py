@@ -24,7 +24,7 @@ jobs_cli = AppGroup("jobs", help="Queued work: exports and their failures.")
 def worker(workers: int, no_periodic: bool) -> None:
     """Run jobs from the broker (TRACEAPP_JOBS_URL) until interrupted: page renders, exports,
     and every minute the sweep (stale pages, lost or abandoned jobs). Run one or more on any
-    host; a job runs once however many there are."""
+    host; a job's result is stored once however many there are."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Threads, not processes: the app (and its database engine) was built before the consumer
     # starts, and an engine must not cross a fork. Run more processes for more cores.
@@ -63,7 +63,7 @@ def jobs_list(failed: bool, limit: int) -> None:
 @click.argument("job_id", type=click.UUID)
 @with_appcontext
 def jobs_retry(job_id: uuid.UUID) -> None:
-    """Queue a failed job again, with its attempts reset."""
+    """Queue a failed job again, with its attempts, error and progress reset."""
     try:
         with transaction() as session:
             job = services.retry_job(session, job_id)

@@ -46,6 +46,9 @@ class Job(UUIDPk, Base):
     #: Last hand-off to the broker; the sweep hands a queued job off again after a grace period.
     handed_off_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
+    #: A fresh random id per claim (never reused, unlike ``attempts``, which an admin's retry
+    #: resets): a run may report, extend its lease, finish or fail only while it still matches.
+    claim_id: Mapped[uuid.UUID | None]
     #: A running job whose worker has not reported before this time is taken back.
     lease_until: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -1,12 +1,16 @@
 """The job rows' life: create, claim, report, finish, fail, recover, retry. Services flush;
 they never commit.
 
-Exactly once: a worker runs a job only after winning its claim, one conditional UPDATE
+One claim at a time: a worker runs a job only after winning its claim, one conditional UPDATE
 (queued → running ``WHERE status = 'queued'``); of two workers holding the same message, or
-two messages for the same job, one wins and the other does nothing. A worker that dies while
-running leaves a lease that expires; the sweep then puts the job back in the queue (counting
-the attempt), so a job is never lost. Finishing and failing are conditional on the attempt
-that claimed it, so a worker taken over after its lease ran out cannot overwrite the result.
+two messages for the same job, one wins and the other does nothing. A worker that dies, or
+does not report within its lease (a long step), leaves a lease that expires; the sweep then
+puts the job back in the queue (counting the attempt), so a job is never lost. Each claim
+gets a random ``claim_id`` of its own, and reporting progress (which extends the lease),
+finishing and failing are conditional on it: a worker whose job was taken back (its lease
+ran out, an admin retried it) matches nothing, so it cannot overwrite the result, and its
+progress reporter stops it (``ClaimLost``). So a job may be started more than once, but its
+result is stored once, by the run that holds it.
 """
 
 from __future__ import annotations
@@ -28,16 +32,21 @@ from traceapp.jobs.models import Job, JobFile, JobLease, JobStatus
 
 #: Longest error text kept on a failed job (the traceback's last line is what an admin needs).
 ERROR_MAX = 2000
+#: The error of a job taken back from a worker, for an admin: English, not translated (it is
+#: stored, and a worker has no reader's locale); the job's owner gets a message of its own.
+LOST = "worker stopped: its lease ran out before the job finished (it died, or a step outlasted the lease)"
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A won claim: the job's id, kind and parameters, and which attempt this run is."""
+    """A won claim: the job's id, kind and parameters, which attempt this run is, and the
+    claim's own id (what fences this run off from any later one)."""
 
     job_id: uuid.UUID
     kind: str
     params: dict[str, Any]
     attempt: int
+    claim_id: uuid.UUID
 
 
 def create_job(
@@ -67,13 +76,14 @@ def create_job(
 def claim(session: Session, job_id: uuid.UUID, *, lease: timedelta) -> Claim | None:
     """Take a queued job for this worker; None when another worker has it, or it is done,
     failed or unknown (a duplicate message)."""
-    now = utcnow()
+    now, claim_id = utcnow(), uuid.uuid4()
     won = session.execute(
         sa.update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
         .values(
             status=JobStatus.RUNNING,
             attempts=Job.attempts + 1,
+            claim_id=claim_id,
             started_at=now,
             lease_until=now + lease,
             error=None,
@@ -83,15 +93,18 @@ def claim(session: Session, job_id: uuid.UUID, *, lease: timedelta) -> Claim | N
     if won.rowcount != 1:
         return None
     row = session.execute(sa.select(Job.kind, Job.params, Job.attempts).where(Job.id == job_id)).one()
-    return Claim(job_id, row.kind, row.params, row.attempts)
+    return Claim(job_id, row.kind, row.params, row.attempts, claim_id)
 
 
 def _running(claim: Claim) -> Any:
-    return sa.and_(Job.id == claim.job_id, Job.status == JobStatus.RUNNING, Job.attempts == claim.attempt)
+    return sa.and_(Job.id == claim.job_id, Job.status == JobStatus.RUNNING, Job.claim_id == claim.claim_id)
 
 
-def report_progress(session: Session, claim: Claim, *, done: int, total: int, lease: timedelta) -> bool:
-    """Record how far the run got and extend its lease; False if the job was taken back."""
+def report_progress(
+    session: Session, claim: Claim, *, done: int, total: int | None, lease: timedelta
+) -> bool:
+    """Record how far the run got (``total`` None: not known yet) and extend its lease; False
+    if the job was taken back."""
     result = session.execute(
         sa.update(Job)
         .where(_running(claim))
@@ -147,17 +160,16 @@ def recover(session: Session, *, grace: timedelta) -> list[uuid.UUID]:
     and those handed off more than ``grace`` ago that no worker claimed (a lost message)."""
     now = utcnow()
     expired = (Job.status == JobStatus.RUNNING, Job.lease_until < now)
-    lost = _("The worker running this job stopped before it finished.")
     session.execute(
         sa.update(Job)
         .where(*expired, Job.attempts >= Job.max_attempts)
-        .values(status=JobStatus.FAILED, error=lost, lease_until=None, finished_at=now)
+        .values(status=JobStatus.FAILED, error=LOST, lease_until=None, finished_at=now)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         sa.update(Job)
         .where(*expired)
-        .values(status=JobStatus.QUEUED, error=lost, lease_until=None, handed_off_at=now - grace)
+        .values(status=JobStatus.QUEUED, error=LOST, lease_until=None, handed_off_at=now - grace)
         .execution_options(synchronize_session=False)
     )
     ids = list(
@@ -176,10 +188,11 @@ def recover(session: Session, *, grace: timedelta) -> list[uuid.UUID]:
 
 
 def retry_job(session: Session, job_id: uuid.UUID) -> Job:
-    """Put a failed job back in the queue with its attempts reset (an admin's decision; hand
-    it to the broker with ``traceapp.jobs.enqueue``). Raises NotFound, and Conflict when the
-    job has not failed."""
-    job = session.get(Job, job_id)
+    """Put a failed job back in the queue with its attempts, error and progress reset (an
+    admin's decision; hand it to the broker with ``traceapp.jobs.enqueue``). Raises NotFound,
+    and Conflict when the job has not failed."""
+    # (fresh from the database: the other services change job rows with bulk UPDATEs)
+    job = session.get(Job, job_id, populate_existing=True)
     if job is None:
         raise NotFound(_("No such job."))
     if job.status is not JobStatus.FAILED:
@@ -187,6 +200,7 @@ def retry_job(session: Session, job_id: uuid.UUID) -> Job:
             _("Only a failed job can be retried; this one is %(status)s.", status=job.status.value)
         )
     job.status, job.attempts, job.handed_off_at, job.finished_at = JobStatus.QUEUED, 0, utcnow(), None
+    job.error, job.progress_done, job.progress_total = None, 0, None
     session.flush()
     return job
 

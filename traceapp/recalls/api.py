@@ -171,7 +171,7 @@ class Exports(MethodView):
 class ExportJob(MethodView):
     @blp.response(200, ExportJobOut)
     def get(self, recall_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any]:
-        """An export job: status, progress, the last error, and when done its download link."""
+        """An export job: status, progress, whether it failed, and when done its download link."""
         job = exports.get_export_job(db.session(), api_actor(), recall_id=recall_id, job_id=job_id)
         return export_job_document(job)
 

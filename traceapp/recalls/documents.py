@@ -121,8 +121,9 @@ def recall_document(detail: RecallDetail) -> dict[str, Any]:
 
 
 def export_job_document(job: Job, *, url: str, file_url: str) -> dict[str, Any]:
-    """An export job: what it builds, how far it got, why its last attempt failed, and the
-    ``file_url`` to download once it is done (None before)."""
+    """An export job: what it builds, how far it got, whether an attempt failed (a message
+    for its owner, never the error itself: see ``exports.owner_error``), and the ``file_url``
+    to download once it is done (None before)."""
     return {
         "id": str(job.id),
         "url": url,
@@ -132,7 +133,7 @@ def export_job_document(job: Job, *, url: str, file_url: str) -> dict[str, Any]:
         "status": job.status.value,
         "progress": {"done": job.progress_done, "total": job.progress_total, "percent": exports.percent(job)},
         "attempts": job.attempts,
-        "error": job.error,
+        "error": exports.owner_error(job),
         "created_at": job.created_at,
         "finished_at": job.finished_at,
         "download_url": file_url if job.status is JobStatus.DONE else None,

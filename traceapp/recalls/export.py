@@ -227,24 +227,35 @@ def header(columns: str) -> list[str]:
     return [zh if columns == "zh" else en for en, zh in COLUMNS]
 
 
-def _counted(session: Session, recall_id: uuid.UUID, on_row: OnRow | None) -> Iterator[list[Any]]:
-    if on_row is None:
+def _counted(
+    session: Session, recall_id: uuid.UUID, on_row: OnRow | None, on_rows_done: OnRow | None = None
+) -> Iterator[list[Any]]:
+    if on_row is None and on_rows_done is None:
         yield from rows(session, recall_id)
         return
+    done = 0
     for done, row in enumerate(rows(session, recall_id), 1):
         yield row
-        on_row(done)
+        if on_row is not None:
+            on_row(done)
+    if on_rows_done is not None:
+        on_rows_done(done)
 
 
 def to_csv(
-    session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnRow | None = None
+    session: Session,
+    recall_id: uuid.UUID,
+    *,
+    columns: str,
+    on_row: OnRow | None = None,
+    on_rows_done: OnRow | None = None,
 ) -> Iterator[str]:
     """CSV text in pieces (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header(columns))
-    for row in _counted(session, recall_id, on_row):
+    for row in _counted(session, recall_id, on_row, on_rows_done):
         writer.writerow(row)
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
@@ -253,7 +264,14 @@ def to_csv(
     yield buffer.getvalue()
 
 
-def to_xlsx(session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnRow | None = None) -> bytes:
+def to_xlsx(
+    session: Session,
+    recall_id: uuid.UUID,
+    *,
+    columns: str,
+    on_row: OnRow | None = None,
+    on_rows_done: OnRow | None = None,
+) -> bytes:
     """An XLSX workbook (write-only mode) with a filterable, frozen header row.
 
     The same data gives the same bytes: the workbook's created and modified times and the
@@ -268,7 +286,7 @@ def to_xlsx(session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnR
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(COLUMNS) - 1)}1"
     sheet.append(header(columns))
-    for row in _counted(session, recall_id, on_row):
+    for row in _counted(session, recall_id, on_row, on_rows_done):
         sheet.append(row)
     out = io.BytesIO()
     with _StampedZip(out, stamp) as archive:
@@ -277,12 +295,21 @@ def to_xlsx(session: Session, recall_id: uuid.UUID, *, columns: str, on_row: OnR
 
 
 def to_file(
-    session: Session, recall_id: uuid.UUID, *, fmt: str, columns: str, on_row: OnRow | None = None
+    session: Session,
+    recall_id: uuid.UUID,
+    *,
+    fmt: str,
+    columns: str,
+    on_row: OnRow | None = None,
+    on_rows_done: OnRow | None = None,
 ) -> bytes:
-    """The whole export as bytes: what ``export.csv`` streams, or ``export.xlsx`` sends."""
+    """The whole export as bytes: what ``export.csv`` streams, or ``export.xlsx`` sends.
+    ``on_row(done)`` is called after each row, ``on_rows_done(done)`` once after the last,
+    before the file is put together (for XLSX, the zip: a long step of its own)."""
     if fmt == "csv":
-        return "".join(to_csv(session, recall_id, columns=columns, on_row=on_row)).encode()
-    return to_xlsx(session, recall_id, columns=columns, on_row=on_row)
+        pieces = to_csv(session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done)
+        return "".join(pieces).encode()
+    return to_xlsx(session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done)
 
 
 def filename(recall_id: uuid.UUID, fmt: str) -> str:

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from traceapp import jobs
@@ -106,16 +107,41 @@ def check_sync_export(session: Session, recall_id: uuid.UUID, *, limit: int) -> 
 
 def build_export(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, str, bytes]:
     """The job's handler: the export file, byte for byte what the synchronous export gives,
-    with rows done reported as it goes."""
+    with rows done reported as it goes. Counting the rows and putting the file together
+    report nothing while they run, so it reports (extending the lease) right before and after
+    each: a step longer than the lease still lets another worker take the job over."""
     recall_id, fmt = uuid.UUID(params["recall_id"]), params["format"]
     with transaction() as session:  # one read; progress is written beside it
+        progress(0, None, force=True)
         total = export.count_rows(session, recall_id)
         progress(0, total, force=True)
         data = export.to_file(
-            session, recall_id, fmt=fmt, columns=params["columns"], on_row=lambda done: progress(done, total)
+            session,
+            recall_id,
+            fmt=fmt,
+            columns=params["columns"],
+            on_row=lambda done: progress(done, total),
+            on_rows_done=lambda done: progress(done, total, force=True),
         )
     progress(total, total, force=True)
     return export.filename(recall_id, fmt), export.CONTENT_TYPES[fmt], data
+
+
+def owner_error(job: Job) -> str | None:
+    """What the organisation that asked learns of a failed attempt, in its language. The error
+    itself stays in the job row for an administrator (``traceapp jobs list``): it may name
+    database hosts, SQL or driver internals."""
+    if job.status is JobStatus.FAILED:
+        return ngettext(
+            "The export could not be built after %(num)d attempt; an administrator has been told "
+            "why and can retry it.",
+            "The export could not be built after %(num)d attempts; an administrator has been told "
+            "why and can retry it.",
+            job.attempts,
+        )
+    if job.status is JobStatus.QUEUED and job.error is not None:
+        return _("An attempt to build the export failed; it will be tried again.")
+    return None
 
 
 def percent(job: Job) -> int:

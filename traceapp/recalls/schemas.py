@@ -80,7 +80,13 @@ class ExportJobOut(Schema):
     status = enum_out(JobStatus)
     progress = fields.Nested(JobProgressOut)
     attempts = fields.Integer()
-    error = fields.String(allow_none=True, metadata={"description": "why the last attempt failed"})
+    error = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a failed attempt, in the asker's language (the cause itself is for an "
+            "administrator, in `traceapp jobs list`); null while none failed"
+        },
+    )
     created_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
     download_url = fields.String(allow_none=True, metadata={"description": "the file, once done"})
