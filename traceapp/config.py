@@ -34,7 +34,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Swagger UI ships inside the package (static/swagger-ui/, vendored with its licence):
+        # the docs work offline and under our CSP. flask-smorest registers the docs page only
+        # when this is set; our templates/swagger_ui.html builds the files' URLs itself.
+        "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
         "API_SPEC_OPTIONS": {
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
