@@ -8,12 +8,12 @@ from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → db → job queue → babel → templating → CSRF → Api → blueprints →
-    error handlers → CLI."""
+    """Build the app: config → db → job queue → babel → templating → headers → CSRF → Api →
+    blueprints → error handlers → CLI."""
     from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, auth, cli, config, db, errors, i18n, jobs, templating
+    from traceapp import api, auth, cli, config, db, errors, headers, i18n, jobs, templating
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.epcis import api as epcis_api
@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     i18n.init_app(app)
     templating.init_app(app)
+    headers.init_app(app)
     csrf = CSRFProtect(app)
     # Flask-WTF's own hook looks up exemptions on every request, reads included; check only the
     # methods that can change something (GET /t/<code> carries most of our traffic).

@@ -1,5 +1,6 @@
-"""Pages in headless Chromium with every other host blocked: the API docs render their
-operations from our own files."""
+"""Pages under their Content-Security-Policy in headless Chromium, with every other host blocked:
+the API docs render their operations from our own files, the public page keeps its style, and
+styles or scripts slipped into a page are not applied."""
 
 from __future__ import annotations
 
@@ -51,3 +52,34 @@ def test_the_api_docs_render_their_operations_offline_under_their_policy(
     page.wait_for_selector(".opblock.is-open .opblock-section", timeout=10_000)
     page.screenshot(path=str(artifacts / "api-docs.png"))
     assert watch.elsewhere == [] and watch.violations == [] and watch.errors == []
+
+
+def test_the_public_page_keeps_its_style_and_refuses_injected_ones(
+    new_context, live_server_url, demo_journey, artifacts
+):
+    page = new_context(locale="zh-CN").new_page()
+    watch = Watch(page, live_server_url)
+    page.goto(f"{live_server_url}/t/{demo_journey['大白菜']}")
+    bar = page.evaluate("getComputedStyle(document.querySelector('header.bar')).backgroundColor")
+    assert bar == "rgb(11, 107, 58)", "the page's own stylesheet was not applied"
+    assert watch.violations == [] and watch.elsewhere == []
+    # What an injection would add: a <style>, a style attribute, an inline script, a handler.
+    page.evaluate(
+        """() => {
+          const style = document.createElement('style');
+          style.textContent = 'header.bar { background: rgb(255, 0, 0) !important }';
+          document.head.append(style);
+          document.body.insertAdjacentHTML('beforeend',
+            '<p id="planted" style="color: rgb(255, 0, 0)">x</p><img src="x" onerror="window.ran = 1">');
+          const script = document.createElement('script');
+          script.textContent = 'window.ran = 2';
+          document.body.append(script);
+        }"""
+    )
+    page.wait_for_timeout(300)
+    bar = page.evaluate("getComputedStyle(document.querySelector('header.bar')).backgroundColor")
+    planted = page.evaluate("getComputedStyle(document.getElementById('planted')).color")
+    assert bar == "rgb(11, 107, 58)" and planted != "rgb(255, 0, 0)"
+    assert page.evaluate("window.ran") is None
+    assert len(watch.violations) >= 3, watch.violations
+    page.screenshot(path=str(artifacts / "public-page-policy.png"), full_page=True)

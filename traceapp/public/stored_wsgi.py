@@ -7,6 +7,7 @@ its stored page is current: the same look-up, language choice and response as th
 routing, hooks or a session. Everything else, and any page not stored as current, goes on to
 Flask unchanged: ``?lang=`` (which sets a cookie), the report, unknown codes, pages that render
 live. A failure here is logged and the request goes on to Flask, which answers it properly.
+Its answers carry the same defending headers as Flask's (``traceapp.headers``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.http import parse_cookie
 
-from traceapp import codes
+from traceapp import codes, headers
 from traceapp.i18n import LANG_COOKIE, locale_for, short_lang
 from traceapp.public.pages import answer, stored_page
 
@@ -33,6 +34,7 @@ class StoredPages:
     def __init__(self, app: Flask, wrapped: Any):
         self.app = app
         self.wrapped = wrapped
+        self.policies = headers.policies(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -48,8 +50,9 @@ class StoredPages:
                 self.app.logger.exception("stored page look-up failed; handing to Flask")
                 served = None
             if served is not None:
-                status, headers, body = served
-                start_response(_STATUS[status], headers)
+                status, answered, body = served
+                defending = self.policies.headers(environ.get("SCRIPT_NAME", ""))
+                start_response(_STATUS[status], answered + defending)
                 return [body]
         return self.wrapped(environ, start_response)
 

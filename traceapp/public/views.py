@@ -72,7 +72,9 @@ def report(code: str) -> Response | tuple[str, int]:
         mimetype=stored.content_type,
         headers={
             "Content-Disposition": "inline",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            # The browser's own image and PDF viewers style themselves inline.
+            "Content-Security-Policy": (
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+            ),
         },
     )
