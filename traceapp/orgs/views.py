@@ -9,6 +9,7 @@ from traceapp import auth, db
 from traceapp.errors import NotAuthenticated
 from traceapp.orgs import services
 from traceapp.orgs.models import OrgKind
+from traceapp.urls import same_site_path
 
 bp = Blueprint("orgs", __name__)
 
@@ -23,10 +24,8 @@ LANDING = {
 
 
 def _safe_next(target: str | None, kind: OrgKind) -> str:
-    # Only same-site paths: an open redirect would turn our sign-in page into a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(LANDING.get(kind, "certificates.index"))
+    # Only same-site paths (urls.same_site_path), else where this kind of organisation starts.
+    return same_site_path(target) or url_for(LANDING.get(kind, "certificates.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
