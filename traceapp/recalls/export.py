@@ -1,5 +1,6 @@
 """The affected set of a recall as a sortable spreadsheet: one row per event (FDA FSMA 204
-key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns.
+key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns. Text
+that a spreadsheet would run as a formula is written as text (``spreadsheets.text_cell``).
 
 Rows are streamed from a few queries per chunk of batches, so a recall touching tens of thousands
 of events exports without holding them all in memory.
@@ -29,6 +30,7 @@ from traceapp.events.queries import batch_facts_of
 from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import Recall, RecallBatch
 from traceapp.schemas import decimal_text
+from traceapp.spreadsheets import text_cells
 
 #: The content type of an XLSX export.
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -230,11 +232,13 @@ def header(columns: str) -> list[str]:
 def _counted(
     session: Session, recall_id: uuid.UUID, on_row: OnRow | None, on_rows_done: OnRow | None = None
 ) -> Iterator[list[Any]]:
+    # The one place every exported row passes: its text cells cannot become formulas.
+    cells = (text_cells(row) for row in rows(session, recall_id))
     if on_row is None and on_rows_done is None:
-        yield from rows(session, recall_id)
+        yield from cells
         return
     done = 0
-    for done, row in enumerate(rows(session, recall_id), 1):
+    for done, row in enumerate(cells, 1):
         yield row
         if on_row is not None:
             on_row(done)
