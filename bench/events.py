@@ -433,6 +433,9 @@ def serve(url: str, workers: int, wsgi: str = "wsgi:app", pythonpath: str | None
         wsgi,
     ]
     env = {**os.environ, "TRACEAPP_DATABASE_URL": url, "TRACEAPP_SECRET_KEY": "bench-" + secrets.token_hex(8)}
+    # Counted, as in production, against a per-token limit this load never reaches.
+    env.setdefault("TRACEAPP_RATELIMIT_API", "1000000000 per minute")
+    env.setdefault("TRACEAPP_RATELIMIT_STORAGE_URL", f"sqlite:///{OUT / 'ratelimits.sqlite3'}")
     process = subprocess.Popen(
         command,
         cwd=ROOT,

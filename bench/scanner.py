@@ -169,6 +169,8 @@ class Server:
             "TRACEAPP_DATABASE_URL": self.database_url,
             "TRACEAPP_SECRET_KEY": "bench",
             "TRACEAPP_PUBLIC_BASE_URL": PUBLIC,
+            # A sync of 10,000 scans is one token at full speed: counted, never refused.
+            "TRACEAPP_RATELIMIT_API": "1000000000 per minute",
         }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

@@ -84,8 +84,27 @@ def jobs_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["TRACEAPP_JOBS_URL"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ratelimit_url(tmp_path_factory: pytest.TempPathFactory, jobs_url: str) -> Iterator[str]:
+    """The rate-limit storage of the suite: ``TRACEAPP_TEST_RATELIMIT_URL``, else Redis when the
+    job broker is Redis (production runs both on it), else a SQLite file (the default). Also the
+    storage of every app the suite builds, here or in a server it starts, so none writes to the
+    instance folder. Every test starts from empty counters (see ``app``)."""
+    url = os.environ.get("TRACEAPP_TEST_RATELIMIT_URL") or (
+        jobs_url if jobs_url.startswith("redis://") else ""
+    )
+    url = url or f"sqlite:///{tmp_path_factory.mktemp('ratelimits') / 'ratelimits.sqlite3'}"
+    before = os.environ.get("TRACEAPP_RATELIMIT_STORAGE_URL")
+    os.environ["TRACEAPP_RATELIMIT_STORAGE_URL"] = url
+    yield url
+    if before is None:
+        os.environ.pop("TRACEAPP_RATELIMIT_STORAGE_URL", None)
+    else:
+        os.environ["TRACEAPP_RATELIMIT_STORAGE_URL"] = before
+
+
 @pytest.fixture()
-def app(connection: sa.Connection, database_url: str, jobs_url: str) -> Iterator[Flask]:
+def app(connection: sa.Connection, database_url: str, jobs_url: str, ratelimit_url: str) -> Iterator[Flask]:
     """The app, its sessions bound to the test's connection (pytest-flask uses this).
 
     At teardown, every stored public page the test left current must equal the page rendered
@@ -102,8 +121,10 @@ def app(connection: sa.Connection, database_url: str, jobs_url: str) -> Iterator
             "JOBS_URL": jobs_url,
             "JOBS_NAME": f"traceapp-test{os.environ.get('PYTEST_XDIST_WORKER', '')}",
             "JOBS_RETRY_DELAY": 0.01,
+            "RATELIMIT_STORAGE_URL": ratelimit_url,
         }
     )
+    app.extensions["traceapp.throttle"].limiter.storage.reset()  # counts belong to one test
     app.extensions["traceapp.db"].sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"
     )

@@ -9,11 +9,11 @@ from flask import Flask
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → db → job queue → babel → templating → headers → CSRF → Api →
-    blueprints → error handlers → CLI."""
+    blueprints → error handlers → rate limits → CLI → front layer."""
     from flask import request
     from flask_wtf.csrf import CSRFProtect
 
-    from traceapp import api, auth, cli, config, db, errors, headers, i18n, jobs, templating
+    from traceapp import api, auth, cli, config, db, errors, headers, i18n, jobs, templating, throttle
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
     from traceapp.epcis import api as epcis_api
@@ -51,19 +51,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["WTF_CSRF_ENABLED"] and request.method in app.config["WTF_CSRF_METHODS"]:
             csrf.protect(apply_exemptions=True)
 
-    api.init_app(
-        app,
-        [
-            certificates_api.blp,
-            certificates_api.reports_blp,
-            events_api.blp,
-            events_api.codes_blp,
-            epcis_api.blp,
-            events_api.logs_blp,
-            recalls_api.trace_blp,
-            recalls_api.blp,
-        ],
-    )
+    api_blueprints = [
+        certificates_api.blp,
+        certificates_api.reports_blp,
+        events_api.blp,
+        events_api.codes_blp,
+        epcis_api.blp,
+        events_api.logs_blp,
+        recalls_api.trace_blp,
+        recalls_api.blp,
+    ]
+    api.init_app(app, api_blueprints)
     for blueprint in (
         public_views.bp,
         orgs_views.bp,
@@ -73,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    throttle.init_app(app, api_blueprints=api_blueprints, lookup_endpoint="public.lookup")
     cli.init_app(app)
     stored_wsgi.install(app)
     return app

@@ -79,6 +79,28 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOBS_SWEEP_SECONDS": 50,
         # Above this many rows, GET export.csv/.xlsx answer 413: start an export job instead.
         "EXPORT_SYNC_MAX_ROWS": 10_000,
+        # Rate limits (limits' notation: "N per second|minute|hour|day", several joined by ";").
+        "RATELIMIT_ENABLED": True,
+        # Shared counters: redis://host:port/db for several hosts; empty for a SQLite file in the
+        # instance folder (shared by the processes of one machine); memory:// counts per process.
+        "RATELIMIT_STORAGE_URL": "",
+        "RATELIMIT_STRATEGY": "fixed-window",
+        # Proxies in front that append to X-Forwarded-For; 0 means the peer address is the client.
+        "RATELIMIT_TRUSTED_PROXIES": 0,
+        # Per address: a market's gate or a shop behind one address scans hundreds an hour.
+        "RATELIMIT_PUBLIC": "120 per minute; 3000 per hour",
+        "RATELIMIT_LOOKUP": "30 per minute; 600 per hour",
+        # Per API token (per address for requests without one).
+        "RATELIMIT_API": "1200 per minute",
+        # Sign-in: attempts per address, then the wait after failures (see throttle/signin.py).
+        "RATELIMIT_SIGNIN": "20 per minute; 200 per hour",
+        "RATELIMIT_SIGNIN_FREE_FAILURES": 5,
+        "RATELIMIT_SIGNIN_FREE_FAILURES_PER_ADDRESS": 20,
+        "RATELIMIT_SIGNIN_BACKOFF_SECONDS": 2,
+        "RATELIMIT_SIGNIN_BACKOFF_MAX_SECONDS": 900,
+        "RATELIMIT_SIGNIN_FAILURES_SECONDS": 3600,
+        # Password checks running at once on the machine; 0: one fewer than it has cores.
+        "PASSWORD_HASH_SLOTS": 0,
     }
 
 

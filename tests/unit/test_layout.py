@@ -11,7 +11,15 @@ PACKAGE = Path(__file__).resolve().parents[2] / "traceapp"
 #: Domains from the top down: a domain may import those after it, never those before it.
 DOMAINS = ["public", "overview", "recalls", "epcis", "events", "certificates", "orgs"]
 #: Leaves import no domain; the ones a leaf may use are listed.
-LEAVES = {"coldchain": {"svg"}, "labels": set(), "codes": {"gs1"}, "gs1": set(), "svg": set(), "jobs": set()}
+LEAVES = {
+    "coldchain": {"svg"},
+    "labels": set(),
+    "codes": {"gs1"},
+    "gs1": set(),
+    "svg": set(),
+    "jobs": set(),
+    "throttle": set(),
+}
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -21,6 +21,7 @@ from werkzeug.http import parse_cookie
 from traceapp import codes, headers
 from traceapp.i18n import LANG_COOKIE, locale_for, short_lang
 from traceapp.public.pages import answer, stored_page
+from traceapp.throttle import THROTTLED, throttle
 
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
 #: Set in the WSGI environ when this layer looked the page up and found none current, so the
@@ -35,9 +36,17 @@ class StoredPages:
         self.app = app
         self.wrapped = wrapped
         self.policies = headers.policies(app)
+        self.throttle = throttle(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path[:3] in ("/t/", "/T/"):
+            # Every request for a public page counts here, once, whoever answers it; one over
+            # the limit goes to Flask, which answers the 429 in the visitor's language.
+            wait = self.throttle.hit_public(environ)
+            if wait is not None:
+                environ[THROTTLED] = wait
+                return self.wrapped(environ, start_response)
         if (
             environ.get("REQUEST_METHOD") == "GET"
             and not environ.get("QUERY_STRING")
