@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-STARTUP_SECONDS = 20.0
+STARTUP_SECONDS = 60.0  # a loaded CI host can take half a minute to import and build the app
 
 
 def free_port() -> int:
@@ -25,12 +25,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_command(port: int) -> list[str]:
+def serve_command(port: int, workers: int = 1) -> list[str]:
     """``traceapp serve`` from next to this interpreter (CI runs from another virtualenv)."""
     script = Path(sys.executable).with_name("traceapp")
     fallback = [sys.executable, "-c", "from traceapp.cli import main; main()"]
     launcher = [str(script)] if script.exists() else fallback
-    return [*launcher, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    return [*launcher, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
 def answers(url: str) -> bool:
@@ -51,6 +51,7 @@ class Server:
     log: Path
     secret: str
     public_base_url: str | None = None
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -71,7 +72,7 @@ class Server:
         }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                serve_command(self.port),
+                serve_command(self.port, self.workers),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -18,6 +18,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": DEV_SECRET_KEY,
         "DATABASE_URL": f"sqlite:///{db_file}",
+        # SQLite: seconds a write waits for the write lock before it answers 503 (busy).
+        "DATABASE_BUSY_TIMEOUT": 10,
         # Scheme and host printed QR codes point at; empty means "the host serving the request".
         "PUBLIC_BASE_URL": "",
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,

@@ -105,15 +105,21 @@ class UUIDPk:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite, enforce foreign keys and make BEGIN/SAVEPOINT real."""
+def make_engine(url: str, *, busy_timeout: float = 10.0, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite, enforce foreign keys, make BEGIN/SAVEPOINT real, let a
+    writer wait up to ``busy_timeout`` seconds for the write lock, and begin the transactions
+    of ``transaction()`` as writers (see ``_fix_sqlite``)."""
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _fix_sqlite(engine)
+        _fix_sqlite(engine, busy_timeout)
     return engine
 
 
-def _fix_sqlite(engine: Engine) -> None:
+#: Execution option of a connection whose transaction will write (set by ``transaction()``).
+WRITES = "traceapp_writes"
+
+
+def _fix_sqlite(engine: Engine, busy_timeout: float) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over, as the
     # SQLAlchemy SQLite dialect docs ("Serializable isolation / Savepoints") recommend.
     @event.listens_for(engine, "connect")
@@ -121,14 +127,20 @@ def _fix_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # A writer takes the write lock at BEGIN. A deferred transaction that reads, then writes
+    # cannot wait for it: once another writer has committed since its read began, its snapshot
+    # is stale and the upgrade fails at once with "database is locked", busy_timeout or not.
+    # BEGIN IMMEDIATE queues writers on busy_timeout instead, one after the other, so each sees
+    # what the one before committed (the holding it took, the event id it stored). Reads stay
+    # deferred: in WAL mode they never wait for a writer, nor a writer for them.
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
 
 @dataclass
@@ -152,8 +164,9 @@ def init_app(app: Any) -> Database:
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    reads = make_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    busy = float(app.config["DATABASE_BUSY_TIMEOUT"])
+    engine = make_engine(url, busy_timeout=busy, pool_pre_ping=not url.startswith("sqlite"))
+    reads = make_engine(url, busy_timeout=busy, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     database = Database(engine, sessionmaker(engine, expire_on_commit=False), reads)
     app.extensions["traceapp.db"] = database
     app.teardown_appcontext(_close_session)
@@ -229,9 +242,15 @@ class RawQuery:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
-    """Yield the request session; commit if the block completes, roll back if it raises."""
+def transaction(*, write: bool = True) -> Iterator[Session]:
+    """Yield the request session; commit if the block completes, roll back if it raises.
+
+    On SQLite the transaction takes the write lock at its start (waiting up to the busy
+    timeout), so writes queue instead of failing; ``write=False`` for a long read that must not
+    hold writers up (an export job's, which writes its progress beside it)."""
     db_session = session()
+    if write:
+        _begin_writing(db_session)
     try:
         yield db_session
         db_session.commit()
@@ -246,6 +265,7 @@ def separate_transaction() -> Iterator[Session]:
     completes. For a job's progress, written while the job's own read is still open."""
     db_session = database().sessions()
     try:
+        _begin_writing(db_session)
         yield db_session
         db_session.commit()
     except BaseException:
@@ -253,3 +273,16 @@ def separate_transaction() -> Iterator[Session]:
         raise
     finally:
         db_session.close()
+
+
+def _begin_writing(db_session: Session) -> None:
+    """On SQLite, make the session's transaction a writer's from its BEGIN (see ``_fix_sqlite``)."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        return
+    if db_session.in_transaction():
+        if db_session.connection().get_execution_options().get(WRITES):
+            return  # already writing (a transaction() inside another)
+        # A read made before on this session (the signed-in user, say) cannot become a write:
+        # end it. Nothing it loaded is expired (expire_on_commit=False).
+        db_session.commit()
+    db_session.connection(execution_options={WRITES: True})

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_TYPE_BASE = "https://traceapp.dev/problems/"
@@ -153,6 +154,7 @@ def _http_title(status: int) -> str:
         415: _("Unsupported media type"),
         422: _("Invalid input"),
         429: _("Too many requests"),
+        503: _("Service unavailable"),
     }
     return titles.get(status, _("Server error"))
 
@@ -183,9 +185,44 @@ def handle_unexpected(exc: Exception) -> Response | tuple[str, int]:
     return _html_error(500, _http_title(500), _http_detail(500))
 
 
+#: Seconds a client is asked to wait before it tries again after a 503 (the database busy).
+RETRY_AFTER_SECONDS = 1
+
+
+def handle_database_error(exc: DBAPIError) -> Response | tuple[str, int, dict[str, str]]:
+    """A database that is busy or briefly gone answers 503 with ``Retry-After``: the client
+    tries again (safe with an event id). Any other database error is a bug."""
+    if not database_unavailable(exc):
+        if current_app.testing:
+            raise exc
+        return handle_unexpected(exc)  # type: ignore[return-value]
+    current_app.logger.warning("database unavailable, answered 503: %s", exc.orig)
+    title, detail = _http_title(503), _("The database is busy. Please try again in a moment.")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_json():
+        response = problem(503, title, detail, slug="database-busy")
+        response.headers.update(headers)
+        return response
+    return (*_html_error(503, title, detail), headers)
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means "busy or briefly gone" rather than a bug: the write lock
+    not had within the busy timeout (SQLite), a dropped connection, a deadlock, a serialisation
+    failure or a lock timeout (PostgreSQL)."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate.startswith(("08", "40")) or sqlstate in {"55P03", "57P01", "57P02", "57P03"}:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers; call after the flask-smorest Api so ours replace its handler."""
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DBAPIError, handle_database_error)
     if not app.testing:  # in tests a bug must surface as the exception itself
         app.register_error_handler(Exception, handle_unexpected)

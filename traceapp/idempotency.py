@@ -1,9 +1,13 @@
 """Idempotent writes (STYLE rule 7): a client-chosen event id, a fingerprint of the body, and
 one insert in a savepoint.
 
-The same id with the same body gives back the stored row; another body is a 409. A concurrent
-request with the same id loses on the unique constraint (organisation, client event id) and
-answers as a replay would. Certificates and events share this one mechanism.
+The same id with the same body gives back the stored row; another body is a 409. Requests with
+the same id run one after the other: on PostgreSQL ``stored()`` first takes a transaction-level
+advisory lock on (organisation, event id), on SQLite every write transaction holds the write
+lock from its start. So a retry racing its original waits for it and answers as a replay, even
+when the original took most of a holding the retry would otherwise find gone (a 409 the client
+would take for a rejection). The unique constraint (organisation, client event id) stays the
+last guard. Certificates and events share this one mechanism.
 """
 
 from __future__ import annotations
@@ -47,14 +51,29 @@ def stored(
 ) -> Any | None:
     """The row an organisation already wrote with this event id, if any.
 
-    Raises Conflict when it was written from a different body.
+    Waits first for any other transaction writing this event id to end (see the module's
+    docstring). Raises Conflict when it was written from a different body.
     """
     if event_id is None:
         return None
+    _wait_for_writers_of(session, org_id, event_id)
     row = session.scalar(sa.select(model).where(model.org_id == org_id, model.client_event_id == event_id))
     if row is not None and row.request_digest != digest:
         raise Conflict(_("This event_id was already used with a different body."))
     return row
+
+
+def _wait_for_writers_of(session: Session, org_id: uuid.UUID, event_id: uuid.UUID) -> None:
+    # Held until this transaction ends; taking it again in the same one returns at once.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(org_id, event_id))))
+
+
+def _lock_key(org_id: uuid.UUID, event_id: uuid.UUID) -> int:
+    """A signed 64-bit advisory lock key for (organisation, event id); a collision only makes
+    two unrelated writes wait for each other."""
+    digest = hashlib.sha256(b"traceapp.idempotency" + org_id.bytes + event_id.bytes).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def insert_once(session: Session, create: Callable[[], T], replay: Callable[[], T | None]) -> tuple[T, bool]:

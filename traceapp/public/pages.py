@@ -414,7 +414,7 @@ def refresh_stale(chunk: int = 100, shard: tuple[int, int] = (1, 1), budget: flo
     stored, (after, before) = 0, shard_bounds(*shard)
     deadline = None if budget is None else time.monotonic() + budget
     while deadline is None or time.monotonic() < deadline:
-        with transaction() as session:
+        with transaction(write=False) as session:
             ids = stale_ids(session, chunk, after, before)
             rendered = render_current(session, ids)
         if not ids:
@@ -432,7 +432,7 @@ def render_pages(ids: list[str], chunk: int = 100) -> int:
     Returns how many pages were stored."""
     stored, wanted = 0, sorted(uuid.UUID(i) for i in ids)
     for start in range(0, len(wanted), chunk):
-        with transaction() as session:
+        with transaction(write=False) as session:
             stale = stale_among(session, wanted[start : start + chunk])
             rendered = render_current(session, stale) if stale else []
         if rendered:

@@ -111,7 +111,7 @@ def build_export(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, 
     report nothing while they run, so it reports (extending the lease) right before and after
     each: a step longer than the lease still lets another worker take the job over."""
     recall_id, fmt = uuid.UUID(params["recall_id"]), params["format"]
-    with transaction() as session:  # one read; progress is written beside it
+    with transaction(write=False) as session:  # one read; progress is written beside it
         progress(0, None, force=True)
         total = export.count_rows(session, recall_id)
         progress(0, total, force=True)
