@@ -170,7 +170,7 @@ class Int(fields.Integer):
 
 
 #: A decimal written as people write it: digits, optionally a point and more digits.
-DIGITS = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
+DIGITS = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
 SIGNED_DIGITS = re.compile(r"[-+]?[0-9]{1,30}(?:\.[0-9]{1,30})?")
 
 
