@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import flask_smorest
-from flask import Flask
-from webargs.flaskparser import FlaskParser
+from flask import Flask, Request
+from flask_babel import gettext as _
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from traceapp.auth import api_actor
+from traceapp.errors import UnsupportedMediaType
+from traceapp.inputs import parse_json
 
 api = flask_smorest.Api()
 
@@ -23,6 +27,17 @@ class StrictParser(FlaskParser):
         "form": None,
         "files": None,
     }
+
+    def _raw_load_json(self, req: Request) -> Any:
+        """The JSON body (``traceapp.inputs.parse_json``), or missing when there is none. A body
+        of another type is a 415: answering 422 with every field "missing" would say nothing
+        of what is wrong."""
+        body = req.get_data(cache=True)
+        if not is_json_request(req):
+            if body or req.mimetype:
+                raise UnsupportedMediaType(_("Send the body as JSON (Content-Type: application/json)."))
+            return core.missing
+        return parse_json(body) if body else core.missing
 
 
 class ApiBlueprint(flask_smorest.Blueprint):

@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from traceapp import limits
+
 PROBLEM_TYPE_BASE = "https://traceapp.dev/problems/"
 
 
@@ -85,11 +87,42 @@ class PayloadTooLarge(DomainError):
     title = _l("Too large")
 
 
+class MalformedBody(DomainError):
+    """A body that is not JSON we read: broken, nested too deep, numbers JSON has no room for."""
+
+    status = 400
+    slug = "malformed-body"
+    title = _l("Bad request")
+
+    def __init__(self, message: str, field: str = "/"):
+        super().__init__(message, errors=[FieldError(field, message)])
+
+
+class UnsupportedMediaType(DomainError):
+    """A body of a type the endpoint does not take (``text/plain`` where JSON is expected)."""
+
+    status = 415
+    slug = "unsupported-media-type"
+    title = _l("Unsupported media type")
+
+    def __init__(self, message: str):
+        super().__init__(message, errors=[FieldError("/", message)])
+
+
 def problem(
     status: int, title: str, detail: str | None, *, slug: str, errors: list[FieldError] | None = None
 ) -> Response:
     """Build an ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status}
+    if errors and len(errors) > limits.LISTED_ERRORS:
+        # A body with thousands of bad items must not get an answer thousands of entries long.
+        listed = _(
+            "The first %(listed)d of %(count)d problems are listed.",
+            listed=limits.LISTED_ERRORS,
+            count=len(errors),
+        )
+        detail = f"{detail} {listed}" if detail else listed
+        errors = errors[: limits.LISTED_ERRORS]
     if detail:
         body["detail"] = detail
     if errors:

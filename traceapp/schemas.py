@@ -6,11 +6,16 @@ unknown fields are rejected everywhere (a dropped field would be a silent fix).
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+from traceapp import limits
+from traceapp.inputs import unstorable
 
 _FIELD_MESSAGES = {
     "required": _l("This field is required."),
@@ -27,16 +32,46 @@ class StrictSchema(Schema):
 
     error_messages = {"type": _l("Expected a JSON object."), "unknown": _l("Unknown field.")}
 
+    @pre_load
+    def _few_unknown_keys(self, data: Any, **_kwargs: Any) -> Any:
+        """Answer a body with a flood of unknown keys at once, listing the first few: marshmallow
+        would file an error per key (200,000 keys took 25 s)."""
+        if not hasattr(data, "keys") or len(data) <= limits.LISTED_UNKNOWN:
+            return data
+        known = {f.data_key or name for name, f in self.load_fields.items()}
+        unknown = [key for key in data.keys() if key not in known]
+        if len(unknown) <= limits.LISTED_UNKNOWN:
+            return data
+        message = str(self.error_messages["unknown"])
+        errors: dict[str, Any] = {str(key): [message] for key in unknown[: limits.LISTED_UNKNOWN]}
+        errors["_schema"] = [str(_l("%(count)d unknown fields in all.") % {"count": len(unknown)})]
+        raise ValidationError(errors)
+
 
 class Str(fields.String):
+    """Text, trimmed. Without a length validator of its own it takes at most
+    ``limits.TEXT_LENGTH`` characters; a NUL or a lone surrogate is refused (no database column
+    can store them)."""
+
     default_error_messages = {
         **_FIELD_MESSAGES,
         "invalid": _l("Expected text."),
         "invalid_utf8": _l("Expected text."),
+        "unstorable": _l("Text may not contain a NUL character or a lone surrogate."),
     }
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not any(isinstance(v, (validate.Length, validate.OneOf)) for v in self.validators):
+            # Length formats its message when it fails, inside the request: still lazy here.
+            message = _l("At most {max} characters.")
+            self.validators.append(validate.Length(max=limits.TEXT_LENGTH, error=message))
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if unstorable(text):
+            raise self.make_error("unstorable")
+        text = text.strip()
         if not text and self.required:
             raise self.make_error("required")
         return text
@@ -72,8 +107,54 @@ class DateTime(fields.AwareDateTime):
     }
 
 
+class EventTime(DateTime):
+    """When something happened: not before ``limits.EARLIEST``, not later than the server's
+    clock plus ``limits.CLOCK_SKEW`` (a time years ahead is a typo or a forgery, and one far out
+    of range cannot even be converted to UTC)."""
+
+    default_error_messages = {
+        **DateTime.default_error_messages,
+        "future": _l("Cannot be more than %(minutes)d minutes ahead of the server's clock."),
+        "past": _l("Too far in the past."),
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            too_late = moment > limits.latest()
+            too_early = moment < limits.EARLIEST
+        except OverflowError:  # year 1 or 9999 with an offset: beyond UTC's range
+            too_late, too_early = moment.year > 2000, moment.year <= 2000
+        if too_late:
+            raise ValidationError(
+                str(self.error_messages["future"]) % {"minutes": limits.CLOCK_SKEW.total_seconds() // 60}
+            )
+        if too_early:
+            raise self.make_error("past")
+        return moment
+
+
 class List(fields.List):
-    default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Expected a list.")}
+    """A list; ``max_items`` bounds it (stated in the OpenAPI document as ``maxItems``) and is
+    checked before any item is read, so a huge list costs nothing."""
+
+    default_error_messages = {
+        **_FIELD_MESSAGES,
+        "invalid": _l("Expected a list."),
+        "too_many": _l("At most %(max)d items."),
+    }
+
+    def __init__(self, *args: Any, max_items: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.max_items = max_items
+        if max_items is not None:
+            # For the OpenAPI document (maxItems); the check itself is in _deserialize.
+            self.validators.append(validate.Length(max=max_items))
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if self.max_items is not None and isinstance(value, list) and len(value) > self.max_items:
+            raise ValidationError(str(self.error_messages["too_many"]) % {"max": self.max_items})
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Nested(fields.Nested):
@@ -88,10 +169,18 @@ class Int(fields.Integer):
     default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Expected a whole number.")}
 
 
-class QuantityField(fields.Field):
-    """A positive decimal quantity with at most three places, sent as a string (or an integer).
+#: A decimal written as people write it: digits, optionally a point and more digits.
+DIGITS = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
+SIGNED_DIGITS = re.compile(r"[-+]?[0-9]{1,30}(?:\.[0-9]{1,30})?")
 
-    Floats are refused rather than rounded: 0.1 + 0.2 is not a quantity anyone weighed.
+
+class QuantityField(fields.Field):
+    """A positive decimal quantity with at most three places, sent as a string of digits (or an
+    integer).
+
+    Floats are refused rather than rounded: 0.1 + 0.2 is not a quantity anyone weighed. So are
+    exponents and the other spellings Python's Decimal reads ("1e3", "1_000", "+5"): a decimal
+    string means digits.
     """
 
     default_error_messages = {
@@ -105,6 +194,8 @@ class QuantityField(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not DIGITS.fullmatch(value.strip()):
             raise self.make_error("invalid")
         try:
             number = Decimal(str(value).strip())
@@ -125,6 +216,22 @@ class QuantityField(fields.Field):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else decimal_text(value)
+
+
+class DecimalNumber(fields.Decimal):
+    """A signed decimal (a temperature, a test's reading): a JSON number, or a string of digits
+    with an optional sign and point (no exponent: "1e3" is not how anyone writes a reading)."""
+
+    default_error_messages = {
+        **_FIELD_MESSAGES,
+        "invalid": _l("Expected a number."),
+        "special": _l("Expected a number."),
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or (isinstance(value, str) and not SIGNED_DIGITS.fullmatch(value.strip())):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def decimal_text(value: Decimal) -> str:

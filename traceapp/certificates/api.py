@@ -22,6 +22,7 @@ from traceapp.certificates.schemas import (
     TestReportUploadOut,
 )
 from traceapp.errors import InvalidInput
+from traceapp.inputs import one_file
 from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
@@ -114,8 +115,8 @@ class Reports(MethodView):
     @reports_blp.response(201, TestReportUploadOut)
     def post(self) -> Any:
         """Upload a lab report (multipart field ``file``: PDF, PNG, JPEG or WebP)."""
-        upload = request.files.get("file")
-        if upload is None or set(request.files) != {"file"} or request.form:
+        upload = one_file(request.files, "file")
+        if set(request.files) != {"file"} or request.form:
             raise InvalidInput("file", _("Send exactly one file in the multipart field 'file'."))
         with db.transaction() as session:
             return services.store_test_report(

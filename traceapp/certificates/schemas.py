@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from traceapp import gs1, regions
+from traceapp import gs1, limits, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.certificates.status import CertificateStatus
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
@@ -255,7 +255,10 @@ class TestReportUploadOut(Schema):
 class CertificatePageQuery(CertificateQuery):
     """Filters plus paging for ``GET /certificates``."""
 
-    page = Int(load_default=1, validate=validate.Range(min=1, error=_l("At least 1.")))
+    page = Int(
+        load_default=1,
+        validate=validate.Range(min=1, max=limits.PAGE, error=_l("Between {min} and {max}.")),
+    )
     page_size = Int(load_default=20, validate=validate.Range(min=1, max=100, error=_l("Between 1 and 100.")))
 
 

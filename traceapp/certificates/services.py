@@ -73,33 +73,41 @@ def add_initial_holding(session: Session, certificate: Certificate) -> None:
     session.flush()
 
 
-def issue_portion(
+def issue_portions(
     session: Session,
     actor: Actor,
     *,
     source: Certificate,
-    quantity: Decimal,
+    quantities: list[Decimal],
     kind: CertificateKind = CertificateKind.PORTION,
-) -> Certificate:
-    """A new certificate with its own code for part of ``source``, issued by the actor.
+) -> list[Certificate]:
+    """New certificates, each with its own code, for parts of ``source``, issued by the actor,
+    who holds each whole on hand; two flushes however many (a stall may cut thousands).
 
-    It carries the source's product, origin, producer, commitments and basis (the grower's
-    promise travels with the portion); the link back is recorded by the event that made it.
+    They carry the source's product, origin, producer, commitments and basis (the grower's
+    promise travels with the portion); the link back is recorded by the event that made them.
     """
     fields = {name: getattr(source, name) for name in _INHERITED}
-    portion = Certificate(
-        **fields,
-        kind=kind,
-        trace_code=codes.mint_trace_code(),
-        org_id=actor.org_id,
-        issued_by_id=actor.user_id,
-        quantity=quantity,
-        unit=source.unit,
-    )
-    session.add(portion)
+    portions = [
+        Certificate(
+            **fields,
+            kind=kind,
+            trace_code=codes.mint_trace_code(),
+            org_id=actor.org_id,
+            issued_by_id=actor.user_id,
+            quantity=quantity,
+            unit=source.unit,
+        )
+        for quantity in quantities
+    ]
+    session.add_all(portions)
     session.flush()
-    add_initial_holding(session, portion)
-    return portion
+    session.add_all(
+        Holding(certificate_id=p.id, org_id=p.org_id, state=HoldingState.ON_HAND, quantity=p.quantity)
+        for p in portions
+    )
+    session.flush()
+    return portions
 
 
 _INHERITED = (

@@ -16,6 +16,7 @@ from traceapp.certificates import forms, printing, queries, services
 from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, RevokeIn
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
+from traceapp.inputs import optional_file
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.urls import public_base_url
 
@@ -60,7 +61,7 @@ def create() -> BaseResponse | tuple[str, int]:
     payload = forms.issue_payload(request.form)
     try:
         with db.transaction() as session:
-            forms.attach_upload(session, actor, payload, request.files.get("file"))
+            forms.attach_upload(session, actor, payload, optional_file(request.files, "file"))
             data = CertificateIn().load(payload)
             certificate, _created = services.issue_certificate(session, actor, data=data)
     except ValidationError as exc:

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from traceapp import limits
 from traceapp.coldchain.verdicts import Reading
 
-MAX_READINGS = 100_000
+MAX_READINGS = limits.TEMPERATURES
 TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",

@@ -19,6 +19,7 @@ from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.events import documents, queries, services
 from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
+from traceapp.inputs import one_file
 from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
@@ -92,9 +93,7 @@ class ParseLog(MethodView):
     def post(self) -> dict[str, Any]:
         """Read a logger CSV (multipart field ``file``) into readings, or say which line is wrong."""
         api_actor()
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("file", _("Send the logger file in the multipart field 'file'."))
+        upload = one_file(request.files, "file")
         try:
             layout, readings = parse_upload(upload, current_app.config)
         except LoggerFileError as exc:

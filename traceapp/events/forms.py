@@ -20,6 +20,7 @@ from traceapp.errors import InvalidInput
 from traceapp.events.models import EventKind
 from traceapp.events.rules import ACTIONS
 from traceapp.forms import form_payload
+from traceapp.inputs import optional_file
 from traceapp.orgs.models import OrgKind
 from traceapp.orgs.permissions import Acting, allows
 
@@ -62,7 +63,7 @@ def event_payload(form: MultiDict[str, str], files: MultiDict[str, FileStorage])
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if payload.get("occurred_at"):
         payload["occurred_at"] = _local(payload["occurred_at"], zone)
-    _readings(payload, files.get("logger_file"), zone)
+    _readings(payload, optional_file(files, "logger_file"), zone)
     _outputs(payload)
     return payload
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from traceapp.certificates.services import issue_certificate, issue_portion
+from traceapp.certificates.services import issue_certificate, issue_portions
 from traceapp.errors import InvalidInput
 from traceapp.events.models import ItemRole
 from traceapp.events.recording import Recording
@@ -45,7 +45,6 @@ def portion(rec: Recording) -> None:
     rec.require_holder(source)
     rec.ledger.take(source.id, rec.actor.org_id, sum(amounts))
     rec.add_item(source, ItemRole.INPUT, sum(amounts))
-    for amount in amounts:
-        piece = issue_portion(rec.session, rec.actor, source=source, quantity=amount)
+    for piece in issue_portions(rec.session, rec.actor, source=source, quantities=amounts):
         rec.outputs.append(piece)
-        rec.add_item(piece, ItemRole.OUTPUT, amount)
+        rec.add_item(piece, ItemRole.OUTPUT, piece.quantity)

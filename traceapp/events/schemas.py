@@ -7,20 +7,32 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from traceapp import limits
 from traceapp.certificates.models import Category, HoldingState, Unit
 from traceapp.certificates.schemas import CertificateIn, CertificateOut, OriginIn, ProducerIn
 from traceapp.certificates.status import BatchStatus
 from traceapp.coldchain.verdicts import Verdict
 from traceapp.events.models import EventKind, ItemRole
 from traceapp.events.rules import KIND_FIELDS, TEST_METHODS, input_form_errors
-from traceapp.schemas import UUID, DateTime, Enum, List, Nested, QuantityField, Str, StrictSchema, enum_out
+from traceapp.schemas import (
+    UUID,
+    DecimalNumber,
+    Enum,
+    EventTime,
+    List,
+    Nested,
+    QuantityField,
+    Str,
+    StrictSchema,
+    enum_out,
+)
 
 RECORDABLE = [k for k in EventKind if k is not EventKind.COMMISSIONING]
 _ONE_OF = _l("Not one of the allowed values.")
 
 
-class TemperatureField(fields.Decimal):
-    """A temperature in °C, as a number or a string."""
+class TemperatureField(DecimalNumber):
+    """A temperature in °C, as a number or a string of digits."""
 
     default_error_messages = {
         "invalid": _l("Expected a temperature in °C."),
@@ -38,7 +50,7 @@ class TemperatureField(fields.Decimal):
 
 
 class ReadingIn(StrictSchema):
-    at = DateTime(required=True)
+    at = EventTime(required=True)
     celsius = TemperatureField(required=True)
 
 
@@ -54,12 +66,15 @@ class RapidTestIn(StrictSchema):
 
     method = Str(required=True, validate=validate.OneOf(TEST_METHODS, error=_ONE_OF))
     item = Str(required=True, validate=validate.Length(max=100, error=_l("At most 100 characters.")))
-    value = fields.Decimal(load_default=None, error_messages={"invalid": _l("Expected a number.")})
+    value = DecimalNumber(
+        load_default=None,
+        validate=validate.Range(min=-1_000_000, max=1_000_000, error=_l("Outside any plausible reading.")),
+    )
     value_unit = Str(load_default=None, validate=validate.Length(max=20))
     result = Str(load_default=None, validate=validate.OneOf(["negative", "positive"], error=_ONE_OF))
     tester = Str(load_default=None, validate=validate.Length(max=100))
     device = Str(load_default=None, validate=validate.Length(max=100))
-    tested_at = DateTime(load_default=None)
+    tested_at = EventTime(load_default=None)
 
 
 class BroughtByIn(StrictSchema):
@@ -105,7 +120,14 @@ class EventIn(StrictSchema):
 
     event_id = UUID(required=True, metadata={"description": "Client-chosen id for safe retries."})
     kind = Enum(EventKind, required=True, validate=validate.OneOf(RECORDABLE, error=_ONE_OF))
-    occurred_at = DateTime(required=True, metadata={"example": "2026-11-20T08:30:00+08:00"})
+    occurred_at = EventTime(
+        required=True,
+        metadata={
+            "example": "2026-11-20T08:30:00+08:00",
+            "description": f"Not before 2000, nor more than {limits.CLOCK_SKEW.seconds // 60} minutes "
+            "ahead of the server's clock.",
+        },
+    )
     trace_code = Str(load_default=None)
     quantity = QuantityField(load_default=None)
     unit = Enum(Unit, load_default=None)
@@ -114,7 +136,7 @@ class EventIn(StrictSchema):
     carrier_org = UUID(load_default=None)
     from_org = UUID(load_default=None)
     shipping_event_id = UUID(load_default=None)
-    temperatures = List(Nested(ReadingIn), load_default=None)
+    temperatures = List(Nested(ReadingIn), load_default=None, max_items=limits.TEMPERATURES)
     temperature_min = TemperatureField(load_default=None)
     temperature_max = TemperatureField(load_default=None)
     temperature_range = Nested(RangeIn, load_default=None)
@@ -124,18 +146,25 @@ class EventIn(StrictSchema):
         validate=validate.OneOf(["valid", "revoked", "missing", "unreadable"], error=_ONE_OF),
     )
     brought_by = Nested(BroughtByIn, load_default=None)
-    tests = List(Nested(RapidTestIn), load_default=None)
+    tests = List(Nested(RapidTestIn), load_default=None, max_items=limits.TESTS)
     entry = Nested(EntryIn, load_default=None)
     inputs = List(
         Nested(InputIn),
         load_default=None,
+        max_items=limits.INPUTS,
         metadata={
             "description": "transforming: the batches consumed (or one, as trace_code, quantity, unit)"
         },
     )
     outputs = fields.Raw(
         load_default=None,
-        metadata={"description": "transforming: certificate bodies; portioning: [{quantity, unit}]"},
+        metadata={
+            "description": "transforming: certificate bodies; portioning: [{quantity, unit}]",
+            "type": "array",
+            "items": {"type": "object"},
+            "minItems": 1,
+            "maxItems": limits.OUTPUTS,
+        },
     )
     corrects = Nested(CorrectsIn, load_default=None)
     note = Str(load_default=None, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
@@ -177,6 +206,8 @@ def _load_outputs(kind: EventKind, raw: Any) -> list[dict[str, Any]] | None:
     schema = EventOutputIn if kind is EventKind.TRANSFORMING else PortionIn
     if not isinstance(raw, list) or not raw:
         raise ValidationError({"outputs": [str(_l("Expected a list with at least one output."))]})
+    if len(raw) > limits.OUTPUTS:
+        raise ValidationError({"outputs": [str(_l("At most %(max)d items.") % {"max": limits.OUTPUTS})]})
     try:
         return schema(many=True).load(raw)
     except ValidationError as exc:

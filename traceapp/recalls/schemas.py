@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
+from traceapp import limits
 from traceapp.certificates.models import CertificateKind, Unit
 from traceapp.jobs.models import JobStatus
 from traceapp.orgs.models import OrgKind
@@ -25,7 +26,9 @@ class RecallIn(StrictSchema):
     trace_codes = List(
         Str(),
         required=True,
-        validate=validate.Length(min=1, max=200, error=_l("Between 1 and 200 trace codes.")),
+        validate=validate.Length(
+            min=1, max=limits.RECALL_CODES, error=_l("Between 1 and {max} trace codes.")
+        ),
     )
     reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
     severity = Enum(Severity, required=True)
