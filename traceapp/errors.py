@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
@@ -144,14 +144,21 @@ def handle_domain_error(exc: DomainError) -> Response | tuple[str, int]:
     return _html_error(exc.status, str(exc.title), exc.detail)
 
 
-def handle_http_exception(exc: HTTPException) -> Response | tuple[str, int]:
+def handle_http_exception(exc: HTTPException) -> Response:
     """Answer routing/HTTP errors (404, 405, 413, webargs' 422 ...) in the right format."""
     status = exc.code or 500
     if _wants_json():
         errors = _validation_errors(exc)
         detail = _("Some fields are invalid.") if errors else _http_detail(status)
-        return problem(status, _http_title(status), detail, slug=f"http-{status}", errors=errors)
-    return _html_error(status, _http_title(status), _http_detail(status))
+        response = problem(status, _http_title(status), detail, slug=f"http-{status}", errors=errors)
+    else:
+        response = make_response(_html_error(status, _http_title(status), _http_detail(status)))
+    # The exception's own headers say what the body cannot: a 405's ``Allow`` (RFC 9110
+    # §15.5.6 requires it), a 401's ``WWW-Authenticate``, a 429's ``Retry-After``.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _validation_errors(exc: HTTPException) -> list[FieldError]:

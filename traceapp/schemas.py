@@ -242,3 +242,20 @@ def decimal_text(value: Decimal) -> str:
 def field_error(message: Any) -> ValidationError:
     """A ValidationError for a lazily translated message (used in validators)."""
     return ValidationError(str(message))
+
+
+class FieldErrorOut(Schema):
+    """One invalid field of a problem: a JSON pointer (``/origin/region_code``) and why."""
+
+    field = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ProblemOut(Schema):
+    """An error answer, ``application/problem+json`` (RFC 9457)."""
+
+    type = fields.String(required=True, metadata={"example": "https://traceapp.dev/problems/not-found"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, validate=validate.Range(min=400, max=599))
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "invalid input, per field"})

@@ -3,11 +3,13 @@ validate against the schemas it documents for them."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV30SpecValidator
 
 from tests.api.test_events_api import post
 from tests.api.test_status_everywhere import open_recall, reject_at_gate, revoke
@@ -153,3 +155,78 @@ def test_the_validator_catches_a_value_the_document_does_not_list(client, spec, 
     answer = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=market.headers).json
     with pytest.raises(AssertionError, match="suspicious"):
         validate_answer(spec, "/api/v1/codes/{code}", "get", 200, {**answer, "status": "suspicious"})
+
+
+def test_the_document_validates_against_the_openapi_specification(spec):
+    OpenAPIV30SpecValidator(spec).validate()
+
+
+def test_a_decimal_bound_is_a_number_not_a_string(spec):
+    celsius = component(spec, "ReadingIn")["properties"]["celsius"]
+    assert (celsius["minimum"], celsius["maximum"]) == (-100, 150)
+
+
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(p, m, op) for p, ops in spec["paths"].items() for m, op in ops.items() if m != "parameters"]
+
+
+def test_every_documented_error_is_problem_json_with_the_one_problem_schema(spec):
+    errors = [
+        (path, method, status, spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]])
+        for path, method, op in _operations(spec)
+        for status, answer in op["responses"].items()
+        if int(status) >= 400
+    ]
+    assert len(errors) > 90
+    for path, method, status, answer in errors:
+        assert list(answer["content"]) == ["application/problem+json"], (path, method, status)
+        assert answer["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/ProblemOut"
+        }
+    assert all("default" not in op["responses"] for _p, _m, op in _operations(spec))
+
+
+def test_each_operation_documents_the_errors_it_answers(spec):
+    responses = {(m.upper(), p): set(op["responses"]) for p, m, op in _operations(spec)}
+    assert all("401" in statuses for statuses in responses.values())
+    assert {"400", "403", "409", "413", "415", "422"} <= responses[("POST", "/api/v1/events")]
+    assert {"403", "404", "409"} <= responses[("POST", "/api/v1/certificates/{certificate_id}/revoke")]
+    assert {"404", "422"} <= responses[("GET", "/api/v1/trace/{code}")]
+    assert {"413", "422"} <= responses[("POST", "/api/v1/reports")]
+    assert "413" in responses[("GET", "/api/v1/recalls/{recall_id}/export.csv")]
+    assert "409" in responses[("GET", "/api/v1/recalls/{recall_id}/exports/{job_id}/file")]
+
+
+def test_uploads_document_their_multipart_file(spec):
+    for path in ("/api/v1/reports", "/api/v1/temperature-logs/parse"):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+        assert body["required"] == ["file"] and body["properties"]["file"]["format"] == "binary"
+
+
+def test_a_required_text_is_documented_as_not_blank_and_a_quantity_as_a_decimal_string(spec):
+    reason = component(spec, "RevokeIn")["properties"]["reason"]
+    assert (reason["minLength"], reason["pattern"]) == (1, r"\S")
+    text = component(spec, "CertificateIn")["properties"]["quantity"]["anyOf"][0]
+    assert text["type"] == "string" and re.fullmatch(text["pattern"], "12.5")
+    assert not re.fullmatch(text["pattern"], "12.5678") and not re.fullmatch(text["pattern"], "1e3")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("put", "/api/v1/certificates", {"GET", "POST"}),
+        ("delete", "/api/v1/events", {"POST"}),
+        ("patch", "/api/v1/recalls/00000000-0000-0000-0000-000000000000/close", {"POST"}),
+    ],
+)
+def test_a_method_not_allowed_is_a_problem_with_the_allow_header(client, method, path, allowed):
+    answer = client.open(path, method=method.upper())
+    assert answer.status_code == 405
+    assert answer.mimetype == "application/problem+json" and answer.json["status"] == 405
+    assert allowed <= {m.strip() for m in answer.headers["Allow"].split(",")}
+
+
+def test_a_page_that_refuses_a_method_says_which_it_takes(client):
+    answer = client.delete("/login")
+    assert answer.status_code == 405 and answer.mimetype == "text/html"
+    assert "GET" in answer.headers["Allow"]

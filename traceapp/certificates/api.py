@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from traceapp import db
-from traceapp.api import ApiBlueprint
+from traceapp.api import ApiBlueprint, upload_body
 from traceapp.auth import api_actor
 from traceapp.certificates import documents, printing, queries, services
 from traceapp.certificates.schemas import (
@@ -56,6 +56,7 @@ class Certificates(MethodView):
     @blp.arguments(CertificateIn)
     @blp.response(201, CertificateOut)
     @blp.alt_response(200, schema=CertificateOut, description="Replay of the same event_id.")
+    @blp.errors(403, 409)
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Issue a certificate and mint its trace code."""
         with db.transaction() as session:
@@ -75,6 +76,7 @@ class CertificateById(MethodView):
 class RevokeCertificate(MethodView):
     @blp.arguments(RevokeIn)
     @blp.response(200, CertificateOut)
+    @blp.errors(403, 409)
     def post(self, data: dict[str, Any], certificate_id: uuid.UUID) -> dict[str, Any]:
         """Revoke a certificate with a reason (the only change a certificate takes)."""
         with db.transaction() as session:
@@ -112,7 +114,9 @@ for _label in printing.LABEL_FILES.values():
 
 @reports_blp.route("")
 class Reports(MethodView):
+    @reports_blp.doc(requestBody=upload_body("The report: PDF, PNG, JPEG or WebP."))
     @reports_blp.response(201, TestReportUploadOut)
+    @reports_blp.errors(403, 413, 422)
     def post(self) -> Any:
         """Upload a lab report (multipart field ``file``: PDF, PNG, JPEG or WebP)."""
         upload = one_file(request.files, "file")

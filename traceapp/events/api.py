@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from traceapp import db
-from traceapp.api import ApiBlueprint
+from traceapp.api import ApiBlueprint, upload_body
 from traceapp.auth import api_actor
 from traceapp.certificates import queries as certificate_queries
 from traceapp.coldchain.loggers import LoggerFileError
@@ -52,6 +52,7 @@ class Events(MethodView):
     @blp.arguments(EventIn)
     @blp.response(201, EventOut)
     @blp.alt_response(200, schema=EventOut, description="Replay of the same event_id and body.")
+    @blp.errors(403, 409)
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Record an event; retries with the same event_id are safe."""
         # The answer is read inside the write transaction: a second one would cost a BEGIN and a
@@ -89,7 +90,9 @@ class CodeLookup(MethodView):
 
 @logs_blp.route("/parse")
 class ParseLog(MethodView):
+    @logs_blp.doc(requestBody=upload_body("A logger CSV file (UTF-8 or GBK)."))
     @logs_blp.response(200, ParsedLogOut)
+    @logs_blp.errors(413, 422)
     def post(self) -> dict[str, Any]:
         """Read a logger CSV (multipart field ``file``) into readings, or say which line is wrong."""
         api_actor()

@@ -69,6 +69,7 @@ class Recalls(MethodView):
 
     @blp.arguments(RecallIn)
     @blp.response(201, RecallOut)
+    @blp.errors(403, 404)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Recall batches and everything made from them."""
         with db.transaction() as session:
@@ -88,6 +89,7 @@ class RecallById(MethodView):
 @blp.route("/<uuid:recall_id>/acknowledge")
 class Acknowledge(MethodView):
     @blp.response(200, RecallOut)
+    @blp.errors(403)
     def post(self, recall_id: uuid.UUID) -> dict[str, Any]:
         """Acknowledge a recall on behalf of the caller's organisation."""
         with db.transaction() as session:
@@ -99,6 +101,7 @@ class Acknowledge(MethodView):
 class Close(MethodView):
     @blp.arguments(CloseIn)
     @blp.response(200, RecallOut)
+    @blp.errors(403, 409)
     def post(self, data: dict[str, Any], recall_id: uuid.UUID) -> dict[str, Any]:
         """Close a recall (its history stays) and release its holds."""
         with db.transaction() as session:
@@ -110,6 +113,7 @@ class Close(MethodView):
 class ExportCsv(MethodView):
     @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type="text/csv")
+    @blp.errors(403, 413)
     def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
         """The affected events as CSV, one row per event (FSMA 204 key data elements).
 
@@ -123,6 +127,7 @@ class ExportCsv(MethodView):
 class ExportXlsx(MethodView):
     @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type=XLSX)
+    @blp.errors(403, 413)
     def get(self, args: dict[str, Any], recall_id: uuid.UUID) -> Response:
         """The affected events as an XLSX workbook with a filterable header.
 
@@ -152,6 +157,7 @@ class Exports(MethodView):
     @blp.response(
         202, ExportJobOut, headers={"Location": {"description": "the job", "schema": {"type": "string"}}}
     )
+    @blp.errors(403)
     def post(self, data: dict[str, Any], recall_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, str]]:
         """Start building an export (any size) as a job; poll the job, then download its file."""
         with db.transaction() as session:
@@ -179,6 +185,7 @@ class ExportJob(MethodView):
 @blp.route("/<uuid:recall_id>/exports/<uuid:job_id>/file")
 class ExportJobFile(MethodView):
     @blp.response(200, content_type="application/octet-stream")
+    @blp.errors(403, 409)
     def get(self, recall_id: uuid.UUID, job_id: uuid.UUID) -> Response:
         """The file of a done export job (409 while it is not done)."""
         stored = exports.get_export_file(db.session(), api_actor(), recall_id=recall_id, job_id=job_id)
