@@ -14,14 +14,16 @@ from flask import Flask, Request, current_app, g, redirect, request, session, ur
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from traceapp import db
 from traceapp.errors import NotAuthenticated
 from traceapp.orgs import sessions
-from traceapp.orgs.models import User, UserSession
+from traceapp.orgs.models import ApiToken, User, UserSession
 from traceapp.orgs.services import Actor, note_token_use, token_for
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 #: The cookie's one entry: the key of the server-side session (``orgs/sessions.py``).
 SESSION_KEY = "sid"
 
@@ -43,29 +45,42 @@ def api_actor() -> Actor:
         scheme, _sep, plaintext = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not plaintext.strip():
             raise NotAuthenticated(_("Send a valid API token as 'Authorization: Bearer <token>'."))
-        token = token_for(db.session(), plaintext.strip())
-        _bookkeeping(lambda s: note_token_use(s, token, address=request.remote_addr))
+
+        def look_up(s: Session) -> ApiToken:
+            return token_for(s, plaintext.strip())
+
+        def note(s: Session, token: ApiToken) -> object:
+            return note_token_use(s, token, address=request.remote_addr)
+
+        token = _look_up_and_note(look_up, note)
         g.actor = Actor.of_token(token, address=request.remote_addr)
     return g.actor
 
 
-def _bookkeeping(write: Callable[[Any], object]) -> None:
-    """Run a small write (last use, last seen) in a transaction of its own: it happened whatever
-    becomes of the request's own. A database too busy for it costs the note, not the request."""
+def _look_up_and_note(look_up: Callable[[Session], T], note: Callable[[Session, T], object]) -> T:
+    """Look up who is asking and note it (a token's last use, a session's last sight) in a
+    transaction of its own, before the request's: the note stands whatever becomes of the
+    request's own transaction. A database too busy for the note costs the note, not the
+    request: the look-up is then done again without it."""
     try:
         with db.separate_transaction() as own:
-            write(own)
+            found = look_up(own)
+            if found is not None:
+                note(own, found)
+            return found
     except OperationalError:
-        current_app.logger.warning("bookkeeping write skipped", exc_info=True)
+        current_app.logger.warning("could not note a sign-in's use", exc_info=True)
+        return look_up(db.session())
 
 
 def _page_session() -> tuple[UserSession, User] | None:
     if "page_session" not in g:
         key = session.get(SESSION_KEY)
-        found = sessions.live_session(db.session(), key) if isinstance(key, str) else None
-        if found is not None:
-            _bookkeeping(lambda s: sessions.note_seen(s, found[0]))
-        g.page_session = found
+        g.page_session = None
+        if isinstance(key, str):
+            g.page_session = _look_up_and_note(
+                lambda s: sessions.live_session(s, key), lambda s, found: sessions.note_seen(s, found[0])
+            )
     return g.page_session
 
 
