@@ -20,7 +20,7 @@ from traceapp import db
 from traceapp.errors import NotAuthenticated
 from traceapp.orgs import sessions
 from traceapp.orgs.models import ApiToken, User, UserSession
-from traceapp.orgs.services import Actor, note_token_use, token_for
+from traceapp.orgs.services import Actor, note_token_use, token_for, token_use_due
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -52,25 +52,29 @@ def api_actor() -> Actor:
         def note(s: Session, token: ApiToken) -> object:
             return note_token_use(s, token, address=request.remote_addr)
 
-        token = _look_up_and_note(look_up, note)
+        token = _look_up_and_note(look_up, token_use_due, note)
+        assert token is not None  # token_for raises rather than answer None
         g.actor = Actor.of_token(token, address=request.remote_addr)
     return g.actor
 
 
-def _look_up_and_note(look_up: Callable[[Session], T], note: Callable[[Session, T], object]) -> T:
-    """Look up who is asking and note it (a token's last use, a session's last sight) in a
-    transaction of its own, before the request's: the note stands whatever becomes of the
-    request's own transaction. A database too busy for the note costs the note, not the
-    request: the look-up is then done again without it."""
-    try:
-        with db.separate_transaction() as own:
-            found = look_up(own)
-            if found is not None:
+def _look_up_and_note(
+    look_up: Callable[[Session], T | None], due: Callable[[T], bool], note: Callable[[Session, T], object]
+) -> T | None:
+    """Look up who is asking in the request's session (one indexed query), and when a note is
+    due (a token's last use, a session's last sight: at most once a minute) commit it at once,
+    in a transaction of its own before the request's: it stands whatever becomes of the
+    request's own. A database too busy for the note costs the note, not the request."""
+    request_session = db.session()
+    found = look_up(request_session)
+    if found is not None and due(found):
+        try:
+            with db.transaction() as own:
                 note(own, found)
-            return found
-    except OperationalError:
-        current_app.logger.warning("could not note a sign-in's use", exc_info=True)
-        return look_up(db.session())
+        except OperationalError:
+            current_app.logger.warning("could not note a sign-in's use", exc_info=True)
+            found = look_up(request_session)
+    return found
 
 
 def _page_session() -> tuple[UserSession, User] | None:
@@ -79,7 +83,9 @@ def _page_session() -> tuple[UserSession, User] | None:
         g.page_session = None
         if isinstance(key, str):
             g.page_session = _look_up_and_note(
-                lambda s: sessions.live_session(s, key), lambda s, found: sessions.note_seen(s, found[0])
+                lambda s: sessions.live_session(s, key),
+                lambda found: sessions.seen_due(found[0]),
+                lambda s, found: sessions.note_seen(s, found[0]),
             )
     return g.page_session
 

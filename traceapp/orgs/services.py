@@ -247,6 +247,11 @@ def user_for_token(session: Session, plaintext: str) -> User | None:
         return None
 
 
+def token_use_due(token: ApiToken) -> bool:
+    """Whether the token's use is due to be noted (never noted, or over a minute ago)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
 def note_token_use(session: Session, token: ApiToken, *, address: str | None) -> bool:
     """Move the token's ``last_used_at`` and audit its use, at most once a minute (one
     conditional UPDATE: two instances racing record it once). Whether it was recorded."""

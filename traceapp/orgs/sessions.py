@@ -65,11 +65,15 @@ def live_session(session: Session, key: str) -> tuple[UserSession, User] | None:
     return (row[0], row[1]) if row else None
 
 
+def seen_due(user_session: UserSession) -> bool:
+    """Whether the session's ``last_seen_at`` is due to move (over a minute old)."""
+    return utcnow() - user_session.last_seen_at >= LAST_SEEN_RESOLUTION
+
+
 def note_seen(session: Session, user_session: UserSession) -> bool:
-    """Move ``last_seen_at`` if it is older than a minute (one conditional UPDATE)."""
+    """Move ``last_seen_at`` if it is older than a minute (one conditional UPDATE: two
+    instances racing move it once)."""
     now = utcnow()
-    if now - user_session.last_seen_at < LAST_SEEN_RESOLUTION:
-        return False
     moved = session.execute(
         sa.update(UserSession)
         .where(UserSession.id == user_session.id, UserSession.last_seen_at <= now - LAST_SEEN_RESOLUTION)
