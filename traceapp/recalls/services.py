@@ -18,7 +18,7 @@ from traceapp.orgs import audit
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 from traceapp.recalls import graph
-from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
+from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus, Severity
 
 
 def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Recall:
@@ -65,7 +65,7 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
         subject_id=recall.id,
         details={
             "trace_codes": [c.trace_code for c in roots],
-            "severity": recall.severity.value,
+            "severity": Severity(recall.severity).value,
             "batches": len(affected),
         },
     )
