@@ -19,6 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
     from traceapp.events import views as events_views
+    from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
     from traceapp.public import pages, stored_wsgi
     from traceapp.public import views as public_views
@@ -60,6 +61,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         events_api.logs_blp,
         recalls_api.trace_blp,
         recalls_api.blp,
+        orgs_api.tokens_blp,
+        orgs_api.audit_blp,
     ]
     api.init_app(app, api_blueprints)
     for blueprint in (

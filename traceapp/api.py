@@ -9,7 +9,7 @@ from typing import Any
 
 import flask_smorest
 from apispec import BasePlugin
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask_babel import gettext as _
 from flask_smorest.utils import prepare_response
 from marshmallow import fields
@@ -17,8 +17,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from traceapp.auth import api_actor
-from traceapp.errors import UnsupportedMediaType
+from traceapp.errors import PermissionDenied, UnsupportedMediaType
 from traceapp.inputs import parse_json
+from traceapp.orgs.scopes import UnknownEndpoint, scope_for
 from traceapp.schemas import ProblemOut, QuantityField, Str
 
 PROBLEM_JSON = "application/problem+json"
@@ -128,8 +129,9 @@ class StrictParser(FlaskParser):
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """A flask-smorest Blueprint: a token is required (checked before the body is parsed, so an
-    anonymous caller gets 401, not a validation error), and arguments are parsed strictly."""
+    """A flask-smorest Blueprint: a token with the endpoint's scope is required (checked before
+    the body is parsed, so an anonymous caller gets 401 and a token without the scope 403, not
+    a validation error), and arguments are parsed strictly."""
 
     ARGUMENTS_PARSER = StrictParser()
 
@@ -150,7 +152,14 @@ class ApiBlueprint(flask_smorest.Blueprint):
 
 
 def _require_token() -> None:
-    api_actor()
+    actor = api_actor()
+    rule = request.url_rule.rule if request.url_rule else request.path
+    try:
+        scope = scope_for(request.method, rule)
+    except UnknownEndpoint:  # fail closed: an endpoint nobody gave a scope is no one's
+        raise PermissionDenied(_("No token scope allows this endpoint yet.")) from None
+    if scope is not None and not actor.has_scope(scope):
+        raise PermissionDenied(_("This token lacks the scope '%(scope)s'.", scope=scope.value))
 
 
 def init_app(app: Flask, blueprints: list[Any]) -> None:

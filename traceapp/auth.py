@@ -1,26 +1,31 @@
-"""Who is asking: page sign-in (session cookie) and API bearer tokens.
+"""Who is asking: page sign-in (a server-side session named by the signed cookie) and API
+bearer tokens (with scopes, expiry and revocation).
 
 Both end in an ``Actor``; services decide what that actor may do.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Request, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from traceapp import db
 from traceapp.errors import NotAuthenticated
-from traceapp.orgs.models import User
-from traceapp.orgs.services import Actor, user_for_token
+from traceapp.orgs import sessions
+from traceapp.orgs.models import ApiToken, User, UserSession
+from traceapp.orgs.services import Actor, note_token_use, token_for, token_use_due
 
 F = TypeVar("F", bound=Callable[..., Any])
-SESSION_KEY = "user_id"
+T = TypeVar("T")
+#: The cookie's one entry: the key of the server-side session (``orgs/sessions.py``).
+SESSION_KEY = "sid"
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -34,22 +39,67 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def api_actor() -> Actor:
-    """The actor of an API request, from ``Authorization: Bearer``. Raises NotAuthenticated."""
+    """The actor of an API request, from ``Authorization: Bearer``. Raises NotAuthenticated
+    (no token, an unknown, revoked or expired one)."""
     if "actor" not in g:
-        scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-        user = user_for_token(db.session(), token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        scheme, _sep, plaintext = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not plaintext.strip():
             raise NotAuthenticated(_("Send a valid API token as 'Authorization: Bearer <token>'."))
-        g.actor = Actor.of(user)
+
+        def look_up(s: Session) -> ApiToken:
+            return token_for(s, plaintext.strip())
+
+        def note(s: Session, token: ApiToken) -> object:
+            return note_token_use(s, token, address=request.remote_addr)
+
+        token = _look_up_and_note(look_up, token_use_due, note)
+        assert token is not None  # token_for raises rather than answer None
+        g.actor = Actor.of_token(token, address=request.remote_addr)
     return g.actor
 
 
+def _look_up_and_note(
+    look_up: Callable[[Session], T | None], due: Callable[[T], bool], note: Callable[[Session, T], object]
+) -> T | None:
+    """Look up who is asking in the request's session (one indexed query), and when a note is
+    due (a token's last use, a session's last sight: at most once a minute) commit it at once,
+    in a transaction of its own before the request's: it stands whatever becomes of the
+    request's own. A database too busy for the note costs the note, not the request."""
+    request_session = db.session()
+    found = look_up(request_session)
+    if found is not None and due(found):
+        try:
+            with db.transaction() as own:
+                note(own, found)
+        except OperationalError:
+            current_app.logger.warning("could not note a sign-in's use", exc_info=True)
+            found = look_up(request_session)
+    return found
+
+
+def _page_session() -> tuple[UserSession, User] | None:
+    if "page_session" not in g:
+        key = session.get(SESSION_KEY)
+        g.page_session = None
+        if isinstance(key, str):
+            g.page_session = _look_up_and_note(
+                lambda s: sessions.live_session(s, key),
+                lambda found: sessions.seen_due(found[0]),
+                lambda s, found: sessions.note_seen(s, found[0]),
+            )
+    return g.page_session
+
+
 def page_user() -> User | None:
-    """The signed-in user of a page request, or None."""
-    if "page_user" not in g:
-        raw = session.get(SESSION_KEY)
-        g.page_user = db.session().get(User, uuid.UUID(raw)) if raw else None
-    return g.page_user
+    """The signed-in user of a page request (a live server-side session), or None."""
+    found = _page_session()
+    return found[1] if found else None
+
+
+def page_session_id() -> Any:
+    """The id of the page request's live session, or None."""
+    found = _page_session()
+    return found[0].id if found else None
 
 
 def page_actor() -> Actor:
@@ -57,19 +107,28 @@ def page_actor() -> Actor:
     user = page_user()
     if user is None:
         raise NotAuthenticated()
-    return Actor.of(user)
+    return Actor.of(user, address=request.remote_addr)
 
 
-def sign_in(user: User) -> None:
-    """Start a page session for ``user`` (a fresh session, so a planted cookie is worthless)."""
+def sign_in(db_session: Any, user: User) -> None:
+    """Start a page session for ``user`` in ``db_session``'s transaction (a fresh cookie, so a
+    planted cookie is worthless); audited."""
+    lifetime = current_app.permanent_session_lifetime
+    _row, key = sessions.start_session(db_session, user, lifetime=lifetime, address=request.remote_addr)
     session.clear()
-    session[SESSION_KEY] = str(user.id)
+    session[SESSION_KEY] = key
     session.permanent = True
+    g.pop("page_session", None)
 
 
-def sign_out() -> None:
-    """End the page session."""
+def sign_out(db_session: Any) -> None:
+    """End the page session on the server (a saved copy of the cookie is worthless) and clear
+    the cookie."""
+    key = session.get(SESSION_KEY)
+    if isinstance(key, str):
+        sessions.end_session(db_session, key, address=request.remote_addr)
     session.clear()
+    g.pop("page_session", None)
 
 
 def login_required(view: F) -> F:

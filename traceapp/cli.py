@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -16,9 +17,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from traceapp import db, migrate
+from traceapp.db import utcnow
 from traceapp.errors import DomainError
 from traceapp.orgs import services as org_services
 from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.scopes import ALL_SCOPES, Scope, parse_scopes
 
 db_cli = AppGroup("db", help="Database schema.")
 org_cli = AppGroup("org", help="Organisations.")
@@ -75,17 +78,75 @@ def user_create(org_id: Any, email: str, password: str, role: str) -> None:
     click.echo(user.id)
 
 
-@token_cli.command("create")
+@user_cli.command("role")
 @click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @with_appcontext
-def token_create(email: str) -> None:
-    """Create an API token for a user; print it alone (it is shown only once)."""
+def user_role(email: str, role: str) -> None:
+    """Give a user another role in their organisation (recorded in the audit log)."""
     try:
         with db.transaction() as session:
-            _token, plaintext = org_services.create_api_token(session, email=email)
+            user = org_services.set_role(session, email=email, role=Role(role))
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    click.echo(f"{user.email} is {user.role.value}", err=True)
+
+
+SCOPE_NAMES = [scope.value for scope in Scope]
+
+
+@token_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="cli", show_default=True, help="What uses the token.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(SCOPE_NAMES),
+    help="Repeat for several; default: every scope.",
+)
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None, help="Default: never expires.")
+@with_appcontext
+def token_create(email: str, name: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
+    """Create an API token for a user; print it alone (it is shown only once)."""
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    chosen = parse_scopes(scopes) if scopes else ALL_SCOPES
+    try:
+        with db.transaction() as session:
+            _token, plaintext = org_services.create_api_token(
+                session, email=email, name=name, scopes=chosen, expires_at=expires_at
+            )
     except DomainError as exc:
         _fail_on_domain_error(exc)
     click.echo(plaintext)
+
+
+@token_cli.command("list")
+@click.option("--email", default=None, help="Only this user's tokens.")
+@with_appcontext
+def token_list(email: str | None) -> None:
+    """List tokens, newest first: id, owner, name, prefix, scopes, status, expiry, last use."""
+    from traceapp.orgs.documents import token_status
+
+    def when(value: Any) -> str:
+        return value.isoformat(timespec="seconds") if value else "-"
+
+    for t in org_services.all_tokens(db.session(), email=email):
+        fields = [t.id, t.user.email, t.name, t.prefix, ",".join(t.scopes), token_status(t)]
+        click.echo("\t".join(str(f) for f in [*fields, when(t.expires_at), when(t.last_used_at)]))
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=click.UUID)
+@with_appcontext
+def token_revoke(token_id: Any) -> None:
+    """Revoke a token by its id (from `token list`): from now on it answers 401."""
+    try:
+        with db.transaction() as session:
+            token = org_services.revoke_token_by_id(session, token_id=token_id)
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    click.echo(f"revoked {token.id} ({token.name})", err=True)
 
 
 @pages_cli.command("refresh")

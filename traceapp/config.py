@@ -25,6 +25,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
+        # None: Secure whenever PUBLIC_BASE_URL is https (set true or false to decide yourself).
+        "SESSION_COOKIE_SECURE": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -115,6 +117,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env("TRACEAPP")
     app.config.from_mapping(overrides or {})
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not _is_dev(app):
         raise RuntimeError(
             "TRACEAPP_SECRET_KEY is not set: refusing to run outside development with the "

@@ -18,6 +18,7 @@ from traceapp.events.models import EventKind
 from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
 from traceapp.orgs.models import OrgKind, Role, User
+from traceapp.orgs.scopes import Scope
 from traceapp.orgs.services import Actor
 
 PASSWORD = "demo-pass-2026"
@@ -55,8 +56,10 @@ def seed_demo(session: Session, settings: EventSettings) -> DemoSummary:
     every run."""
     if session.scalar(sa.select(User).where(User.email == PRODUCER_EMAIL)) is None:
         _seed(session, settings)
-    _token, plaintext = orgs.create_api_token(session, email=PRODUCER_EMAIL)
-    _token, market_plaintext = orgs.create_api_token(session, email=MARKET_EMAIL)
+    _token, plaintext = orgs.create_api_token(session, email=PRODUCER_EMAIL, name="demo")
+    _token, market_plaintext = orgs.create_api_token(
+        session, email=MARKET_EMAIL, name="trace-scan demo", scopes={Scope.READ, Scope.EVENTS}
+    )
     return DemoSummary(
         logins=[
             (PRODUCER_EMAIL, COOP_NAME),

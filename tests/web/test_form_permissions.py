@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_permissions import WRITE_METHODS, World, snapshot
-from tests.factories import Member
+from tests.factories import PASSWORD, Member
 from tests.web.test_certificate_pages import FORM, sign_in
 from traceapp import create_app
 from traceapp.events.models import EventKind
@@ -94,6 +94,33 @@ FORMS: dict[str, Form] = {
         Action.EXPORT_RECALL,
         lambda w: w.market,
         [(lambda w: w.another(OrgKind.MARKET), 404)],
+    ),
+    "POST /tokens": Form(
+        lambda w: ("/tokens", {"name": "东门扫码枪", "scopes": ["read", "events"], "expires_in_days": "30"}),
+        Action.MANAGE_TOKENS,
+        lambda w: w.market,
+        success=200,  # the page shows the new token's secret this once
+    ),
+    "POST /tokens/<uuid:token_id>/revoke": Form(
+        lambda w: (f"/tokens/{w.market_gate_token}/revoke", {}),
+        Action.MANAGE_TOKENS,
+        lambda w: w.market,
+        [
+            (lambda w: w.another(OrgKind.MARKET), 404),
+            (lambda w: w.another(org=w.market.org, role=Role.MEMBER), 404),
+        ],
+    ),
+    "POST /account/password": Form(
+        lambda w: (
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": "new-pass-2026",
+                "confirm_password": "new-pass-2026",
+            },
+        ),
+        Action.MANAGE_TOKENS,  # every signed-in user: only their own password
+        lambda w: w.market,
     ),
     "POST /recalls/<uuid:recall_id>/close": Form(
         lambda w: (f"/recalls/{w.recall}/close", {"note": "已处理"}),

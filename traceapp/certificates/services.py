@@ -25,6 +25,7 @@ from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.idempotency import insert_once, request_digest
+from traceapp.orgs import audit
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
@@ -250,6 +251,14 @@ def revoke_certificate(
     certificate.revoked_by_id = actor.user_id
     certificate.revoke_reason = reason.strip()
     session.flush()
+    audit.record_by(
+        session,
+        actor,
+        action=audit.CERTIFICATE_REVOKED,
+        subject_type="certificate",
+        subject_id=certificate.id,
+        details={"trace_code": certificate.trace_code, "reason": certificate.revoke_reason},
+    )
     return certificate
 
 

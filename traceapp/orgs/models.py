@@ -1,10 +1,12 @@
-"""Organisations, users (with a role inside their organisation) and hashed API tokens."""
+"""Organisations, users (with a role inside their organisation), their sign-in sessions, hashed
+API tokens with scopes, and the audit log."""
 
 from __future__ import annotations
 
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,14 +58,60 @@ class User(UUIDPk, Base):
 
 
 class ApiToken(UUIDPk, Base):
-    """An API token; only its SHA-256 is stored, the token itself is shown once."""
+    """An API token; only its SHA-256 is stored, the token itself is shown once.
+
+    ``scopes`` lists what it may be used for (``orgs/scopes.py``); past ``expires_at`` or once
+    revoked it answers 401. ``last_used_at`` moves at most once a minute.
+    """
 
     __tablename__ = "api_tokens"
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(UUIDPk, Base):
+    """A page sign-in on the server: the signed cookie carries a random key whose SHA-256 is
+    ``key_hash``; the session is live until ``expires_at`` unless ``ended_at`` is set (signing
+    out, a password change elsewhere)."""
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class AuditEntry(UUIDPk, Base):
+    """One line of the audit log: who did what to what, when and from where. Append-only.
+
+    ``org_id`` is the organisation the entry belongs to (its admins read it); None for a failed
+    sign-in of an unknown account (only regulators read those).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_org_id_at", "org_id", "at"),)
+
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    token_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("api_tokens.id"))
+    subject_type: Mapped[str | None] = mapped_column(sa.String(40))
+    subject_id: Mapped[str | None] = mapped_column(sa.String(64))
+    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")

@@ -46,6 +46,9 @@ class Action(enum.Enum):
     SEE_ALL_RECALLS = "see_all_recalls"  # not only those the organisation is party to
     SEE_OVERVIEW = "see_overview"  # certificates, gate checks, excursions by region and week
     TRACE_FULL = "trace_full"  # beyond one step, without being party to a recall of the batch
+    MANAGE_TOKENS = "manage_tokens"  # one's own API tokens (an admin: the organisation's)
+    SEE_AUDIT_LOG = "see_audit_log"  # the organisation's own
+    SEE_ALL_AUDIT_LOGS = "see_all_audit_logs"  # every organisation's
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ TABLE: Mapping[Action, Who] = {
     Action.SEE_ALL_RECALLS: Who(REGULATOR),
     Action.SEE_OVERVIEW: Who(REGULATOR),
     Action.TRACE_FULL: Who(REGULATOR),
+    Action.MANAGE_TOKENS: Who(EVERYONE),
+    Action.SEE_AUDIT_LOG: Who(EVERYONE, frozenset({Role.ADMIN})),
+    Action.SEE_ALL_AUDIT_LOGS: Who(REGULATOR),
 }
 
 

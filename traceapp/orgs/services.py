@@ -6,7 +6,9 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -15,28 +17,51 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from traceapp import regions
 from traceapp.db import utcnow
-from traceapp.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from traceapp.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from traceapp.orgs import audit
 from traceapp.orgs.models import ApiToken, Organisation, OrgKind, Role, User
+from traceapp.orgs.permissions import Action, require
+from traceapp.orgs.scopes import ALL_SCOPES, Scope
 
 TOKEN_PREFIX = "tat_"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
+TOKEN_NAME_MAX = 100
+#: ``last_used_at`` (and the ``token.used`` audit entry) moves at most this often per token.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 # Compared against when the e-mail is unknown, so a failed login takes the same time either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a signed-in user or a token's owner, with their organisation."""
+    """Who is acting: a signed-in user or a token's owner, with their organisation; for a token,
+    which one and its scopes (None: a signed-in user, not narrowed by scopes); where from."""
 
     user_id: uuid.UUID
     org_id: uuid.UUID
     org_kind: OrgKind
     role: Role
+    token_id: uuid.UUID | None = None
+    scopes: frozenset[Scope] | None = None
+    address: str | None = None
 
     @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.id, user.org_id, user.org.kind, user.role)
+    def of(cls, user: User, *, address: str | None = None) -> Actor:
+        return cls(user.id, user.org_id, user.org.kind, user.role, address=address)
+
+    @classmethod
+    def of_token(cls, token: ApiToken, *, address: str | None = None) -> Actor:
+        user = token.user
+        scopes = frozenset(Scope(name) for name in token.scopes if name in _SCOPE_NAMES)
+        return cls(user.id, user.org_id, user.org.kind, user.role, token.id, scopes, address)
+
+    def has_scope(self, scope: Scope) -> bool:
+        """Whether the actor's token (if any) carries ``scope``."""
+        return self.scopes is None or scope in self.scopes
+
+
+_SCOPE_NAMES = {scope.value for scope in Scope}
 
 
 def create_organisation(
@@ -96,33 +121,236 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, *, email: str) -> tuple[ApiToken, str]:
-    """Create an API token for the user with this e-mail; return it and the one-time plaintext.
+def create_api_token(
+    session: Session,
+    *,
+    email: str,
+    name: str = "cli",
+    scopes: Collection[Scope] = ALL_SCOPES,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token for the user with this e-mail (the command line: no actor); return
+    it and the one-time plaintext.
+
+    Raises NotFound when no user has that e-mail, InvalidInput for a bad name, no scopes or an
+    expiry in the past.
+    """
+    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(_("No user with this e-mail address."))
+    return _mint(session, user, name=name, scopes=scopes, expires_at=expires_at, by=None)
+
+
+def create_own_token(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: Collection[Scope],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for the actor's own user (API or page); return it and the plaintext.
+
+    A token may create only tokens with scopes it has itself, expiring no later than itself.
+    Raises InvalidInput (name, scopes, expiry in the past) and PermissionDenied (more than the
+    calling token may give).
+    """
+    require(actor, Action.MANAGE_TOKENS)
+    if actor.scopes is not None:
+        _require_scopes(actor, scopes)
+        own = session.get(ApiToken, actor.token_id)
+        if own is not None and own.expires_at is not None:
+            if expires_at is None or expires_at > own.expires_at:
+                raise PermissionDenied(_("A token cannot create a token that outlives it."))
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    return _mint(session, user, name=name, scopes=scopes, expires_at=expires_at, by=actor)
+
+
+def _mint(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    scopes: Collection[Scope],
+    expires_at: datetime | None,
+    by: Actor | None,
+) -> tuple[ApiToken, str]:
+    name = name.strip()
+    if not name or len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput("name", _("Give the token a name of up to %(n)d characters.", n=TOKEN_NAME_MAX))
+    if not scopes:
+        raise InvalidInput("scopes", _("Choose at least one scope."))
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("expires_at", _("Choose an expiry in the future."))
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=hash_token(plaintext),
+        prefix=plaintext[:10],
+        name=name,
+        scopes=sorted(scope.value for scope in scopes),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    details = {"name": name, "scopes": token.scopes, "owner": user.email}
+    _audit_token(session, audit.TOKEN_CREATED, token, by=by, details=details)
+    return token, plaintext
+
+
+def _audit_token(
+    session: Session, action: str, token: ApiToken, *, by: Actor | None, details: dict[str, object]
+) -> None:
+    if by is None:  # the command line: an operator on the server, no user
+        details = {**details, "via": "cli"}
+        audit.record(
+            session,
+            action=action,
+            org_id=token.user.org_id,
+            subject_type="token",
+            subject_id=token.id,
+            details=details,
+        )
+    else:
+        audit.record_by(
+            session, by, action=action, subject_type="token", subject_id=token.id, details=details
+        )
+
+
+def _require_scopes(actor: Actor, scopes: Collection[Scope]) -> None:
+    for scope in sorted(scopes, key=lambda s: s.value):
+        if not actor.has_scope(scope):
+            raise PermissionDenied(_("This token lacks the scope '%(scope)s'.", scope=scope.value))
+
+
+def token_for(session: Session, plaintext: str) -> ApiToken:
+    """The live token with this plaintext (its user and organisation loaded in the same query).
+
+    Raises NotAuthenticated for an unknown, revoked or expired token.
+    """
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
+    if token is None:
+        raise NotAuthenticated(_("Send a valid API token as 'Authorization: Bearer <token>'."))
+    if token.revoked_at is not None:
+        raise NotAuthenticated(_("This API token was revoked."))
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise NotAuthenticated(_("This API token has expired."))
+    return token
+
+
+def user_for_token(session: Session, plaintext: str) -> User | None:
+    """The user a live token belongs to, or None for an unknown, revoked or expired token."""
+    try:
+        return token_for(session, plaintext).user
+    except NotAuthenticated:
+        return None
+
+
+def token_use_due(token: ApiToken) -> bool:
+    """Whether the token's use is due to be noted (never noted, or over a minute ago)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
+def note_token_use(session: Session, token: ApiToken, *, address: str | None) -> bool:
+    """Move the token's ``last_used_at`` and audit its use, at most once a minute (one
+    conditional UPDATE: two instances racing record it once). Whether it was recorded."""
+    now = utcnow()
+    moved = session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    first = token.last_used_at is None
+    audit.record(
+        session,
+        action=audit.TOKEN_USED,
+        org_id=token.user.org_id,
+        actor_user_id=token.user_id,
+        token_id=token.id,
+        subject_type="token",
+        subject_id=token.id,
+        details={"first": True} if first else None,
+        address=address,
+    )
+    return True
+
+
+def visible_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The actor's own tokens; an organisation's admin sees all its users' tokens. Newest first."""
+    require(actor, Action.MANAGE_TOKENS)
+    query = sa.select(ApiToken).join(User, ApiToken.user_id == User.id)
+    if actor.role is Role.ADMIN:
+        query = query.where(User.org_id == actor.org_id)
+    else:
+        query = query.where(ApiToken.user_id == actor.user_id)
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id)))
+
+
+def revoke_api_token(session: Session, actor: Actor, *, token_id: uuid.UUID) -> ApiToken:
+    """Revoke one of the actor's own tokens (an admin: any of its organisation's).
+
+    A token may revoke itself, or another token whose scopes it has all of. Revoking a revoked
+    token changes nothing. Raises NotFound (anyone else's token) and PermissionDenied.
+    """
+    require(actor, Action.MANAGE_TOKENS)
+    token = session.get(ApiToken, token_id)
+    mine = token is not None and token.user_id == actor.user_id
+    admin_of = token is not None and actor.role is Role.ADMIN and token.user.org_id == actor.org_id
+    if token is None or not (mine or admin_of):
+        raise NotFound(_("No such token."))
+    if token.id != actor.token_id:
+        _require_scopes(actor, [Scope(name) for name in token.scopes if name in _SCOPE_NAMES])
+    return _revoke(session, token, by=actor)
+
+
+def revoke_token_by_id(session: Session, *, token_id: uuid.UUID) -> ApiToken:
+    """Revoke any token (the command line, an operator on the server). Raises NotFound."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_("No such token."))
+    return _revoke(session, token, by=None)
+
+
+def _revoke(session: Session, token: ApiToken, *, by: Actor | None) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        _audit_token(session, audit.TOKEN_REVOKED, token, by=by, details={"name": token.name})
+    return token
+
+
+def all_tokens(session: Session, *, email: str | None = None) -> list[ApiToken]:
+    """Every token (of one user's e-mail if given), newest first: for the command line."""
+    query = sa.select(ApiToken).join(User, ApiToken.user_id == User.id)
+    if email is not None:
+        query = query.where(User.email == email.strip().lower())
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id)))
+
+
+def set_role(session: Session, *, email: str, role: Role) -> User:
+    """Give the user with this e-mail ``role`` in its organisation (the command line), audited.
 
     Raises NotFound when no user has that e-mail.
     """
     user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotFound(_("No user with this e-mail address."))
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_hash=hash_token(plaintext), prefix=plaintext[:10])
-    session.add(token)
-    session.flush()
-    return token, plaintext
-
-
-def user_for_token(session: Session, plaintext: str) -> User | None:
-    """The user a live token belongs to, or None for an unknown or revoked token."""
-    token = session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext), ApiToken.revoked_at.is_(None))
-    )
-    return token.user if token else None
-
-
-def revoke_api_token(session: Session, actor: Actor, *, token_id: uuid.UUID) -> None:
-    """Revoke one of the actor's own tokens. Raises NotFound for anyone else's."""
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != actor.user_id:
-        raise NotFound(_("No such token."))
-    token.revoked_at = token.revoked_at or utcnow()
-    session.flush()
+    if user.role is not role:
+        before, user.role = user.role, role
+        session.flush()
+        audit.record(
+            session,
+            action=audit.ROLE_CHANGED,
+            org_id=user.org_id,
+            subject_type="user",
+            subject_id=user.id,
+            details={"email": user.email, "from": before.value, "to": role.value, "via": "cli"},
+        )
+    return user

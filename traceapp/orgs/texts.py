@@ -7,8 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from traceapp.orgs import audit
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.permissions import TABLE, Action
+from traceapp.orgs.scopes import Scope
 
 #: Kinds of organisation, plural (as in "only producers and markets ...").
 KINDS_PLURAL = {
@@ -45,6 +47,9 @@ ACTION_PHRASES = {
     Action.SEE_ALL_RECALLS: _l("see every recall"),
     Action.SEE_OVERVIEW: _l("see the overview"),
     Action.TRACE_FULL: _l("trace beyond one step"),
+    Action.MANAGE_TOKENS: _l("manage API tokens"),
+    Action.SEE_AUDIT_LOG: _l("read the audit log"),
+    Action.SEE_ALL_AUDIT_LOGS: _l("read every organisation's audit log"),
 }
 
 
@@ -59,3 +64,37 @@ def denied(action: Action) -> str:
         kinds=format_list(kinds, locale=get_locale() or "en"),
         action=ACTION_PHRASES[action],
     )
+
+
+#: What each token scope lets a token do (the token page's check boxes).
+SCOPE_LABELS = {
+    Scope.READ: _l("read: certificates, codes, events, trace, recalls, exports"),
+    Scope.EVENTS: _l("events: record hops, gate checks, processing"),
+    Scope.CERTIFICATES: _l("certificates: issue and revoke, upload lab reports"),
+    Scope.RECALL: _l("recall: open, acknowledge and close recalls"),
+}
+
+TOKEN_STATUSES = {"active": _l("Active"), "expired": _l("Expired"), "revoked": _l("Revoked")}
+
+#: The audit log's actions as a person reads them.
+AUDIT_ACTIONS = {
+    audit.SIGN_IN: _l("Signed in"),
+    audit.SIGN_IN_FAILED: _l("Failed sign-in"),
+    audit.SIGN_OUT: _l("Signed out"),
+    audit.PASSWORD_CHANGED: _l("Password changed"),
+    audit.TOKEN_CREATED: _l("API token created"),
+    audit.TOKEN_USED: _l("API token used"),
+    audit.TOKEN_REVOKED: _l("API token revoked"),
+    audit.CERTIFICATE_REVOKED: _l("Certificate revoked"),
+    audit.RECALL_OPENED: _l("Recall opened"),
+    audit.RECALL_ACKNOWLEDGED: _l("Recall acknowledged"),
+    audit.RECALL_CLOSED: _l("Recall closed"),
+    audit.ROLE_CHANGED: _l("Role changed"),
+    audit.DISPUTE_OPENED: _l("Dispute opened"),
+    audit.DISPUTE_RESOLVED: _l("Dispute resolved"),
+}
+
+
+def expiry_label(days: int) -> str:
+    """A choice of the token form's expiry."""
+    return _("Never expires") if days == 0 else _("In %(days)d days", days=days)

@@ -14,10 +14,11 @@ from traceapp.certificates.queries import find_by_code
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.events.models import Event, EventItem, HoldingChange, Quarantine
+from traceapp.orgs import audit
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 from traceapp.recalls import graph
-from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus
+from traceapp.recalls.models import Recall, RecallBatch, RecallParty, RecallStatus, Severity
 
 
 def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Recall:
@@ -56,6 +57,18 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
         for org_id in parties(session, recall.id) | {actor.org_id}
     )
     session.flush()
+    audit.record_by(
+        session,
+        actor,
+        action=audit.RECALL_OPENED,
+        subject_type="recall",
+        subject_id=recall.id,
+        details={
+            "trace_codes": [c.trace_code for c in roots],
+            "severity": Severity(recall.severity).value,
+            "batches": len(affected),
+        },
+    )
     return recall
 
 
@@ -110,6 +123,9 @@ def acknowledge_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID) 
         raise NotFound(_("Your organisation is not party to this recall."))
     if party.acknowledged_at is None:
         party.acknowledged_at, party.acknowledged_by_id = utcnow(), actor.user_id
+        audit.record_by(
+            session, actor, action=audit.RECALL_ACKNOWLEDGED, subject_type="recall", subject_id=recall.id
+        )
     session.flush()
     return recall
 
@@ -139,4 +155,12 @@ def close_recall(session: Session, actor: Actor, *, recall_id: uuid.UUID, note: 
         .values(released_at=recall.closed_at)
     )
     session.flush()
+    audit.record_by(
+        session,
+        actor,
+        action=audit.RECALL_CLOSED,
+        subject_type="recall",
+        subject_id=recall.id,
+        details={"note": note},
+    )
     return recall

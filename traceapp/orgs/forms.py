@@ -1,0 +1,73 @@
+"""The account pages' forms: change password, create a token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from traceapp.db import utcnow
+from traceapp.errors import InvalidInput
+from traceapp.orgs.scopes import Scope
+from traceapp.schemas import Enum, Int, List, Str, StrictSchema
+
+#: Expiry choices of the token form, in days (0: never).
+EXPIRY_DAYS = (0, 30, 90, 365)
+
+
+class Password(fields.String):
+    """A password as typed (never stripped)."""
+
+    default_error_messages = {"required": _l("This field is required."), "invalid": _l("Expected text.")}
+
+
+class PasswordForm(StrictSchema):
+    current_password = Password(required=True)
+    new_password = Password(required=True)
+    confirm_password = Password(required=True)
+
+    @validates_schema
+    def _same(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("new_password") != data.get("confirm_password"):
+            raise ValidationError(str(_l("The two new passwords differ.")), "confirm_password")
+
+
+class TokenForm(StrictSchema):
+    name = Str(required=True, validate=validate.Length(max=100, error=_l("At most 100 characters.")))
+    scopes = List(
+        Enum(Scope), required=True, validate=validate.Length(min=1, error=_l("Choose at least one scope."))
+    )
+    expires_in_days = Int(
+        load_default=0, validate=validate.OneOf(EXPIRY_DAYS, error=_l("Not one of the allowed values."))
+    )
+
+
+def token_arguments(form: Any) -> dict[str, Any]:
+    """The posted token form → ``create_own_token`` arguments. Raises ValidationError."""
+    payload: dict[str, Any] = {"name": form.get("name", ""), "scopes": form.getlist("scopes")}
+    if form.get("expires_in_days"):
+        payload["expires_in_days"] = form["expires_in_days"]
+    data = TokenForm().load(payload)
+    days = data.pop("expires_in_days")
+    return {**data, "expires_at": utcnow() + timedelta(days=days) if days else None}
+
+
+def password_arguments(form: Any) -> dict[str, str]:
+    """The posted password form → ``change_password`` arguments. Raises ValidationError."""
+    names = ("current_password", "new_password", "confirm_password")
+    data = PasswordForm().load({name: form.get(name, "") for name in names})
+    return {"current_password": data["current_password"], "new_password": data["new_password"]}
+
+
+def load_query(schema: type[Schema], args: Any) -> dict[str, Any]:
+    """Load a page's query arguments (``lang`` belongs to the language switch). Raises
+    InvalidInput naming the first bad field."""
+    data = args.to_dict()
+    data.pop("lang", None)
+    try:
+        return schema().load(data)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.normalized_messages().items()))
+        raise InvalidInput(str(field), " ".join(map(str, messages))) from exc

@@ -1,0 +1,86 @@
+"""What an API token may be used for: its scopes, and the one table of API endpoint → scope.
+
+A token carries a set of scopes; every API request names the scope its endpoint needs here
+(``ENDPOINT_SCOPES``, keyed by ``METHOD rule``) and a token without it gets 403 naming the
+scope. The permission table (``permissions.py``) still decides what the token's owner may do:
+a scope only narrows a token, it never grants more than its owner has.
+
+Pure: no database, no request.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class Scope(enum.Enum):
+    """What a token may be used for."""
+
+    READ = "read"  # every read: certificates, codes, events, trace, recalls, exports, tokens, audit
+    EVENTS = "events"  # record events (hops, gate checks, processing, corrections)
+    CERTIFICATES = "certificates"  # issue and revoke certificates, upload lab reports
+    RECALL = "recall"  # open, acknowledge and close recalls
+
+
+ALL_SCOPES = frozenset(Scope)
+
+#: Endpoints that need no scope: managing the caller's own tokens (a token may mint only
+#: tokens with fewer scopes than its own and revoke only what it could do itself).
+NO_SCOPE: None = None
+
+#: ``METHOD rule`` of every API endpoint → the scope a token needs for it. An endpoint missing
+#: here is refused to every token (and fails ``tests/unit/test_scopes.py``).
+ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
+    "GET /api/v1/certificates": Scope.READ,
+    "POST /api/v1/certificates": Scope.CERTIFICATES,
+    "GET /api/v1/certificates/<uuid:certificate_id>": Scope.READ,
+    "POST /api/v1/certificates/<uuid:certificate_id>/revoke": Scope.CERTIFICATES,
+    "GET /api/v1/certificates/<uuid:certificate_id>/qr.png": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/label.png": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/label.pdf": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/sheet.pdf": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/share.png": Scope.READ,
+    "POST /api/v1/reports": Scope.CERTIFICATES,
+    "POST /api/v1/events": Scope.EVENTS,
+    "GET /api/v1/events/<uuid:event_id>": Scope.READ,
+    # Parsing a logger file writes nothing; it is the first half of recording a leg.
+    "POST /api/v1/temperature-logs/parse": Scope.EVENTS,
+    "GET /api/v1/codes/<code>": Scope.READ,
+    "GET /api/v1/codes/<code>/epcis": Scope.READ,
+    "GET /api/v1/trace/<code>": Scope.READ,
+    "GET /api/v1/recalls": Scope.READ,
+    "POST /api/v1/recalls": Scope.RECALL,
+    "GET /api/v1/recalls/<uuid:recall_id>": Scope.READ,
+    "POST /api/v1/recalls/<uuid:recall_id>/acknowledge": Scope.RECALL,
+    "POST /api/v1/recalls/<uuid:recall_id>/close": Scope.RECALL,
+    "GET /api/v1/recalls/<uuid:recall_id>/export.csv": Scope.READ,
+    "GET /api/v1/recalls/<uuid:recall_id>/export.xlsx": Scope.READ,
+    # An export job reads what export.csv reads, in the background.
+    "POST /api/v1/recalls/<uuid:recall_id>/exports": Scope.READ,
+    "GET /api/v1/recalls/<uuid:recall_id>/exports/<uuid:job_id>": Scope.READ,
+    "GET /api/v1/recalls/<uuid:recall_id>/exports/<uuid:job_id>/file": Scope.READ,
+    "GET /api/v1/tokens": Scope.READ,
+    "POST /api/v1/tokens": NO_SCOPE,
+    "POST /api/v1/tokens/<uuid:token_id>/revoke": NO_SCOPE,
+    "GET /api/v1/audit": Scope.READ,
+}
+
+
+class UnknownEndpoint(LookupError):
+    """An API endpoint with no line in ``ENDPOINT_SCOPES``."""
+
+
+def scope_for(method: str, rule: str) -> Scope | None:
+    """The scope ``METHOD rule`` needs (None: none). Raises UnknownEndpoint if not in the table
+    (HEAD and OPTIONS count as GET)."""
+    method = "GET" if method in {"HEAD", "OPTIONS"} else method
+    key = f"{method} {rule}"
+    if key not in ENDPOINT_SCOPES:
+        raise UnknownEndpoint(key)
+    return ENDPOINT_SCOPES[key]
+
+
+def parse_scopes(names: list[str] | tuple[str, ...]) -> frozenset[Scope]:
+    """Scopes from their names. Raises ValueError naming the first unknown one."""
+    return frozenset(Scope(name) for name in names)
