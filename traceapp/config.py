@@ -76,6 +76,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOBS_SWEEP_SECONDS": 50,
         # Above this many rows, GET export.csv/.xlsx answer 413: start an export job instead.
         "EXPORT_SYNC_MAX_ROWS": 10_000,
+        # A holder's hand-over code for the market gate is good for this many hours.
+        "HANDOVER_CODE_HOURS": 48,
     }
 
 

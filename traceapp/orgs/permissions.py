@@ -46,6 +46,9 @@ class Action(enum.Enum):
     SEE_ALL_RECALLS = "see_all_recalls"  # not only those the organisation is party to
     SEE_OVERVIEW = "see_overview"  # certificates, gate checks, excursions by region and week
     TRACE_FULL = "trace_full"  # beyond one step, without being party to a recall of the batch
+    HAND_OVER = "hand_over"  # give a gate a hand-over code for stock the organisation holds
+    DISPUTE = "dispute"  # object to a gate check that took the organisation's stock
+    RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ TABLE: Mapping[Action, Who] = {
     Action.SEE_ALL_RECALLS: Who(REGULATOR),
     Action.SEE_OVERVIEW: Who(REGULATOR),
     Action.TRACE_FULL: Who(REGULATOR),
+    # Custody moves only with the holder's word; whoever held it may object, a regulator decides.
+    Action.HAND_OVER: Who(HANDLERS),
+    Action.DISPUTE: Who(HANDLERS),
+    Action.RESOLVE_DISPUTE: Who(REGULATOR),
 }
 
 

@@ -45,6 +45,9 @@ ACTION_PHRASES = {
     Action.SEE_ALL_RECALLS: _l("see every recall"),
     Action.SEE_OVERVIEW: _l("see the overview"),
     Action.TRACE_FULL: _l("trace beyond one step"),
+    Action.HAND_OVER: _l("hand batches over at a gate"),
+    Action.DISPUTE: _l("dispute gate checks"),
+    Action.RESOLVE_DISPUTE: _l("resolve disputes"),
 }
 
 
