@@ -10,7 +10,9 @@ scanned line after a ``|``, which replaces the flags for that scan::
 ``piece``, ``box``; default: none, and the server takes in the whole shipment to the market, or
 all that the bringer holds, or nothing for a batch already in the market's stock), ``unit=`` its unit, and
 ``test=`` (repeatable) a rapid test ``METHOD:ITEM:VALUE[:UNIT][:RESULT]`` or
-``METHOD:ITEM:RESULT``. METHOD is ``enzyme_inhibition`` (``enzyme``, ``ei``),
+``METHOD:ITEM:RESULT``, and ``code=`` the holder's hand-over code (for this scan only): without a
+shipment to the market, the server moves the stock only with it (else it records the check and
+takes nothing). METHOD is ``enzyme_inhibition`` (``enzyme``, ``ei``),
 ``colloidal_gold`` (``gold``, ``cg``) or ``other``; RESULT is ``positive`` or ``negative``. An
 enzyme-inhibition rate is in % and is positive from 50 (GB/T 5009.199); the other methods need
 their result. The verdict: ACCEPT only when the batch's status is ``valid`` and no test is
@@ -45,6 +47,7 @@ RESULTS = {
 }
 _UNIT = re.compile(r"[a-z_]{1,20}")
 _QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*)")
+_HANDOVER = re.compile(r"[2-9A-HJ-NP-Z]{10}")
 STATUS_REASONS = {
     "revoked": "certificate revoked",
     "failed_inspection": "failed an earlier inspection",
@@ -172,6 +175,8 @@ class GateOptions:
     quantity: str | None = None
     unit: str | None = None
     tests: tuple[RapidTest, ...] = ()
+    #: The holder's hand-over code: good once, so it is never a session-wide flag.
+    handover: str | None = None
 
     def over(self, base: GateOptions) -> GateOptions:
         """These options where given, else ``base``'s (inline options over the session's flags)."""
@@ -179,7 +184,7 @@ class GateOptions:
             quantity, unit = self.quantity, self.unit
         else:
             quantity, unit = base.quantity, self.unit or base.unit
-        return GateOptions(quantity, unit, self.tests or base.tests)
+        return GateOptions(quantity, unit, self.tests or base.tests, self.handover)
 
     def check(self) -> GateOptions:
         """Raises OptionError for a unit without a quantity (it would mislabel the certificate's)."""
@@ -192,6 +197,7 @@ class GateOptions:
             "quantity": self.quantity,
             "unit": self.unit,
             "tests": [test.to_json() for test in self.tests],
+            "handover": self.handover,
         }
 
     @classmethod
@@ -200,6 +206,7 @@ class GateOptions:
             data.get("quantity"),
             data.get("unit"),
             tuple(RapidTest.from_json(test) for test in data.get("tests") or []),
+            data.get("handover"),
         )
 
 
@@ -211,13 +218,13 @@ def split_line(line: str) -> tuple[str, str | None]:
 
 def parse_options(text: str) -> GateOptions:
     """Inline options ``qty=.. unit=.. test=..``, separated by ``|`` or blanks. Raises OptionError."""
-    quantity = unit = None
+    quantity = unit = handover = None
     tests: list[RapidTest] = []
     for token in text.replace("|", " ").split():
         key, equals, value = token.partition("=")
         key = key.lower()
         if not equals or not value:
-            raise OptionError(f"Expected key=value (qty=, unit=, test=), not {token!r}.")
+            raise OptionError(f"Expected key=value (qty=, unit=, test=, code=), not {token!r}.")
         if key in ("qty", "quantity", "q"):
             quantity, given_unit = parse_quantity(value)
             unit = given_unit or unit
@@ -225,9 +232,19 @@ def parse_options(text: str) -> GateOptions:
             unit = parse_unit(value)
         elif key in ("test", "t"):
             tests.append(parse_test(value))
+        elif key in ("code", "handover"):
+            handover = parse_handover(value)
         else:
-            raise OptionError(f"Unknown option {key!r}: use qty=, unit= or test=.")
-    return GateOptions(quantity, unit, tuple(tests))
+            raise OptionError(f"Unknown option {key!r}: use qty=, unit=, test= or code=.")
+    return GateOptions(quantity, unit, tuple(tests), handover)
+
+
+def parse_handover(text: str) -> str:
+    """A hand-over code as typed (``ABCDE-FGHJK``, any case) → ``ABCDEFGHJK``. Raises OptionError."""
+    code = text.replace("-", "").upper()
+    if not _HANDOVER.fullmatch(code):
+        raise OptionError(f"A hand-over code has 10 letters and digits, like ABCDE-FGHJK, not {text!r}.")
+    return code
 
 
 # -- the batch, the verdict, the body ----------------------------------------------------------
@@ -326,4 +343,6 @@ def inspection_body(
         body["location"] = location
     if options.tests:
         body["tests"] = [test.to_json() for test in options.tests]
+    if options.handover:
+        body["handover_code"] = options.handover
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -18,6 +18,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.certificates import views as certificates_views
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
+    from traceapp.events import custody_api, custody_views
     from traceapp.events import views as events_views
     from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
@@ -59,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         events_api.codes_blp,
         epcis_api.blp,
         events_api.logs_blp,
+        custody_api.codes_blp,
+        custody_api.takes_blp,
+        custody_api.disputes_blp,
         recalls_api.trace_blp,
         recalls_api.blp,
         orgs_api.tokens_blp,
@@ -70,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         orgs_views.bp,
         certificates_views.bp,
         events_views.bp,
+        custody_views.bp,
         recalls_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -23,8 +23,9 @@ from traceapp.orgs.scopes import UnknownEndpoint, scope_for
 from traceapp.schemas import ProblemOut, QuantityField, Str
 
 PROBLEM_JSON = "application/problem+json"
-#: Every operation needs a token: without one (or with a bad one) the answer is 401.
-ALWAYS = (401,)
+#: Every operation needs a token with its scope (401 without one or with a bad one, 403 without
+#: the scope) and counts against the token's rate limit (429).
+ALWAYS = (401, 403, 429)
 #: A JSON body: malformed (400), too large (413), not JSON (415), invalid (422).
 BODY = (400, 413, 415, 422)
 

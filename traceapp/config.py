@@ -105,6 +105,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_SIGNIN_FAILURES_SECONDS": 3600,
         # Password checks running at once on the machine; 0: one fewer than it has cores.
         "PASSWORD_HASH_SLOTS": 0,
+        # A holder's hand-over code for the market gate is good for this many hours.
+        "HANDOVER_CODE_HOURS": 48,
     }
 
 

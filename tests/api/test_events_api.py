@@ -21,6 +21,16 @@ def post(client, member, **body):
     return client.post("/api/v1/events", json=body, headers={**member.headers, "Accept-Language": "en"})
 
 
+def handover_code(client, holder, certificate, **extra):
+    """A hand-over code the holder gives for its stock of ``certificate`` (through the API)."""
+    body = {"event_id": str(uuid.uuid4()), "trace_code": certificate.trace_code, **extra}
+    response = client.post(
+        "/api/v1/handover-codes", json=body, headers={**holder.headers, "Accept-Language": "en"}
+    )
+    assert response.status_code == 201, response.json
+    return response.json["code"]
+
+
 def holding(dbsession, certificate, org, state=HoldingState.ON_HAND):
     dbsession.expire_all()
     row = dbsession.get(Holding, (certificate.id, org.id, state))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_events_api import WHEN, holding, post
+from tests.api.test_events_api import WHEN, handover_code, holding, post
 from tests.factories import certificate_body
 from traceapp.certificates.models import Category, Certificate, CertificateKind
 from traceapp.orgs.models import OrgKind
@@ -22,7 +22,8 @@ def parties(make):
     return producer, market, certificate
 
 
-def gate(client, market, certificate, **extra):
+def gate(client, market, certificate, holder=None, **extra):
+    """A gate check by ``market``; with ``holder``, the holder's hand-over code goes with it."""
     body = {
         "kind": "inspecting",
         "trace_code": certificate.trace_code,
@@ -32,6 +33,8 @@ def gate(client, market, certificate, **extra):
         "unit": "kg",
         "brought_by": {"name": "张师傅", "vehicle": "鄂A12345"},
     }
+    if holder is not None:
+        body["handover_code"] = handover_code(client, holder, certificate)
     body.update(extra)
     return post(client, market, **{k: v for k, v in body.items() if v is not None})
 
@@ -42,6 +45,7 @@ def test_an_accepted_gate_check_takes_the_batch_into_the_markets_custody(client,
         client,
         market,
         certificate,
+        holder=producer,
         tests=[
             {
                 "method": "enzyme_inhibition",
@@ -61,11 +65,11 @@ def test_an_accepted_gate_check_takes_the_batch_into_the_markets_custody(client,
 
 
 def test_a_positive_rapid_test_forces_rejection_and_the_page_says_so(client, parties, dbsession):
-    _producer, market, certificate = parties
+    producer, market, certificate = parties
     positive = [{"method": "enzyme_inhibition", "item": "有机磷", "value": "50"}]
     refused = gate(client, market, certificate, tests=positive)
     assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "/result"
-    rejected = gate(client, market, certificate, tests=positive, result="rejected")
+    rejected = gate(client, market, certificate, holder=producer, tests=positive, result="rejected")
     assert rejected.status_code == 201 and rejected.json["disposition"] == "non_conformant"
     assert holding(dbsession, certificate, market.org) == 0
     status = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=market.headers).json["status"]
@@ -275,8 +279,8 @@ def test_a_transformation_gives_its_inputs_in_exactly_one_form(client, make, dbs
 
 
 def test_portions_sold_on_get_codes_that_link_back(client, parties, dbsession):
-    _producer, market, certificate = parties
-    gate(client, market, certificate)
+    producer, market, certificate = parties
+    gate(client, market, certificate, holder=producer)
     response = post(
         client,
         market,
@@ -376,7 +380,7 @@ def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
     from tests.unit.test_epcis import EPCIS_DIR  # GS1's files, read from ../shared
 
     producer, market, certificate = parties
-    gate(client, market, certificate)
+    gate(client, market, certificate, holder=producer)
     post(
         client,
         market,
@@ -400,10 +404,12 @@ def test_a_gate_check_without_a_count_takes_in_what_the_bringer_holds_and_a_rech
 ):
     producer, market, certificate = parties
     post(client, producer, kind="retail_selling", trace_code=certificate.trace_code, quantity="30", unit="kg")
-    first = gate(client, market, certificate, quantity=None, unit=None)
+    first = gate(client, market, certificate, holder=producer, quantity=None, unit=None)
     assert first.status_code == 201, first.json
+    assert first.json["details"]["custody"] == {"basis": "handover_code", "from_org": str(producer.org.id)}
     assert holding(dbsession, certificate, market.org) == Decimal("70")
     again = gate(client, market, certificate, quantity=None, unit=None)
     assert again.status_code == 201 and holding(dbsession, certificate, market.org) == Decimal("70")
+    assert again.json["details"]["custody"] == {"basis": "held"}
     counted = gate(client, market, certificate, quantity="70", unit="kg")
     assert counted.status_code == 201 and holding(dbsession, certificate, market.org) == Decimal("70")

@@ -110,7 +110,7 @@ def test_a_code_answer_of_a_troubled_batch_validates_too(client, spec, make, fac
     if "revoked" in facts:
         revoke(client, producer, certificate)
     if "failed" in facts:
-        reject_at_gate(client, market, certificate)
+        reject_at_gate(client, market, certificate, producer)
     if "recalled" in facts:
         open_recall(client, regulator, certificate)
     answer = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=market.headers).json

@@ -99,6 +99,37 @@ class World:
         assert response.status_code == 201, response.json
         return response.json["id"]
 
+    @cached_property
+    def gate_take(self) -> str:
+        """The market's gate check that took the producer's 10 kg with its hand-over code: its id."""
+        code = self.client.post(
+            "/api/v1/handover-codes",
+            json={"event_id": str(uuid.uuid4()), "trace_code": self.certificate.trace_code},
+            **auth(self.producer),
+        )
+        assert code.status_code == 201, code.json
+        body = event(
+            "inspecting",
+            self.certificate.trace_code,
+            certificate_status="valid",
+            result="accepted",
+            quantity="10",
+            handover_code=code.json["code"],
+        )
+        response = self.client.post(
+            "/api/v1/events", json={**body, "event_id": str(uuid.uuid4())}, **auth(self.market)
+        )
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
+    @cached_property
+    def dispute(self) -> str:
+        """The producer's dispute of that gate check: its id."""
+        body = {"event_id": str(uuid.uuid4()), "gate_check_id": self.gate_take, "reason": "不是我交的货"}
+        response = self.client.post("/api/v1/disputes", json=body, **auth(self.producer))
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
     def another(self, kind: OrgKind = OrgKind.PRODUCER, **kwargs: Any) -> Member:
         return self.make.member(kind, **kwargs)
 
@@ -294,6 +325,51 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
             ),
         ),
     ],
+    "POST /api/v1/handover-codes": [
+        (
+            "give",
+            Write(
+                lambda w: (
+                    "/api/v1/handover-codes",
+                    {"json": {"event_id": str(uuid.uuid4()), "trace_code": w.certificate.trace_code}},
+                ),
+                Action.HAND_OVER,
+                lambda w: w.producer,
+                [(holder_of_nothing(OrgKind.MARKET), NOT_HOLDER)],  # a market cannot vouch for it
+            ),
+        )
+    ],
+    "POST /api/v1/disputes": [
+        (
+            "open",
+            Write(
+                lambda w: (
+                    "/api/v1/disputes",
+                    {"json": {"event_id": str(uuid.uuid4()), "gate_check_id": w.gate_take, "reason": "冒用"}},
+                ),
+                Action.DISPUTE,
+                lambda w: w.producer,
+                [
+                    (lambda w: w.another(), 422),  # /gate_check_id: it took nothing of this one's
+                    (lambda w: w.market, 422),  # the gate cannot dispute its own check
+                ],
+            ),
+        )
+    ],
+    "POST /api/v1/disputes/<uuid:dispute_id>/resolve": [
+        (
+            "resolve",
+            Write(
+                lambda w: (
+                    f"/api/v1/disputes/{w.dispute}/resolve",
+                    {"json": {"decision": "dismissed", "note": "属实"}},
+                ),
+                Action.RESOLVE_DISPUTE,
+                lambda w: w.regulator,
+                success=200,
+            ),
+        )
+    ],
     "POST /api/v1/temperature-logs/parse": [
         (
             "parse",
@@ -485,6 +561,10 @@ def test_every_entry_is_a_write_endpoint_of_the_app():
         "/api/v1/codes/ABCD",
         "/api/v1/trace/ABCD",
         "/api/v1/recalls",
+        "/api/v1/handover-codes",
+        "/api/v1/handovers",
+        "/api/v1/disputes",
+        "/api/v1/disputes/00000000-0000-4000-8000-000000000000",
     ],
 )
 def test_reads_need_a_token_too(client, url):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.test_events_api import post
+from tests.api.test_events_api import handover_code, post
 from tests.api.test_journey_api import gate
 from traceapp.orgs.models import OrgKind
 
@@ -26,7 +26,10 @@ def revoke(client, producer, certificate):
     assert client.post(url, json={"reason": "错填数量"}, headers=producer.headers).status_code == 200
 
 
-def reject_at_gate(client, market, certificate):
+def reject_at_gate(client, market, certificate, holder=None):
+    """A rejection by ``market``; with the ``holder``'s hand-over code it is the batch's verdict
+    (the market had it in front of it), without one only that market's claim."""
+    extra = {"handover_code": handover_code(client, holder, certificate)} if holder else {}
     response = post(
         client,
         market,
@@ -37,6 +40,7 @@ def reject_at_gate(client, market, certificate):
         quantity="10",
         unit="kg",
         tests=[{"method": "enzyme_inhibition", "item": "有机磷", "value": "62"}],
+        **extra,
     )
     assert response.status_code == 201, response.json
     return response.json
@@ -74,7 +78,7 @@ def test_the_code_answer_the_public_page_and_the_export_agree_on_the_status(clie
     producer, market, regulator = make.member(), make.member(OrgKind.MARKET), make.member(OrgKind.REGULATOR)
     certificate = make.certificate(producer, quantity=Decimal("10"))
     if "failed" in facts:
-        rejection = reject_at_gate(client, market, certificate)
+        rejection = reject_at_gate(client, market, certificate, producer)
         if "voided" in facts:
             void(client, market, rejection, "试纸批次过期，复检阴性")
     if "revoked" in facts:
@@ -108,8 +112,8 @@ def test_a_portion_cut_from_a_batch_rejected_at_a_gate_has_one_status_everywhere
     producer, regulator = make.member(), make.member(OrgKind.REGULATOR)
     first, second = make.member(OrgKind.MARKET), make.member(OrgKind.MARKET)
     source = make.certificate(producer, quantity=Decimal("100"))
-    reject_at_gate(client, first, source)  # refused at one market, taken in at another
-    accepted = gate(client, second, source, quantity="100")
+    reject_at_gate(client, first, source, producer)  # refused at one market, taken in at another
+    accepted = gate(client, second, source, holder=producer, quantity="100")
     assert accepted.status_code == 201, accepted.json
     cut = post(
         client,

@@ -192,3 +192,23 @@ def test_without_a_count_the_server_decides_what_is_taken_in():
     )
     assert (counted["quantity"], counted["unit"]) == ("250", "kg")
     assert GateOptions.from_json(parse_options("t=ei:x:1.5").to_json()).tests[0].value == Decimal("1.5")
+
+
+def test_the_holders_hand_over_code_goes_with_one_scan_only():
+    options = parse_options("qty=20 | code=abcde-fghjk")
+    assert options.handover == "ABCDEFGHJK"
+    body = json.loads(
+        inspection_body(
+            event_id="e",
+            code="C",
+            occurred_at="t",
+            summary=VALID,
+            options=options.over(GateOptions()),
+            location=None,
+        )
+    )
+    assert body["handover_code"] == "ABCDEFGHJK"
+    assert GateOptions.from_json(options.to_json()) == options
+    assert parse_options("qty=5").over(options).handover is None  # a session never carries a code
+    with pytest.raises(OptionError, match="hand-over code"):
+        parse_options("code=ABC0E-FGHJK")

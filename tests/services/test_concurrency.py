@@ -24,6 +24,7 @@ from traceapp import create_app, db
 from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
 from traceapp.certificates.services import issue_certificate, revoke_certificate
 from traceapp.errors import DomainError
+from traceapp.events import handovers
 from traceapp.events.models import Event, EventKind
 from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
@@ -226,3 +227,62 @@ def test_stored_pages_survive_the_server_dropping_their_connections(app):
     assert dropped >= 1
     again = client.get(f"/t/{certificate.trace_code}")
     assert again.status_code == 200 and again.headers.get("ETag")
+
+
+def _second_market(app: Flask) -> Actor:
+    def setup(session):  # type: ignore[no-untyped-def]
+        market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="m2")
+        user = orgs.create_user(
+            session,
+            org_id=market.id,
+            email=f"{uuid.uuid4().hex}@x.cn",
+            password="long-enough",
+            role=Role.ADMIN,
+        )
+        return Actor.of(user)
+
+    return _in_transaction(app, setup)
+
+
+def _gate_with_code(app: Flask, market: Actor, trace_code: str, handover: str) -> Any:
+    data = {
+        "event_id": uuid.uuid4(),
+        "kind": EventKind.INSPECTING,
+        "occurred_at": WHEN,
+        "trace_code": trace_code,
+        "certificate_status": "valid",
+        "result": "accepted",
+        "handover_code": handover,
+    }
+    settings = EventSettings.from_config(app.config)
+    return _in_transaction(app, lambda s: record_event(s, market, data=data, settings=settings)[1])
+
+
+@pytest.mark.postgres_only
+def test_one_hand_over_code_used_at_two_gates_at_once_moves_the_stock_once(app):
+    producer, market, certificate = _producer_with_batch(app)
+    other = _second_market(app)
+    settings = handovers.HandoverSettings.from_config(app.config)
+    row = _in_transaction(
+        app,
+        lambda s: handovers.create_handover_code(
+            s,
+            producer,
+            data={"event_id": uuid.uuid4(), "trace_code": certificate.trace_code},
+            settings=settings,
+        )[0],
+    )
+    code = handovers.code_of(settings.secret, row.id)
+    results = _race(
+        [lambda m=m: _gate_with_code(app, m, certificate.trace_code, code) for m in (market, other)]
+    )
+    assert sorted(type(r).__name__ for r in results) == ["HandoverCodeUsed", "bool"]
+    with app.app_context():
+        holdings = dict(
+            db.session()
+            .execute(
+                sa.select(Holding.org_id, Holding.quantity).where(Holding.certificate_id == certificate.id)
+            )
+            .all()
+        )
+    assert holdings[producer.org_id] == 0 and sorted(holdings.values()) == [0, Decimal("100")]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.api.test_events_api import handover_code
 from tests.web.test_certificate_pages import sign_in
 from traceapp.certificates.models import Category, Holding, HoldingState
 from traceapp.events.models import Event
@@ -139,10 +140,31 @@ def test_a_gate_check_with_tests_from_the_form(client, batch, make, dbsession):
     assert count_events(dbsession) == 0
 
 
+def test_a_wrong_hand_over_code_comes_back_beside_the_gate_form(client, batch, make, dbsession):
+    _producer, certificate = batch
+    sign_in(client, make.member(OrgKind.MARKET))
+    response = client.post(
+        "/events/new?lang=en",
+        data={
+            "kind": "inspecting",
+            "event_id": "6f1c3c1e-8c2b-4a8e-9d0a-5b6f7e8d9c07",
+            "trace_code": certificate.trace_code,
+            "certificate_status": "valid",
+            "result": "accepted",
+            "handover_code": "ABCDE-FGHJK",
+            "occurred_at": "2026-11-21T06:00",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="handover_code-error"' in html
+    assert "This hand-over code is not valid for this batch at this gate." in html
+    assert count_events(dbsession) == 0
+
+
 def test_the_batches_page_lists_what_we_hold_and_rejections(client, batch, make):
     producer, certificate = batch
     market = make.member(OrgKind.MARKET)
-    client.post(
+    rejected = client.post(
         "/api/v1/events",
         headers=market.headers,
         json={
@@ -154,8 +176,10 @@ def test_the_batches_page_lists_what_we_hold_and_rejections(client, batch, make)
             "result": "rejected",
             "quantity": "100",
             "unit": "kg",
+            "handover_code": handover_code(client, producer, certificate),  # it had the batch
         },
     )
+    assert rejected.status_code == 201, rejected.json
     sign_in(client, producer)
     html = client.get("/batches?lang=en").get_data(as_text=True)
     assert certificate.product_name in html and "Rejected at a gate" in html

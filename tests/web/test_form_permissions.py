@@ -74,6 +74,29 @@ FORMS: dict[str, Form] = {
         Action.SHIP,
         lambda w: w.producer,
     ),
+    "POST /custody/codes": Form(
+        lambda w: (
+            "/custody/codes",
+            {"event_id": str(uuid.UUID(int=9)), "trace_code": w.certificate.trace_code},
+        ),
+        Action.HAND_OVER,
+        lambda w: w.producer,
+        [(lambda w: w.another(OrgKind.MARKET), 409)],  # holds none of it: the form again with why
+    ),
+    "POST /custody/disputes": Form(
+        lambda w: (
+            "/custody/disputes",
+            {"event_id": str(uuid.UUID(int=10)), "gate_check_id": w.gate_take, "reason": "冒用"},
+        ),
+        Action.DISPUTE,
+        lambda w: w.producer,
+        [(lambda w: w.another(), 422)],
+    ),
+    "POST /custody/disputes/<uuid:dispute_id>/resolve": Form(
+        lambda w: (f"/custody/disputes/{w.dispute}/resolve", {"decision": "dismissed", "note": "属实"}),
+        Action.RESOLVE_DISPUTE,
+        lambda w: w.regulator,
+    ),
     "POST /recalls/new": Form(
         lambda w: (
             "/recalls/new",

@@ -90,7 +90,7 @@ def test_revoking_stores_the_revoked_page_in_the_same_commit(client, make, dbses
 def test_a_late_recorded_event_on_the_source_reaches_its_portions_pages(client, make, dbsession, app):
     producer, market = make.member(), make.member(OrgKind.MARKET)
     source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
-    gate(client, market, source)
+    gate(client, market, source, holder=producer)
     cut = post(
         client,
         market,
@@ -125,7 +125,7 @@ def test_an_event_bumps_its_pages_and_leaves_rendering_to_refresh(client, make, 
     producer, market = make.member(), make.member(OrgKind.MARKET)
     batch = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
     assert is_current(page_row(dbsession, batch.trace_code), app)  # issuing renders at once
-    response = gate(client, market, batch)
+    response = gate(client, market, batch, holder=producer)
     assert response.status_code == 201, response.json
     assert not is_current(page_row(dbsession, batch.trace_code), app)
     live = client.get(f"/t/{batch.trace_code}?lang=en").get_data(as_text=True)
@@ -141,7 +141,7 @@ def test_a_write_beyond_the_inline_limit_leaves_pages_live_until_refreshed(
 ):
     producer, market = make.member(), make.member(OrgKind.MARKET)
     source = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
-    gate(client, market, source)
+    gate(client, market, source, holder=producer)
     cut = post(
         client,
         market,

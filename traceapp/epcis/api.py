@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from traceapp import db
 from traceapp.api import ApiBlueprint
+from traceapp.auth import api_actor
 from traceapp.certificates.queries import find_by_code
 from traceapp.epcis import queries
 from traceapp.errors import NotFound
@@ -27,9 +28,14 @@ blp = ApiBlueprint(
 class CodeEpcis(MethodView):
     @blp.response(200, {"type": "object"}, content_type="application/ld+json")
     def get(self, code: str) -> Response:
-        """The journey of a code as an EPCIS 2.0 JSON-LD document (EPCISDocument)."""
+        """The journey of a code as an EPCIS 2.0 JSON-LD document (EPCISDocument).
+
+        An organisation that never handled the batch (and is no regulator) gets the events with
+        only the details the public page shows.
+        """
+        actor = api_actor()
         certificate = find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        document = queries.epcis_journey(db.session(), certificate, base_url=public_base_url())
+        document = queries.epcis_journey(db.session(), certificate, base_url=public_base_url(), actor=actor)
         return Response(json.dumps(document, ensure_ascii=False), mimetype="application/ld+json")

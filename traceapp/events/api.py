@@ -78,14 +78,18 @@ class EventById(MethodView):
 class CodeLookup(MethodView):
     @codes_blp.response(200, CodeOut)
     def get(self, code: str) -> dict[str, Any]:
-        """Verify a trace code: status, certificate, current holders and the journey."""
-        api_actor()
+        """Verify a trace code: status, certificate, current holders and the journey.
+
+        An organisation that never handled the batch (and is no regulator) reads only what the
+        public page shows: the producer's phone masked, no holders, no gate people or notes.
+        """
+        actor = api_actor()
         certificate = certificate_queries.find_by_code(db.session(), code)
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
-        return documents.code_document(
-            queries.verification(db.session(), certificate), base_url=public_base_url()
-        )
+        found = queries.verification(db.session(), certificate)
+        full = queries.sees_everything(db.session(), actor, found.trip)
+        return documents.code_document(found, base_url=public_base_url(), full=full)
 
 
 @logs_blp.route("/parse")

@@ -27,11 +27,18 @@ def apply_correction(rec: Recording) -> None:
     kind = rec.data["kind"]
     if kind is not EventKind.VOIDING and kind is not target.kind:
         raise InvalidInput("/kind", _("A correction must be of the same kind as the event it corrects."))
+    declare_erroneous(rec, target, rec.data["corrects"]["reason"])
+
+
+def declare_erroneous(rec: Recording, target: Event, reason: str) -> None:
+    """Make ``rec`` the correction of ``target`` and undo its holding changes (its recorder's
+    own correction, or a regulator's upholding a dispute). Raises Conflict (processing; goods
+    moved on since)."""
     if target.kind in IRREVERSIBLE:
         raise Conflict(_("Processing cannot be undone: revoke the certificates it produced."))
     _reverse(rec, target)
     rec.event.corrects_id = target.id
-    rec.event.correction_reason = rec.data["corrects"]["reason"]
+    rec.event.correction_reason = reason
 
 
 def _target(rec: Recording) -> Event:
@@ -65,10 +72,10 @@ def _reverse(rec: Recording, target: Event) -> None:
             _("The goods have moved on since this event; correct the later events first.")
         ) from exc
     if rec.data["kind"] is EventKind.VOIDING:
-        _copy_items(rec, target)
+        copy_items(rec, target)
 
 
-def _copy_items(rec: Recording, target: Event) -> None:
+def copy_items(rec: Recording, target: Event) -> None:
     for item in rec.session.scalars(sa.select(EventItem).where(EventItem.event_id == target.id)):
         rec.items.append(
             EventItem(

@@ -129,7 +129,9 @@ def consume(rec: Recording) -> None:
 
 
 def leg(rec: Recording) -> None:
-    """A storage or transport leg, by a holder, a receiver-to-be or the named carrier."""
+    """A storage or transport leg, recorded only while the goods are in the recorder's hands:
+    it holds them, or carries a shipment still on its way (named as its carrier, or as its
+    receiver fetching it when no carrier was named)."""
     certificate = rec.batch()
     if not _handles(rec, certificate):
         raise NotHolder(_("Your organisation neither holds nor carries this batch."))
@@ -140,21 +142,26 @@ def leg(rec: Recording) -> None:
 
 def _handles(rec: Recording, certificate: Certificate) -> bool:
     org = rec.actor.org_id
-    if (
-        held(rec.session, certificate.id, org) > 0
-        or held(rec.session, certificate.id, org, HoldingState.IN_TRANSIT) > 0
-    ):
+    if held(rec.session, certificate.id, org) > 0:
         return True
-    carried = (
+    voider, answer, answer_voider = aliased(Event), aliased(Event), aliased(Event)
+    on_its_way = (
         sa.select(Event.id)
         .join(EventItem, EventItem.event_id == Event.id)
         .where(
             EventItem.certificate_id == certificate.id,
             Event.kind == EventKind.SHIPPING,
-            Event.carrier_org_id == org,
+            sa.or_(
+                Event.carrier_org_id == org,
+                sa.and_(Event.destination_org_id == org, Event.carrier_org_id.is_(None)),
+            ),
+            ~sa.exists().where(voider.corrects_id == Event.id),
+            ~sa.exists().where(
+                answer.answers_id == Event.id, ~sa.exists().where(answer_voider.corrects_id == answer.id)
+            ),
         )
     )
-    return rec.session.scalar(carried.limit(1)) is not None
+    return rec.session.scalar(on_its_way.limit(1)) is not None
 
 
 def record_leg(rec: Recording, certificate: Certificate) -> None:

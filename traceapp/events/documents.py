@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from traceapp.certificates.documents import certificate_document, issue_event_document
+from traceapp.certificates.queries import mask_phone
 from traceapp.codes import code_url
 from traceapp.events.models import Event, EventItem
 from traceapp.events.queries import Journey, Recorded, Verification
@@ -51,6 +52,22 @@ def event_document(
     }
 
 
+#: The details of an event that its public page shows too: what an organisation that never
+#: handled the batch may read (no people at the gate, testers, notes or custody parties).
+PUBLIC_DETAILS = frozenset(
+    {"result", "certificate_status", "tests", "cold_chain", "shipped", "received", "lost", "claim"}
+)
+PUBLIC_TEST_FIELDS = frozenset({"method", "item", "value", "value_unit", "result"})
+
+
+def public_details(details: dict[str, Any]) -> dict[str, Any]:
+    """An event's details cut down to what its public page shows."""
+    shown = {k: v for k, v in details.items() if k in PUBLIC_DETAILS}
+    if "tests" in shown:
+        shown["tests"] = [{k: v for k, v in t.items() if k in PUBLIC_TEST_FIELDS} for t in shown["tests"]]
+    return shown
+
+
 def holders_document(journey: Journey) -> list[dict[str, Any]]:
     """Who holds the batch now, and how much (on hand or in transit to them)."""
     unit = journey.certificate.unit.value
@@ -60,8 +77,12 @@ def holders_document(journey: Journey) -> list[dict[str, Any]]:
     ]
 
 
-def code_document(found: Verification, *, base_url: str) -> dict[str, Any]:
-    """What ``GET /api/v1/codes/{code}`` answers: status, certificate, holders, journey."""
+def code_document(found: Verification, *, base_url: str, full: bool = True) -> dict[str, Any]:
+    """What ``GET /api/v1/codes/{code}`` answers: status, certificate, holders, journey.
+
+    Not ``full`` (an organisation that never handled the batch): only what the public page
+    shows: the producer's phone masked, no holders, events' details as on the page.
+    """
     trip = found.trip
     certificate = trip.certificate
     issuer = trip.orgs.get(certificate.org_id, "")
@@ -75,11 +96,25 @@ def code_document(found: Verification, *, base_url: str) -> dict[str, Any]:
         )
         for e in trip.events
     ]
+    shown = certificate_document(certificate, base_url=base_url)
+    if not full:
+        shown["producer"] = {**shown["producer"], "phone": mask_phone(shown["producer"]["phone"])}
+        for step in steps:
+            step["details"] = public_details(step["details"])
     return {
         "trace_code": certificate.trace_code,
         "status": found.status.value,
-        "certificate": certificate_document(certificate, base_url=base_url),
-        "holders": holders_document(trip),
+        "certificate": shown,
+        "holders": holders_document(trip) if full else [],
+        "claims": [
+            {
+                "event_id": e.id,
+                "org_id": e.org_id,
+                "org_name": trip.orgs.get(e.org_id, ""),
+                "occurred_at": e.occurred_at,
+            }
+            for e in trip.claims
+        ],
         "cold_chain": trip.cold_chain.value,
         "made_from": [c for c, _n in trip.made_from],
         "went_into": [c for c, _n in trip.went_into],

@@ -1,8 +1,13 @@
 """Market gate checks (查验) with rapid residue tests (快检): accept, or reject with the reason.
 
-Accepting is the hand-over: the batch passes into the market's custody (answering a shipment
-to the market if there is one, else taken from whoever brought it: the named organisation or
-the issuer). A revoked certificate or a positive test means the batch must be rejected.
+Custody moves only with the holder's word. An accepted check takes over what was shipped to
+this market (the holder's word is its shipment), or what the holder hands over at the gate
+with its hand-over code (``handovers``); the check records which (``details.custody``).
+Without either, the market's inspection is recorded but no stock moves (``basis: none``): a
+market cannot take another organisation's stock by naming it. A revoked certificate or a
+positive test means the batch must be rejected; a rejection by a market that never had the
+batch in front of it (no shipment, no hand-over code, never held) is kept as that market's
+claim (``details.claim``), which the status rule does not count as a verdict.
 """
 
 from __future__ import annotations
@@ -10,16 +15,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from traceapp.certificates.models import Certificate
+from traceapp.certificates.models import Certificate, Holding, HoldingState
 from traceapp.certificates.services import issue_entry_record
 from traceapp.errors import InvalidInput
-from traceapp.events import rules
+from traceapp.events import handovers, rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
 from traceapp.events.holdings import held
 from traceapp.events.models import ItemRole
-from traceapp.events.recording import Recording, is_quarantined
+from traceapp.events.recording import NotHolder, Recording, is_quarantined
+from traceapp.orgs.models import OrgKind
+from traceapp.schemas import decimal_text
 
 
 def inspect(rec: Recording) -> None:
@@ -42,7 +50,7 @@ def inspect(rec: Recording) -> None:
     if accepted:
         _take_in(rec, certificate)
     elif certificate is not None:
-        rec.add_item(certificate, ItemRole.SUBJECT, _given_quantity(rec, certificate))
+        _reject(rec, certificate)
 
 
 def _inspected_batch(rec: Recording) -> Certificate | None:
@@ -106,9 +114,10 @@ def _given_quantity(rec: Recording, certificate: Certificate | None) -> Decimal 
 
 
 def _take_in(rec: Recording, certificate: Certificate | None) -> None:
-    """Acceptance is the hand-over. Without a counted quantity, the gate takes in the whole
-    shipment to it, else all that the bringer holds; a batch the market already holds is a
-    re-check and moves nothing."""
+    """Acceptance is the hand-over, with the holder's word: the whole shipment to this market
+    (or the counted part of it), else what the hand-over code's holder hands over (the counted
+    quantity, else what the code allows, else all it holds). A batch the market already holds
+    is a re-check, and anything else records the inspection without moving stock."""
     counted = _given_quantity(rec, certificate)
     if certificate is None:
         _entry_record(rec, counted)
@@ -117,19 +126,83 @@ def _take_in(rec: Recording, certificate: Certificate | None) -> None:
     if shipments:
         shipped = shipped_quantity(rec, shipments[0])
         take_delivery(rec, certificate, shipments[0], shipped, counted if counted is not None else shipped)
+        _custody(rec, "shipment", shipments[0].org_id)
         return
-    source = rec.org("from_org").id if rec.data.get("from_org") else certificate.org_id
-    available, mine = (
-        held(rec.session, certificate.id, source),
-        held(rec.session, certificate.id, rec.actor.org_id),
+    if rec.data.get("handover_code"):
+        _hand_over(rec, certificate, counted)
+        return
+    if rec.data.get("from_org"):
+        raise InvalidInput(
+            "/handover_code",
+            _("Stock passes from another organisation only with the hand-over code its holder gave."),
+        )
+    mine = held(rec.session, certificate.id, rec.actor.org_id)
+    _custody(rec, "held" if mine > 0 else "none", None)
+    rec.add_item(certificate, ItemRole.SUBJECT, counted if counted is not None else (mine or None))
+
+
+def _hand_over(rec: Recording, certificate: Certificate, counted: Decimal | None) -> None:
+    """Take what the code's holder hands over at the gate, and use the code up."""
+    code = handovers.valid_code(rec, certificate.id)
+    source = code.org_id
+    if rec.data.get("from_org") and rec.data["from_org"] != source:
+        raise InvalidInput("/from_org", _("The hand-over code was given by another organisation."))
+    if source == rec.actor.org_id:
+        raise InvalidInput(
+            "/handover_code", _("Your organisation gave this code: it already holds the batch.")
+        )
+    available = held(rec.session, certificate.id, source)
+    allowed = available if code.quantity is None else min(code.quantity, available)
+    if counted is not None and code.quantity is not None and counted > code.quantity:
+        raise InvalidInput(
+            "/quantity",
+            _("More than the hand-over code allows (%(quantity)s).", quantity=decimal_text(code.quantity)),
+        )
+    amount = counted if counted is not None else allowed
+    if amount <= 0:
+        raise NotHolder(_("The organisation that gave the hand-over code no longer holds this batch."))
+    handovers.redeem(rec, code)
+    rec.ledger.take(certificate.id, source, amount)
+    rec.ledger.give(certificate.id, rec.actor.org_id, amount)
+    rec.event.source_org_id, rec.event.destination_org_id = source, rec.actor.org_id
+    _custody(rec, "handover_code", source)
+    rec.add_item(certificate, ItemRole.SUBJECT, amount)
+
+
+def _custody(rec: Recording, basis: str, source: Any) -> None:
+    """Record on what word the gate took custody: ``shipment``, ``handover_code``, ``held``
+    (a re-check of its own stock) or ``none`` (the inspection only)."""
+    custody: dict[str, Any] = {"basis": basis}
+    if source is not None:
+        custody["from_org"] = str(source)
+    rec.event.details = {**rec.event.details, "custody": custody}
+
+
+def _reject(rec: Recording, certificate: Certificate) -> None:
+    """A rejection is the batch's verdict when the market had it in front of it (shipped to
+    it, held by it, or handed over with a valid code) or a regulator checked it; otherwise it
+    is that market's claim, shown by name."""
+    code = handovers.valid_code(rec, certificate.id) if rec.data.get("handover_code") else None
+    had = (
+        rec.actor.org_kind is OrgKind.REGULATOR
+        or code is not None
+        or bool(pending_shipments(rec, certificate))
+        or _ever_held(rec, certificate)
     )
-    amount = counted if counted is not None else available
-    recheck = amount == 0 or (amount > available and mine >= amount)  # already in the market's stock
-    if source != rec.actor.org_id and not recheck:
-        rec.ledger.take(certificate.id, source, amount)
-        rec.ledger.give(certificate.id, rec.actor.org_id, amount)
-        rec.event.source_org_id, rec.event.destination_org_id = source, rec.actor.org_id
-    rec.add_item(certificate, ItemRole.SUBJECT, amount if amount > 0 else mine)
+    if not had:
+        rec.event.details = {**rec.event.details, "claim": True}
+    rec.add_item(certificate, ItemRole.SUBJECT, _given_quantity(rec, certificate))
+
+
+def _ever_held(rec: Recording, certificate: Certificate) -> bool:
+    found = rec.session.scalar(
+        sa.select(Holding.org_id).where(
+            Holding.certificate_id == certificate.id,
+            Holding.org_id == rec.actor.org_id,
+            Holding.state == HoldingState.ON_HAND,
+        )
+    )
+    return found is not None
 
 
 def _entry_record(rec: Recording, counted: Decimal | None) -> None:

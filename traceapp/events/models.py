@@ -137,3 +137,76 @@ class Quarantine(UUIDPk, Base):
     reason: Mapped[str] = mapped_column(sa.String(500))
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     released_at: Mapped[datetime | None]
+
+
+class HandoverCode(UUIDPk, Base):
+    """A holder's word that a batch may be handed over at a market gate: a single-use code.
+
+    The holder asks for it (its app shows it, or it is written on the delivery note); the seller
+    hands it to the gate with the goods. Only its hash is stored: the code itself is derived
+    from the row's id with the secret key, so the holder (and a replayed request) can be shown
+    it again while nobody reading the database can redeem it.
+    """
+
+    __tablename__ = "handover_codes"
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "client_event_id"),
+        sa.UniqueConstraint("code_hash"),
+        sa.Index("ix_handover_codes_certificate_id_org_id", "certificate_id", "org_id"),
+    )
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("certificates.id"))
+    #: The holder whose stock the code hands over.
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    client_event_id: Mapped[uuid.UUID]
+    request_digest: Mapped[str] = mapped_column(sa.String(64))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: At most this much (in the batch's unit); None: all the holder has at the gate.
+    quantity: Mapped[Decimal | None]
+    #: Only this market may redeem it; None: any market gate.
+    to_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_event_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"))
+    cancelled_at: Mapped[datetime | None]
+
+
+class DisputeStatus(enum.Enum):
+    """A dispute is open until a regulator upholds it (custody returns) or dismisses it."""
+
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class CustodyDispute(UUIDPk, Base):
+    """A holder's objection to a gate check that took its stock; a regulator resolves it.
+
+    Upheld, the gate check is declared erroneous by a voiding event recorded in the regulator's
+    name (``correction_event_id``), whose ledger rows give the stock back; dismissed, it stands.
+    """
+
+    __tablename__ = "custody_disputes"
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "client_event_id"),
+        sa.UniqueConstraint("event_id"),
+        sa.Index("ix_custody_disputes_status", "status"),
+    )
+
+    #: The gate check disputed.
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id"))
+    #: The holder that disputes it (the gate check's source).
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    opened_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    client_event_id: Mapped[uuid.UUID]
+    request_digest: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[DisputeStatus] = mapped_column(default=DisputeStatus.OPEN)
+    resolved_by_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(sa.String(500))
+    correction_event_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"))

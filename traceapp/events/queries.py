@@ -17,6 +17,7 @@ from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, Quarantine, TemperatureReading
 from traceapp.events.recording import is_quarantined
 from traceapp.orgs.models import Organisation
+from traceapp.orgs.permissions import Action, allows
 
 
 @dataclass
@@ -45,12 +46,27 @@ class Journey:
 
     @property
     def failed_inspection(self) -> bool:
-        return any(
-            e.kind is EventKind.INSPECTING
-            and e.details.get("result") == "rejected"
-            and e.id not in self.corrected_by
-            for e in self.events
-        )
+        """A standing rejection by a gate that had the batch (not a mere claim)."""
+        return any(is_verdict(e) and e.id not in self.corrected_by for e in self.events)
+
+    @property
+    def claims(self) -> list[Event]:
+        """Standing rejections by markets that never had the batch in front of them."""
+        return [e for e in self.events if is_claim(e) and e.id not in self.corrected_by]
+
+
+def is_rejection(event: Event) -> bool:
+    return event.kind is EventKind.INSPECTING and event.details.get("result") == "rejected"
+
+
+def is_verdict(event: Event) -> bool:
+    """A gate rejection that decides the batch's status: the gate had the batch."""
+    return is_rejection(event) and not event.details.get("claim")
+
+
+def is_claim(event: Event) -> bool:
+    """A gate rejection by a market that never had the batch: its claim, not a verdict."""
+    return is_rejection(event) and bool(event.details.get("claim"))
 
 
 def journey(
@@ -255,6 +271,28 @@ def held_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid
     )
 
 
+def handled_by(session: Session, trip: Journey, org_id: uuid.UUID) -> bool:
+    """Whether an organisation ever handled the batch: issued it, held it (on hand or on its
+    way to it), or was named as the source, destination or carrier of one of its events.
+    Recording an event alone is not handling it: a gate check that moved nothing (or a
+    claim) does not open the batch's holders and contacts to the market that made it."""
+    certificate = trip.certificate
+    if certificate.org_id == org_id:
+        return True
+    if any(org_id in (e.source_org_id, e.destination_org_id, e.carrier_org_id) for e in trip.events):
+        return True
+    holding = sa.select(Holding.org_id).where(
+        Holding.certificate_id == certificate.id, Holding.org_id == org_id
+    )
+    return session.scalar(holding.limit(1)) is not None
+
+
+def sees_everything(session: Session, actor: Any, trip: Journey) -> bool:
+    """Whether the actor reads a batch's holders, contacts and gate details: a regulator
+    (who traces everything), or an organisation that handled the batch."""
+    return allows(actor, Action.TRACE_FULL) or handled_by(session, trip, actor.org_id)
+
+
 def verification(session: Session, certificate: Certificate) -> Verification:
     """The journey of a batch with its holders, and its status (``GET /api/v1/codes/{code}``)."""
     trip = journey(session, certificate)
@@ -322,8 +360,9 @@ def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
 
 
 def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these batches were rejected at a gate (and not corrected since), counting for a
-    portion its source's rejections before the cut, as its journey does (``Journey``)."""
+    """Which of these batches were rejected at a gate (and not corrected since) by a gate that
+    had them (claims do not count), counting for a portion its source's rejections before the
+    cut, as its journey does (``Journey``)."""
     if not certificate_ids:
         return set()
     start = sa.select(Certificate.id.label("root"), Certificate.id.label("cid"))
@@ -340,7 +379,9 @@ def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[
             ~corrected,
         )
     ).all()
-    return {root for root, details in rows if details.get("result") == "rejected"}
+    return {
+        root for root, details in rows if details.get("result") == "rejected" and not details.get("claim")
+    }
 
 
 def recent_events(session: Session, org_id: uuid.UUID, limit: int = 20) -> list[tuple[Event, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -84,6 +85,8 @@ class Recording:
     items: list[EventItem] = field(default_factory=list)
     readings: list[TemperatureReading] = field(default_factory=list)
     outputs: list[Certificate] = field(default_factory=list)
+    #: Writes that name the event row, run once it is inserted (a redeemed hand-over code).
+    after_persist: list[Callable[[Event], None]] = field(default_factory=list)
 
     def batch(self, code: str | None = None, *, field_name: str = "/trace_code") -> Certificate:
         """The certificate of a trace code in the body. Raises InvalidInput naming the field."""

@@ -25,7 +25,8 @@ KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
     K.TRANSPORTING: (frozenset({"trace_code"}), _COMMON | {"quantity", "unit"} | _TEMPS),
     K.INSPECTING: (
         frozenset({"result", "certificate_status"}),
-        _COMMON | {"trace_code", "quantity", "unit", "brought_by", "from_org", "tests", "entry"},
+        _COMMON
+        | {"trace_code", "quantity", "unit", "brought_by", "from_org", "handover_code", "tests", "entry"},
     ),
     K.TRANSFORMING: (frozenset({"outputs"}), _COMMON | {"inputs"} | ONE_INPUT),
     K.PORTIONING: (frozenset({"trace_code", "outputs"}), _COMMON),

@@ -135,6 +135,14 @@ class EventIn(StrictSchema):
     to_org = UUID(load_default=None)
     carrier_org = UUID(load_default=None)
     from_org = UUID(load_default=None)
+    handover_code = Str(
+        load_default=None,
+        validate=validate.Length(max=20, error=_l("At most 20 characters.")),
+        metadata={
+            "description": "inspecting: the hand-over code the holder gave, when nothing was shipped "
+            "to this market; without it (or a shipment) no stock moves"
+        },
+    )
     shipping_event_id = UUID(load_default=None)
     temperatures = List(Nested(ReadingIn), load_default=None, max_items=limits.TEMPERATURES)
     temperature_min = TemperatureField(load_default=None)
@@ -266,6 +274,15 @@ class HolderOut(Schema):
     unit = enum_out(Unit)
 
 
+class ClaimOut(Schema):
+    """A rejection by a market that never had the batch: its claim, not the batch's verdict."""
+
+    event_id = fields.UUID()
+    org_id = fields.UUID()
+    org_name = fields.String()
+    occurred_at = fields.AwareDateTime()
+
+
 class CodeOut(Schema):
     """What a scanner needs to accept or reject a batch: status, certificate, holders, journey."""
 
@@ -278,7 +295,11 @@ class CodeOut(Schema):
         },
     )
     certificate = fields.Nested(CertificateOut)
-    holders = fields.List(fields.Nested(HolderOut))
+    holders = fields.List(
+        fields.Nested(HolderOut),
+        metadata={"description": "Empty for an organisation that never handled the batch."},
+    )
+    claims = fields.List(fields.Nested(ClaimOut))
     cold_chain = enum_out(Verdict)
     made_from = fields.List(fields.String())
     went_into = fields.List(fields.String())

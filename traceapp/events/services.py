@@ -11,15 +11,17 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from traceapp import idempotency
 from traceapp.db import utcnow
+from traceapp.errors import Conflict
 from traceapp.events import rules
-from traceapp.events.corrections import apply_correction
+from traceapp.events.corrections import apply_correction, declare_erroneous
 from traceapp.events.handlers import HANDLERS
 from traceapp.events.holdings import Ledger
-from traceapp.events.models import Event
+from traceapp.events.models import Event, EventKind
 from traceapp.events.recording import EventSettings, Recording
 from traceapp.idempotency import insert_once, request_digest
 from traceapp.orgs.permissions import Action, require
@@ -47,6 +49,33 @@ def record_event(
             session, Event, org_id=actor.org_id, event_id=data["event_id"], digest=digest
         ),
     )
+
+
+def record_correction(
+    session: Session,
+    actor: Actor,
+    *,
+    target: Event,
+    reason: str,
+    client_event_id: uuid.UUID,
+    settings: EventSettings,
+) -> Event:
+    """Void ``target`` in the actor's name (a regulator upholding a dispute): a voiding event
+    whose ledger rows give back what ``target`` moved. Raises Conflict (already corrected;
+    processing; the goods have moved on since)."""
+    if session.scalar(sa.select(Event.id).where(Event.corrects_id == target.id)) is not None:
+        raise Conflict(_("This event has already been corrected."))
+    data = {
+        "event_id": client_event_id,
+        "kind": EventKind.VOIDING,
+        "occurred_at": utcnow(),
+        "corrects": {"event_id": target.id, "reason": reason},
+    }
+    recording = Recording(
+        session, actor, data, settings, _new_event(actor, data, request_digest(data)), Ledger(session)
+    )
+    declare_erroneous(recording, target, reason)  # a voiding: copies the target's items too
+    return _persist(recording)
 
 
 def _record(
@@ -99,6 +128,8 @@ def _persist(recording: Recording) -> Event:
         session.add(reading)
     recording.ledger.record(event.id)
     session.flush()
+    for write in recording.after_persist:
+        write(event)
     return event
 
 

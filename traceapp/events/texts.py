@@ -1,10 +1,10 @@
-"""What people read about events: kind names (translated)."""
+"""What people read about events: kind names, custody at the gate (translated)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from traceapp.events.models import EventKind
+from traceapp.events.models import DisputeStatus, EventKind
 
 KIND_LABELS = {
     EventKind.COMMISSIONING: _l("Certificate issued"),
@@ -18,4 +18,25 @@ KIND_LABELS = {
     EventKind.RETAIL_SELLING: _l("Sold"),
     EventKind.DESTROYING: _l("Destroyed"),
     EventKind.VOIDING: _l("Declared erroneous"),
+}
+
+#: On what word a gate check took custody (``details.custody.basis``).
+BASIS_LABELS = {
+    "shipment": _l("shipped to the market"),
+    "handover_code": _l("handed over with your code"),
+    "held": _l("already held by the market"),
+    "none": _l("no custody taken"),
+}
+
+DISPUTE_LABELS = {
+    DisputeStatus.OPEN: _l("open"),
+    DisputeStatus.UPHELD: _l("upheld: the stock came back"),
+    DisputeStatus.DISMISSED: _l("dismissed: the gate check stands"),
+}
+
+HANDOVER_STATES = {
+    "active": _l("active"),
+    "used": _l("used"),
+    "cancelled": _l("withdrawn"),
+    "expired": _l("expired"),
 }

@@ -49,6 +49,9 @@ class Action(enum.Enum):
     MANAGE_TOKENS = "manage_tokens"  # one's own API tokens (an admin: the organisation's)
     SEE_AUDIT_LOG = "see_audit_log"  # the organisation's own
     SEE_ALL_AUDIT_LOGS = "see_all_audit_logs"  # every organisation's
+    HAND_OVER = "hand_over"  # give a gate a hand-over code for stock the organisation holds
+    DISPUTE = "dispute"  # object to a gate check that took the organisation's stock
+    RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,10 @@ TABLE: Mapping[Action, Who] = {
     Action.MANAGE_TOKENS: Who(EVERYONE),
     Action.SEE_AUDIT_LOG: Who(EVERYONE, frozenset({Role.ADMIN})),
     Action.SEE_ALL_AUDIT_LOGS: Who(REGULATOR),
+    # Custody moves only with the holder's word; whoever held it may object, a regulator decides.
+    Action.HAND_OVER: Who(HANDLERS),
+    Action.DISPUTE: Who(HANDLERS),
+    Action.RESOLVE_DISPUTE: Who(REGULATOR),
 }
 
 

@@ -18,7 +18,7 @@ class Scope(enum.Enum):
     """What a token may be used for."""
 
     READ = "read"  # every read: certificates, codes, events, trace, recalls, exports, tokens, audit
-    EVENTS = "events"  # record events (hops, gate checks, processing, corrections)
+    EVENTS = "events"  # record events (hops, gate checks, processing, corrections, hand-overs, disputes)
     CERTIFICATES = "certificates"  # issue and revoke certificates, upload lab reports
     RECALL = "recall"  # open, acknowledge and close recalls
 
@@ -60,6 +60,15 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "POST /api/v1/recalls/<uuid:recall_id>/exports": Scope.READ,
     "GET /api/v1/recalls/<uuid:recall_id>/exports/<uuid:job_id>": Scope.READ,
     "GET /api/v1/recalls/<uuid:recall_id>/exports/<uuid:job_id>/file": Scope.READ,
+    # Custody at the gate: a hand-over code, an objection and its resolution are custody
+    # facts, recorded as events are.
+    "GET /api/v1/handover-codes": Scope.READ,
+    "POST /api/v1/handover-codes": Scope.EVENTS,
+    "GET /api/v1/handovers": Scope.READ,
+    "GET /api/v1/disputes": Scope.READ,
+    "POST /api/v1/disputes": Scope.EVENTS,
+    "GET /api/v1/disputes/<uuid:dispute_id>": Scope.READ,
+    "POST /api/v1/disputes/<uuid:dispute_id>/resolve": Scope.EVENTS,
     "GET /api/v1/tokens": Scope.READ,
     "POST /api/v1/tokens": NO_SCOPE,
     "POST /api/v1/tokens/<uuid:token_id>/revoke": NO_SCOPE,

@@ -50,6 +50,9 @@ ACTION_PHRASES = {
     Action.MANAGE_TOKENS: _l("manage API tokens"),
     Action.SEE_AUDIT_LOG: _l("read the audit log"),
     Action.SEE_ALL_AUDIT_LOGS: _l("read every organisation's audit log"),
+    Action.HAND_OVER: _l("hand batches over at a gate"),
+    Action.DISPUTE: _l("dispute gate checks"),
+    Action.RESOLVE_DISPUTE: _l("resolve disputes"),
 }
 
 

@@ -22,7 +22,7 @@ from traceapp.coldchain.chart import leg_svg
 from traceapp.coldchain.texts import VERDICT_LABELS
 from traceapp.coldchain.verdicts import Verdict
 from traceapp.events.models import Event, EventKind
-from traceapp.events.queries import Journey, journey
+from traceapp.events.queries import Journey, is_claim, is_verdict, journey
 from traceapp.events.texts import KIND_LABELS
 from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import Recall, RecallBatch, RecallStatus
@@ -75,6 +75,8 @@ class PublicCertificate:
     has_report: bool
     steps: list[Step]
     rejection: Step | None
+    #: Rejections by markets that never had the batch: their claims, shown by name.
+    claims: list[Step]
     cold_chain: str
     cold_chain_label: object
     made_from: list[tuple[str, str]]
@@ -138,16 +140,11 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
     # the journey); only a producer's certificate has an issue step of its own.
     first = [_issue_step(c, trip)] if c.kind is CertificateKind.CERTIFICATE else []
     steps = first + [_step(e, trip) for e in trip.events]
-    rejection = next(
-        (
-            s
-            for s, e in zip(steps[len(first) :], trip.events, strict=True)
-            if e.kind is EventKind.INSPECTING
-            and e.details.get("result") == "rejected"
-            and e.id not in trip.corrected_by
-        ),
-        None,
-    )
+    standing = [
+        (s, e) for s, e in zip(steps[len(first) :], trip.events, strict=True) if e.id not in trip.corrected_by
+    ]
+    rejection = next((s for s, e in standing if is_verdict(e)), None)
+    claims = [s for s, e in standing if is_claim(e)]
     return PublicCertificate(
         trace_code=c.trace_code,
         code_display=codes.format_trace_code(c.trace_code),
@@ -178,6 +175,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         has_report=c.report_id is not None,
         steps=steps,
         rejection=rejection,
+        claims=claims,
         cold_chain=trip.cold_chain.value,
         cold_chain_label=VERDICT_LABELS[trip.cold_chain],
         made_from=trip.made_from,
@@ -230,7 +228,10 @@ def _lines(event: Event, trip: Journey) -> list[str]:
                 lost=details["lost"],
             )
         )
-    if event.kind is EventKind.INSPECTING:
+    if is_claim(event):
+        lines.append(_("%(org)s reports: failed inspection", org=trip.orgs.get(event.org_id, "")))
+        lines.append(_("A claim: this market never received the batch."))
+    elif event.kind is EventKind.INSPECTING:
         lines.append(
             _("Accepted at the gate") if details.get("result") == "accepted" else _("Rejected at the gate")
         )
