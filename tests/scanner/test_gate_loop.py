@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from scanner_client.gate import Gate
 from scanner_client.outbox import Outbox
 from scanner_client.verdict import Screen, block_letters, display_width
 from tests.live import free_port
-from tests.scanner.conftest import inspections
+from tests.scanner.conftest import api, inspections
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +48,18 @@ def gate_for(tmp_path: Path, parties):  # type: ignore[no-untyped-def]
 def test_options_typed_before_a_scan_apply_to_that_scan_only(gate_for, server, parties, issue):
     gate, out, _clock = gate_for(server.url)
     first, second = issue()["trace_code"], issue()["trace_code"]
+    for code in (first, second):  # the producer ships both to the market: the gate may take them in
+        shipped = {
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "kind": "shipping",
+            "trace_code": code,
+            "quantity": "500",
+            "unit": "kg",
+            "to_org": parties.market.org_id,
+        }
+        status, document = api(server, "POST", "/api/v1/events", parties.producer.token, shipped)
+        assert status == 201, document
     for line in ("| qty=7 | test=gold:克伦特罗:negative", first, second):
         gate.handle(line)
     assert "options for the next scan: qty=7 | test=gold:克伦特罗:negative" in out.getvalue()
