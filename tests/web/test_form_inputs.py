@@ -128,3 +128,18 @@ def test_two_logger_files_re_render_the_event_form(client, batch, dbsession):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="logger_file-error"' in html and "只能上传一个文件" in html
     assert count(dbsession, Event) == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"), [("en", "Text may not contain a NUL character"), ("zh", "NUL 字符")]
+)
+def test_a_nul_in_the_sign_in_form_is_told_not_a_server_error(client, make, dbsession, lang, message):
+    member = make.member()
+    before = dbsession.scalar(sa.text("SELECT count(*) FROM audit_log"))
+    for email, password in ((member.user.email + "\x00", "x"), (member.user.email, "pass\x00word")):
+        response = client.post(
+            "/login", data={"email": email, "password": password}, headers={"Accept-Language": lang}
+        )
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert dbsession.scalar(sa.text("SELECT count(*) FROM audit_log")) == before

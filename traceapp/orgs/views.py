@@ -14,6 +14,7 @@ from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
 from traceapp.errors import DomainError, NotAuthenticated
 from traceapp.forms import error_map
+from traceapp.inputs import unstorable
 from traceapp.orgs import documents, forms, queries, services, sessions, texts
 from traceapp.orgs.models import OrgKind
 from traceapp.orgs.permissions import Action, allows
@@ -45,10 +46,13 @@ def login() -> Response | str | tuple[str, int]:
     """Sign in with e-mail and password (throttled before the password is hashed)."""
     if request.method == "GET":
         return render_template("orgs/login.html", email="", error=None)
-    email = request.form.get("email", "")
+    email, password = request.form.get("email", ""), request.form.get("password", "")
+    if unstorable(email) or unstorable(password):  # no account has one; PostgreSQL refuses NUL
+        error = _("Text may not contain a NUL character or a lone surrogate.")
+        return render_template("orgs/login.html", email="", error=error), 422
     try:
         with guarded_sign_in(email):
-            user = services.authenticate(db.session(), email=email, password=request.form.get("password", ""))
+            user = services.authenticate(db.session(), email=email, password=password)
     except NotAuthenticated as exc:
         with db.transaction() as session:
             sessions.record_failed_sign_in(session, email=email, address=request.remote_addr)
