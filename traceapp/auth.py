@@ -58,6 +58,11 @@ def api_actor() -> Actor:
     return g.actor
 
 
+#: How long noting a token's use or a session's sight may wait for SQLite's write lock: a read
+#: (a scan at the gate) must not wait for another request's write to finish.
+NOTE_WAIT_SECONDS = 0.2
+
+
 def _look_up_and_note(
     look_up: Callable[[Session], T | None], due: Callable[[T], bool], note: Callable[[Session, T], object]
 ) -> T | None:
@@ -69,7 +74,7 @@ def _look_up_and_note(
     found = look_up(request_session)
     if found is not None and due(found):
         try:
-            with db.transaction() as own:
+            with db.transaction(wait=NOTE_WAIT_SECONDS) as own:
                 note(own, found)
         except OperationalError:
             current_app.logger.warning("could not note a sign-in's use", exc_info=True)

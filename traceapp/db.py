@@ -138,9 +138,21 @@ def _fix_sqlite(engine: Engine, busy_timeout: float) -> None:
     # BEGIN IMMEDIATE queues writers on busy_timeout instead, one after the other, so each sees
     # what the one before committed (the holding it took, the event id it stored). Reads stay
     # deferred: in WAL mode they never wait for a writer, nor a writer for them.
+    # A writer that may give up soon (WRITES is its wait in seconds: a note beside a read, not
+    # the request's own write) waits that long for the lock instead of the busy timeout.
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
+        writes = conn.get_execution_options().get(WRITES)
+        if not writes:
+            conn.exec_driver_sql("BEGIN")
+        elif writes is True:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(writes * 1000)}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
 
 @dataclass
@@ -242,15 +254,16 @@ class RawQuery:
 
 
 @contextmanager
-def transaction(*, write: bool = True) -> Iterator[Session]:
+def transaction(*, write: bool = True, wait: float | None = None) -> Iterator[Session]:
     """Yield the request session; commit if the block completes, roll back if it raises.
 
     On SQLite the transaction takes the write lock at its start (waiting up to the busy
     timeout), so writes queue instead of failing; ``write=False`` for a long read that must not
-    hold writers up (an export job's, which writes its progress beside it)."""
+    hold writers up (an export job's, which writes its progress beside it); ``wait`` (seconds,
+    SQLite) for a write that had better give up than hold its request up that long."""
     db_session = session()
     if write:
-        _begin_writing(db_session)
+        _begin_writing(db_session, wait)
     try:
         yield db_session
         db_session.commit()
@@ -275,7 +288,7 @@ def separate_transaction() -> Iterator[Session]:
         db_session.close()
 
 
-def _begin_writing(db_session: Session) -> None:
+def _begin_writing(db_session: Session, wait: float | None = None) -> None:
     """On SQLite, make the session's transaction a writer's from its BEGIN (see ``_fix_sqlite``)."""
     if db_session.get_bind().dialect.name != "sqlite":
         return
@@ -285,4 +298,4 @@ def _begin_writing(db_session: Session) -> None:
         # A read made before on this session (the signed-in user, say) cannot become a write:
         # end it. Nothing it loaded is expired (expire_on_commit=False).
         db_session.commit()
-    db_session.connection(execution_options={WRITES: True})
+    db_session.connection(execution_options={WRITES: True if wait is None else float(wait)})

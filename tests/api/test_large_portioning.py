@@ -16,6 +16,15 @@ from traceapp.orgs.models import OrgKind
 from traceapp.public.models import PublicPage
 
 
+def ship(client, producer, market, batch, quantity):
+    """The producer ships the batch to the market: the gate check then takes it in."""
+    shipped = post(
+        client, producer, kind="shipping", trace_code=batch.trace_code, quantity=quantity, unit="kg",
+        to_org=str(market.org.id),
+    )  # fmt: skip
+    assert shipped.status_code == 201, shipped.json
+
+
 def test_a_portioning_of_2000_leaves_every_page_to_one_job(client, make, dbsession, count_queries, app):
     """The request issues the portions in a bounded number of statements and renders no page
     (each of these pages shows the source's whole journey: 0.85 s apiece when rendered in the
@@ -26,6 +35,7 @@ def test_a_portioning_of_2000_leaves_every_page_to_one_job(client, make, dbsessi
     for _leg in range(3):  # a journey with legs and charts behind every portion's page
         stored = post(client, producer, kind="storing", trace_code=batch.trace_code, temperatures=readings)
         assert stored.status_code == 201, stored.json
+    ship(client, producer, market, batch, "5000")
     assert gate(client, market, batch, quantity="5000").status_code == 201
     broker(app).flush()
     outputs = [{"quantity": "2", "unit": "kg"}] * 2000
@@ -50,6 +60,7 @@ def test_a_portioning_of_2000_leaves_every_page_to_one_job(client, make, dbsessi
 def test_the_render_job_stores_the_portions_pages(client, make, dbsession, app):
     producer, market = make.member(), make.member(OrgKind.MARKET)
     batch = make.certificate(producer, quantity=Decimal("100"))
+    ship(client, producer, market, batch, "100")
     assert gate(client, market, batch).status_code == 201
     cut = post(client, market, kind="portioning", trace_code=batch.trace_code,
                outputs=[{"quantity": "5", "unit": "kg"}] * 3)  # fmt: skip
