@@ -20,7 +20,20 @@ def trace_code_filter(code: str) -> str:
     return format_trace_code(code)
 
 
+def signed_in_may(*actions: str) -> bool:
+    """``{% if may("see_audit_log") %}``: whether the signed-in user may do any of ``actions``
+    (names of ``Action``), so a page offers only links that will not answer 403."""
+    from traceapp.auth import page_actor, page_user
+    from traceapp.orgs.permissions import Action, allows
+
+    if page_user() is None:
+        return False
+    actor = page_actor()
+    return any(allows(actor, Action(name)) for name in actions)
+
+
 def init_app(app: Flask) -> None:
-    """Register the filters every template may use."""
+    """Register the filters and the helpers every template may use."""
+    app.jinja_env.globals["may"] = signed_in_may
     app.add_template_filter(quantity_filter, "quantity")
     app.add_template_filter(trace_code_filter, "trace_code")

@@ -3,6 +3,9 @@ every one, others 403), newest first, page by page."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import sqlalchemy as sa
 from click.testing import Result
 
@@ -100,9 +103,13 @@ def test_the_audit_page_in_both_languages_and_403_for_a_member(client, make):
     assert "审计日志" in client.get("/audit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     page = client.get("/audit", headers=EN).get_data(as_text=True)
     assert "Audit log" in page and "Signed in" in page
+    assert 'href="/audit"' in client.get("/certificates", headers=EN).get_data(as_text=True)
     client.post("/logout")
     sign_in(client, make.member(org=admin.org, role=Role.MEMBER))
     assert client.get("/audit", headers=EN).status_code == 403
+    # A member is not offered a link that would answer 403.
+    home = client.get("/certificates", headers=EN).get_data(as_text=True)
+    assert "Certificates" in home and 'href="/audit"' not in home
 
 
 def test_the_tokens_page_creates_shows_once_and_revokes(client, make, dbsession):
@@ -116,6 +123,23 @@ def test_the_tokens_page_creates_shows_once_and_revokes(client, make, dbsession)
     )  # two prefixes, no secret
     refused = client.post("/tokens", data={"name": "x"}, headers={"Accept-Language": "zh-CN"})
     assert refused.status_code == 422 and "请至少选择一个权限范围" in refused.get_data(as_text=True)
+    secret = re.search(r"tat_[A-Za-z0-9_-]+", html).group(0)
+    assert client_get_with_token(client, secret).status_code == 200
+    listed = html_of(client.get("/tokens", headers=EN))
+    row = listed[listed.index("东门") :]
+    action = re.search(r'action="(/tokens/[0-9a-f-]+/revoke)"', row).group(1)
+    revoked = client.post(action, headers=EN, follow_redirects=True)
+    assert revoked.status_code == 200 and "Token 东门 revoked." in revoked.get_data(as_text=True)
+    assert action not in html_of(client.get("/tokens", headers=EN))  # no button on a revoked token
+    assert client_get_with_token(client, secret).status_code == 401
+
+
+def html_of(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def client_get_with_token(client: Any, secret: str) -> Any:
+    return client.get("/api/v1/certificates", headers={"Authorization": f"Bearer {secret}"})
 
 
 def _cli(app, *args: str) -> Result:

@@ -4,6 +4,7 @@ what strangers read, and disputes a regulator resolves (through the API, on the 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from tests.api.test_events_api import WHEN, count_events, handover_code, holding
 from traceapp.certificates.models import Category
 from traceapp.events.models import CustodyDispute, Event, HandoverCode, HoldingChange
 from traceapp.orgs.models import OrgKind
+from traceapp.recalls.overview import overview
 
 PHONE = "13812345678"
 
@@ -211,6 +213,18 @@ def test_a_rejection_by_a_market_that_never_had_the_batch_is_its_claim_by_name(c
     assert "This batch failed inspection at a market gate" not in page and "Valid certificate" in page
     zh = client.get(f"/t/{certificate.trace_code}?lang=zh").get_data(as_text=True)
     assert f"{market.org.name} 称：查验不合格" in zh
+
+
+def test_the_regulators_overview_counts_a_claim_apart_from_gate_verdicts(client, world, dbsession):
+    producer, market, _other, _carrier, regulator, certificate = world
+    assert reject(client, market, certificate, quantity="10", unit="kg").json["details"]["claim"] is True
+    shipped = dict(trace_code=certificate.trace_code, quantity="50", unit="kg", to_org=str(market.org.id))
+    assert post(client, producer, kind="shipping", **shipped).status_code == 201
+    assert reject(client, market, certificate, quantity="50", unit="kg").json["details"].get("claim") is None
+    found = overview(dbsession, regulator.actor, now=datetime(2026, 11, 25, tzinfo=UTC))
+    (row,) = found.regions
+    assert (row.inspections, row.rejected, row.claims, row.failure_rate) == (1, 1, 1, 100.0)
+    assert sum(found.inspections.values()) == sum(found.rejected.values()) == 1
 
 
 def test_a_rejection_with_the_holders_code_or_after_a_shipment_is_the_verdict(client, world):

@@ -29,6 +29,9 @@ class RegionRow:
     inspections: int = 0
     rejected: int = 0
     excursions: int = 0
+    #: Failed checks claimed by a market that never received the batch: not verdicts, so not in
+    #: ``inspections`` or ``rejected`` (the status rule does not count them either).
+    claims: int = 0
 
     @property
     def failure_rate(self) -> float:
@@ -98,7 +101,9 @@ def _events(session: Session, since: datetime, dialect: str, region: Any, result
     )
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for wk, code, kind, details in session.execute(query):
-        if kind is EventKind.INSPECTING:
+        if kind is EventKind.INSPECTING and details.get("claim"):
+            row(code).claims += 1
+        elif kind is EventKind.INSPECTING:
             counts["inspections"][wk] += 1
             row(code).inspections += 1
             if details.get("result") == "rejected":
