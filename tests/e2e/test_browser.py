@@ -218,3 +218,34 @@ def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(
     assert_fits_phone(consumer)
     assert_chinese_has_glyphs(consumer, ".status.recall")
     shot(consumer, artifacts, "recalled-portion.png")
+
+
+def test_a_producer_gives_a_hand_over_code_and_disputes_a_take_on_a_phone(
+    new_context, live_server_url, demo_journey, artifacts
+):
+    from traceapp.demo import PASSWORD, PRODUCER_EMAIL
+
+    page = new_context(locale="zh-CN").new_page()
+    sign_in(page, live_server_url, Login(email=PRODUCER_EMAIL, password=PASSWORD, org_name=""))
+    page.click('a[href$="/custody"]')
+    page.wait_for_url("**/custody")
+    page.fill('input[name="trace_code"]', demo_journey["西兰花"])
+    page.fill('input[name="quantity"]', "20")
+    page.select_option('select[name="unit"]', "kg")
+    page.click('form[action$="/custody/codes"] button.primary')
+    page.wait_for_url("**/custody")
+    assert re.search(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", page.locator(".card .code").first.inner_text())
+    shot(page, artifacts, "custody.png")
+    # The dispute form of a take: a styled input as wide as its card, its button styled too.
+    reason = page.locator('form[action$="/custody/disputes"] input[name="reason"]').first
+    card = page.locator(".card", has=reason).first
+    assert reason.bounding_box()["width"] > 0.8 * card.bounding_box()["width"]
+    button = page.locator('form[action$="/custody/disputes"] button').first
+    assert button.evaluate("b => getComputedStyle(b).borderRadius") == "8px"
+    assert_fits_phone(page)
+    reason.fill("没有交给这个市场")
+    button.click()
+    page.wait_for_url("**/custody")
+    assert "没有交给这个市场" in page.locator(".dispute").first.inner_text()
+    assert_fits_phone(page)
+    shot(page, artifacts, "custody-disputed.png")
