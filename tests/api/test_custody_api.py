@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_events_api import WHEN, count_events, handover_code, holding, post
+from tests.api.test_events_api import WHEN, count_events, handover_code, holding, post, ship_to
 from traceapp.certificates.models import Category
 from traceapp.events.models import CustodyDispute, Event, HandoverCode, HoldingChange
 from traceapp.orgs.models import OrgKind
@@ -183,15 +183,7 @@ def test_a_code_request_replays_with_the_same_code_and_conflicts_with_another_bo
 
 def test_a_shipment_to_the_market_is_the_holders_word_and_needs_no_code(client, world, dbsession):
     producer, market, *_rest, certificate = world
-    shipped = post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="60",
-        unit="kg",
-        to_org=str(market.org.id),
-    )
+    shipped = ship_to(client, producer, certificate, market, quantity="60")
     assert shipped.status_code == 201
     taken = accept(client, market, certificate)
     assert taken.status_code == 201 and taken.json["details"]["custody"]["basis"] == "shipment"
@@ -229,15 +221,7 @@ def test_the_regulators_overview_counts_a_claim_apart_from_gate_verdicts(client,
 
 def test_a_rejection_with_the_holders_code_or_after_a_shipment_is_the_verdict(client, world):
     producer, market, other, _carrier, _regulator, certificate = world
-    post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="50",
-        unit="kg",
-        to_org=str(market.org.id),
-    )
+    ship_to(client, producer, certificate, market, quantity="50")
     shipped = reject(client, market, certificate)
     assert shipped.status_code == 201 and "claim" not in shipped.json["details"]
     answer = api(client, "get", f"/api/v1/codes/{certificate.trace_code}", producer).json
@@ -258,16 +242,7 @@ def test_a_carrier_records_legs_only_while_it_carries_the_shipment(client, world
         "temperature_max": "4",
     }
     assert post(client, carrier, **leg).status_code == 409  # never handed to it
-    post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="60",
-        unit="kg",
-        to_org=str(market.org.id),
-        carrier_org=str(carrier.org.id),
-    )
+    ship_to(client, producer, certificate, market, quantity="60", carrier_org=str(carrier.org.id))
     assert post(client, carrier, **leg).status_code == 201
     assert post(client, market, **leg).status_code == 409  # a carrier has the goods, not the market
     assert accept(client, market, certificate).status_code == 201  # delivered at the gate

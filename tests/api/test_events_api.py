@@ -21,6 +21,12 @@ def post(client, member, **body):
     return client.post("/api/v1/events", json=body, headers={**member.headers, "Accept-Language": "en"})
 
 
+def ship_to(client, holder, certificate, market, quantity="60", **extra):
+    """The holder ships ``quantity`` kg of ``certificate`` to ``market`` (through the API)."""
+    body = dict(trace_code=certificate.trace_code, quantity=quantity, unit="kg", to_org=str(market.org.id))
+    return post(client, holder, kind="shipping", **body, **extra)
+
+
 def handover_code(client, holder, certificate, **extra):
     """A hand-over code the holder gives for its stock of ``certificate`` (through the API)."""
     body = {"event_id": str(uuid.uuid4()), "trace_code": certificate.trace_code, **extra}
@@ -100,15 +106,7 @@ def test_nobody_receives_more_than_was_shipped_or_what_was_not_shipped(client, c
 def test_only_the_holder_ships_and_never_more_than_held(client, chain, dbsession):
     _producer, market, carrier, certificate = chain
     assert ship(client, chain, quantity="101").status_code == 409
-    stranger = post(
-        client,
-        carrier,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="1",
-        unit="kg",
-        to_org=str(market.org.id),
-    )
+    stranger = ship_to(client, carrier, certificate, market, quantity="1")
     assert stranger.status_code == 409
     assert count_events(dbsession) == 0
 

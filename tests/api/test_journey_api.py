@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_events_api import WHEN, handover_code, holding, post
+from tests.api.test_events_api import WHEN, handover_code, holding, post, ship_to
 from tests.factories import certificate_body
 from traceapp.certificates.models import Category, Certificate, CertificateKind
 from traceapp.orgs.models import OrgKind
@@ -299,23 +299,13 @@ def test_portions_sold_on_get_codes_that_link_back(client, parties, dbsession):
 
 def test_a_wrong_shipment_is_corrected_and_both_are_shown(client, parties, dbsession):
     producer, market, certificate = parties
-    wrong = post(
+    wrong = ship_to(client, producer, certificate, market, quantity="60").json
+    fixed = ship_to(
         client,
         producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="60",
-        unit="kg",
-        to_org=str(market.org.id),
-    ).json
-    fixed = post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
+        certificate,
+        market,
         quantity="50",
-        unit="kg",
-        to_org=str(market.org.id),
         corrects={"event_id": wrong["event_id"], "reason": "weighed again: 50 kg"},
     )
     assert fixed.status_code == 201, fixed.json
@@ -329,15 +319,7 @@ def test_a_wrong_shipment_is_corrected_and_both_are_shown(client, parties, dbses
 
 def test_a_correction_cannot_undo_what_has_moved_on(client, parties):
     producer, market, certificate = parties
-    shipped = post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="60",
-        unit="kg",
-        to_org=str(market.org.id),
-    ).json
+    shipped = ship_to(client, producer, certificate, market, quantity="60").json
     post(client, market, kind="receiving", trace_code=certificate.trace_code, quantity="60", unit="kg")
     void = post(client, producer, kind="voiding", corrects={"event_id": shipped["event_id"], "reason": "x"})
     assert void.status_code == 409

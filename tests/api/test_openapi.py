@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
-from tests.api.test_events_api import post
+from tests.api.test_events_api import post, ship_to
 from tests.api.test_status_everywhere import open_recall, reject_at_gate, revoke
 from tests.api.test_trace_recall_api import world  # noqa: F401 (a fixture)
 from traceapp.certificates.models import Category
@@ -72,15 +72,7 @@ def journey(client, make):
     """A batch shipped to a market, checked at its gate, with a leg of temperatures."""
     producer, market = make.member(), make.member(OrgKind.MARKET)
     certificate = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
-    shipped = post(
-        client,
-        producer,
-        kind="shipping",
-        trace_code=certificate.trace_code,
-        quantity="60",
-        unit="kg",
-        to_org=str(market.org.id),
-    )
+    shipped = ship_to(client, producer, certificate, market, quantity="60")
     assert shipped.status_code == 201, shipped.json
     leg = post(
         client,
