@@ -5,15 +5,59 @@ database of its own next to the test database, dropped afterwards."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from traceapp import migrate
 from traceapp.db import make_engine
+from traceapp.orgs.services import Actor
+
+PASSWORD = "long-enough"
+
+
+@dataclass(frozen=True)
+class Parties:
+    """A producer holding 100 kg of a batch and a market, both admins of their organisation."""
+
+    producer: Actor
+    market: Actor
+    email: str  # the producer's, password PASSWORD
+    token: str  # the producer's
+    certificate: Any  # Certificate, 100 kg held by the producer
+
+
+def producer_and_market(session: Any) -> Parties:
+    """Create the ``Parties`` through the real services, in ``session``'s transaction."""
+    from traceapp.certificates.models import Basis, Commitment, Unit
+    from traceapp.certificates.services import issue_certificate
+    from traceapp.orgs import services as orgs
+    from traceapp.orgs.models import OrgKind, Role
+
+    actors, emails = [], []
+    for kind in (OrgKind.PRODUCER, OrgKind.MARKET):
+        org = orgs.create_organisation(session, kind=kind, name=kind.value, region_code="420116")
+        emails.append(f"{uuid.uuid4().hex}@x.cn")
+        user = orgs.create_user(session, org_id=org.id, email=emails[-1], password=PASSWORD, role=Role.ADMIN)
+        actors.append(Actor.of(user))
+    token = orgs.create_api_token(session, email=emails[0])[1]
+    body = {
+        "product_name": "白菜",
+        "quantity": Decimal("100"),
+        "unit": Unit.KG,
+        "origin": {"region_code": "420116"},
+        "commitments": list(Commitment),
+        "basis": [Basis.SELF_TEST],
+    }
+    certificate, _ = issue_certificate(session, actors[0], data=body)
+    return Parties(actors[0], actors[1], emails[0], token, certificate)
 
 
 def postgres_url() -> sa.URL | None:

@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.committed import committed_database, postgres_url
+from tests.committed import committed_database, postgres_url, producer_and_market
 from tests.stored import assert_stored_pages_current
 from traceapp import create_app, db
-from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
-from traceapp.certificates.services import issue_certificate, revoke_certificate
+from traceapp.certificates.models import Certificate, Holding, Unit
+from traceapp.certificates.services import revoke_certificate
 from traceapp.errors import DomainError
 from traceapp.events import handovers
 from traceapp.events.models import Event, EventKind
@@ -54,35 +54,8 @@ def _in_transaction(app: Flask, work: Callable[[Any], Any]) -> Any:
 
 
 def _producer_with_batch(app: Flask) -> tuple[Actor, Actor, Certificate]:
-    def setup(session):  # type: ignore[no-untyped-def]
-        producer = orgs.create_organisation(session, kind=OrgKind.PRODUCER, name="p", region_code="420116")
-        market = orgs.create_organisation(session, kind=OrgKind.MARKET, name="m")
-        users = [
-            orgs.create_user(
-                session,
-                org_id=o.id,
-                email=f"{uuid.uuid4().hex}@x.cn",
-                password="long-enough",
-                role=Role.ADMIN,
-            )
-            for o in (producer, market)
-        ]
-        actors = [Actor.of(u) for u in users]
-        certificate, _ = issue_certificate(
-            session,
-            actors[0],
-            data={
-                "product_name": "白菜",
-                "quantity": Decimal("100"),
-                "unit": Unit.KG,
-                "origin": {"region_code": "420116"},
-                "commitments": list(Commitment),
-                "basis": [Basis.SELF_TEST],
-            },
-        )
-        return actors[0], actors[1], certificate
-
-    return _in_transaction(app, setup)
+    parties = _in_transaction(app, producer_and_market)
+    return parties.producer, parties.market, parties.certificate
 
 
 def _race(workers: list[Callable[[], Any]]) -> list[Any]:

@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,16 +22,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.committed import committed_database, postgres_url
+from tests.committed import PASSWORD, Parties, committed_database, postgres_url, producer_and_market
 from tests.factories import certificate_body
 from traceapp import create_app, db
-from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
-from traceapp.certificates.services import issue_certificate
+from traceapp.certificates.models import Certificate, Holding, Unit
 from traceapp.events.holdings import QuantityExceeded
 from traceapp.events.models import Event, EventKind
 from traceapp.events.services import EventSettings, record_event
-from traceapp.orgs import services as orgs
-from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.services import Actor
 
 HOLD = 0.4  # seconds the first writer keeps its transaction open after it wrote
@@ -59,46 +55,9 @@ def _in_transaction(app: Flask, work: Callable[[Any], Any]) -> Any:
         return work(session)
 
 
-@dataclass(frozen=True)
-class Parties:
-    producer: Actor
-    market: Actor
-    email: str  # the producer's, password PASSWORD
-    token: str  # the producer's
-    certificate: Certificate  # 100 kg held by the producer
-
-
-PASSWORD = "long-enough"
-
-
 def _parties(app: Flask) -> Parties:
     """A producer holding 100 kg of a batch, its e-mail and API token, and a market."""
-
-    def setup(session: Any) -> Parties:
-        actors, emails = [], []
-        for kind in (OrgKind.PRODUCER, OrgKind.MARKET):
-            org = orgs.create_organisation(session, kind=kind, name=kind.value, region_code="420116")
-            emails.append(f"{uuid.uuid4().hex}@x.cn")
-            user = orgs.create_user(
-                session, org_id=org.id, email=emails[-1], password=PASSWORD, role=Role.ADMIN
-            )
-            actors.append(Actor.of(user))
-        token = orgs.create_api_token(session, email=emails[0])[1]
-        certificate, _ = issue_certificate(
-            session,
-            actors[0],
-            data={
-                "product_name": "白菜",
-                "quantity": Decimal("100"),
-                "unit": Unit.KG,
-                "origin": {"region_code": "420116"},
-                "commitments": list(Commitment),
-                "basis": [Basis.SELF_TEST],
-            },
-        )
-        return Parties(actors[0], actors[1], emails[0], token, certificate)
-
-    return _in_transaction(app, setup)
+    return _in_transaction(app, producer_and_market)
 
 
 def _shipment(code: str, to: Actor, event_id: uuid.UUID, quantity: str = "60") -> dict[str, Any]:
