@@ -7,9 +7,12 @@ theirs. A header a view set itself (the lab report's own policy) is kept.
 - ``Content-Security-Policy``: no script on any page (the API docs page runs Swagger UI from
   our static folder: ``script-src 'self'`` there, still no inline script), no framing
   (``frame-ancestors 'none'``), images, fonts and form posts from this site only, no
-  ``<base>``. The pages' one stylesheet is inline, so a consumer's phone gets the public page
+  ``<base>``. The pages' stylesheet is inline, so a consumer's phone gets the public page
   in one round trip, and it is allowed by its SHA-256 hash, not by ``'unsafe-inline'``: an
-  injected ``<style>`` or ``style=""`` attribute is not applied.
+  injected ``<style>`` or ``style=""`` attribute is not applied. So is the one that names the
+  bundled Chinese web font (``font_style``), which a page includes only when asked: pages draw
+  Chinese with the device's own fonts (every phone sold in China has one), so a first visit
+  downloads no font; a device without any asks for ``?font=cjk`` (a link on the public page).
 - ``X-Content-Type-Options: nosniff``: an uploaded lab report is never run as a script or
   read as a page; ``X-Frame-Options: DENY`` for browsers that predate ``frame-ancestors``.
 - ``Referrer-Policy: same-origin``: no URL of ours (a recall, a code, a ``next=``) is sent to
@@ -31,6 +34,7 @@ from werkzeug.wrappers import Response
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
 #: The template of the pages' stylesheet and the font it names (``static/fonts/``).
 STYLE_TEMPLATE = "_style.css"
+FONT_STYLE_TEMPLATE = "_font.css"
 FONT = "fonts/NotoSansSC-Subset.woff2"
 HSTS = "max-age=31536000; includeSubDomains"
 _EXTENSION = "traceapp.headers"
@@ -64,23 +68,25 @@ class Policies:
         ]
         if base_url.lower().startswith("https://"):
             self._fixed.append(("Strict-Transport-Security", HSTS))
-        self._css: dict[str, str] = {}
+        self._css: dict[tuple[str, str], str] = {}
         self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
 
-    def css(self, root: str) -> str:
-        """The pages' stylesheet for an app served under ``root`` (the font's URL starts with it)."""
-        css = self._css.get(root)
+    def css(self, root: str, template: str = STYLE_TEMPLATE) -> str:
+        """A stylesheet of the pages for an app served under ``root`` (the font's URL starts with it)."""
+        css = self._css.get((root, template))
         if css is None:
             font_url = quote(f"{root}{self.app.static_url_path}/{FONT}", safe="/")
-            css = self.app.jinja_env.get_template(STYLE_TEMPLATE).render(font_url=font_url)
-            if len(self._css) < _MAX_ROOTS:
-                self._css[root] = css
+            css = self.app.jinja_env.get_template(template).render(font_url=font_url)
+            if len(self._css) < 2 * _MAX_ROOTS:
+                self._css[(root, template)] = css
         return css
 
-    def style_source(self, root: str) -> str:
-        """The CSP source that allows the stylesheet of ``root`` and nothing else."""
-        digest = hashlib.sha256(self.css(root).encode()).digest()
-        return f"'sha256-{base64.b64encode(digest).decode()}'"
+    def style_sources(self, root: str) -> list[str]:
+        """The CSP sources that allow the stylesheets of ``root`` and nothing else."""
+        return [
+            f"'sha256-{base64.b64encode(hashlib.sha256(self.css(root, t).encode()).digest()).decode()}'"
+            for t in (STYLE_TEMPLATE, FONT_STYLE_TEMPLATE)
+        ]
 
     def headers(self, root: str = "", docs: bool = False) -> list[tuple[str, str]]:
         """Every header for an answer under ``root``: the docs page's policy, or the pages' one
@@ -91,7 +97,7 @@ class Policies:
             if docs:
                 policy = _DOCS_POLICY
             else:
-                styles = dict.fromkeys([self.style_source(root), self.style_source(self.stored_root)])
+                styles = dict.fromkeys([*self.style_sources(root), *self.style_sources(self.stored_root)])
                 policy = _PAGE_POLICY.format(styles=" ".join(styles))
             found = [("Content-Security-Policy", policy), *self._fixed]
             if len(self._headers) < 2 * _MAX_ROOTS:
@@ -109,10 +115,17 @@ def page_style() -> Markup:
     return Markup(policies(current_app).css(request.script_root))
 
 
+def font_style() -> Markup:
+    """``<style>{{ font_style() }}</style>``: the bundled Chinese web font, for a device that
+    has no Chinese font of its own (allowed by the policy like ``page_style``)."""
+    return Markup(policies(current_app).css(request.script_root, FONT_STYLE_TEMPLATE))
+
+
 def init_app(app: Flask) -> None:
-    """Add the headers to everything Flask answers, and ``page_style`` to the templates."""
+    """Add the headers to everything Flask answers, and ``page_style``/``font_style`` to the templates."""
     found = app.extensions[_EXTENSION] = Policies(app)
     app.add_template_global(page_style, "page_style")
+    app.add_template_global(font_style, "font_style")
 
     @app.after_request
     def _defend(response: Response) -> Response:

@@ -120,8 +120,8 @@ def _server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium through sync Playwright (never a downloaded browser)."""
+def playwright() -> Iterator[Any]:
+    """Sync Playwright, once per session (it cannot be started twice in one process)."""
     problem = _browser_problem()
     if problem:
         if os.environ.get("CI"):
@@ -129,14 +129,25 @@ def browser() -> Iterator[Any]:
         pytest.skip(problem)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with sync_playwright() as started:
+        yield started
+
+
+def launch(playwright: Any, **options: Any) -> Any:
+    """Headless Debian Chromium (never a downloaded browser)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, **options
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Headless Debian Chromium through sync Playwright."""
+    chromium = launch(playwright)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def _browser_problem() -> str | None:

@@ -6,7 +6,16 @@ nothing is written and no login session is touched. A page not stored (yet) rend
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import codes, db
@@ -17,6 +26,12 @@ from traceapp.public.queries import public_certificate
 from traceapp.public.stored_wsgi import LOOKED_UP
 
 bp = Blueprint("public", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon, where a browser looks for it without a ``<link rel="icon">`` (the site's root)."""
+    return send_from_directory(current_app.static_folder or "", "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.get("/")
@@ -42,7 +57,9 @@ def certificate(code: str) -> Response | tuple[str, int]:
     normal = codes.normalize_trace_code(code)
     lang = current_lang()
     missed = request.environ.get(LOOKED_UP, False)  # the front layer looked and found none
-    stored = stored_page(normal, lang) if normal and not missed else None
+    # ``?font=cjk``: a device with no Chinese font of its own asked for the bundled one.
+    web_font = request.args.get("font") == "cjk"
+    stored = stored_page(normal, lang) if normal and not missed and not web_font else None
     if stored is not None:
         status, headers, body = answer(
             stored, lang, request.headers.get("If-None-Match", ""), request.headers.get("Accept-Encoding", "")
@@ -51,7 +68,7 @@ def certificate(code: str) -> Response | tuple[str, int]:
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
         return render_template("public/not_found.html", typed=code), 404
-    response = Response(render_template("public/certificate.html", page=page))
+    response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
 
