@@ -33,8 +33,23 @@ def full_name(code: str) -> str:
     Unknown codes give the empty string. Municipalities don't repeat their name
     (``110101`` → ``北京市东城区``).
     """
+    return "".join(_names(code))
+
+
+def place(code: str, address: str | None) -> str:
+    """A region's full name followed by an address in it, never saying a level twice: the
+    address may start with the county, the city or the whole name (``420116`` and
+    ``黄陂区木兰乡`` → ``湖北省武汉市黄陂区木兰乡``, not ``...黄陂区黄陂区木兰乡``)."""
+    names, address = _names(code), (address or "").strip()
+    for start in range(len(names)):
+        if address.startswith("".join(names[start:])):
+            return "".join(names[:start]) + address
+    return "".join(names) + address
+
+
+def _names(code: str) -> list[str]:
     if not is_known(code):
-        return ""
+        return []
     table = _table()
     parts = [
         table["provinces"].get(code[:2] + "0000", ""),
@@ -45,4 +60,4 @@ def full_name(code: str) -> str:
     for part in parts:
         if part and part not in names:
             names.append(part)
-    return "".join(names)
+    return names

@@ -24,6 +24,26 @@ def test_codes_resolve_to_their_full_names(code, name):
     assert regions.full_name(code) == name
 
 
+@pytest.mark.parametrize(
+    ("address", "place"),
+    [
+        ("木兰乡双河村", "湖北省武汉市黄陂区木兰乡双河村"),
+        ("黄陂区木兰乡", "湖北省武汉市黄陂区木兰乡"),
+        ("武汉市黄陂区木兰乡", "湖北省武汉市黄陂区木兰乡"),
+        ("湖北省武汉市黄陂区木兰乡", "湖北省武汉市黄陂区木兰乡"),
+        ("", "湖北省武汉市黄陂区"),
+        (None, "湖北省武汉市黄陂区"),
+    ],
+)
+def test_a_place_never_says_a_level_twice(address, place):
+    assert regions.place("420116", address) == place
+
+
+def test_a_place_of_a_municipality_or_an_unknown_code():
+    assert regions.place("110101", "东城区王府井大街1号") == "北京市东城区王府井大街1号"
+    assert regions.place("999999", "某地") == "某地"
+
+
 @pytest.mark.parametrize("code", ["", "42011", "4201160", "abcdef", "999999", "420199"])
 def test_malformed_or_unknown_codes_are_refused(code):
     assert not regions.is_known(code)

@@ -17,12 +17,13 @@ from traceapp.public.queries import load_facts, present
 
 def test_issued_certificate_shows_product_producer_origin_and_commitments(client, make):
     producer = make.member(name=ref("木兰合作社-"), phone="13812345678")
-    certificate = make.certificate(producer, product_name="西兰花")
+    origin = {"region_code": "420116", "address": "黄陂区木兰乡"}  # the address repeats the county
+    certificate = make.certificate(producer, product_name="西兰花", origin=origin)
     page = client.get(f"/t/{certificate.trace_code}", headers={"Accept-Language": "zh-CN"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "西兰花" in html and producer.org.name in html
-    assert "湖北省武汉市黄陂区" in html
+    assert "湖北省武汉市黄陂区木兰乡" in html and "黄陂区黄陂区" not in html
     assert "138****5678" in html and "13812345678" not in html
     assert 'class="status status-valid"' in html
     assert "不使用禁用农药兽药、停用兽药和非法添加物" in html

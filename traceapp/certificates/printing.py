@@ -86,7 +86,7 @@ def _heading(lang: str) -> str:
 
 
 def _fields(certificate: Certificate) -> list[tuple[str, str]]:
-    origin = regions.full_name(certificate.origin_region_code) + (certificate.origin_address or "")
+    origin = regions.place(certificate.origin_region_code, certificate.origin_address)
     rows = [
         (_("Product"), certificate.product_name),
         (_("Quantity"), quantity_text(certificate.quantity, certificate.unit)),

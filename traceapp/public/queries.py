@@ -163,7 +163,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         producer_phone=mask_phone(c.producer_phone),
         producer_region=regions.full_name(c.producer_region_code or ""),
         issuer_name=trip.orgs.get(c.org_id, ""),
-        origin=regions.full_name(c.origin_region_code) + (c.origin_address or ""),
+        origin=regions.place(c.origin_region_code, c.origin_address),
         origin_code=c.origin_region_code,
         issued_on=to_user_timezone(c.issued_at).date(),
         harvest_date=c.harvest_date,

@@ -122,7 +122,7 @@ class _Batch:
         ]
         self.tail = [
             status.value,
-            regions.full_name(c.origin_region_code) + (c.origin_address or ""),
+            regions.place(c.origin_region_code, c.origin_address),
             c.origin_region_code,
             c.harvest_date.isoformat() if c.harvest_date else "",
             c.issued_at.date().isoformat(),
