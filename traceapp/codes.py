@@ -138,6 +138,18 @@ def normalize_trace_code(text: str) -> str | None:
         return None
 
 
+def typing_mistake(text: str) -> str | None:
+    """Why ``text`` cannot be a trace code as typed (``bad_check``, ``bad_symbol``,
+    ``bad_length``, ``unknown_format``, ``empty``), or None when it could be one."""
+    if not text.strip():
+        return "empty"
+    try:
+        _canonical_trace_code(text)
+    except ScanError as exc:
+        return exc.reason_code
+    return None
+
+
 def looks_canonical(text: str) -> bool:
     """Whether ``text`` is written as a code is stored (14 symbols of ALPHABET), so a look-up
     may use it as it is: a wrong check symbol just finds nothing, as no code has it."""

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 
 from tests.factories import ref
 from traceapp.certificates.status import BatchStatus
+from traceapp.codes import mint_trace_code
 from traceapp.public.models import PublicPage
 from traceapp.public.queries import load_facts, present
 
@@ -65,6 +66,26 @@ def test_unknown_or_mistyped_code_gets_a_friendly_page_not_json(client, make):
         assert response.status_code == 404
         assert response.mimetype == "text/html"
         assert "could not find this code" in response.get_data(as_text=True)
+
+
+def test_a_code_that_cannot_be_right_as_typed_is_called_probably_mistyped(client, make):
+    code = make.certificate(make.member()).trace_code
+    wrong_check = code[:-1] + next(c for c in "23456789" if c != code[-1])
+    cases = [
+        (wrong_check, "its last character does not fit the others", "最后一位与前面的字符对不上"),
+        (code[:-1] + "0", "never contains 0, O, 1 or I", "追溯码中没有 0、O、1 和 I"),
+        (code[:-2], "has 14 letters and digits", "追溯码共 14 位字母和数字"),
+    ]
+    for typed, en, zh in cases:
+        for url in (f"/t/{typed}", f"/t?code={typed}"):
+            english = client.get(url, headers={"Accept-Language": "en"})
+            assert english.status_code == 404 and "probably mistyped" in english.get_data(as_text=True)
+            assert en in english.get_data(as_text=True)
+            assert zh in client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    # A well-formed code that nobody issued is just not found, not mistyped.
+    unissued = client.get(f"/t/{mint_trace_code()}", headers={"Accept-Language": "en"})
+    assert unissued.status_code == 404 and "probably mistyped" not in unissued.get_data(as_text=True)
+    assert "No certificate has the code" in unissued.get_data(as_text=True)
 
 
 def test_language_follows_the_browser_and_can_be_switched(client, make):

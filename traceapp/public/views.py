@@ -47,7 +47,9 @@ def lookup() -> BaseResponse | tuple[str, int]:
     page = public_certificate(db.session(), typed) if typed.strip() else None
     if page is None:
         status = 404 if typed.strip() else 200
-        return render_template("public/not_found.html", typed=typed), status
+        return render_template(
+            "public/not_found.html", typed=typed, mistake=codes.typing_mistake(typed)
+        ), status
     return redirect(url_for("public.certificate", code=page.trace_code))
 
 
@@ -67,7 +69,7 @@ def certificate(code: str) -> Response | tuple[str, int]:
         return Response(body, status=status, headers=headers)
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
-        return render_template("public/not_found.html", typed=code), 404
+        return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
     response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
@@ -83,7 +85,7 @@ def report(code: str) -> Response | tuple[str, int]:
     certificate = queries.find_by_code(db.session(), code)
     stored = queries.report_of(db.session(), certificate) if certificate else None
     if stored is None:
-        return render_template("public/not_found.html", typed=code), 404
+        return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
     return Response(
         stored.content,
         mimetype=stored.content_type,
