@@ -372,6 +372,8 @@ def test_a_journey_exports_as_an_epcis_document_that_validates(client, parties):
     )
     response = client.get(f"/api/v1/codes/{certificate.trace_code}/epcis", headers=producer.headers)
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    disposition = f'inline; filename="{certificate.trace_code}-epcis.jsonld"'
+    assert response.headers["Content-Disposition"] == disposition
     document = response.json
     if not (EPCIS_DIR / "EPCIS-JSON-Schema.json").exists():
         pytest.skip("GS1 EPCIS schema not found beside the project (../shared/conformance/epcis)")

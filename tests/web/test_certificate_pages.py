@@ -179,11 +179,20 @@ def test_label_files_download_from_the_certificate_page(client, make):
     member = sign_in(client, make.member())
     certificate = make.certificate(member)
     base = f"/certificates/{certificate.id}"
-    assert client.get(f"{base}/label.pdf?size=40x30&copies=2").mimetype == "application/pdf"
-    assert client.get(f"{base}/sheet.pdf").mimetype == "application/pdf"
-    assert client.get(f"{base}/label.png?dpi=203").mimetype == "image/png"
-    assert client.get(f"{base}/qr.png").mimetype == "image/png"
-    assert client.get(f"{base}/share.png").mimetype == "image/png"
+    code = certificate.trace_code
+    for url, mimetype, name in [
+        ("label.pdf?size=40x30&copies=2", "application/pdf", f"{code}-label-40x30.pdf"),
+        ("sheet.pdf", "application/pdf", f"{code}-sheet.pdf"),
+        ("label.png?dpi=203&size=50x30", "image/png", f"{code}-label-50x30-203dpi.png"),
+        ("qr.png", "image/png", f"{code}-qr.png"),
+        ("share.png", "image/png", f"{code}-share.png"),
+    ]:
+        answer = client.get(f"{base}/{url}")
+        assert answer.mimetype == mimetype and answer.headers["Cache-Control"] == "private, no-store"
+        assert answer.headers["Content-Disposition"] == f'inline; filename="{name}"'
+        # The API answers the same file under the same name.
+        api = client.get(f"/api/v1/certificates/{certificate.id}/{url}", headers=member.headers)
+        assert api.headers["Content-Disposition"] == answer.headers["Content-Disposition"]
     assert client.get(f"{base}/label.pdf?copies=0").status_code == 422
     assert client.get(f"{base}/qr.pdf").status_code == 404
 

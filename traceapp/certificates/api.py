@@ -98,7 +98,9 @@ def _label_view(label: printing.LabelFile) -> type[MethodView]:
         certificate = services.get_own_certificate(db.session(), api_actor(), certificate_id)
         args = query[0] if query else {}
         body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
-        return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})
+        return Response(
+            body, mimetype=label.mimetype, headers=printing.label_headers(certificate, label, args)
+        )
 
     get.__doc__ = label.summary
     view = blp.response(200, BINARY, content_type=label.mimetype)(get)

@@ -65,6 +65,21 @@ LABEL_FILES = {
 }
 
 
+def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, Any]) -> dict[str, str]:
+    """Headers of a label file: shown inline (a phone opens it), saved under a name that says
+    which batch and size it is (``7U4EY7JBATZVJW-label-40x30-203dpi.png``), never cached."""
+    stem, ext = label.filename.rsplit(".", 1)
+    parts = [certificate.trace_code, stem]
+    if args.get("size") and label.kind in ("png", "pdf"):
+        parts.append(args["size"])
+    if args.get("dpi") and label.kind == "png":
+        parts.append(f"{args['dpi']}dpi")
+    return {
+        "Content-Disposition": f'inline; filename="{"-".join(parts)}.{ext}"',
+        "Cache-Control": "private, no-store",
+    }
+
+
 def label_content(certificate: Certificate, *, base_url: str, lang: str = "zh") -> render.LabelContent:
     """The label of a certificate: heading, fields, commitments, basis, QR payload and code."""
     with force_locale(LOCALES[lang]):

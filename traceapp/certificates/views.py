@@ -105,4 +105,4 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     args: dict[str, Any] = forms.load_query(label.query, request.args) if label.query else {}
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
     body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
-    return Response(body, mimetype=label.mimetype, headers={"Cache-Control": "private, no-store"})
+    return Response(body, mimetype=label.mimetype, headers=printing.label_headers(certificate, label, args))

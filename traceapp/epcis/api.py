@@ -38,4 +38,9 @@ class CodeEpcis(MethodView):
         if certificate is None:
             raise NotFound(_("No certificate has this trace code."))
         document = queries.epcis_journey(db.session(), certificate, base_url=public_base_url(), actor=actor)
-        return Response(json.dumps(document, ensure_ascii=False), mimetype="application/ld+json")
+        disposition = f'inline; filename="{certificate.trace_code}-epcis.jsonld"'
+        return Response(
+            json.dumps(document, ensure_ascii=False),
+            mimetype="application/ld+json",
+            headers={"Content-Disposition": disposition},
+        )
