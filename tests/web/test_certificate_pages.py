@@ -153,7 +153,12 @@ def test_revoking_from_the_page_needs_a_reason(client, make):
     url = f"/certificates/{certificate.id}/revoke"
     refused = client.post(url + "?lang=en", data={"reason": ""})
     assert refused.status_code == 422 and 'id="reason-error"' in refused.get_data(as_text=True)
-    assert client.post(url, data={"reason": "错了"}).status_code == 302
+    # It asks for confirmation, in the user's language, and revokes nothing until given.
+    unconfirmed = client.post(url + "?lang=zh", data={"reason": "错了"})
+    assert unconfirmed.status_code == 422 and 'id="confirm-error"' in unconfirmed.get_data(as_text=True)
+    assert "撤销后无法恢复" in unconfirmed.get_data(as_text=True)
+    assert 'status-valid"' in client.get(f"/t/{certificate.trace_code}").get_data(as_text=True)
+    assert client.post(url, data={"reason": "错了", "confirm": "yes"}).status_code == 302
     assert 'status-revoked"' in client.get(f"/t/{certificate.trace_code}").get_data(as_text=True)
 
 

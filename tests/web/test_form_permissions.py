@@ -61,7 +61,7 @@ FORMS: dict[str, Form] = {
         lambda w: w.producer,
     ),
     "POST /certificates/<uuid:certificate_id>/revoke": Form(
-        lambda w: (f"/certificates/{w.certificate.id}/revoke", {"reason": "写错了"}),
+        lambda w: (f"/certificates/{w.certificate.id}/revoke", {"reason": "写错了", "confirm": "yes"}),
         Action.REVOKE,
         lambda w: w.producer,
         [

@@ -85,9 +85,16 @@ def show(certificate_id: uuid.UUID) -> str:
 @login_required
 def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Revoke with a reason; the public page shows it at once."""
+    payload = forms.plain_form(request.form)
+    # A revocation cannot be undone: the page asks the user to tick that they mean it.
+    confirmed = payload.pop("confirm", None) == "yes"
     try:
         with db.transaction() as session:
-            data = RevokeIn().load(forms.plain_form(request.form))
+            data = RevokeIn().load(payload)
+            if not confirmed:
+                raise ValidationError(
+                    {"confirm": [_("Tick the box to confirm: a revocation cannot be undone.")]}
+                )
             services.revoke_certificate(
                 session, page_actor(), certificate_id=certificate_id, reason=data["reason"]
             )
