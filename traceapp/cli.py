@@ -198,7 +198,17 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve with gunicorn on the configured database (production)."""
     from traceapp.server import run_gunicorn
 
+    _require_free(host, port)
     run_gunicorn(host=host, port=port, workers=workers)
+
+
+def _require_free(host: str, port: int) -> None:
+    from traceapp.server import CannotListen, require_free
+
+    try:
+        require_free(host, port)
+    except CannotListen as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.command("demo")
@@ -214,6 +224,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from traceapp.public.pages import refresh_stale
     from traceapp.server import run_gunicorn
 
+    if not no_serve:
+        _require_free(host, port)
     migrate.upgrade(db.database().engine)
     with db.transaction() as session:
         summary = seed_demo(session, EventSettings.from_config(current_app.config))
@@ -253,4 +265,10 @@ def main() -> None:
         set_debug_flag=False,
         load_dotenv=False,
     )
-    cli.main(prog_name="traceapp")
+    from traceapp.config import ConfigError
+
+    try:
+        cli.main(prog_name="traceapp")
+    except ConfigError as exc:  # one line for the operator, not a traceback
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)

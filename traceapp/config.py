@@ -110,10 +110,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
     }
 
 
+class ConfigError(RuntimeError):
+    """A setting the app refuses to run with; the message says which and what to do."""
+
+
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Apply defaults, ``TRACEAPP_*`` environment variables and ``overrides`` to ``app.config``.
 
-    Raises RuntimeError when the development secret key would be used in production.
+    Raises ConfigError when the development secret key would be used in production.
     """
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_prefixed_env("TRACEAPP")
@@ -122,7 +126,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not _is_dev(app):
-        raise RuntimeError(
+        raise ConfigError(
             "TRACEAPP_SECRET_KEY is not set: refusing to run outside development with the "
             "built-in key (set TRACEAPP_ENV=development for local use)."
         )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import uuid
 
 import sqlalchemy as sa
@@ -49,3 +53,38 @@ def test_commands_report_bad_input_without_a_traceback(app, dbsession):
     no_user = runner.invoke(args=["token", "create", "--email", "nobody@x.cn"])
     assert no_user.exit_code != 0 and "No user" in no_user.output
     assert dbsession.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+
+
+def _traceapp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The ``traceapp`` command in a process of its own, as an operator types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "traceapp", *args],
+        env={**{k: v for k, v in os.environ.items() if k != "TRACEAPP_SECRET_KEY"}, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_busy_port_is_said_in_one_line_before_anything_starts(tmp_path):
+    database = tmp_path / "demo.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"TRACEAPP_DATABASE_URL": f"sqlite:///{database}", "TRACEAPP_ENV": "development"}
+        for command in (["demo", "--port", port], ["serve", "--port", port]):
+            done = _traceapp(*command, env=env)
+            assert done.returncode == 1, done
+            assert done.stderr.strip().splitlines() == [
+                f"Error: port {port} on 127.0.0.1 is already in use (another traceapp?): stop it, "
+                "or choose another port with --port"
+            ]
+    assert not database.exists()  # the demo seeded nothing before it said so
+
+
+def test_serving_without_a_secret_key_is_said_in_one_line(tmp_path):
+    env = {"TRACEAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "TRACEAPP_ENV": "production"}
+    done = _traceapp("serve", "--port", "1", env=env)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done
+    assert "TRACEAPP_SECRET_KEY is not set" in done.stderr and "Traceback" not in done.stderr
