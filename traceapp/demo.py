@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from traceapp.certificates import services as certificates
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
+from traceapp.certificates.status import batch_status
+from traceapp.db import utcnow
 from traceapp.events.models import EventKind
+from traceapp.events.queries import batch_facts_of
 from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
-from traceapp.orgs.models import OrgKind, Role, User
+from traceapp.orgs.models import Organisation, OrgKind, Role, User
 from traceapp.orgs.scopes import Scope
 from traceapp.orgs.services import Actor
 
@@ -26,8 +29,11 @@ PRODUCER_EMAIL = "farmer@demo.traceapp"
 MARKET_EMAIL = "market@demo.traceapp"
 CARRIER_EMAIL = "carrier@demo.traceapp"
 REGULATOR_EMAIL = "regulator@demo.traceapp"
+LOGINS = (PRODUCER_EMAIL, MARKET_EMAIL, CARRIER_EMAIL, REGULATOR_EMAIL)
 COOP_NAME = "武汉木兰蔬菜专业合作社"
 CST = timezone(timedelta(hours=8), "CST")
+#: How long before the seed the sample batches were issued (their journey takes 50 minutes).
+JOURNEY_BEFORE_NOW = timedelta(minutes=90)
 
 
 @dataclass
@@ -61,12 +67,7 @@ def seed_demo(session: Session, settings: EventSettings) -> DemoSummary:
         session, email=MARKET_EMAIL, name="trace-scan demo", scopes={Scope.READ, Scope.EVENTS}
     )
     return DemoSummary(
-        logins=[
-            (PRODUCER_EMAIL, COOP_NAME),
-            (MARKET_EMAIL, "market"),
-            (CARRIER_EMAIL, "cold-chain carrier"),
-            (REGULATOR_EMAIL, "regulator"),
-        ],
+        logins=[(email, _org_of(session, email)) for email in LOGINS],
         token=plaintext,
         market_token=market_plaintext,
         codes=_demo_codes(session),
@@ -101,7 +102,7 @@ def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
     report = certificates.store_test_report(
         session, actor, filename="检测报告-2026-1120.png", content=_report_image(), max_bytes=10 * 1024 * 1024
     )
-    harvest = date.today() - timedelta(days=1)
+    harvest = datetime.now(CST).date() - timedelta(days=1)  # yesterday, in China
     base = {
         "unit": Unit.KG,
         "harvest_date": harvest,
@@ -134,7 +135,12 @@ def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
             "basis": [Basis.SELF_COMMITMENT],
         },
     ]
-    issued = [certificates.issue_certificate(session, actor, data={**base, **s})[0] for s in samples]
+    # Issued a while ago, so that the cabbage's journey (``_journey``) is over by now.
+    issued_at = utcnow() - JOURNEY_BEFORE_NOW
+    issued = [
+        certificates.issue_certificate(session, actor, data={**base, **s}, issued_at=issued_at)[0]
+        for s in samples
+    ]
     certificates.revoke_certificate(
         session,
         actor,
@@ -155,8 +161,9 @@ def _journey(
     """The cabbage's trip: shipped to the market by a cold-chain carrier (with a warm spell on
     the way), checked and accepted at the gate with a rapid test, a portion sold on.
 
-    It starts when the demo is seeded, just after the issue, and is compressed into the next
-    hour (readings every two minutes) so the timeline reads in order.
+    It starts just after the (backdated) issue and is compressed into the hour that follows
+    (readings every two minutes), so the timeline reads in order and ends before the seed: no
+    event lies in the future.
     """
     start = (batch.issued_at + timedelta(minutes=2)).astimezone(CST).replace(second=0, microsecond=0)
     steps = [
@@ -238,6 +245,26 @@ def _report_image() -> bytes:
     return buffer.getvalue()
 
 
+def _org_of(session: Session, email: str) -> str:
+    """``武汉白沙洲农副产品大市场 (market)``: who signs in with ``email``."""
+    user = session.scalars(sa.select(User).where(User.email == email)).one()
+    org = session.get(Organisation, user.org_id)
+    return f"{org.name} ({org.kind.value})" if org else ""
+
+
 def _demo_codes(session: Session) -> list[tuple[str, str]]:
-    rows = session.scalars(sa.select(Certificate).order_by(Certificate.issued_at).limit(10)).all()
-    return [(c.trace_code, f"{c.product_name} ({c.kind.value}, {c.status.value})") for c in rows]
+    """Each batch of the demo's organisations with its status by the one status rule (a
+    recalled or rejected batch is not valid, whatever its certificate says)."""
+    demo_orgs = sa.select(User.org_id).where(User.email.in_(LOGINS))
+    rows = list(
+        session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.org_id.in_(demo_orgs))
+            .order_by(Certificate.issued_at, Certificate.product_name)
+            .limit(10)
+        )
+    )
+    facts = batch_facts_of(session, rows)
+    return [
+        (c.trace_code, f"{c.product_name} ({c.kind.value}, {batch_status(facts[c.id]).value})") for c in rows
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +32,12 @@ from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 
 
-def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -> tuple[Certificate, bool]:
+def issue_certificate(
+    session: Session, actor: Actor, *, data: dict[str, Any], issued_at: datetime | None = None
+) -> tuple[Certificate, bool]:
     """Issue a certificate from validated ``CertificateIn`` data; mint its trace code.
+
+    ``issued_at`` is now unless given (only the demo gives it, to tell a journey that is over).
 
     Returns the certificate and whether it was created now (False: an idempotent replay of the
     same ``event_id`` with the same body). Raises PermissionDenied (this kind of organisation does
@@ -44,6 +49,8 @@ def issue_certificate(session: Session, actor: Actor, *, data: dict[str, Any]) -
 
     def create() -> Certificate:
         certificate = _new_certificate(session, actor, data, digest)
+        if issued_at is not None:
+            certificate.issued_at = issued_at
         session.add(certificate)
         session.flush()
         return certificate
