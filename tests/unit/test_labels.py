@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
 import re
 import shutil
+import string
 import subprocess
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 from reportlab.pdfbase.ttfonts import TTFontFile
 
+from traceapp.labels import qr
 from traceapp.labels.compose import MIN_MODULE_MM, Layout
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, sheet_positions
 from traceapp.labels.ops import QrOp, RectOp, TextOp
@@ -144,6 +149,49 @@ def test_uppercase_payload_uses_alphanumeric_mode():
     assert len(qr_matrix(PAYLOAD.upper())) <= len(qr_matrix(PAYLOAD.lower()))
     longer = "HTTPS://TRACE.EXAMPLE.CN/C/7KQM9XR2HT4W3CABCDEFGHJKMNPQ"  # 57 characters
     assert len(qr_matrix(longer)) < len(qr_matrix(longer.lower()))  # version 3 vs 4
+
+
+def qrcode_matrix(payload: str, level: int) -> tuple[tuple[bool, ...], ...]:
+    """What the qrcode library makes of ``payload`` at ``level``, its eight trial masks and all."""
+    symbol = qrcode.QRCode(error_correction=level, border=0)
+    symbol.add_data(payload)
+    symbol.make(fit=True)
+    return tuple(tuple(row) for row in symbol.get_matrix())
+
+
+QR_PAYLOADS = [
+    PAYLOAD,
+    PAYLOAD.upper(),
+    "7KQM9XR2HT4W3C",
+    "12345678901234567890123456789012345",  # numeric, with a short tail group
+    "https://trace.example.cn/t/7KQM-9XR2-HT4W-3C?lang=zh&from=label",
+    "承诺达标合格证 7KQM-9XR2-HT4W-3C",  # bytes (UTF-8)
+    "HTTPS://TRACE.EXAMPLE.CN/C/" + "7KQM9XR2HT4W3C" * 12,  # version 7 and up: version info
+    "https://trace.example.cn/c/" + "7kqm9xr2ht4w3c0123456789" * 14,  # mixed segments, large
+]
+
+
+@pytest.mark.parametrize("level", [ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q, ERROR_CORRECT_H])
+@pytest.mark.parametrize("payload", QR_PAYLOADS)
+def test_the_symbol_built_once_is_the_one_qrcode_builds_eight_times(payload, level):
+    assert qr.build(payload, level) == qrcode_matrix(payload, level)
+
+
+def test_random_payloads_build_the_same_symbols_as_qrcode():
+    rng = random.Random(20261203)
+    alphabet = string.ascii_letters + string.digits + "/:.-?=&% 中文"
+    for _ in range(60):
+        payload = "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 14, 41, 90, 250])))
+        level = rng.choice([ERROR_CORRECT_M, ERROR_CORRECT_Q])
+        assert qr.build(payload, level) == qrcode_matrix(payload, level), (payload, level)
+
+
+def test_labels_use_level_q_unless_it_needs_a_larger_symbol():
+    same = PAYLOAD + "/zh"  # 33 modules at M and at Q
+    assert len(qrcode_matrix(same, ERROR_CORRECT_M)) == len(qrcode_matrix(same, ERROR_CORRECT_Q))
+    assert qr_matrix(same) == qrcode_matrix(same, ERROR_CORRECT_Q)
+    assert len(qrcode_matrix(PAYLOAD, ERROR_CORRECT_Q)) > len(qrcode_matrix(PAYLOAD, ERROR_CORRECT_M))
+    assert qr_matrix(PAYLOAD) == qrcode_matrix(PAYLOAD, ERROR_CORRECT_M)
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,13 @@ from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
-from qrcode.constants import ERROR_CORRECT_M, ERROR_CORRECT_Q
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from . import qr
 from .compose import Layout, compose
 from .layouts import (
     LabelContent,
@@ -115,22 +114,11 @@ METRICS = BundledMetrics()
 # --------------------------------------------------------------------------
 
 
-def _make_qr(payload: str, level: int) -> qrcode.QRCode:
-    """Smallest symbol for ``payload`` at one error-correction level; qrcode
-    picks numeric/alphanumeric/byte segments itself."""
-    qr = qrcode.QRCode(version=None, error_correction=level, border=0)
-    qr.add_data(payload)
-    qr.make(fit=True)
-    return qr
-
-
-@lru_cache(maxsize=256)
 def qr_matrix(payload: str) -> Matrix:
     """Module matrix (True = dark, no quiet zone) of the smallest QR symbol for
-    ``payload``: level Q when that needs no larger version than level M."""
-    medium, quartile = _make_qr(payload, ERROR_CORRECT_M), _make_qr(payload, ERROR_CORRECT_Q)
-    best = quartile if quartile.version == medium.version else medium
-    return tuple(tuple(row) for row in best.get_matrix())
+    ``payload``: level Q when that needs no larger version than level M (built once,
+    at that level: see :mod:`.qr`)."""
+    return qr.symbol(payload)
 
 
 def dark_runs(matrix: Matrix) -> Iterator[tuple[int, int, int]]:
