@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,11 @@ class BundledMetrics:
     def width(self, text: str, size_pt: float, bold: bool) -> float:
         """Advance width of ``text`` in mm."""
         return _em_width(text, bold) * size_pt * PT_MM
+
+    def measurer(self, size_pt: float, bold: bool) -> Callable[[str], float]:
+        """``width`` for one size and face, as one call."""
+        em_width = _em_width
+        return lambda text: em_width(text, bold) * size_pt * PT_MM
 
     def can_bold(self, text: str) -> bool:
         """True if the (small) bold subset has every character of ``text``."""
@@ -276,15 +281,21 @@ def _pdf_rect(canvas: Canvas, op: RectOp, height_mm: float) -> None:
 
 
 def _pdf_qr(canvas: Canvas, op: QrOp, height_mm: float) -> None:
-    """QR modules as one filled path of rectangles: vector, and no seams between them."""
+    """QR modules as one filled path of rectangles: vector, and no seams between them. Drawn
+    in module units (one ``cm`` to place and scale them), so each run is four small integers
+    written by us rather than four points formatted by reportlab."""
     m = op.module_mm
-    left, top = op.x_mm + QUIET_MODULES * m, op.y_mm + QUIET_MODULES * m
-    path = canvas.beginPath()
-    for row, col, length in dark_runs(op.matrix):
-        x, y = (left + col * m) * mm, (height_mm - top - (row + 1) * m) * mm
-        path.rect(x, y, length * m * mm, m * mm)
+    left, top = (op.x_mm + QUIET_MODULES * m) * mm, (height_mm - op.y_mm - QUIET_MODULES * m) * mm
     canvas.setFillGray(0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral(f"q {m * mm:.6f} 0 0 {-m * mm:.6f} {left:.4f} {top:.4f} cm")
+    canvas.addLiteral(_qr_path(op.matrix))
+    canvas.addLiteral("Q")
+
+
+@lru_cache(maxsize=64)
+def _qr_path(matrix: Matrix) -> str:
+    """The dark runs of ``matrix`` as PDF rectangles in module units (y down), filled."""
+    return " ".join(f"{col} {row} {length} 1 re" for row, col, length in dark_runs(matrix)) + " f"
 
 
 def _pdf_label_form(canvas: Canvas, layout: Layout) -> str:
