@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .layouts import LabelContent, LabelSize
 from .ops import QUIET_MODULES, DrawOp, Matrix, QrOp, RectOp, TextOp
@@ -136,11 +137,20 @@ def least_bottom(content: LabelContent, box: Box, pt: float, density: Density, m
     measure = measurer(metrics, pt, False)
     lines, gaps = 0, 0.0
     for para in paragraphs(content, box.width, pt, density, metrics):
-        first = box.width - max(para.indent, measure(ellipsize(para.prefix, box.width, measure)))
-        whole = re.sub(r"\s", " ", "".join(para.text)).rstrip()
-        lines += min(para.max_lines, 2 if measure(whole) > first else 1)
+        prefix = measure(para.prefix)
+        if prefix > box.width:
+            prefix = measure(ellipsize(para.prefix, box.width, measure))
+        lines += min(
+            para.max_lines, 2 if measure(_whole(para.text)) > box.width - max(para.indent, prefix) else 1
+        )
         gaps += density.gap_em if para.gap_before else 0.0
     return box.y0 + (ASCENT + (lines - 1) * density.leading + gaps + DESCENT) * em(pt)
+
+
+@lru_cache(maxsize=4096)
+def _whole(text: str | tuple[str, ...]) -> str:
+    """A paragraph's text on one line, as line breaking sees it (any whitespace a space)."""
+    return re.sub(r"\s", " ", "".join(text)).rstrip()
 
 
 def fit_text(
