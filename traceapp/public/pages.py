@@ -228,14 +228,15 @@ def _affected_statement() -> sa.Select[tuple[uuid.UUID]]:
     cut from them at any depth (a portion's page shows its source's journey up to the cut). Part
     of the bump statement: a batch without portions costs one index probe, not a statement."""
     out, inp = aliased(EventItem), aliased(EventItem)
-    by_events = sa.select(EventItem.certificate_id).where(
-        EventItem.event_id.in_(sa.bindparam("events", expanding=True))
-    )
-    tree = (
-        sa.select(Certificate.id.label("cid"), sa.literal(0).label("depth"))
-        .where(sa.or_(Certificate.id.in_(sa.bindparam("ids", expanding=True)), Certificate.id.in_(by_events)))
-        .cte("tree", recursive=True, nesting=True)
-    )
+    # Two index look-ups, not one filter: PostgreSQL scans every certificate for an OR with a
+    # subquery (30 ms at 10,000 certificates, against 0.8).
+    named = sa.union(
+        sa.select(Certificate.id.label("cid")).where(Certificate.id.in_(sa.bindparam("ids", expanding=True))),
+        sa.select(EventItem.certificate_id).where(
+            EventItem.event_id.in_(sa.bindparam("events", expanding=True))
+        ),
+    ).subquery("named")
+    tree = sa.select(named.c.cid, sa.literal(0).label("depth")).cte("tree", recursive=True, nesting=True)
     step = (
         sa.select(out.certificate_id, tree.c.depth + 1)
         .select_from(tree)
