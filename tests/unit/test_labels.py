@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
 import re
 import shutil
+import string
 import subprocess
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 from reportlab.pdfbase.ttfonts import TTFontFile
 
+from traceapp.labels import compose, qr
 from traceapp.labels.compose import MIN_MODULE_MM, Layout
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, sheet_positions
 from traceapp.labels.ops import QrOp, RectOp, TextOp
@@ -34,7 +39,7 @@ from traceapp.labels.render import (
     share_png,
     sheet_pdf,
 )
-from traceapp.labels.text import FIXED_TEXT, FLOOR_PT, HEADING, clamp_lines, wrap
+from traceapp.labels.text import DENSITIES, FIXED_TEXT, FLOOR_PT, HEADING, clamp_lines, point_sizes, wrap
 
 PAYLOAD = "https://trace.example.cn/c/7KQM9XR2HT4W3C"
 CONTENT = LabelContent(
@@ -144,6 +149,49 @@ def test_uppercase_payload_uses_alphanumeric_mode():
     assert len(qr_matrix(PAYLOAD.upper())) <= len(qr_matrix(PAYLOAD.lower()))
     longer = "HTTPS://TRACE.EXAMPLE.CN/C/7KQM9XR2HT4W3CABCDEFGHJKMNPQ"  # 57 characters
     assert len(qr_matrix(longer)) < len(qr_matrix(longer.lower()))  # version 3 vs 4
+
+
+def qrcode_matrix(payload: str, level: int) -> tuple[tuple[bool, ...], ...]:
+    """What the qrcode library makes of ``payload`` at ``level``, its eight trial masks and all."""
+    symbol = qrcode.QRCode(error_correction=level, border=0)
+    symbol.add_data(payload)
+    symbol.make(fit=True)
+    return tuple(tuple(row) for row in symbol.get_matrix())
+
+
+QR_PAYLOADS = [
+    PAYLOAD,
+    PAYLOAD.upper(),
+    "7KQM9XR2HT4W3C",
+    "12345678901234567890123456789012345",  # numeric, with a short tail group
+    "https://trace.example.cn/t/7KQM-9XR2-HT4W-3C?lang=zh&from=label",
+    "承诺达标合格证 7KQM-9XR2-HT4W-3C",  # bytes (UTF-8)
+    "HTTPS://TRACE.EXAMPLE.CN/C/" + "7KQM9XR2HT4W3C" * 12,  # version 7 and up: version info
+    "https://trace.example.cn/c/" + "7kqm9xr2ht4w3c0123456789" * 14,  # mixed segments, large
+]
+
+
+@pytest.mark.parametrize("level", [ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q, ERROR_CORRECT_H])
+@pytest.mark.parametrize("payload", QR_PAYLOADS)
+def test_the_symbol_built_once_is_the_one_qrcode_builds_eight_times(payload, level):
+    assert qr.build(payload, level) == qrcode_matrix(payload, level)
+
+
+def test_random_payloads_build_the_same_symbols_as_qrcode():
+    rng = random.Random(20261203)
+    alphabet = string.ascii_letters + string.digits + "/:.-?=&% 中文"
+    for _ in range(60):
+        payload = "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 14, 41, 90, 250])))
+        level = rng.choice([ERROR_CORRECT_M, ERROR_CORRECT_Q])
+        assert qr.build(payload, level) == qrcode_matrix(payload, level), (payload, level)
+
+
+def test_labels_use_level_q_unless_it_needs_a_larger_symbol():
+    same = PAYLOAD + "/zh"  # 33 modules at M and at Q
+    assert len(qrcode_matrix(same, ERROR_CORRECT_M)) == len(qrcode_matrix(same, ERROR_CORRECT_Q))
+    assert qr_matrix(same) == qrcode_matrix(same, ERROR_CORRECT_Q)
+    assert len(qrcode_matrix(PAYLOAD, ERROR_CORRECT_Q)) > len(qrcode_matrix(PAYLOAD, ERROR_CORRECT_M))
+    assert qr_matrix(PAYLOAD) == qrcode_matrix(PAYLOAD, ERROR_CORRECT_M)
 
 
 @pytest.mark.parametrize(
@@ -460,3 +508,73 @@ def test_clamp_lines_adds_ellipsis():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --------------------------------------------------------------------------
+# Fitting the text column without trying every setting
+# --------------------------------------------------------------------------
+
+WORDS = [
+    "大白菜",
+    "湖北省武汉市黄陂区木兰乡双河村三组",
+    "东区大棚 7 号",
+    "武汉木兰蔬菜专业合作社",
+    "13812345678",
+]
+WORDS += ["2026-11-20", "B-2026-11-19-07", "Chinese cabbage", "12.5 斤", "Internal quality control"]
+
+
+def random_labels(count: int) -> list[tuple[LabelContent, compose.Box, float]]:
+    """Contents of random lengths in text columns of random sizes."""
+    rng = random.Random(20261203)
+    out = []
+    for _ in range(count):
+        base = rng.choice([CONTENT, ENGLISH])
+        fields = [
+            (label, " ".join(rng.choice(WORDS) for _ in range(rng.choice([1, 1, 2, 3, 6]))))
+            for label, _value in base.fields[: rng.randint(2, len(base.fields))]
+        ]
+        content = replace(base, fields=fields, basis=base.basis[: rng.randint(0, 2)])
+        width, height = rng.uniform(15, 70), rng.uniform(12, 60)
+        out.append((content, compose.Box(1.5, 4.0, 1.5 + width, 4.0 + height), rng.choice([6.0, 8.0, 11.0])))
+    return out
+
+
+def every_setting_fit(content, box, max_pt, allow_cuts):
+    """The fit found by setting the text at every density and size, as the engine once did."""
+    settings = ((d, pt) for d in DENSITIES for pt in point_sizes(max_pt, d.min_pt))
+    blocks = (compose.set_text(content, box, pt, d, METRICS) for d, pt in settings)
+    fitting = (block for block in blocks if block.bottom <= box.y1 + 1e-9)
+    if allow_cuts:
+        return min(fitting, key=lambda block: len(block.truncated), default=None)
+    return next((block for block in fitting if not block.truncated), None)
+
+
+def test_the_floor_under_the_text_column_never_passes_its_real_bottom():
+    for content, box, max_pt in random_labels(40):
+        for density in DENSITIES:
+            for pt in point_sizes(max_pt, density.min_pt):
+                floor = compose.least_bottom(content, box, pt, density, METRICS)
+                assert floor <= compose.set_text(content, box, pt, density, METRICS).bottom + 1e-9
+
+
+def test_fitting_skips_settings_but_picks_what_trying_every_setting_picks():
+    chosen = set()
+    for content, box, max_pt in random_labels(120):
+        settings: dict = {}
+        fast = compose.fit_text(content, box, max_pt, METRICS, False, settings)
+        if fast is None:  # as fit_body does: then the pass that may shorten paragraphs
+            fast = compose.fit_text(content, box, max_pt, METRICS, True, settings)
+            slow = every_setting_fit(content, box, max_pt, True)
+        else:
+            slow = every_setting_fit(content, box, max_pt, False)
+        assert (fast is None) == (slow is None)
+        if fast is not None:
+            assert (fast.pt, fast.density, fast.lines, fast.truncated) == (
+                slow.pt,
+                slow.density,
+                slow.lines,
+                slow.truncated,
+            )
+            chosen.add((fast.density, bool(fast.truncated)))
+    assert len(chosen) >= 4  # the cases reach several densities, with and without cuts

@@ -16,7 +16,8 @@ from flask import request, request_started
 from tests.api.test_events_api import post
 from tests.api.test_journey_api import gate
 from tests.factories import certificate_body
-from traceapp.certificates.models import Category
+from traceapp.certificates import services as certificates
+from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.orgs.models import OrgKind
 from traceapp.public import pages
 from traceapp.public.models import PublicPage
@@ -85,6 +86,93 @@ def test_revoking_stores_the_revoked_page_in_the_same_commit(client, make, dbses
     row = page_row(dbsession, certificate.trace_code)
     assert row.version == before + 1 and is_current(row, app)
     assert "数量写错了" in gzip.decompress(row.html_zh).decode()
+
+
+def bump_statements(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("INSERT INTO PUBLIC_PAGES")]
+
+
+def issue_data(**overrides) -> dict:
+    data = {
+        "product_name": "大白菜",
+        "quantity": Decimal("500"),
+        "unit": Unit.KG,
+        "origin": {"region_code": "420116", "address": "木兰乡"},
+        "commitments": list(Commitment),
+        "basis": [Basis.SELF_TEST],
+    }
+    return data | overrides
+
+
+def test_a_transaction_of_several_savepoints_bumps_its_pages_once_at_commit(
+    make, dbsession, app, count_queries
+):
+    producer = make.member()
+    with app.test_request_context(), count_queries as q:
+        # each issue inserts in a savepoint of its own (the idempotent insert)
+        issued = [
+            certificates.issue_certificate(dbsession, producer.actor, data=issue_data(product_name=name))[0]
+            for name in ("荠菜", "菠菜", "芹菜")
+        ]
+        assert bump_statements(q.statements) == []  # not at any RELEASE SAVEPOINT
+        dbsession.commit()
+    assert len(bump_statements(q.statements)) == 1
+    for certificate in issued:
+        row = page_row(dbsession, certificate.trace_code)
+        assert row.version == 1 and is_current(row, app)
+
+
+def test_a_page_changed_in_two_savepoints_moves_one_version(make, dbsession, app):
+    producer = make.member()
+    certificate = make.certificate(producer)
+    before = page_row(dbsession, certificate.trace_code).version
+    with app.test_request_context():
+        with dbsession.begin_nested():
+            certificates.revoke_certificate(
+                dbsession, producer.actor, certificate_id=certificate.id, reason="标签贴错"
+            )
+        with dbsession.begin_nested():
+            producer.org.name = "木兰新合作社"
+        dbsession.commit()
+    row = page_row(dbsession, certificate.trace_code)
+    assert row.version == before + 1 and is_current(row, app)  # both changes, rendered once
+    page = gzip.decompress(row.html_zh).decode()
+    assert "标签贴错" in page and "木兰新合作社" in page
+
+
+def test_a_rolled_back_savepoint_leaves_the_rest_of_the_commit_bumped(make, dbsession, app):
+    producer = make.member()
+    kept, dropped = make.certificate(producer), make.certificate(producer)
+    versions = {c.trace_code: page_row(dbsession, c.trace_code).version for c in (kept, dropped)}
+    with app.test_request_context():
+        certificates.revoke_certificate(dbsession, producer.actor, certificate_id=kept.id, reason="数量写错")
+        savepoint = dbsession.begin_nested()
+        certificates.revoke_certificate(dbsession, producer.actor, certificate_id=dropped.id, reason="作废")
+        savepoint.rollback()
+        dbsession.commit()
+    assert page_row(dbsession, kept.trace_code).version == versions[kept.trace_code] + 1
+    row = page_row(dbsession, dropped.trace_code)
+    # noted before the rollback: bumped and rendered again, from data that was never revoked
+    assert is_current(row, app) and "作废" not in gzip.decompress(row.html_zh).decode()
+
+
+def test_an_event_on_a_batch_without_portions_bumps_in_one_statement(client, make, count_queries):
+    producer = make.member()
+    batch = make.certificate(producer, quantity=Decimal("100"), category=Category.VEGETABLE)
+    with count_queries as q:
+        response = post(
+            client,
+            producer,
+            kind="storing",
+            trace_code=batch.trace_code,
+            occurred_at="2026-11-21T10:00:00+08:00",
+            location="产地预冷库",
+        )
+    assert response.status_code == 201, response.json
+    assert len(bump_statements(q.statements)) == 1
+    # the portions (recursive) and the event's certificates are read inside the bump
+    assert not [s for s in q.statements if "RECURSIVE" in s.upper() and s not in bump_statements([s])]
+    assert not [s for s in q.selects if s.startswith("SELECT event_items.certificate_id \nFROM event_items")]
 
 
 def test_a_late_recorded_event_on_the_source_reaches_its_portions_pages(client, make, dbsession, app):

@@ -121,9 +121,9 @@ def _fields(certificate: Certificate) -> list[tuple[str, str]]:
 
 def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, base_url: str) -> bytes:
     """Render one of the label files (``qr``, ``png``, ``pdf``, ``sheet``, ``share``)."""
+    if kind == "qr":  # the code's URL alone: no label text to translate and format
+        return render.qr_png(codes.qr_url(base_url, certificate.trace_code))
     content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
-    if kind == "qr":
-        return render.qr_png(content.qr_payload)
     if kind == "png":
         return render.label_png(content, size=args["size"], dpi=args["dpi"])
     if kind == "pdf":

@@ -10,8 +10,10 @@ and sets the text column as completely and as large as fits.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .layouts import LabelContent, LabelSize
 from .ops import QUIET_MODULES, DrawOp, Matrix, QrOp, RectOp, TextOp
@@ -85,19 +87,27 @@ class Box:
 
 @dataclass
 class TextBlock:
-    """The text column set at one size and density."""
+    """The text column set at one size and density: its lines as (x, baseline, text), turned
+    into drawing operations (which measure every line) only for the setting chosen."""
 
     pt: float
     density: str
-    ops: list[TextOp] = field(default_factory=list)
+    lines: list[tuple[float, float, str]] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
     bottom: float = 0.0
 
-    def line(self, x: float, y: float, text: str, metrics: TextMetrics) -> None:
+    def line(self, x: float, y: float, text: str) -> None:
         """Append one regular-weight line of text."""
         if text:
-            self.ops.append(TextOp(x, y, text, self.pt, False, metrics.width(text, self.pt, False)))
+            self.lines.append((x, y, text))
         self.bottom = y + DESCENT * em(self.pt)
+
+    def ops(self, metrics: TextMetrics) -> list[TextOp]:
+        """The lines as drawing operations."""
+        return [
+            TextOp(x, y, text, self.pt, False, metrics.width(text, self.pt, False))
+            for x, y, text in self.lines
+        ]
 
 
 def set_text(content: LabelContent, box: Box, pt: float, density: Density, metrics: TextMetrics) -> TextBlock:
@@ -111,30 +121,81 @@ def set_text(content: LabelContent, box: Box, pt: float, density: Density, metri
         if cut:
             block.truncated.append(para.prefix + "".join(para.text))
         for set_line in lines:
-            block.line(box.x0, y, set_line.prefix, metrics)
-            block.line(box.x0 + set_line.text_x, y, set_line.text, metrics)
+            block.line(box.x0, y, set_line.prefix)
+            block.line(box.x0 + set_line.text_x, y, set_line.text)
             y += density.leading * em(pt)
     return block
 
 
+Settings = dict[tuple[Box, str, float], TextBlock]
+
+
+def least_bottom(content: LabelContent, box: Box, pt: float, density: Density, metrics: TextMetrics) -> float:
+    """A floor under ``set_text(...).bottom`` that needs no line breaking: a paragraph takes one
+    line, or two (up to its ``max_lines``) when all of it is wider than its first line, since
+    greedy breaking keeps it on one line only if it fits there whole."""
+    measure = measurer(metrics, pt, False)
+    lines, gaps = 0, 0.0
+    for para in paragraphs(content, box.width, pt, density, metrics):
+        prefix = measure(para.prefix)
+        if prefix > box.width:
+            prefix = measure(ellipsize(para.prefix, box.width, measure))
+        lines += min(
+            para.max_lines, 2 if measure(_whole(para.text)) > box.width - max(para.indent, prefix) else 1
+        )
+        gaps += density.gap_em if para.gap_before else 0.0
+    return box.y0 + (ASCENT + (lines - 1) * density.leading + gaps + DESCENT) * em(pt)
+
+
+@lru_cache(maxsize=4096)
+def _whole(text: str | tuple[str, ...]) -> str:
+    """A paragraph's text on one line, as line breaking sees it (any whitespace a space)."""
+    return re.sub(r"\s", " ", "".join(text)).rstrip()
+
+
 def fit_text(
-    content: LabelContent, box: Box, max_pt: float, metrics: TextMetrics, allow_cuts: bool
+    content: LabelContent,
+    box: Box,
+    max_pt: float,
+    metrics: TextMetrics,
+    allow_cuts: bool,
+    settings: Settings | None = None,
 ) -> TextBlock | None:
     """The most complete, then largest, setting that fits ``box`` without
     shortening anything; with ``allow_cuts``, the one that shortens fewest
-    paragraphs (with an ellipsis). None if nothing fits."""
-    settings = ((d, pt) for d in DENSITIES for pt in point_sizes(max_pt, d.min_pt))
-    blocks = (set_text(content, box, pt, density, metrics) for density, pt in settings)
-    fitting = (block for block in blocks if block.bottom <= box.y1 + 1e-9)
-    if allow_cuts:
-        return min(fitting, key=lambda block: len(block.truncated), default=None)
-    return next((block for block in fitting if not block.truncated), None)
+    paragraphs (with an ellipsis). None if nothing fits.
+
+    Settings in order, densest last, largest first; a size is set only if ``least_bottom``
+    fits (no other could), and each setting at most once per ``settings``
+    (the pass without cuts and the pass with them try the same ones). With cuts, the first
+    setting that shortens one paragraph is the answer: none shortens none (else the pass
+    without cuts had taken it)."""
+    settings = {} if settings is None else settings
+    best: TextBlock | None = None
+    for density in DENSITIES:
+        for pt in point_sizes(max_pt, density.min_pt):
+            if least_bottom(content, box, pt, density, metrics) > box.y1 + 1e-9:
+                continue
+            key = (box, density.name, pt)
+            if key not in settings:
+                settings[key] = set_text(content, box, pt, density, metrics)
+            block = settings[key]
+            if block.bottom > box.y1 + 1e-9:
+                continue
+            if not allow_cuts:
+                if not block.truncated:
+                    return block
+            elif best is None or len(block.truncated) < len(best.truncated):
+                best = block
+                if len(block.truncated) <= 1:
+                    return block
+    return best
 
 
 def clipped_text(content: LabelContent, box: Box, metrics: TextMetrics) -> TextBlock:
     """Last resort: the tightest setting, without the lines that do not fit."""
     block = set_text(content, box, FLOOR_PT, DENSITIES[-1], metrics)
-    block.ops = [op for op in block.ops if op.box[3] <= box.y1 + 1e-9]
+    block.lines = [line for line in block.lines if line[1] + DESCENT * em(block.pt) <= box.y1 + 1e-9]
     return block
 
 
@@ -349,9 +410,10 @@ def fit_body(
 ) -> tuple[list[DrawOp], TextBlock, bool]:
     """Choose the QR placement and text setting: complete text first, then the
     largest QR. Returns the QR ops, the text and whether text overflowed."""
+    settings: Settings = {}
     for allow_cuts in (False, True):
         for qr, box in placements:
-            block = fit_text(content, box, max_pt, metrics, allow_cuts)
+            block = fit_text(content, box, max_pt, metrics, allow_cuts, settings)
             if block:
                 return qr, block, False
     qr, box = placements[0]
@@ -371,5 +433,5 @@ def compose(
     fits = qr_choices(label, len(matrix), content.code_text, area, quantum_mm, metrics)
     placements = [place_qr(fit, body, label, matrix, content.code_text, quantum_mm, metrics) for fit in fits]
     qr, text, overflow = fit_body(content, placements, label.body_max_pt, metrics)
-    ops = (*frame_ops(label), *heading, *qr, *text.ops)
+    ops = (*frame_ops(label), *heading, *qr, *text.ops(metrics))
     return Layout(label, ops, text.pt, text.density, tuple(text.truncated), overflow)

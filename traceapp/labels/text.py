@@ -141,8 +141,10 @@ def units(items: Sequence[str], separator: str) -> tuple[str, ...]:
 
 
 def measurer(metrics: TextMetrics, pt: float, bold: bool) -> Measure:
-    """A one-argument width function for one face and size."""
-    return lambda text: metrics.width(text, pt, bold)
+    """A one-argument width function for one face and size (the metrics' own, when they
+    offer one: line breaking measures thousands of strings per label)."""
+    own = getattr(metrics, "measurer", None)
+    return own(pt, bold) if own else lambda text: metrics.width(text, pt, bold)
 
 
 def ellipsize(text: str, width: float, measure: Measure) -> str:
