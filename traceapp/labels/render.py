@@ -9,8 +9,6 @@ subset in ``fonts/``; nothing depends on system fonts.
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
@@ -237,24 +235,12 @@ def _one_bit(image: Image.Image) -> Image.Image:
 
 
 def _png_bytes(image: Image.Image, dpi: int | None) -> bytes:
-    """Encode a 1-bit or greyscale PNG (the resolution in its pHYs chunk when given): rows
-    unfiltered, zlib at its default level. Pillow's encoder spent 1.5 ms (3 with ``optimize``)
-    on a 40x30 label that zlib compresses in 0.3; the files are a few per cent larger."""
-    width, height = image.size
-    depth = 1 if image.mode == "1" else 8
-    stride = (width * depth + 7) // 8
-    raw = image.tobytes()
-    rows = b"".join(b"\0" + raw[i : i + stride] for i in range(0, stride * height, stride))
-    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 0, 0, 0, 0))]
-    if dpi:
-        per_metre = round(dpi / 0.0254)
-        chunks.append(_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    chunks += [_chunk(b"IDAT", zlib.compress(rows)), _chunk(b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    """Encode a 1-bit or greyscale PNG (its resolution recorded when given) with Pillow at zlib
+    level 1: 0.6 ms for a 40x30 label at 203 dpi against 1.0 at the default level and 3 with
+    ``optimize``, for files about 5 % larger (labels are sent to a printer, not stored)."""
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1, **({"dpi": (dpi, dpi)} if dpi else {}))
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------
