@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_babel import get_locale
 
 from traceapp.certificates.texts import quantity_text
 from traceapp.codes import format_trace_code
@@ -32,8 +33,26 @@ def signed_in_may(*actions: str) -> bool:
     return any(allows(actor, Action(name)) for name in actions)
 
 
+def _chinese() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def labelled(text: str) -> str:
+    """``{{ _("Trace code")|labelled }}`` → ``追溯码：`` in Chinese (full-width, no space),
+    ``Trace code: `` in English."""
+    return f"{text}：" if _chinese() else f"{text}: "
+
+
+def list_separator() -> str:
+    """Between the items of a list in running text: ``、`` in Chinese, ``, `` in English."""
+    return "、" if _chinese() else ", "
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the helpers every template may use."""
     app.jinja_env.globals["may"] = signed_in_may
     app.add_template_filter(quantity_filter, "quantity")
     app.add_template_filter(trace_code_filter, "trace_code")
+    app.add_template_filter(labelled, "labelled")
+    app.jinja_env.globals["list_separator"] = list_separator

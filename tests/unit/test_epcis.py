@@ -533,6 +533,7 @@ def test_bad_data_is_refused(change: dict[str, Any], message: str) -> None:
 
 def test_the_document_expands_as_json_ld_without_losing_a_key(document: dict[str, Any]) -> None:
     from pyld import jsonld  # a test extra: the check is never skipped for want of it
+
     context = json.loads((EPCIS_DIR / "epcis-context.jsonld").read_text(encoding="utf-8"))
 
     def loader(url: str, _options: Any = None) -> dict[str, Any]:

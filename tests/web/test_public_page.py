@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import render_template
 from flask_babel import force_locale
 
+from tests.api.test_events_api import post
+from tests.api.test_journey_api import gate
+from tests.api.test_large_portioning import ship
 from tests.factories import ref
 from traceapp.certificates.status import BatchStatus
 from traceapp.codes import mint_trace_code
+from traceapp.orgs.models import OrgKind
 from traceapp.public.models import PublicPage
 from traceapp.public.queries import load_facts, present
 
@@ -86,6 +91,26 @@ def test_a_code_that_cannot_be_right_as_typed_is_called_probably_mistyped(client
     unissued = client.get(f"/t/{mint_trace_code()}", headers={"Accept-Language": "en"})
     assert unissued.status_code == 404 and "probably mistyped" not in unissued.get_data(as_text=True)
     assert "No certificate has the code" in unissued.get_data(as_text=True)
+
+
+HALF_WIDTH_BESIDE_CHINESE = re.compile(r"[\u3400-\u9fff][:;,?!]|[:;,?!][\u3400-\u9fff]")
+
+
+def test_chinese_pages_use_full_width_punctuation_around_chinese(client, make):
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    source = make.certificate(producer, quantity=Decimal("100"))
+    ship(client, producer, market, source, "100")
+    assert gate(client, market, source, quantity="100").status_code == 201
+    outputs = [{"quantity": "10", "unit": "kg"}, {"quantity": "5", "unit": "kg"}]
+    portion = post(client, market, kind="portioning", trace_code=source.trace_code, outputs=outputs)
+    assert portion.status_code == 201, portion.json
+    for code in (source.trace_code, portion.json["outputs"][0]["trace_code"]):
+        html = client.get(f"/t/{code}?lang=zh").get_data(as_text=True)
+        text = re.sub(r"<[^>]+>", "", html.split("<body>", 1)[1])
+        assert "追溯码：" in text
+        assert not HALF_WIDTH_BESIDE_CHINESE.findall(text), HALF_WIDTH_BESIDE_CHINESE.findall(text)
+    english = client.get(f"/t/{source.trace_code}?lang=en").get_data(as_text=True)
+    assert "Trace code: " in english and "Went into: " in english
 
 
 def test_language_follows_the_browser_and_can_be_switched(client, make):

@@ -76,6 +76,7 @@ def test_the_overview_counts_checks_failures_and_excursions(client, world):  # n
     assert html.count('<svg class="chart"') == 4
     assert "湖北省武汉市" in html
     assert "Open recalls: <strong>1</strong>" in html
+    assert "进行中的召回：<strong>1</strong>" in client.get("/overview?lang=zh").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/trace", "/recalls", "/recalls/new", "/overview"])
