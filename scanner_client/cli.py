@@ -239,6 +239,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         f"Sent {report.sent}, refused {len(report.rejected)}. Outbox: {counts['pending']} pending, "
         f"{counts['sent']} sent, {counts['rejected']} rejected."
     )
+    if report.batches or report.singles:
+        print(f"Requests: {report.batches} batches of up to {args.batch} scans, {report.singles} single.")
     if report.stopped:
         print(f"Stopped: {report.stopped}. Nothing is lost: run sync again later.")
     return 1 if counts["pending"] else 0
