@@ -113,6 +113,16 @@ def problem(
     status: int, title: str, detail: str | None, *, slug: str, errors: list[FieldError] | None = None
 ) -> Response:
     """Build an ``application/problem+json`` response."""
+    response = jsonify(problem_body(status, title, detail, slug=slug, errors=errors))
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def problem_body(
+    status: int, title: str, detail: str | None, *, slug: str, errors: list[FieldError] | None = None
+) -> dict[str, Any]:
+    """The body of a problem+json answer (also one refused event of a batch)."""
     body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status}
     if errors and len(errors) > limits.LISTED_ERRORS:
         # A body with thousands of bad items must not get an answer thousands of entries long.
@@ -127,10 +137,24 @@ def problem(
         body["detail"] = detail
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
+    return body
+
+
+def domain_problem(exc: DomainError) -> dict[str, Any]:
+    """The problem+json body a DomainError is answered with under /api/."""
+    return problem_body(exc.status, str(exc.title), exc.detail, slug=exc.slug, errors=exc.errors)
+
+
+def validation_problem(messages: Any) -> dict[str, Any]:
+    """The problem+json body of a body that failed its schema (marshmallow's messages), as
+    the 422 of ``handle_http_exception`` gives it."""
+    return problem_body(
+        422,
+        _http_title(422),
+        _("Some fields are invalid."),
+        slug="http-422",
+        errors=flatten_messages(messages),
+    )
 
 
 def _wants_json() -> bool:

@@ -26,6 +26,8 @@ TESTS = 50
 INPUTS = 200
 #: Outputs of one transformation or portioning (a stall cutting a lorry into 2,000 bags).
 OUTPUTS = 3_000
+#: Events in one ``POST /api/v1/events/batch`` (a scanner's backlog goes in several).
+EVENTS_PER_BATCH = 1_000
 #: Trace codes named by one recall.
 RECALL_CODES = 200
 #: Pages of a list (at 100 a page, ten million rows).

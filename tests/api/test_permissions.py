@@ -208,6 +208,33 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
             ),
         )
     ],
+    "POST /api/v1/events/batch": [
+        (
+            "shipping",
+            # The token is checked for the whole request (401); the permission table refuses
+            # each event on its own inside the 200 (tests/api/test_events_batch.py).
+            Write(
+                lambda w: (
+                    "/api/v1/events/batch",
+                    {
+                        "json": {
+                            "events": [
+                                event(
+                                    "shipping",
+                                    w.certificate.trace_code,
+                                    quantity="5",
+                                    to_org=str(w.market.org.id),
+                                )
+                            ]
+                        }
+                    },
+                ),
+                None,
+                lambda w: w.producer,
+                success=200,
+            ),
+        )
+    ],
     "POST /api/v1/events": [
         (
             "shipping",

@@ -24,7 +24,7 @@ from traceapp import create_app, db
 from traceapp.certificates.models import Basis, Certificate, Commitment, Holding, Unit
 from traceapp.certificates.services import issue_certificate, revoke_certificate
 from traceapp.errors import DomainError
-from traceapp.events import handovers
+from traceapp.events import batch, handovers
 from traceapp.events.models import Event, EventKind
 from traceapp.events.services import EventSettings, record_event
 from traceapp.orgs import services as orgs
@@ -286,3 +286,46 @@ def test_one_hand_over_code_used_at_two_gates_at_once_moves_the_stock_once(app):
             .all()
         )
     assert holdings[producer.org_id] == 0 and sorted(holdings.values()) == [0, Decimal("100")]
+
+
+@pytest.mark.postgres_only
+def test_the_same_batch_sent_twice_at_once_records_each_event_once(app, monkeypatch):
+    """Two chunks each: whichever request reaches an event second waits for the first's chunk
+    to commit and answers it as a replay, and the holding is taken once per event."""
+    producer, market, certificate = _producer_with_batch(app)
+    monkeypatch.setattr(batch, "CHUNK", 4)
+    ids = [str(uuid.uuid4()) for _ in range(6)]
+    events = [
+        {
+            "event_id": event_id,
+            "kind": "shipping",
+            "occurred_at": WHEN.isoformat(),
+            "trace_code": certificate.trace_code,
+            "quantity": "10",
+            "unit": "kg",
+            "to_org": str(market.org_id),
+        }
+        for event_id in ids
+    ]
+    settings = EventSettings.from_config(app.config)
+
+    def send() -> list[int]:
+        with app.app_context():
+            outcomes = batch.record_batch(db.transaction, producer, events=events, settings=settings)
+            return [o.status for o in outcomes]
+
+    results = _race([send, send])
+    assert all(isinstance(r, list) for r in results), results
+    assert sorted(s for r in results for s in r) == [200] * 6 + [201] * 6
+    with app.app_context():
+        stored = db.session().scalar(
+            sa.select(sa.func.count())
+            .select_from(Event)
+            .where(Event.client_event_id.in_([uuid.UUID(i) for i in ids]))
+        )
+        held = db.session().scalar(
+            sa.select(Holding.quantity).where(
+                Holding.certificate_id == certificate.id, Holding.org_id == producer.org_id
+            )
+        )
+    assert stored == 6 and held == Decimal("40")

@@ -17,8 +17,8 @@ from traceapp.coldchain.loggers import LoggerFileError
 from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
 from traceapp.errors import InvalidInput, NotFound
-from traceapp.events import documents, queries, services
-from traceapp.events.schemas import CodeOut, EventIn, EventOut, ParsedLogOut
+from traceapp.events import batch, documents, queries, services
+from traceapp.events.schemas import CodeOut, EventBatchIn, EventBatchOut, EventIn, EventOut, ParsedLogOut
 from traceapp.inputs import one_file
 from traceapp.urls import public_base_url
 
@@ -63,6 +63,21 @@ class Events(MethodView):
                 queries.recorded(session, event), base_url=public_base_url()
             )
         return document, 201 if created else 200
+
+
+@blp.route("/batch")
+class EventBatch(MethodView):
+    @blp.arguments(EventBatchIn)
+    @blp.response(200, EventBatchOut)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Record many events at once, each judged as it would be alone.
+
+        Each outcome carries the status the event would have had alone (201, 200 for a replay,
+        or a 4xx with its problem); a refused event blocks none of the others. The events are
+        committed in chunks, in order: a retry after a failure replays what was committed.
+        """
+        outcomes = batch.record_batch(db.transaction, api_actor(), events=data["events"], settings=settings())
+        return {"results": [o.document() for o in outcomes], "counts": batch.counts(outcomes)}
 
 
 @blp.route("/<uuid:event_id>")

@@ -21,6 +21,7 @@ from traceapp.schemas import (
     EventTime,
     List,
     Nested,
+    ProblemOut,
     QuantityField,
     Str,
     StrictSchema,
@@ -304,3 +305,42 @@ class CodeOut(Schema):
     made_from = fields.List(fields.String())
     went_into = fields.List(fields.String())
     events = fields.List(fields.Nested(EventOut))
+
+
+class EventBatchIn(StrictSchema):
+    """Many events in one request, each the body ``POST /api/v1/events`` takes."""
+
+    events = List(
+        fields.Raw(
+            metadata={
+                "type": "object",
+                "description": "An event, as POST /api/v1/events takes it; read and judged on its own.",
+            }
+        ),
+        required=True,
+        max_items=limits.EVENTS_PER_BATCH,
+        validate=validate.Length(min=1, error=_l("Expected a list with at least one event.")),
+    )
+
+
+class BatchOutcomeOut(Schema):
+    """What became of one event of a batch, with the status it would have had alone."""
+
+    index = fields.Integer(metadata={"description": "Its place in the batch, from 0."})
+    event_id = fields.String(allow_none=True, metadata={"description": "The client's event_id as sent."})
+    status = fields.Integer(metadata={"description": "201 recorded, 200 replayed, or the refusal's 4xx."})
+    id = fields.String(metadata={"description": "The server's id of the event (on 2xx)."})
+    problem = fields.Nested(ProblemOut, metadata={"description": "The refusal, as alone (on 4xx)."})
+
+
+class BatchCountsOut(Schema):
+    created = fields.Integer()
+    replayed = fields.Integer()
+    refused = fields.Integer()
+
+
+class EventBatchOut(Schema):
+    """One outcome per event, in the order sent, and how many of each."""
+
+    results = fields.List(fields.Nested(BatchOutcomeOut))
+    counts = fields.Nested(BatchCountsOut)

@@ -43,6 +43,7 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "GET /api/v1/certificates/<uuid:certificate_id>/share.png": Scope.READ,
     "POST /api/v1/reports": Scope.CERTIFICATES,
     "POST /api/v1/events": Scope.EVENTS,
+    "POST /api/v1/events/batch": Scope.EVENTS,
     "GET /api/v1/events/<uuid:event_id>": Scope.READ,
     # Parsing a logger file writes nothing; it is the first half of recording a leg.
     "POST /api/v1/temperature-logs/parse": Scope.EVENTS,
