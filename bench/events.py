@@ -1,52 +1,61 @@
-"""Throughput of recording events through ``POST /api/v1/events`` against a bare Core insert.
+"""Throughput of recording events, single and in batches, against bare baselines, at 1x and 10x data.
 
 One run, on PostgreSQL only:
 
 1. Drop and re-create a scratch database (its name must start with ``bench``), migrate it, and
    set it up through the real services: a producer (user + API token) holding a few hundred
-   certificates with large quantities, and a market (user + API token).
-2. Serve the app with gunicorn (sync workers, ``--workers 2`` by default, 127.0.0.1, no access
-   log) and record N events (default 100,000) with C concurrent clients (default 4), each a
-   thread with its own keep-alive ``http.client`` connection posting JSON in order. Each client
-   owns its own certificates and cycles through them: producer ``storing`` (3-6 temperature
-   readings), producer ``transporting`` (3-6 readings), producer ``shipping`` 1 kg to the
-   market, market ``receiving`` it (with a min/max temperature pair; sometimes a little less
-   than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique client
-   ``event_id``. Any non-2xx answer is printed (the first few bodies) and fails the run.
-   When the server runs without autovacuum, the bench runs ANALYZE on the event tables every
-   30 s (``--analyze-every``), as autovacuum would: otherwise the planner keeps the plans it chose
-   for empty tables, whose cost grows with every event recorded.
-3. Check consistency: the number of events per kind is what was sent, no holding is negative,
-   and every holding equals its issue quantity plus its ledger (``holding_changes``).
-4. Baseline: read back every row the API wrote to ``events``, ``event_items``,
-   ``holding_changes`` and ``temperature_readings``, give the events new ids and client
-   event ids, and insert the same rows again with bare SQLAlchemy Core executemany
-   (``conn.execute(table.insert(), rows)``), 1,000 events (with their child rows) per
-   transaction, into the same tables of the same database. Only the inserts are timed.
-5. Print API events/s with p50/p99 latency, bare Core events/s (an event with its child rows
-   counts as one), the ratio API/bare, CPU seconds per event of the gunicorn workers and of
-   PostgreSQL, and the machine; write the figures as JSON to ``bench/out/events.json``.
+   certificates with large quantities (400; 1,000 with ``--batch``), and a market (user + API
+   token).
+2. Single events: serve the app with gunicorn (sync workers, ``--workers 2`` by default,
+   127.0.0.1, no access log) and record N events (default 100,000) with C concurrent clients
+   (default 4), each a thread with its own keep-alive ``http.client`` connection posting JSON in
+   order. Each client owns its own certificates and cycles through them: producer ``storing``
+   (3-6 temperature readings), producer ``transporting`` (3-6 readings), producer ``shipping``
+   1 kg to the market, market ``receiving`` it (with a min/max temperature pair; sometimes a
+   little less than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique
+   client ``event_id``. Any non-2xx answer fails the run. When the server runs without
+   autovacuum, the bench runs ANALYZE on the event tables every 30 s (``--analyze-every``).
+3. With ``--batch``: M more events (``--batch-events``, 10,000) of the same shapes through
+   ``POST /api/v1/events/batch``, by the same clients: each client's stream in windows of whole
+   certificate rounds, the producer's events of a window in one request (``--batch-size``, 600)
+   and then the market's (2/3 as many). Every outcome must be 201.
+4. The bare one-INSERT app (``bench/insert_app.py``) under the same gunicorn command line, the
+   same clients and the very same requests as step 2: one row per POST, one commit.
+5. SQL statements per event kind: one round of each kind through ``app.test_client()``, then
+   100 events as two batches, counted with a ``before_cursor_execute`` listener.
+6. Check consistency: events per kind are what was sent, no holding is negative, and every
+   holding equals its issue quantity plus its ledger (``holding_changes``).
+7. Bare Core executemany: the rows step 2 wrote to ``events``, ``event_items``,
+   ``holding_changes`` and ``temperature_readings`` (then those of step 3), with new ids and
+   client event ids, inserted with ``conn.execute(table.insert(), rows)``, ``--bare-chunk``
+   (1,000) events per transaction. Only the inserts are timed; the copies are then deleted.
+8. At 10x data (``--scale``, 10): copy every event (items and readings along, new ids and
+   client event ids; not the ledger, so holdings still match) until the database holds SCALE
+   times as many, and repeat steps 2-7 on later rounds of the same certificates.
+9. Print one column per size of data: req/s of the API and the bare app and their ratio (goal
+   0.5), the batch path and executemany events/s and their ratio (goal 0.3), worker CPU per
+   request, statements per kind (goal: shipping 8 or fewer), and each API figure at 10x over
+   1x (goal 0.8 or better, "within 20 %"); write them to ``bench/out/events.json``.
 
 Usage (from the repository root, with the virtualenv active)::
 
-    python bench/events.py                       # 100,000 events, 4 clients, 2 workers
-    python bench/events.py --quick               # 2,000 events on 40 certificates: a try-out
-    python bench/events.py --events 20000 --clients 8 --workers 2
-    python bench/events.py --quick --profile 500 # then cProfile 500 in-process requests
+    python bench/events.py --batch --events 10000   # every figure, at 1x and 10x
+    python bench/events.py --quick --batch          # 1,000 + 1,000 events on 40 certificates
+    python bench/events.py --events 20000 --clients 8 --workers 2 --scale 1
+    python bench/events.py --quick --profile 500    # then cProfile 500 in-process requests
 
 Options: ``--database-url`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/bench_events``; dropped and re-created),
-``--certificates`` (default 400), ``--batch`` (events per bare-insert transaction, 1000),
-``--seed``, ``--analyze-every SECONDS`` (30; 0: never), ``--wsgi MODULE:APP`` with
+``--certificates``, ``--bare-chunk``, ``--batch``, ``--batch-events``, ``--batch-size``,
+``--scale``, ``--seed``, ``--analyze-every SECONDS`` (30; 0: never), ``--wsgi MODULE:APP`` with
 ``--pythonpath DIR`` (serve a variant of the app, to measure a change without editing it),
 ``--profile K`` (after everything, record K more events in-process through
-``app.test_client()`` under cProfile, timed by CPU; SQL statements per kind and the top
-functions printed, stats kept in ``bench/out/events.prof``).
+``app.test_client()`` under cProfile, timed by CPU; the top functions printed, stats kept in
+``bench/out/events.prof``).
 
 CPU seconds come from /proc: the gunicorn workers, and every ``postgres`` process (a lower
-bound: short-lived ones that exit during the run are missed). The host's busy time minus those
-is printed as "other processes": on a shared machine, events/s falls with their load while CPU
-per event does not, so compare runs by CPU per event as well.
+bound: short-lived ones that exit during the run are missed). On a shared machine req/s falls
+with other jobs' load while CPU per request does not, so compare runs by CPU per request too.
 
 Exit status: 0 when every request answered 2xx and the checks held; 1 when a request failed or
 a check did not hold; 2 for a setup failure (database, server not starting).
