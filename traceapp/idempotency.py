@@ -1,13 +1,21 @@
 """Idempotent writes (STYLE rule 7): a client-chosen event id, a fingerprint of the body, and
 one insert in a savepoint.
 
-The same id with the same body gives back the stored row; another body is a 409. Requests with
-the same id run one after the other: on PostgreSQL ``stored()`` first takes a transaction-level
-advisory lock on (organisation, event id), on SQLite every write transaction holds the write
-lock from its start. So a retry racing its original waits for it and answers as a replay, even
-when the original took most of a holding the retry would otherwise find gone (a 409 the client
-would take for a rejection). The unique constraint (organisation, client event id) stays the
-last guard. Certificates and events share this one mechanism.
+The same id with the same body gives back the stored row; another body is a 409. Two ways:
+
+- ``record_once`` (events): the write runs first, in a savepoint, and the unique constraint
+  (organisation, client event id) tells a repeat. No read comes before it, so a new event costs
+  no look-up. A repeat is told in one of two ways, both ending in ``stored()``: its INSERT fails
+  on the unique index (on PostgreSQL it waits there for a racing original to commit or roll
+  back), or its rules refuse it first (the original took the holding, received the shipment,
+  or the batch was revoked since). A racing retry that finds the holding gone waits on the
+  holding's row lock for the original to commit, so its ``stored()`` reads the original: it
+  answers as a replay, not with a 409 the client would take for a rejection. On SQLite every
+  write transaction holds the write lock from its start, so the original has committed before
+  the retry begins.
+- ``insert_once`` (certificates, hand-over codes, disputes): ``stored()`` looks first, waiting
+  on PostgreSQL on a transaction-level advisory lock on (organisation, event id) for any other
+  transaction writing that id; the unique constraint stays the last guard.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from traceapp.errors import Conflict
+from traceapp.errors import Conflict, DomainError
 
 T = TypeVar("T")
 
@@ -47,16 +55,23 @@ def _plain(value: Any) -> Any:
 
 
 def stored(
-    session: Session, model: Any, *, org_id: uuid.UUID, event_id: uuid.UUID | None, digest: str
+    session: Session,
+    model: Any,
+    *,
+    org_id: uuid.UUID,
+    event_id: uuid.UUID | None,
+    digest: str,
+    wait: bool = True,
 ) -> Any | None:
     """The row an organisation already wrote with this event id, if any.
 
-    Waits first for any other transaction writing this event id to end (see the module's
-    docstring). Raises Conflict when it was written from a different body.
+    With ``wait``, first waits for any other transaction writing this event id to end (see the
+    module's docstring). Raises Conflict when it was written from a different body.
     """
     if event_id is None:
         return None
-    _wait_for_writers_of(session, org_id, event_id)
+    if wait:
+        _wait_for_writers_of(session, org_id, event_id)
     row = session.scalar(sa.select(model).where(model.org_id == org_id, model.client_event_id == event_id))
     if row is not None and row.request_digest != digest:
         raise Conflict(_("This event_id was already used with a different body."))
@@ -86,6 +101,25 @@ def insert_once(session: Session, create: Callable[[], T], replay: Callable[[], 
             return create(), True
     except IntegrityError:
         # The same event id committed by a concurrent request won the race.
+        found = replay()
+        if found is None:
+            raise
+        return found, False
+
+
+def record_once(session: Session, create: Callable[[], T], replay: Callable[[], T | None]) -> tuple[T, bool]:
+    """Run ``create`` in a savepoint; if the unique constraint or the rules refuse it, ``replay``
+    decides: the stored row (a repeat, not new), a Conflict (the id reused with another body),
+    or, when nothing is stored, the refusal itself. Returns the row and whether it is new."""
+    try:
+        with session.begin_nested():
+            return create(), True
+    except IntegrityError:
+        found = replay()
+        if found is None:
+            raise
+        return found, False
+    except DomainError:
         found = replay()
         if found is None:
             raise

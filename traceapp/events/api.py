@@ -58,11 +58,10 @@ class Events(MethodView):
         # The answer is read inside the write transaction: a second one would cost a BEGIN and a
         # ROLLBACK (and psycopg's prepared statements) per event.
         with db.transaction() as session:
-            event, created = services.record_event(session, api_actor(), data=data, settings=settings())
-            document = documents.recorded_document(
-                queries.recorded(session, event), base_url=public_base_url()
-            )
-        return document, 201 if created else 200
+            done = services.record(session, api_actor(), data=data, settings=settings())
+            answer = done.answer or queries.recorded(session, done.event)
+            document = documents.recorded_document(answer, base_url=public_base_url())
+        return document, 201 if done.created else 200
 
 
 @blp.route("/batch")

@@ -23,14 +23,14 @@ def ship(rec: Recording) -> None:
     certificate = rec.batch()
     rec.refuse_revoked(certificate)
     amount = rec.quantity(certificate)
-    destination, carrier = rec.org("to_org"), rec.org("carrier_org") if rec.data.get("carrier_org") else None
-    if destination.id == rec.actor.org_id:
+    destination = rec.org_id("to_org")
+    carrier = rec.org_id("carrier_org") if rec.data.get("carrier_org") else None
+    if destination == rec.actor.org_id:
         raise InvalidInput("/to_org", _("Ship to another organisation."))
-    rec.require_holder(certificate)
-    rec.ledger.take(certificate.id, rec.actor.org_id, amount)
-    rec.ledger.give(certificate.id, destination.id, amount, HoldingState.IN_TRANSIT)
-    rec.event.source_org_id, rec.event.destination_org_id = rec.actor.org_id, destination.id
-    rec.event.carrier_org_id = carrier.id if carrier else None
+    rec.take_held(certificate, amount)
+    rec.ledger.give(certificate.id, destination, amount, HoldingState.IN_TRANSIT)
+    rec.event.source_org_id, rec.event.destination_org_id = rec.actor.org_id, destination
+    rec.event.carrier_org_id = carrier
     rec.add_item(certificate, ItemRole.SUBJECT, amount)
 
 
@@ -86,34 +86,58 @@ def pending_shipment(rec: Recording, certificate: Certificate) -> Event:
 
 
 def pending_shipments(rec: Recording, certificate: Certificate) -> list[Event]:
-    """Shipments of the batch to the actor that are neither received nor voided.
+    """Shipments of the batch to the actor that are neither received nor voided, oldest first
+    (their shipped quantities kept on the recording for ``shipped_quantity``).
 
     NOT EXISTS anti-joins on indexed columns, so the cost does not grow with the number of
     events in the database (a NOT IN over all corrections and receipts did).
     """
+    rows = rec.session.execute(_PENDING, {"certificate": certificate.id, "org": rec.actor.org_id}).all()
+    for event, quantity in rows:
+        rec.shipped[event.id] = quantity
+    return [event for event, _quantity in rows]
+
+
+def _open_shipments() -> sa.Select:
+    """Shipments neither voided nor answered by a receipt that stands."""
     voider, answer, answer_voider = aliased(Event), aliased(Event), aliased(Event)
     voided = sa.exists().where(voider.corrects_id == Event.id)
     answered = sa.exists().where(
         answer.answers_id == Event.id, ~sa.exists().where(answer_voider.corrects_id == answer.id)
     )
-    return list(
-        rec.session.scalars(
-            sa.select(Event)
-            .join(EventItem, EventItem.event_id == Event.id)
-            .where(
-                EventItem.certificate_id == certificate.id,
-                Event.kind == EventKind.SHIPPING,
-                Event.destination_org_id == rec.actor.org_id,
-                ~voided,
-                ~answered,
-            )
-            .order_by(Event.occurred_at)
+    return (
+        sa.select(Event, EventItem.quantity)
+        .join(EventItem, EventItem.event_id == Event.id)
+        .where(
+            EventItem.certificate_id == sa.bindparam("certificate"),
+            Event.kind == EventKind.SHIPPING,
+            ~voided,
+            ~answered,
         )
     )
 
 
+# Built once: three aliased entities per request cost more than the query itself.
+_PENDING = (
+    _open_shipments().where(Event.destination_org_id == sa.bindparam("org")).order_by(Event.occurred_at)
+)
+_ON_ITS_WAY = (
+    _open_shipments()
+    .with_only_columns(Event.id)
+    .where(
+        sa.or_(
+            Event.carrier_org_id == sa.bindparam("org"),
+            sa.and_(Event.destination_org_id == sa.bindparam("org"), Event.carrier_org_id.is_(None)),
+        )
+    )
+    .limit(1)
+)
+
+
 def shipped_quantity(rec: Recording, shipping: Event) -> Decimal:
-    quantity = rec.session.scalar(sa.select(EventItem.quantity).where(EventItem.event_id == shipping.id))
+    quantity = rec.shipped.get(shipping.id)
+    if quantity is None:
+        quantity = rec.session.scalar(sa.select(EventItem.quantity).where(EventItem.event_id == shipping.id))
     return quantity or Decimal(0)
 
 
@@ -123,8 +147,7 @@ def consume(rec: Recording) -> None:
     if rec.data["kind"] is EventKind.RETAIL_SELLING:
         rec.refuse_revoked(certificate)
     amount = rec.quantity(certificate)
-    rec.require_holder(certificate)
-    rec.ledger.take(certificate.id, rec.actor.org_id, amount)
+    rec.take_held(certificate, amount)
     rec.add_item(certificate, ItemRole.SUBJECT, amount)
 
 
@@ -141,27 +164,10 @@ def leg(rec: Recording) -> None:
 
 
 def _handles(rec: Recording, certificate: Certificate) -> bool:
-    org = rec.actor.org_id
-    if held(rec.session, certificate.id, org) > 0:
+    if held(rec.session, certificate.id, rec.actor.org_id) > 0:
         return True
-    voider, answer, answer_voider = aliased(Event), aliased(Event), aliased(Event)
-    on_its_way = (
-        sa.select(Event.id)
-        .join(EventItem, EventItem.event_id == Event.id)
-        .where(
-            EventItem.certificate_id == certificate.id,
-            Event.kind == EventKind.SHIPPING,
-            sa.or_(
-                Event.carrier_org_id == org,
-                sa.and_(Event.destination_org_id == org, Event.carrier_org_id.is_(None)),
-            ),
-            ~sa.exists().where(voider.corrects_id == Event.id),
-            ~sa.exists().where(
-                answer.answers_id == Event.id, ~sa.exists().where(answer_voider.corrects_id == answer.id)
-            ),
-        )
-    )
-    return rec.session.scalar(on_its_way.limit(1)) is not None
+    found = rec.session.scalar(_ON_ITS_WAY, {"certificate": certificate.id, "org": rec.actor.org_id})
+    return found is not None
 
 
 def record_leg(rec: Recording, certificate: Certificate) -> None:

@@ -25,7 +25,7 @@ from traceapp.events import handovers, rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
 from traceapp.events.holdings import held
 from traceapp.events.models import ItemRole
-from traceapp.events.recording import NotHolder, Recording, is_quarantined
+from traceapp.events.recording import NotHolder, Recording
 from traceapp.orgs.models import OrgKind
 from traceapp.schemas import decimal_text
 
@@ -38,7 +38,7 @@ def inspect(rec: Recording) -> None:
     certificate = _inspected_batch(rec)
     results = _judged_tests(rec)
     revoked = rec.data["certificate_status"] == "revoked" or bool(
-        certificate and (certificate.is_revoked or is_quarantined(rec.session, certificate.id))
+        certificate and (certificate.is_revoked or rec.is_quarantined(certificate))
     )
     accepted = rec.data["result"] == "accepted"
     if accepted and rules.must_reject(certificate_revoked=revoked, test_results=results):

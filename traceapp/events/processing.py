@@ -25,8 +25,7 @@ def transform(rec: Recording) -> None:
         seen.add(certificate.trace_code)
         rec.refuse_revoked(certificate)
         amount = rec.quantity(certificate, wanted["quantity"], wanted["unit"], field_name=f"{field}/unit")
-        rec.require_holder(certificate)
-        rec.ledger.take(certificate.id, rec.actor.org_id, amount)
+        rec.take_held(certificate, amount)
         rec.add_item(certificate, ItemRole.INPUT, amount)
     for body in rec.data["outputs"]:
         output, _created = issue_certificate(rec.session, rec.actor, data=body)
@@ -42,8 +41,7 @@ def portion(rec: Recording) -> None:
         rec.quantity(source, p["quantity"], p["unit"], field_name=f"/outputs/{i}/unit")
         for i, p in enumerate(rec.data["outputs"])
     ]
-    rec.require_holder(source)
-    rec.ledger.take(source.id, rec.actor.org_id, sum(amounts))
+    rec.take_held(source, sum(amounts))
     rec.add_item(source, ItemRole.INPUT, sum(amounts))
     for piece in issue_portions(rec.session, rec.actor, source=source, quantities=amounts):
         rec.outputs.append(piece)

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from traceapp.certificates.models import Category, Certificate
-from traceapp.certificates.queries import find_by_code
+from traceapp.codes import normalize_trace_code
 from traceapp.coldchain.verdicts import Range
 from traceapp.errors import Conflict, InvalidInput
 from traceapp.events import rules
-from traceapp.events.holdings import Ledger, held
+from traceapp.events.holdings import Ledger, QuantityExceeded, held
 from traceapp.events.models import Event, EventItem, ItemRole, Quarantine, TemperatureReading
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.services import Actor
@@ -88,11 +88,35 @@ class Recording:
     #: Writes that name the event row, run once it is inserted (a redeemed hand-over code).
     after_persist: list[Callable[[Event], None]] = field(default_factory=list)
 
+    #: The certificates read so far (for the answer's trace codes), and whether each is held by
+    #: an active quarantine, as read with it.
+    certificates: dict[Any, Certificate] = field(default_factory=dict)
+    quarantined: dict[Any, bool] = field(default_factory=dict)
+    #: Organisations named in the body known to exist (read with the first certificate).
+    known_orgs: set[Any] = field(default_factory=set)
+    #: The name of the actor's organisation, when read with a certificate (for the answer).
+    org_name: str | None = None
+    #: Shipped quantities of the pending shipments read (shipment id → quantity).
+    shipped: dict[Any, Decimal] = field(default_factory=dict)
+
     def batch(self, code: str | None = None, *, field_name: str = "/trace_code") -> Certificate:
-        """The certificate of a trace code in the body. Raises InvalidInput naming the field."""
-        certificate = find_by_code(self.session, code or self.data.get("trace_code") or "")
-        if certificate is None:
+        """The certificate of a trace code in the body, read with whether it is quarantined and
+        whether the organisations the body names exist (one statement). Raises InvalidInput
+        naming the field."""
+        normalized = normalize_trace_code(code or self.data.get("trace_code") or "")
+        named = {self.data[k] for k in NAMED_ORGS if self.data.get(k) is not None} - self.known_orgs
+        row = None
+        if normalized is not None:
+            params = {"code": normalized, "actor_org": self.actor.org_id, "orgs": list(named)}
+            row = self.session.execute(_BATCH_AND_ORGS if named else _BATCH, params).first()
+        if row is None:
             raise InvalidInput(field_name, _("No certificate has this trace code."))
+        certificate = row[0]
+        self.certificates[certificate.id] = certificate
+        self.quarantined[certificate.id] = bool(row[1])
+        self.org_name = row[2]
+        if named and row[3] == len(named):
+            self.known_orgs |= named
         return certificate
 
     def quantity(
@@ -111,12 +135,14 @@ class Recording:
             raise InvalidInput(field_name, _("This batch is counted in another unit."))
         return value
 
-    def org(self, key: str) -> Organisation:
-        """An organisation named by id in the body. Raises InvalidInput for an unknown one."""
-        org = self.session.get(Organisation, self.data[key])
-        if org is None:
-            raise InvalidInput(f"/{key}", _("No such organisation."))
-        return org
+    def org_id(self, key: str) -> Any:
+        """The id of an organisation named in the body. Raises InvalidInput for an unknown one."""
+        org_id = self.data[key]
+        if org_id not in self.known_orgs:
+            if self.session.scalar(_ORG_EXISTS, {"id": org_id}) is None:
+                raise InvalidInput(f"/{key}", _("No such organisation."))
+            self.known_orgs.add(org_id)
+        return org_id
 
     def add_item(self, certificate: Certificate, role: ItemRole, quantity: Decimal | None) -> None:
         self.items.append(
@@ -136,9 +162,52 @@ class Recording:
             raise NotHolder(_("Your organisation does not hold this batch."))
         return have
 
+    def take_held(self, certificate: Certificate, amount: Decimal) -> None:
+        """Take ``amount`` from the actor's stock (``require_holder`` then take, in one
+        statement when it is there). Raises NotHolder when it holds none, QuantityExceeded when
+        it holds less."""
+        try:
+            self.ledger.take(certificate.id, self.actor.org_id, amount)
+        except QuantityExceeded:
+            self.require_holder(certificate)
+            raise
+
+    def is_quarantined(self, certificate: Certificate) -> bool:
+        """Whether an active hold keeps the batch from moving on (as read with it, if it was)."""
+        quarantined = self.quarantined.get(certificate.id)
+        if quarantined is None:
+            quarantined = self.quarantined[certificate.id] = is_quarantined(self.session, certificate.id)
+        return quarantined
+
     def refuse_revoked(self, certificate: Certificate) -> None:
         """Refuse to move on a revoked or quarantined (recalled) batch. Raises Conflict."""
         if certificate.is_revoked:
             raise CertificateRevoked(_("This certificate is revoked; the batch cannot move on."))
-        if is_quarantined(self.session, certificate.id):
+        if self.is_quarantined(certificate):
             raise BatchQuarantined(_("This batch is recalled; it cannot move on."))
+
+
+#: Fields of the body that name an organisation.
+NAMED_ORGS = ("to_org", "carrier_org", "from_org")
+_QUARANTINED = (
+    sa.exists()
+    .where(Quarantine.certificate_id == Certificate.id, Quarantine.released_at.is_(None))
+    .label("quarantined")
+)
+_ACTOR_ORG_NAME = (
+    sa.select(Organisation.name).where(Organisation.id == sa.bindparam("actor_org")).scalar_subquery()
+)
+# One statement per event for what its rules read first: the batch, its hold, who records it,
+# and whether the organisations the body names exist.
+_BATCH = sa.select(Certificate, _QUARANTINED, _ACTOR_ORG_NAME).where(
+    Certificate.trace_code == sa.bindparam("code")
+)
+_BATCH_AND_ORGS = sa.select(
+    Certificate,
+    _QUARANTINED,
+    _ACTOR_ORG_NAME,
+    sa.select(sa.func.count(Organisation.id))
+    .where(Organisation.id.in_(sa.bindparam("orgs", expanding=True)))
+    .scalar_subquery(),
+).where(Certificate.trace_code == sa.bindparam("code"))
+_ORG_EXISTS = sa.select(Organisation.id).where(Organisation.id == sa.bindparam("id"))

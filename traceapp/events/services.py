@@ -8,6 +8,7 @@ rules live in ``custody``, ``gate``, ``processing`` and ``corrections``; they al
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,15 +18,26 @@ from sqlalchemy.orm import Session, selectinload
 from traceapp import idempotency
 from traceapp.db import utcnow
 from traceapp.errors import Conflict
-from traceapp.events import rules
+from traceapp.events import queries, rules
 from traceapp.events.corrections import apply_correction, declare_erroneous
 from traceapp.events.handlers import HANDLERS
 from traceapp.events.holdings import Ledger
-from traceapp.events.models import Event, EventKind
+from traceapp.events.models import Event, EventKind, ItemRole
 from traceapp.events.recording import EventSettings, Recording
-from traceapp.idempotency import insert_once, request_digest
+from traceapp.idempotency import record_once, request_digest
+from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.services import Actor
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event just recorded (or replayed) and, when new, what the answer names, known from
+    the objects written (None for a replay: read it back)."""
+
+    event: Event
+    created: bool
+    answer: queries.Recorded | None
 
 
 def record_event(
@@ -38,17 +50,30 @@ def record_event(
     NotHolder, PermissionDenied (this kind of organisation never records this kind of event, or
     corrects) and InvalidInput naming the field.
     """
+    recorded = record(session, actor, data=data, settings=settings)
+    return recorded.event, recorded.created
+
+
+def record(session: Session, actor: Actor, *, data: dict[str, Any], settings: EventSettings) -> Recorded:
+    """``record_event``, with what a new event's answer names (same rules, same errors)."""
     require(actor, rules.ACTIONS[data["kind"]])
     if data.get("corrects"):
         require(actor, Action.CORRECT)
     digest = request_digest(data)
-    return insert_once(
-        session,
-        lambda: _record(session, actor, data, settings, digest),
-        lambda: idempotency.stored(
-            session, Event, org_id=actor.org_id, event_id=data["event_id"], digest=digest
-        ),
-    )
+    recordings: list[Recording] = []
+
+    def create() -> Event:
+        recording = _recording(session, actor, data, settings, digest)
+        recordings.append(recording)
+        return _record(recording)
+
+    def replay() -> Event | None:
+        return idempotency.stored(
+            session, Event, org_id=actor.org_id, event_id=data["event_id"], digest=digest, wait=False
+        )
+
+    event, created = record_once(session, create, replay)
+    return Recorded(event, created, _answer(recordings[-1]) if created else None)
 
 
 def record_correction(
@@ -78,13 +103,34 @@ def record_correction(
     return _persist(recording)
 
 
-def _record(
+def _answer(recording: Recording) -> queries.Recorded | None:
+    """What the answer names, from the objects written: None when an item names a batch the
+    recording did not read (a voiding copies its target's items)."""
+    codes = {c.id: c.trace_code for c in (*recording.certificates.values(), *recording.outputs)}
+    items = recording.items
+    if any(i.certificate_id not in codes for i in items):
+        return None
+    org_id = recording.actor.org_id
+    name = recording.org_name
+    if name is None:
+        org = recording.session.get(Organisation, org_id)
+        name = org.name if org else ""
+    produced = [i for i in items if i.role is ItemRole.OUTPUT]
+    if recording.event.details.get("entry_record"):
+        produced = [i for i in items if codes[i.certificate_id] == recording.event.details["entry_record"]]
+    return queries.Recorded(recording.event, items, codes, {org_id: name}, produced)
+
+
+def _recording(
     session: Session, actor: Actor, data: dict[str, Any], settings: EventSettings, digest: str
-) -> Event:
-    recording = Recording(session, actor, data, settings, _new_event(actor, data, digest), Ledger(session))
-    if data.get("corrects"):
+) -> Recording:
+    return Recording(session, actor, data, settings, _new_event(actor, data, digest), Ledger(session))
+
+
+def _record(recording: Recording) -> Event:
+    if recording.data.get("corrects"):
         apply_correction(recording)
-    HANDLERS[data["kind"]](recording)
+    HANDLERS[recording.data["kind"]](recording)
     return _persist(recording)
 
 
@@ -117,15 +163,16 @@ def _offset(moment: Any) -> str:
 
 
 def _persist(recording: Recording) -> Event:
+    """Add the event, its items, readings and ledger rows, and flush them at once: one INSERT
+    per table (executemany), the event first (the others name it)."""
     session, event = recording.session, recording.event
     session.add(event)
-    session.flush()
     for item in recording.items:
         item.event_id = event.id
-        session.add(item)
     for reading in recording.readings:
         reading.event_id = event.id
-        session.add(reading)
+    session.add_all(recording.items)
+    session.add_all(recording.readings)
     recording.ledger.record(event.id)
     session.flush()
     for write in recording.after_persist:
