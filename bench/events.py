@@ -933,12 +933,14 @@ def run_bare(engine: sa.Engine, batch: int, only: set[Any] | None = None) -> Bar
     seconds = time.monotonic() - began
     bench_cpu, pg_cpu = time.process_time() - bench0, cpu_used(pg0, cpu_times(postgres_pids()))
     copies = list(new_id.values())
+    chunks = [copies[start : start + 5000] for start in range(0, len(copies), 5000)]
     with engine.begin() as conn:
-        for start in range(0, len(copies), 5000):
-            chunk = copies[start : start + 5000]
-            for name, table in reversed(t.items()):
-                column = table.c.id if name == "events" else table.c.event_id
-                conn.execute(table.delete().where(column.in_(chunk)))
+        for name, table in t.items():
+            if name != "events":
+                for chunk in chunks:
+                    conn.execute(table.delete().where(table.c.event_id.in_(chunk)))
+        for chunk in reversed(chunks):  # a copy names earlier ones (answers_id): the later go first
+            conn.execute(ev.delete().where(ev.c.id.in_(chunk)))
     return BareRun(len(events), counts, seconds, read_seconds, bench_cpu, pg_cpu)
 
 

@@ -240,7 +240,8 @@ class Sender:
             try:
                 self._verified[code] = Summary.from_document(self.client.verify(code))
             except Offline as error:
-                self.outbox.mark_failed(page[0].id, f"server unreachable: {error}")
+                waiting = next(scan for scan in page if scan.trace_code == code)
+                self.outbox.mark_failed(waiting.id, f"server unreachable: {error}")
                 report.stopped = f"server unreachable: {error}"
                 return None
             except ClientError as error:
