@@ -211,3 +211,18 @@ def test_the_openapi_document_states_the_limit_and_the_outcomes(client):
     events = document["components"]["schemas"][name]["properties"]["events"]
     assert events["maxItems"] == limits.EVENTS_PER_BATCH and events["minItems"] == 1
     assert "200" in operation["responses"]
+
+
+def test_a_batch_reads_its_certificates_and_event_ids_once_for_all_its_events(
+    client, make, chain, count_queries
+):
+    producer, market, _carrier, _certificate = chain
+    batches = [make.certificate(producer, quantity=Decimal("10")) for _ in range(5)]
+    events = [shipping(c, market, "1") for c in batches for _ in range(2)]
+    with count_queries as queries:
+        assert statuses(send(client, producer, events)) == [201] * 10
+    reads = [" ".join(s.split()) for s in queries.selects]
+    assert len([s for s in reads if s.startswith("SELECT certificates.") and "trace_code IN" in s]) == 1
+    assert not [s for s in reads if s.startswith("SELECT certificates.") and "trace_code = " in s]
+    assert len([s for s in reads if "events.client_event_id IN" in s]) == 1
+    assert not [s for s in reads if "FROM holdings" in s]  # the take is the holder check

@@ -17,13 +17,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from traceapp.codes import normalize_trace_code
 from traceapp.errors import DomainError, domain_problem, validation_problem
-from traceapp.events.recording import EventSettings
+from traceapp.events.models import Event
+from traceapp.events.recording import NAMED_ORGS, EventSettings, Lookups
 from traceapp.events.schemas import EventIn
-from traceapp.events.services import record_event
+from traceapp.events.services import record
 from traceapp.orgs.services import Actor
 
 #: Events per transaction: large enough to share its fixed costs (BEGIN, COMMIT, the page bump),
@@ -66,10 +69,7 @@ def record_batch(
     outcomes: list[Outcome] = []
     for start, chunk in _chunks(events):
         with transaction() as session:
-            outcomes.extend(
-                record_one(session, actor, raw, index=start + offset, settings=settings)
-                for offset, raw in enumerate(chunk)
-            )
+            outcomes.extend(record_chunk(session, actor, chunk, start=start, settings=settings))
     return outcomes
 
 
@@ -78,18 +78,62 @@ def _chunks(events: list[Any]) -> Iterator[tuple[int, list[Any]]]:
         yield start, events[start : start + CHUNK]
 
 
-def record_one(session: Session, actor: Actor, raw: Any, *, index: int, settings: EventSettings) -> Outcome:
-    """Read and record one event of a batch; a refusal becomes its outcome."""
-    given = _given_id(raw)
+def record_chunk(
+    session: Session, actor: Actor, raws: list[Any], *, start: int, settings: EventSettings
+) -> list[Outcome]:
+    """Read every event of a chunk, look up at once what their rules read first (their
+    certificates, the organisations they name, the event ids already stored), then record
+    each in order through ``record`` (its own savepoint, the same rules)."""
+    schema = EventIn()  # one for the chunk: building one copies every declared field
+    read = [_read(schema, raw) for raw in raws]
+    bodies = [data for data in read if isinstance(data, dict)]
+    lookups = Lookups.read(session, actor, _codes(bodies), _orgs(bodies))
+    stored = _stored(session, actor, {data["event_id"] for data in bodies})
+    outcomes = []
+    for offset, (raw, data) in enumerate(zip(raws, read, strict=True)):
+        given, index = _given_id(raw), start + offset
+        if isinstance(data, ValidationError):
+            outcomes.append(Outcome(index, given, 422, problem=validation_problem(data.messages)))
+            continue
+        known = stored.get(data["event_id"])
+        try:
+            done = record(session, actor, data=data, settings=settings, lookups=lookups, stored=known)
+        except DomainError as exc:
+            outcomes.append(Outcome(index, given, exc.status, problem=domain_problem(exc)))
+            continue
+        outcomes.append(Outcome(index, given, 201 if done.created else 200, id=str(done.event.id)))
+    return outcomes
+
+
+def _read(schema: EventIn, raw: Any) -> dict[str, Any] | ValidationError:
     try:
-        data = EventIn().load(raw)
+        return schema.load(raw)
     except ValidationError as exc:
-        return Outcome(index, given, 422, problem=validation_problem(exc.messages))
-    try:
-        event, created = record_event(session, actor, data=data, settings=settings)
-    except DomainError as exc:
-        return Outcome(index, given, exc.status, problem=domain_problem(exc))
-    return Outcome(index, given, 201 if created else 200, id=str(event.id))
+        return exc
+
+
+def _codes(bodies: list[dict[str, Any]]) -> set[str]:
+    """The trace codes the events name (normalised), their inputs' included."""
+    given = [data.get("trace_code") for data in bodies]
+    given += [i.get("trace_code") for data in bodies for i in data.get("inputs") or []]
+    return {code for code in map(normalize_trace_code, filter(None, given)) if code is not None}
+
+
+def _orgs(bodies: list[dict[str, Any]]) -> set[Any]:
+    return {data[key] for data in bodies for key in NAMED_ORGS if data.get(key) is not None}
+
+
+def _stored(session: Session, actor: Actor, event_ids: set[Any]) -> dict[Any, Event]:
+    """The events the organisation already stored with these event ids (one statement)."""
+    if not event_ids:
+        return {}
+    found = session.scalars(_STORED, {"org": actor.org_id, "ids": list(event_ids)})
+    return {event.client_event_id: event for event in found}
+
+
+_STORED = sa.select(Event).where(
+    Event.org_id == sa.bindparam("org"), Event.client_event_id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 def _given_id(raw: Any) -> Any:

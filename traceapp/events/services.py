@@ -23,7 +23,7 @@ from traceapp.events.corrections import apply_correction, declare_erroneous
 from traceapp.events.handlers import HANDLERS
 from traceapp.events.holdings import Ledger
 from traceapp.events.models import Event, EventKind, ItemRole
-from traceapp.events.recording import EventSettings, Recording
+from traceapp.events.recording import EventSettings, Lookups, Recording
 from traceapp.idempotency import record_once, request_digest
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, require
@@ -54,16 +54,38 @@ def record_event(
     return recorded.event, recorded.created
 
 
-def record(session: Session, actor: Actor, *, data: dict[str, Any], settings: EventSettings) -> Recorded:
-    """``record_event``, with what a new event's answer names (same rules, same errors)."""
+#: ``record``'s ``stored`` when nobody looked for the event id beforehand.
+UNKNOWN: Any = object()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    data: dict[str, Any],
+    settings: EventSettings,
+    lookups: Lookups | None = None,
+    stored: Event | None = UNKNOWN,
+) -> Recorded:
+    """``record_event``, with what a new event's answer names (same rules, same errors).
+
+    A batch passes what it read at once for many events: ``lookups`` (certificates, named
+    organisations) and ``stored``, the event its organisation already stored with this event
+    id (None: none when it looked; one stored since is still told by the unique constraint).
+    """
     require(actor, rules.ACTIONS[data["kind"]])
     if data.get("corrects"):
         require(actor, Action.CORRECT)
     digest = request_digest(data)
+    if stored is not UNKNOWN and stored is not None:
+        if stored.request_digest != digest:
+            raise Conflict(_("This event_id was already used with a different body."))
+        return Recorded(stored, False, None)
     recordings: list[Recording] = []
 
     def create() -> Event:
         recording = _recording(session, actor, data, settings, digest)
+        recording.lookups = lookups
         recordings.append(recording)
         return _record(recording)
 
