@@ -1,52 +1,61 @@
-"""Throughput of recording events through ``POST /api/v1/events`` against a bare Core insert.
+"""Throughput of recording events, single and in batches, against bare baselines, at 1x and 10x data.
 
 One run, on PostgreSQL only:
 
 1. Drop and re-create a scratch database (its name must start with ``bench``), migrate it, and
    set it up through the real services: a producer (user + API token) holding a few hundred
-   certificates with large quantities, and a market (user + API token).
-2. Serve the app with gunicorn (sync workers, ``--workers 2`` by default, 127.0.0.1, no access
-   log) and record N events (default 100,000) with C concurrent clients (default 4), each a
-   thread with its own keep-alive ``http.client`` connection posting JSON in order. Each client
-   owns its own certificates and cycles through them: producer ``storing`` (3-6 temperature
-   readings), producer ``transporting`` (3-6 readings), producer ``shipping`` 1 kg to the
-   market, market ``receiving`` it (with a min/max temperature pair; sometimes a little less
-   than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique client
-   ``event_id``. Any non-2xx answer is printed (the first few bodies) and fails the run.
-   When the server runs without autovacuum, the bench runs ANALYZE on the event tables every
-   30 s (``--analyze-every``), as autovacuum would: otherwise the planner keeps the plans it chose
-   for empty tables, whose cost grows with every event recorded.
-3. Check consistency: the number of events per kind is what was sent, no holding is negative,
-   and every holding equals its issue quantity plus its ledger (``holding_changes``).
-4. Baseline: read back every row the API wrote to ``events``, ``event_items``,
-   ``holding_changes`` and ``temperature_readings``, give the events new ids and client
-   event ids, and insert the same rows again with bare SQLAlchemy Core executemany
-   (``conn.execute(table.insert(), rows)``), 1,000 events (with their child rows) per
-   transaction, into the same tables of the same database. Only the inserts are timed.
-5. Print API events/s with p50/p99 latency, bare Core events/s (an event with its child rows
-   counts as one), the ratio API/bare, CPU seconds per event of the gunicorn workers and of
-   PostgreSQL, and the machine; write the figures as JSON to ``bench/out/events.json``.
+   certificates with large quantities (400; 1,000 with ``--batch``), and a market (user + API
+   token).
+2. Single events: serve the app with gunicorn (sync workers, ``--workers 2`` by default,
+   127.0.0.1, no access log) and record N events (default 100,000) with C concurrent clients
+   (default 4), each a thread with its own keep-alive ``http.client`` connection posting JSON in
+   order. Each client owns its own certificates and cycles through them: producer ``storing``
+   (3-6 temperature readings), producer ``transporting`` (3-6 readings), producer ``shipping``
+   1 kg to the market, market ``receiving`` it (with a min/max temperature pair; sometimes a
+   little less than was shipped), market ``retail_selling`` 0.5 kg. Every event has a unique
+   client ``event_id``. Any non-2xx answer fails the run. When the server runs without
+   autovacuum, the bench runs ANALYZE on the event tables every 30 s (``--analyze-every``).
+3. With ``--batch``: M more events (``--batch-events``, 10,000) of the same shapes through
+   ``POST /api/v1/events/batch``, by the same clients: each client's stream in windows of whole
+   certificate rounds, the producer's events of a window in one request (``--batch-size``, 600)
+   and then the market's (2/3 as many). Every outcome must be 201.
+4. The bare one-INSERT app (``bench/insert_app.py``) under the same gunicorn command line, the
+   same clients and the very same requests as step 2: one row per POST, one commit.
+5. SQL statements per event kind: one round of each kind through ``app.test_client()``, then
+   100 events as two batches, counted with a ``before_cursor_execute`` listener.
+6. Check consistency: events per kind are what was sent, no holding is negative, and every
+   holding equals its issue quantity plus its ledger (``holding_changes``).
+7. Bare Core executemany: the rows step 2 wrote to ``events``, ``event_items``,
+   ``holding_changes`` and ``temperature_readings`` (then those of step 3), with new ids and
+   client event ids, inserted with ``conn.execute(table.insert(), rows)``, ``--bare-chunk``
+   (1,000) events per transaction. Only the inserts are timed; the copies are then deleted.
+8. At 10x data (``--scale``, 10): copy every event (items and readings along, new ids and
+   client event ids; not the ledger, so holdings still match) until the database holds SCALE
+   times as many, and repeat steps 2-7 on later rounds of the same certificates.
+9. Print one column per size of data: req/s of the API and the bare app and their ratio (goal
+   0.5), the batch path and executemany events/s and their ratio (goal 0.3), worker CPU per
+   request, statements per kind (goal: shipping 8 or fewer), and each API figure at 10x over
+   1x (goal 0.8 or better, "within 20 %"); write them to ``bench/out/events.json``.
 
 Usage (from the repository root, with the virtualenv active)::
 
-    python bench/events.py                       # 100,000 events, 4 clients, 2 workers
-    python bench/events.py --quick               # 2,000 events on 40 certificates: a try-out
-    python bench/events.py --events 20000 --clients 8 --workers 2
-    python bench/events.py --quick --profile 500 # then cProfile 500 in-process requests
+    python bench/events.py --batch --events 10000   # every figure, at 1x and 10x
+    python bench/events.py --quick --batch          # 1,000 + 1,000 events on 40 certificates
+    python bench/events.py --events 20000 --clients 8 --workers 2 --scale 1
+    python bench/events.py --quick --profile 500    # then cProfile 500 in-process requests
 
 Options: ``--database-url`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/bench_events``; dropped and re-created),
-``--certificates`` (default 400), ``--batch`` (events per bare-insert transaction, 1000),
-``--seed``, ``--analyze-every SECONDS`` (30; 0: never), ``--wsgi MODULE:APP`` with
+``--certificates``, ``--bare-chunk``, ``--batch``, ``--batch-events``, ``--batch-size``,
+``--scale``, ``--seed``, ``--analyze-every SECONDS`` (30; 0: never), ``--wsgi MODULE:APP`` with
 ``--pythonpath DIR`` (serve a variant of the app, to measure a change without editing it),
 ``--profile K`` (after everything, record K more events in-process through
-``app.test_client()`` under cProfile, timed by CPU; SQL statements per kind and the top
-functions printed, stats kept in ``bench/out/events.prof``).
+``app.test_client()`` under cProfile, timed by CPU; the top functions printed, stats kept in
+``bench/out/events.prof``).
 
 CPU seconds come from /proc: the gunicorn workers, and every ``postgres`` process (a lower
-bound: short-lived ones that exit during the run are missed). The host's busy time minus those
-is printed as "other processes": on a shared machine, events/s falls with their load while CPU
-per event does not, so compare runs by CPU per event as well.
+bound: short-lived ones that exit during the run are missed). On a shared machine req/s falls
+with other jobs' load while CPU per request does not, so compare runs by CPU per request too.
 
 Exit status: 0 when every request answered 2xx and the checks held; 1 when a request failed or
 a check did not hold; 2 for a setup failure (database, server not starting).
@@ -120,14 +129,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--certificates", type=int, default=400)
-    parser.add_argument("--batch", type=int, default=1000, help="events per bare-insert transaction")
+    parser.add_argument(
+        "--certificates", type=int, default=None, help="400; 1,000 with --batch (full batch requests)"
+    )
+    parser.add_argument(
+        "--bare-chunk", type=int, default=1000, help="events per bare-insert transaction (executemany)"
+    )
+    parser.add_argument(
+        "--batch", action="store_true", help="also send --batch-events through POST /api/v1/events/batch"
+    )
+    parser.add_argument("--batch-events", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=600, help="producer events per batch request")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=10,
+        help="repeat every figure with SCALE times the event history (1: skip)",
+    )
     parser.add_argument("--seed", type=int, default=20260301)
     parser.add_argument(
         "--wsgi", default="wsgi:app", help="gunicorn app spec, to try a variant of the app (default wsgi:app)"
     )
     parser.add_argument("--pythonpath", default=None, help="extra gunicorn --pythonpath for --wsgi")
-    parser.add_argument("--quick", action="store_true", help="2,000 events on 40 certificates")
+    parser.add_argument(
+        "--quick", action="store_true", help="1,000 events on 40 certificates (1,000 through --batch)"
+    )
     parser.add_argument(
         "--analyze-every",
         type=float,
@@ -140,10 +166,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", type=int, default=0, metavar="K", help="after the run, cProfile K in-process requests"
     )
     args = parser.parse_args(argv)
+    if args.certificates is None:
+        args.certificates = 1000 if args.batch else 400
     if args.quick:
         args.events, args.certificates = min(args.events, 2000), min(args.certificates, 40)
-    if args.events < 1 or args.clients < 1 or args.workers < 1 or args.batch < 1:
-        parser.error("--events, --clients, --workers and --batch must be positive")
+        args.events, args.batch_events = min(args.events, 1000), min(args.batch_events, 1000)
+    counts = (args.events, args.clients, args.workers, args.bare_chunk, args.batch_events, args.scale)
+    if min(counts) < 1:
+        parser.error(
+            "--events, --clients, --workers, --bare-chunk, --batch-events and --scale must be positive"
+        )
+    if not 3 <= args.batch_size <= 1000:
+        parser.error("--batch-size is 3 to 1,000 (the server takes at most 1,000 events per request)")
     if args.certificates < args.clients:
         parser.error("need at least one certificate per client")
     return args
@@ -322,16 +356,25 @@ def cycle_bodies(
     ]
 
 
+SINGLE_PATH, BATCH_PATH = "/api/v1/events", "/api/v1/events/batch"
+
+
 @dataclass
 class Request:
     token: int
     kind: str
     body: bytes
+    path: str = SINGLE_PATH
+    events: int = 1  # events the request carries
 
 
-def build_plan(setup: Setup, n: int, clients: int, rng: random.Random) -> list[list[Request]]:
-    """Exactly ``n`` requests split over the clients; each client owns its certificates and
-    sends their rounds in order, so a receiving always follows its shipping."""
+def build_plan(
+    setup: Setup, n: int, clients: int, rng: random.Random, first_round: int = 0
+) -> list[list[Request]]:
+    """``n`` requests (rounded down to whole rounds per client) split over the clients; each
+    client owns its certificates and sends their rounds in order, so a receiving always follows
+    its shipping. ``first_round``
+    moves the times on, for a later run on the same certificates."""
     category = {code: PRODUCTS[i % len(PRODUCTS)][1] for i, (_id, code, _u) in enumerate(setup.certificates)}
     owned: list[list[tuple[int, str]]] = [[] for _ in range(clients)]
     for i, (_id, code, _unit) in enumerate(setup.certificates):
@@ -340,15 +383,43 @@ def build_plan(setup: Setup, n: int, clients: int, rng: random.Random) -> list[l
     plan: list[list[Request]] = []
     for c in range(clients):
         requests: list[Request] = []
-        round_no = 0
+        round_no = first_round
         while len(requests) < quotas[c]:
             for index, code in owned[c]:
                 for token, body in cycle_bodies(rng, setup, index, code, category[code], round_no):
                     body["event_id"] = str(uuid.uuid4())
                     requests.append(Request(token, body["kind"], json.dumps(body).encode()))
             round_no += 1
-        plan.append(requests[: quotas[c]])
+        # Whole rounds only: a shipment left unreceived would make a later receiving ambiguous.
+        plan.append(requests[: quotas[c] - quotas[c] % len(CYCLE)])
     return plan
+
+
+def rounds_in(setup: Setup, n: int, clients: int) -> int:
+    """How many rounds ``build_plan`` of ``n`` events takes (the next plan starts after them)."""
+    per_round = len(CYCLE) * (len(setup.certificates) // clients)
+    return n // clients // max(per_round, 1) + 2
+
+
+def batch_plan(plan: list[list[Request]], size: int, owned: int) -> list[list[Request]]:
+    """The same events as batch requests: each client's stream cut into windows of whole
+    certificate rounds (``size`` producer events, 2/3 as many market ones, at most one round of
+    each of the ``owned`` certificates a client has), the producer's events of a window in one
+    request, then the market's in another. A certificate's shipping still comes before its
+    receiving, and never twice before it."""
+    per_window = len(CYCLE) * max(1, min(size // 3, owned))
+    out = []
+    for requests in plan:
+        batches: list[Request] = []
+        for start in range(0, len(requests), per_window):
+            window = requests[start : start + per_window]
+            for token in (PRODUCER, MARKET):
+                mine = [r for r in window if r.token == token]
+                if mine:
+                    body = b'{"events":[' + b",".join(r.body for r in mine) + b"]}"
+                    batches.append(Request(token, "batch", body, BATCH_PATH, len(mine)))
+        out.append(batches)
+    return out
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -483,6 +554,20 @@ class ClientResult:
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     socket_errors: int = 0
+    events: int = 0  # events acknowledged (a batch request carries many)
+
+
+def batch_refusals(body: bytes) -> list[str]:
+    """The outcomes of a batch answer other than 201 (this bench's events are all new)."""
+    try:
+        results = json.loads(body)["results"]
+    except (ValueError, KeyError, TypeError):
+        return [f"batch answer without results: {body[:300]!r}"]
+    return [
+        f"batch event {r.get('index')} -> {r.get('status')}: {r.get('problem')}"
+        for r in results
+        if r.get("status") != 201
+    ]
 
 
 class Failures:
@@ -517,7 +602,7 @@ def client(
             break
         began = time.perf_counter()
         try:
-            conn.request("POST", "/api/v1/events", body=request.body, headers=headers[request.token])
+            conn.request("POST", request.path, body=request.body, headers=headers[request.token])
             response = conn.getresponse()
             body = response.read()
             if response.will_close:
@@ -530,9 +615,14 @@ def client(
             continue
         elapsed = time.perf_counter() - began
         result.statuses[response.status] += 1
-        if 200 <= response.status < 300:
+        refused = batch_refusals(body) if request.path == BATCH_PATH and response.status == 200 else []
+        if 200 <= response.status < 300 and not refused:
             result.latencies.append((request.kind, elapsed))
             result.finished.append(time.monotonic())
+            result.events += request.events
+        elif refused:
+            failures.add()
+            result.failures.extend(refused[: max(0, SHOW_FAILURES - len(result.failures))])
         else:
             failures.add()
             if len(result.failures) < SHOW_FAILURES:
@@ -640,7 +730,7 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
     workers = server.worker_pids()
     cpu0, pg0 = cpu_times(workers), cpu_times(postgres_pids())
     bench0, host0 = time.process_time(), host_busy_jiffies()
-    total = sum(len(r) for r in plan)
+    total = sum(r.events for requests in plan for r in requests)
     barrier.wait()
     began = time.monotonic()
     progress_at = began
@@ -650,7 +740,7 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
         analyzer.maybe()
         if time.monotonic() - progress_at >= 30:
             progress_at = time.monotonic()
-            done = sum(len(r.latencies) for r in results)
+            done = sum(r.events for r in results)
             print(
                 f"  ... {done:,}/{total:,} events in {progress_at - began:.0f} s "
                 f"({done / (progress_at - began):.0f}/s)",
@@ -662,7 +752,7 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
     latencies = [lat for r in results for lat in r.latencies]
     finished = sorted(t for r in results for t in r.finished)
     per_kind: dict[str, dict[str, float]] = {}
-    for kind in CYCLE:
+    for kind in (*CYCLE, "batch"):
         values = [s for k, s in latencies if k == kind]
         if values:
             per_kind[kind] = {
@@ -682,7 +772,7 @@ def run_api(server: Server, setup: Setup, plan: list[list[Request]], analyzer: A
         statuses.update(r.statuses)
     values = [s for _k, s in latencies]
     return ApiRun(
-        events=len(latencies),
+        events=sum(r.events for r in results),
         seconds=seconds,
         p50_ms=1000 * percentile(values, 50),
         p99_ms=1000 * percentile(values, 99),
@@ -718,7 +808,7 @@ def row_counts(engine: sa.Engine) -> dict[str, int]:
         return {name: conn.scalar(sa.select(sa.func.count()).select_from(t)) for name, t in tables().items()}
 
 
-def check_after_api(engine: sa.Engine, expected: Counter[str]) -> list[str]:
+def check_after_api(engine: sa.Engine, expected: Counter[str] | None) -> list[str]:
     """Problems found: event counts per kind, negative holdings, holdings vs issue + ledger."""
     from traceapp.certificates.models import Certificate, Holding
     from traceapp.events.models import Event, HoldingChange
@@ -728,7 +818,7 @@ def check_after_api(engine: sa.Engine, expected: Counter[str]) -> list[str]:
         kinds = {
             k.value: n for k, n in conn.execute(sa.select(Event.kind, sa.func.count()).group_by(Event.kind))
         }
-        if kinds != dict(expected):
+        if expected is not None and kinds != dict(expected):
             problems.append(f"events per kind {kinds} != sent {dict(expected)}")
         negative = conn.scalar(sa.select(sa.func.count()).select_from(Holding).where(Holding.quantity < 0))
         if negative:
@@ -774,14 +864,26 @@ class BareRun:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def run_bare(engine: sa.Engine, batch: int) -> BareRun:
-    """Re-insert the rows the API wrote, under new ids, with Core executemany; time the inserts."""
+def event_ids(engine: sa.Engine) -> set[Any]:
+    """Ids of every event in the database (to tell a run's events from those before it)."""
+    with engine.connect() as conn:
+        return set(conn.scalars(sa.select(tables()["events"].c.id)))
+
+
+def run_bare(engine: sa.Engine, batch: int, only: set[Any] | None = None) -> BareRun:
+    """Re-insert the rows the API wrote (those of the events in ``only``, else all), under new ids,
+    with Core executemany; time the inserts. The copies are deleted afterwards (untimed), so
+    the ledger still matches the holdings and later runs find the data they would have."""
     t = tables()
     ev, items = t["events"], t["event_items"]
     changes, readings = t["holding_changes"], t["temperature_readings"]
     read_began = time.monotonic()
     with engine.connect() as conn:
-        events = [dict(r._mapping) for r in conn.execute(sa.select(ev).order_by(ev.c.recorded_at, ev.c.id))]
+        events = [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(ev).order_by(ev.c.recorded_at, ev.c.id))
+            if only is None or r.id in only
+        ]
         children: dict[str, dict[Any, list[dict[str, Any]]]] = {}
         for name, table in (
             ("event_items", items),
@@ -791,7 +893,8 @@ def run_bare(engine: sa.Engine, batch: int) -> BareRun:
             grouped: dict[Any, list[dict[str, Any]]] = {}
             for r in conn.execute(sa.select(table)):
                 row = dict(r._mapping)
-                grouped.setdefault(row["event_id"], []).append(row)
+                if only is None or row["event_id"] in only:
+                    grouped.setdefault(row["event_id"], []).append(row)
             children[name] = grouped
     new_id = {e["id"]: uuid.uuid4() for e in events}
     batches = []
@@ -828,14 +931,120 @@ def run_bare(engine: sa.Engine, batch: int) -> BareRun:
                     if rows[name]:
                         conn.execute(table.insert(), rows[name])
     seconds = time.monotonic() - began
-    return BareRun(
-        len(events),
-        counts,
-        seconds,
-        read_seconds,
-        time.process_time() - bench0,
-        cpu_used(pg0, cpu_times(postgres_pids())),
-    )
+    bench_cpu, pg_cpu = time.process_time() - bench0, cpu_used(pg0, cpu_times(postgres_pids()))
+    copies = list(new_id.values())
+    chunks = [copies[start : start + 5000] for start in range(0, len(copies), 5000)]
+    with engine.begin() as conn:
+        for name, table in t.items():
+            if name != "events":
+                for chunk in chunks:
+                    conn.execute(table.delete().where(table.c.event_id.in_(chunk)))
+        for chunk in reversed(chunks):  # a copy names earlier ones (answers_id): the later go first
+            conn.execute(ev.delete().where(ev.c.id.in_(chunk)))
+    return BareRun(len(events), counts, seconds, read_seconds, bench_cpu, pg_cpu)
+
+
+# --- statements per event, history ----------------------------------------------------------
+
+
+def statements_per_kind(app: Any, setup: Setup, rng: random.Random, first_round: int) -> dict[str, Any]:
+    """SQL statements per event: one round of every kind through ``POST /api/v1/events``
+    in-process (``app.test_client()``), then the same shapes as one batch of each token; the
+    answer of each request is checked (2xx, every batch outcome 201)."""
+    engine = app.extensions["traceapp.db"].engine
+    client_ = app.test_client()
+    tokens = (setup.producer_token, setup.market_token)
+    category = {code: PRODUCTS[i % len(PRODUCTS)][1] for i, (_id, code, _u) in enumerate(setup.certificates)}
+    counted: Counter[str] = Counter()
+    control: Counter[str] = Counter()  # BEGIN, SAVEPOINT, RELEASE, COMMIT, ROLLBACK
+    current = [""]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        counted[current[0]] += 1
+        if statement.lstrip().upper().startswith(CONTROL):
+            control[current[0]] += 1
+
+    def rounds(round_no: int, n: int) -> list[tuple[int, dict[str, Any]]]:
+        out = []
+        for index, (_id, code, _u) in enumerate(setup.certificates[:n]):
+            for token, body in cycle_bodies(rng, setup, index, code, category[code], round_no):
+                body["event_id"] = str(uuid.uuid4())
+                out.append((token, body))
+        return out
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        sent: Counter[str] = Counter()
+        for token, body in rounds(first_round, 2):
+            current[0] = body["kind"]
+            sent[body["kind"]] += 1
+            answer = client_.post(
+                SINGLE_PATH, json=body, headers={"Authorization": f"Bearer {tokens[token]}"}
+            )
+            if answer.status_code >= 300:
+                raise die(
+                    f"statement count: {body['kind']} answered {answer.status_code}: {answer.text[:300]}"
+                )
+        single = {kind: counted[kind] / n for kind, n in sent.items()}
+        work = {kind: (counted[kind] - control[kind]) / n for kind, n in sent.items()}
+        batched = rounds(first_round + 1, 20)
+        for token in (PRODUCER, MARKET):
+            events = [body for t, body in batched if t == token]
+            current[0] = f"batch {token}"
+            answer = client_.post(
+                BATCH_PATH, json={"events": events}, headers={"Authorization": f"Bearer {tokens[token]}"}
+            )
+            refused = batch_refusals(answer.data) if answer.status_code == 200 else [answer.text[:300]]
+            if refused:
+                raise die(f"statement count: batch answered {answer.status_code}: {refused[:2]}")
+        batch = (counted["batch 0"] + counted["batch 1"]) / len(batched)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return {
+        "single": single,
+        "work": work,
+        "batch_per_event": batch,
+        "batch_events": len(batched),
+        "sent": dict(sent),
+    }
+
+
+#: Transaction control: sent to the database, but no work of the event's own.
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
+
+
+def add_history(engine: sa.Engine, scale: int) -> tuple[int, int]:
+    """Copy every event (with its items and readings, new ids and client event ids) until the
+    database holds ``scale`` times as many; (before, after). Ledger rows are not copied, so the
+    holdings still equal issue + ledger; the copies are an older history the queries must skip."""
+    t = tables()
+    ev, children = t["events"], (t["event_items"], t["temperature_readings"])
+    with engine.connect() as conn:
+        # In the order they were recorded: an event's answers_id names an earlier one.
+        events = [dict(r._mapping) for r in conn.execute(sa.select(ev).order_by(ev.c.recorded_at, ev.c.id))]
+        rows = {table.name: [dict(r._mapping) for r in conn.execute(sa.select(table))] for table in children}
+    # Their primary keys are (event_id, position): re-pointed at the copy, they are new keys.
+    with engine.begin() as conn:
+        for _copy in range(scale - 1):
+            new_id = {e["id"]: uuid.uuid4() for e in events}
+            copies = [
+                {
+                    **e,
+                    "id": new_id[e["id"]],
+                    "client_event_id": uuid.uuid4(),
+                    "answers_id": new_id.get(e["answers_id"]) if e["answers_id"] else None,
+                    "corrects_id": new_id.get(e["corrects_id"]) if e["corrects_id"] else None,
+                }
+                for e in events
+            ]
+            for start in range(0, len(copies), 5000):
+                conn.execute(ev.insert(), copies[start : start + 5000])
+            for table in children:
+                copied = [{**row, "event_id": new_id[row["event_id"]]} for row in rows[table.name]]
+                for start in range(0, len(copied), 5000):
+                    conn.execute(table.insert(), copied[start : start + 5000])
+        conn.exec_driver_sql("ANALYZE")
+    return len(events), len(events) * scale
 
 
 # --- profile --------------------------------------------------------------------------------
@@ -941,80 +1150,196 @@ def cores() -> str:
     return f"{usable_cores()} usable of {os.cpu_count()}"
 
 
-def report(
-    args: argparse.Namespace,
-    api: ApiRun,
-    bare: BareRun | None,
-    pg_version: str,
-    counts: dict[str, int],
-    problems: list[str],
-    code: str,
-) -> dict[str, Any]:
-    ratio = api.rate / bare.rate if bare and bare.rate else float("nan")
+@dataclass
+class Phase:
+    """Every figure of one run at one size of history."""
+
+    history: int  # events in the database before the run
+    single: ApiRun
+    insert_app: ApiRun
+    bare_single: BareRun
+    batch: ApiRun | None
+    bare_batch: BareRun | None
+    statements: dict[str, Any]
+    problems: list[str]
+
+
+class Bench:
+    """The database, the app, the certificates, and where the next plan's times start."""
+
+    def __init__(
+        self, args: argparse.Namespace, engine: sa.Engine, app: Any, setup: Setup, rng: random.Random
+    ):
+        self.args, self.engine, self.app, self.setup, self.rng = args, engine, app, setup, rng
+        self.next_round = 0
+        self.expected: Counter[str] = Counter()
+        autovacuum = autovacuum_on(engine)
+        self.analyzer = Analyzer(engine, 0 if autovacuum else args.analyze_every)
+        self.autovacuum = autovacuum
+
+    def plan(self, n: int) -> list[list[Request]]:
+        plan = build_plan(self.setup, n, self.args.clients, self.rng, self.next_round)
+        self.next_round += rounds_in(self.setup, n, self.args.clients)
+        self.expected.update(r.kind for requests in plan for r in requests)
+        return plan
+
+    def run(self) -> Phase:
+        args, engine = self.args, self.engine
+        history = len(event_ids(engine))
+        plan = self.plan(args.events)
+        batch = bare_batch = None
+        with serve(args.database_url, args.workers, args.wsgi, args.pythonpath) as server:
+            warm_up(server.port, self.setup, args.workers)
+            before = event_ids(engine)
+            single = run_api(server, self.setup, plan, self.analyzer)
+            single_ids = event_ids(engine) - before
+            if args.batch and not single.failed:
+                owned = len(self.setup.certificates) // args.clients
+                batches = batch_plan(self.plan(args.batch_events), args.batch_size, owned)
+                batch = run_api(server, self.setup, batches, self.analyzer)
+                batch_ids = event_ids(engine) - before - single_ids
+        with serve(args.database_url, args.workers, "insert_app:app", str(HERE)) as bare_server:
+            insert_app = run_api(bare_server, self.setup, plan, Analyzer(engine, 0))
+        statements = statements_per_kind(self.app, self.setup, self.rng, self.next_round)
+        self.next_round += 2
+        self.expected.update(statements["sent"])
+        self.expected.update({kind: statements["batch_events"] // len(CYCLE) for kind in CYCLE})
+        failed = [run for run in (single, batch, insert_app) if run and run.failed]
+        problems = [f"{run.failed} requests failed: {run.failures[:2]}" for run in failed]
+        problems += check_after_api(engine, self.expected)
+        bare_single = run_bare(engine, args.bare_chunk, single_ids)
+        if batch is not None:
+            bare_batch = run_bare(engine, args.bare_chunk, batch_ids)
+        return Phase(history, single, insert_app, bare_single, batch, bare_batch, statements, problems)
+
+    def grow(self, scale: int) -> tuple[int, int]:
+        before, after = add_history(self.engine, scale)
+        self.expected = Counter({kind: n * scale for kind, n in self.expected.items()})
+        return before, after
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def _mark(ok: bool) -> str:
+    return "PASS" if ok else "BELOW TARGET"
+
+
+SHIPPING_STATEMENTS = 8  # the issue's ceiling for a shipping event
+GOALS = {"single": 0.5, "batch": 0.3, "growth": 0.8}
+
+
+def report(args: argparse.Namespace, phases: list[Phase], pg_version: str, code: str) -> dict[str, Any]:
+    """Print every figure, one column per size of history, and the goals; return them as JSON."""
     print()
     print(
         f"machine: {platform.machine()}, {cores()} cores, Python {platform.python_version()}, "
-        f"PostgreSQL {pg_version}"
+        f"PostgreSQL {pg_version}; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(
-        f"N = {args.events:,} events, {args.clients} clients, gunicorn {args.workers} sync workers "
+        f"{args.events:,} single events, {args.clients} clients, gunicorn {args.workers} sync workers "
         f"({args.wsgi}), {args.certificates} certificates; code {code}"
     )
-    print("rows per run: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    print()
-    print(f"{'':28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'seconds':>9}")
-    print(
-        f"{'API (POST /api/v1/events)':28} {api.rate:10.0f} {api.p50_ms:8.1f} {api.p99_ms:8.1f} "
-        f"{api.seconds:9.1f}"
-    )
-    if bare:
+    if args.batch:
         print(
-            f"{'bare Core executemany':28} {bare.rate:10.0f} {'':>8} {'':>8} {bare.seconds:9.1f}"
-            f"   (1 connection, {args.batch} events per transaction; CPU per event: Python "
-            f"{1000 * bare.bench_cpu_s / max(bare.events, 1):.2f} ms, PostgreSQL "
-            f"{1000 * bare.postgres_cpu_s / max(bare.events, 1):.2f} ms)"
+            f"batch path: {args.batch_events:,} events in requests of up to {args.batch_size} "
+            f"producer events (then 2/3 as many market ones), the same {args.clients} clients"
         )
-        print(f"{'ratio API / bare':28} {ratio:10.4f}   (bare is {1 / ratio:.0f}x faster)")
+    scales = [1, args.scale]
+    labels = [f"{scales[i]}x ({p.history:,} ev)" for i, p in enumerate(phases)]
+    rows: list[tuple[str, list[str], str]] = []
+
+    def row(name: str, values: list[str], goal: str = "") -> None:
+        rows.append((name, values, goal))
+
+    ms = lambda run: 1000 * run.worker_cpu_s / max(run.events, 1)  # noqa: E731
+    row("POST /api/v1/events req/s", [f"{p.single.rate:,.0f}" for p in phases])
+    row("bare one-INSERT app req/s", [f"{p.insert_app.rate:,.0f}" for p in phases])
+    single_ratios = [_ratio(p.single.rate, p.insert_app.rate) for p in phases]
+    row(
+        "ratio events / one-INSERT app",
+        [f"{r:.3f}" for r in single_ratios],
+        f">= {GOALS['single']}: {_mark(all(r >= GOALS['single'] for r in single_ratios))}",
+    )
+    row("worker CPU ms/req: events / bare", [f"{ms(p.single):.2f} / {ms(p.insert_app):.2f}" for p in phases])
+    row("p50 / p99 ms: events", [f"{p.single.p50_ms:.1f} / {p.single.p99_ms:.1f}" for p in phases])
+    row("bare Core executemany events/s", [f"{p.bare_single.rate:,.0f}" for p in phases])
+    row(
+        "ratio single events / executemany",
+        [f"{_ratio(p.single.rate, p.bare_single.rate):.4f}" for p in phases],
+    )
+    if all(p.batch and p.bare_batch for p in phases):
+        batch_ratios = [_ratio(p.batch.rate, p.bare_batch.rate) for p in phases]  # type: ignore[union-attr]
+        row("batch path events/s", [f"{p.batch.rate:,.0f}" for p in phases])  # type: ignore[union-attr]
+        row("executemany of the same rows events/s", [f"{p.bare_batch.rate:,.0f}" for p in phases])  # type: ignore[union-attr]
+        row(
+            "ratio batch / executemany",
+            [f"{r:.3f}" for r in batch_ratios],
+            f">= {GOALS['batch']}: {_mark(all(r >= GOALS['batch'] for r in batch_ratios))}",
+        )
+        row("batch request p50 / p99 ms", [f"{p.batch.p50_ms:.0f} / {p.batch.p99_ms:.0f}" for p in phases])  # type: ignore[union-attr]
+    for kind in CYCLE:
+        nan = float("nan")
+        values = [
+            f"{p.statements['single'].get(kind, nan):.0f} ({p.statements['work'].get(kind, nan):.0f})"
+            for p in phases
+        ]
+        goal = ""
+        if kind == "shipping":
+            ok = all(p.statements["work"].get(kind, 99) <= SHIPPING_STATEMENTS for p in phases)
+            goal = f"<= {SHIPPING_STATEMENTS} without transaction control: {_mark(ok)}"
+        row(f"SQL statements per {kind} (without BEGIN/SAVEPOINT/RELEASE/COMMIT)", values, goal)
+    row("SQL statements per event, batch path", [f"{p.statements['batch_per_event']:.1f}" for p in phases])
+    if len(phases) > 1:
+        first, last = phases[0], phases[-1]
+        growth = [("single req/s", _ratio(last.single.rate, first.single.rate))]
+        if first.batch and last.batch:
+            growth.append(("batch events/s", _ratio(last.batch.rate, first.batch.rate)))
+        for name, value in growth:
+            row(
+                f"{name} at {args.scale}x / 1x history",
+                ["", f"{value:.2f}"],
+                f">= {GOALS['growth']}: {_mark(value >= GOALS['growth'])}",
+            )
+    width = max(len(name) for name, _v, _g in rows)
+    columns = max(len(v) for _n, values, _g in rows for v in values + labels) + 2
     print()
-    print(
-        "per kind:   "
-        + "; ".join(
-            f"{k} {v['count']:,.0f} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms"
-            for k, v in api.per_kind.items()
+    print(f"{'':{width}}" + "".join(f"{label:>{columns}}" for label in labels) + "   goal")
+    for name, values, goal in rows:
+        print(f"{name:{width}}" + "".join(f"{v:>{columns}}" for v in values) + (f"   {goal}" if goal else ""))
+    for p in phases:
+        print(
+            f"history {p.history:,}: statuses {p.single.statuses}"
+            + (f", batch {p.batch.statuses}" if p.batch else "")
+            + f"; checks: {'all held' if not p.problems else '; '.join(p.problems)}"
         )
-    )
-    print("events/s by tenth of the run: " + " ".join(f"{d:.0f}" for d in api.deciles))
-    n = max(api.events, 1)
-    print(
-        f"CPU per event: gunicorn workers {1000 * api.worker_cpu_s / n:.2f} ms, "
-        f"PostgreSQL {1000 * api.postgres_cpu_s / n:.2f} ms, "
-        f"bench clients {1000 * api.bench_cpu_s / n:.2f} ms; "
-        f"host busy {100 * api.host_busy:.0f} %, of which other processes "
-        f"{api.other_cpu_s:.0f} CPU-s of {api.seconds * usable_cores():.0f}"
-    )
-    cpu_per_event = (api.worker_cpu_s + api.postgres_cpu_s) / n
-    print(
-        f"CPU-bound ceiling on {usable_cores()} cores without other load: "
-        f"~{usable_cores() / cpu_per_event:.0f} events/s "
-        f"(workers + PostgreSQL {1000 * cpu_per_event:.2f} CPU-ms per event)"
-    )
-    print(f"statuses: {api.statuses}")
-    print("checks: " + ("all held" if not problems else "; ".join(problems)))
     return {
         "args": vars(args),
-        "machine": {
-            "cores": cores(),
-            "arch": platform.machine(),
-            "python": platform.python_version(),
-            "postgresql": pg_version,
-        },
-        "api": {**api.__dict__, "events_per_s": api.rate, "other_cpu_s": api.other_cpu_s},
-        "bare": {**bare.__dict__, "events_per_s": bare.rate} if bare else None,
-        "ratio": ratio,
-        "rows": counts,
-        "problems": problems,
+        "machine": {"cores": cores(), "arch": platform.machine(), "python": platform.python_version()},
+        "postgresql": pg_version,
         "code": code,
+        "phases": [
+            {
+                "history": p.history,
+                "single": {**p.single.__dict__, "events_per_s": p.single.rate},
+                "insert_app": {**p.insert_app.__dict__, "events_per_s": p.insert_app.rate},
+                "bare_single": {**p.bare_single.__dict__, "events_per_s": p.bare_single.rate},
+                "batch": {**p.batch.__dict__, "events_per_s": p.batch.rate} if p.batch else None,
+                "bare_batch": {**p.bare_batch.__dict__, "events_per_s": p.bare_batch.rate}
+                if p.bare_batch
+                else None,
+                "statements": p.statements,
+                "problems": p.problems,
+            }
+            for p in phases
+        ],
     }
+
+
+BARE_TABLE = """CREATE TABLE IF NOT EXISTS bench_bare_events (
+    id uuid PRIMARY KEY, event_id varchar(64), kind varchar(40), body json, recorded_at timestamptz
+)"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1032,10 +1357,14 @@ def main(argv: list[str] | None = None) -> int:
     recreate_database(args.database_url)
     engine = make_engine(args.database_url)
     upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(BARE_TABLE)  # the baseline app's one table, outside our schema
     pg_version = server_version(engine)
-    autovacuum = autovacuum_on(engine)
-    analyzer = Analyzer(engine, 0 if autovacuum else args.analyze_every)
-    if not autovacuum:
+    app = make_app(args.database_url)
+    began = time.monotonic()
+    setup = seed(app, args.certificates, rng)
+    bench = Bench(args, engine, app, setup, rng)
+    if not bench.autovacuum:
         print(
             "autovacuum is off on this server: "
             + (
@@ -1045,55 +1374,20 @@ def main(argv: list[str] | None = None) -> int:
             ),
             flush=True,
         )
-    app = make_app(args.database_url)
-    began = time.monotonic()
-    setup = seed(app, args.certificates, rng)
-    plan = build_plan(setup, args.events, args.clients, rng)
-    expected = Counter(r.kind for requests in plan for r in requests)
-    print(
-        f"set up {args.certificates} certificates in {time.monotonic() - began:.1f} s; "
-        f"sending {args.events:,} events: {dict(expected)}",
-        flush=True,
-    )
-
-    with serve(args.database_url, args.workers, args.wsgi, args.pythonpath) as server:
-        warm_up(server.port, setup, args.workers)
-        api = run_api(server, setup, plan, analyzer)
-    if api.failed:
-        print(
-            f"\nFAILED: {api.failed} requests failed (statuses {api.statuses}); the first ones:",
-            file=sys.stderr,
-        )
-        for failure in api.failures:
-            print("  " + failure, file=sys.stderr)
-        return 1
-    problems = check_after_api(engine, expected)
-    counts = row_counts(engine)
-    print(f"API run done in {api.seconds:.1f} s; bare Core insert of the same rows ...", flush=True)
-    bare = run_bare(engine, args.batch)
-    after = row_counts(engine)
-    doubled = {k: 2 * v for k, v in counts.items()}
-    if after != doubled:
-        problems.append(f"rows after the bare insert {after} != twice the API's {doubled}")
-    with engine.connect() as conn:
-        from traceapp.certificates.models import Holding
-
-        if conn.scalar(sa.select(sa.func.count()).select_from(Holding).where(Holding.quantity < 0)):
-            problems.append("negative holdings at the end")
-    if counts["events"] != args.events:
-        problems.append(f"{counts['events']} events in the database, expected {args.events}")
-    maintenance = (
-        "autovacuum on"
-        if autovacuum
-        else f"autovacuum off; the bench ran ANALYZE {analyzer.count} times ({analyzer.seconds:.1f} s)"
-    )
-    document = report(args, api, bare, f"{pg_version} ({maintenance})", counts, problems, code)
+    print(f"set up {args.certificates} certificates in {time.monotonic() - began:.1f} s", flush=True)
+    phases = [bench.run()]
+    print(f"1x done: {phases[0].single.rate:.0f} req/s single", flush=True)
+    if args.scale > 1 and not phases[0].problems:
+        before, after = bench.grow(args.scale)
+        print(f"history: {before:,} events copied to {after:,}", flush=True)
+        phases.append(bench.run())
+    document = report(args, phases, pg_version, code)
     (OUT / "events.json").write_text(json.dumps(document, indent=2, default=str))
     if args.profile:
         print()
         print(profile(app, setup, args.profile, rng))
     engine.dispose()
-    return 1 if problems else 0
+    return 1 if any(p.problems for p in phases) else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """How fast the gate client answers, and how fast it empties a backlog.
 
-One run, on a fresh SQLite database (a temporary folder, removed afterwards):
+One run, on a fresh SQLite database (a temporary folder, removed afterwards), or on a
+PostgreSQL database given with ``--database-url`` (its name must start with ``bench``; it is
+dropped and re-created):
 
 1. Migrate the database and seed, through the real services, a producer holding N certificates
-   (default 1,000, 100,000 kg each) and a market with a user and an API token.
+   (default 1,000, 100,000 kg each) plus U more that the gate never verifies (``--unverified``,
+   default 1,000), and a market with a user and an API token.
 2. Serve it with ``traceapp serve`` (gunicorn, sync workers, 127.0.0.1).
 3. Latency: one ``trace-scan gate`` process (``python -m scanner_client``), fed one line at a
    time on a pipe, each line a different certificate's QR URL with ``| qty=1``. For each line
@@ -13,15 +16,25 @@ One run, on a fresh SQLite database (a temporary folder, removed afterwards):
    all scans (default 1,000).
 4. Sync: stop the server; queue S scans (default 10,000; certificates in turn, so the cache of
    step 3 supplies every verdict and body) through ``trace-scan gate`` reading a file; start
-   the server again; time ``trace-scan sync``. Then check that the server holds exactly one
-   inspecting event per client event_id of the outbox.
-5. Print a table and write the figures to ``bench/out/scanner.json``.
+   the server again; time ``trace-scan sync`` (pages of ``--batch`` scans, 200, each one
+   ``POST /api/v1/events/batch``; a server without that path gets one POST per scan). The goal
+   is under 20 s for 10,000 scans; the table says PASS or BELOW TARGET.
+5. Never verified: stop the server, queue one scan of each of the U certificates the gate has
+   never seen (no cached verdict, so no body yet), start it, time ``trace-scan sync``: it looks
+   up each code once (``GET /api/v1/codes/{code}``, U requests) before sending the pages.
+6. At 10x the data (``--scale``, 10): copy the server's events (every row pointing at an event
+   along: items, ledger, readings; new ids and client event ids, Core executemany) until it
+   holds SCALE times the events it held after step 4, then queue and sync S more scans as in
+   step 4. Both sync figures are printed side by side; the goal is within 20 %.
+7. Check that the server holds exactly one inspecting event per client event_id of the outbox
+   (the copied history aside), print a table and write the figures to ``bench/out/scanner.json``.
 
 Usage (from the repository root, with the virtualenv active)::
 
     python bench/scanner.py                        # 1,000 certificates and scans, 10,000 to sync
     python bench/scanner.py --quick                # 100 scans, 1,000 to sync
     python bench/scanner.py --scans 1000 --sync 10000 --workers 2
+    python bench/scanner.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_scanner
 
 Exit status: 0 when every scan was recorded once; 1 when a check failed; 2 for a setup failure.
 Traffic only ever goes to 127.0.0.1.
@@ -54,6 +67,11 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 STARTUP_SECONDS = 30.0
 PUBLIC = "https://trace.example.cn"
+SYNC_GOAL_S = 20.0  # for 10,000 scans; scaled for other counts
+GROWTH_GOAL = 1.2  # a figure at 10x the data within 20 % of the figure at 1x
+CHUNK = 5000  # rows per executemany when copying history
+COPIED = ("event_items", "temperature_readings")  # copied along with each event
+HISTORY = "copied history"  # the location of copied events, told apart from the gate's
 
 
 class SetupFailure(SystemExit):
@@ -71,12 +89,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scans", type=int, default=1000, help="scans timed one by one")
     parser.add_argument("--sync", type=int, default=10_000, help="scans queued offline, then synced")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="100 scans, 1,000 to sync")
+    parser.add_argument("--batch", type=int, default=200, help="scans per sync request (1 to 1,000)")
+    parser.add_argument("--unverified", type=int, default=1000, help="scans of never-verified codes")
+    parser.add_argument(
+        "--scale", type=int, default=10, help="history multiple for the second sync (1: skip)"
+    )
+    parser.add_argument("--database-url", default=None, help="PostgreSQL database (name starting with bench)")
+    parser.add_argument("--quick", action="store_true", help="100 scans, 1,000 to sync, 100 unverified")
     args = parser.parse_args(argv)
     if args.quick:
-        args.certificates, args.scans, args.sync = 100, 100, 1000
-    if min(args.certificates, args.scans, args.sync, args.workers) < 1:
+        args.certificates, args.scans, args.sync, args.unverified = 100, 100, 1000, 100
+    if min(args.certificates, args.scans, args.sync, args.workers, args.unverified, args.scale) < 1:
         parser.error("every count must be positive")
+    if not 1 <= args.batch <= 1000:
+        parser.error("--batch is 1 to 1,000")
     return args
 
 
@@ -87,9 +113,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 class Setup:
     market_token: str
     codes: list[str]
+    unseen: list[str]
 
 
-def seed(url: str, n_certificates: int) -> Setup:
+def recreate_database(url: str) -> None:
+    """Drop and re-create a PostgreSQL scratch database whose name starts with ``bench``."""
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    name = parsed.database or ""
+    if parsed.get_backend_name() != "postgresql" or not name.startswith("bench"):
+        raise die(f"--database-url must be a PostgreSQL database named bench..., not {name!r}")
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        raise die(f"cannot reach PostgreSQL: {exc.orig}") from exc
+    finally:
+        admin.dispose()
+
+
+def seed(url: str, n_certificates: int, n_unseen: int = 0) -> Setup:
     """Migrate, then a producer with certificates and a market with a token, via the services."""
     from traceapp import create_app, db, migrate
     from traceapp.certificates.models import Basis, Commitment, Unit
@@ -113,7 +159,7 @@ def seed(url: str, n_certificates: int) -> Setup:
                 )
                 tokens[kind] = (user, orgs.create_api_token(session, email=email)[1])
             actor = orgs.Actor.of(tokens[OrgKind.PRODUCER][0])
-            for i in range(n_certificates):
+            for i in range(n_certificates + n_unseen):
                 certificate, _ = issue_certificate(
                     session,
                     actor,
@@ -132,7 +178,84 @@ def seed(url: str, n_certificates: int) -> Setup:
                 codes.append(certificate.trace_code)
     finally:
         app.extensions["traceapp.db"].dispose()
-    return Setup(tokens[OrgKind.MARKET][1], codes)
+    return Setup(tokens[OrgKind.MARKET][1], codes[:n_certificates], codes[n_certificates:])
+
+
+def add_history(url: str, scale: int) -> tuple[int, int]:
+    """Copy the server's events until it holds ``scale`` times as many; (before, after).
+
+    Each copy is an event with a new id and client event id, and its items and readings with
+    fresh generated keys, re-pointed at the copy: the shape the services wrote, as
+    ``public_page.py`` copies journeys. Ledger rows (``holding_changes``) are not copied, so
+    holdings still equal their ledgers (the gate checks synced here move no stock), nor rows
+    unique per event (disputes, hand-over codes), nor stored public pages (never read here).
+    """
+    import sqlalchemy as sa
+
+    from traceapp.db import Base, make_engine
+    from traceapp.events.models import Event
+
+    events = Event.__table__
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            existing = set(sa.inspect(conn).get_table_names())
+            children = [
+                (table, [c for c in table.columns if any(fk.column.table is events for fk in c.foreign_keys)])
+                for table in Base.metadata.sorted_tables
+                if table.name in COPIED and table.name in existing
+            ]
+            own = [c for c in events.columns if any(fk.column.table is events for fk in c.foreign_keys)]
+            originals = [row._asdict() for row in conn.execute(sa.select(events))]
+            rows = {t.name: [r._asdict() for r in conn.execute(sa.select(t))] for t, _ in children}
+            keys = {t.name: _generated_keys(t) for t in [events] + [t for t, _ in children]}
+            for _copy in range(scale - 1):
+                ids = {e["id"]: uuid.uuid4() for e in originals}
+                batch = [
+                    dict(
+                        e,
+                        id=ids[e["id"]],
+                        client_event_id=uuid.uuid4() if e.get("client_event_id") else None,
+                        location=HISTORY,
+                        **{c.key: ids.get(e[c.key], e[c.key]) for c in own if e[c.key] is not None},
+                    )
+                    for e in originals
+                ]
+                _insert(conn, events, batch)
+                for table, cols in children:
+                    copies = []
+                    for row in rows[table.name]:
+                        out = dict(row)
+                        for column in keys[table.name]:
+                            out[column.key] = column.default.arg(None)
+                        for column in cols:
+                            if out[column.key] is not None:
+                                out[column.key] = ids.get(out[column.key], out[column.key])
+                        copies.append(out)
+                    _insert(conn, table, copies)
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("ANALYZE")
+        with engine.connect() as conn:
+            after = int(conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+    finally:
+        engine.dispose()
+    return len(originals), after
+
+
+def _generated_keys(table: Any) -> list[Any]:
+    """Primary-key columns the model fills in itself (a UUID id): a copy gets new ones."""
+    return [
+        c
+        for c in table.primary_key.columns
+        if not c.foreign_keys and c.default is not None and c.default.is_callable
+    ]
+
+
+def _insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    import sqlalchemy as sa
+
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(sa.insert(table), rows[start : start + CHUNK])
 
 
 def free_port() -> int:
@@ -279,6 +402,7 @@ def outbox_event_ids(home: Path) -> list[str]:
 
 
 def server_event_ids(url: str) -> Counter[str]:
+    """Client event ids of the market's gate checks (copied history has fresh ones: excluded)."""
     import sqlalchemy as sa
 
     from traceapp.db import make_engine
@@ -286,7 +410,9 @@ def server_event_ids(url: str) -> Counter[str]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT client_event_id FROM events WHERE kind = 'inspecting'")
+            rows = conn.exec_driver_sql(
+                "SELECT client_event_id FROM events WHERE kind = 'inspecting' AND location = '东门'"
+            )
             return Counter(str(uuid.UUID(str(row[0]))) for row in rows)
     except sa.exc.SQLAlchemyError as error:
         raise die(f"cannot read the server's events: {error}") from error
@@ -302,67 +428,119 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def queue_offline(env: dict[str, str], folder: Path, name: str, lines: list[str]) -> float:
+    """Queue ``lines`` through ``trace-scan gate`` while the server is down; its wall time."""
+    path = folder / f"{name}.txt"
+    path.write_text("".join(line + "\n" for line in lines))
+    return run_client(env, "gate", stdin=path)[0]
+
+
+def timed_sync(env: dict[str, str], batch: int) -> tuple[float, str]:
+    """``trace-scan sync --batch N``: wall time and output."""
+    return run_client(env, "sync", "--batch", str(batch))
+
+
 def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    url = f"sqlite:///{folder / 'server.sqlite3'}"
+    if args.database_url:
+        recreate_database(args.database_url)
+    url = args.database_url or f"sqlite:///{folder / 'server.sqlite3'}"
     started = time.perf_counter()
-    setup = seed(url, args.certificates)
-    figures: dict[str, Any] = {"seed_s": time.perf_counter() - started}
+    setup = seed(url, args.certificates, args.unverified)
+    figures: dict[str, Any] = {"seed_s": time.perf_counter() - started, "backend": url.split(":")[0]}
     server = Server(url, args.workers, folder / "server.log")
     home = folder / "trace-scan"
     env = client_env(home, server, setup.market_token)
+    queued = lambda n: [f"{setup.codes[i % len(setup.codes)]} | qty=1" for i in range(n)]  # noqa: E731
     server.start()
     try:
         verdict, recorded = time_scans(env, setup.codes, args.scans)
         figures.update(scans=args.scans, verdict=verdict, recorded=recorded)
         server.stop()
-        lines = folder / "offline.txt"
-        lines.write_text("".join(f"{setup.codes[i % len(setup.codes)]} | qty=1\n" for i in range(args.sync)))
-        figures["queue_s"], _ = run_client(env, "gate", stdin=lines)
+        figures["queue_s"] = queue_offline(env, folder, "offline", queued(args.sync))
         server.start()
-        figures["sync_s"], figures["sync_output"] = run_client(env, "sync")
+        figures["sync_s"], figures["sync_output"] = timed_sync(env, args.batch)
+        server.stop()
+        unseen = [f"{code} | qty=1" for code in setup.unseen]
+        figures["unverified_queue_s"] = queue_offline(env, folder, "unseen", unseen)
+        server.start()
+        figures["unverified_sync_s"], _ = timed_sync(env, args.batch)
+        server.stop()
+        if args.scale > 1:
+            started = time.perf_counter()
+            figures["events_before"], figures["events_after"] = add_history(url, args.scale)
+            figures["history_s"] = time.perf_counter() - started
+            queue_offline(env, folder, "offline-scaled", queued(args.sync))
+            server.start()
+            figures["scaled_sync_s"], _ = timed_sync(env, args.batch)
     finally:
         server.stop()
     sent, recorded_ids = outbox_event_ids(home), server_event_ids(url)
+    expected = args.scans + args.sync * (2 if args.scale > 1 else 1) + args.unverified
     figures["sent"], figures["on_server"] = len(sent), sum(recorded_ids.values())
     figures["ok"] = (
-        len(sent) == args.scans + args.sync
-        and set(recorded_ids.values()) == {1}
-        and sorted(recorded_ids) == sorted(sent)
+        len(sent) == expected and set(recorded_ids.values()) == {1} and sorted(recorded_ids) == sorted(sent)
     )
     return figures
 
 
+def verdict_of(ok: bool) -> str:
+    return "PASS" if ok else "BELOW TARGET"
+
+
 def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     ms = lambda values, q: f"{percentile(values, q) * 1000:.1f} ms"  # noqa: E731
+    goal = SYNC_GOAL_S * args.sync / 10_000
+    rate = lambda n, s: f"{s:.1f} s ({n / s:,.0f} scans/s)"  # noqa: E731
     rows = [
-        ("certificates seeded", f"{args.certificates:,} in {figures['seed_s']:.1f} s"),
+        ("certificates seeded", f"{args.certificates + args.unverified:,} in {figures['seed_s']:.1f} s"),
         ("scan → verdict on screen, p50", ms(figures["verdict"], 0.5)),
         ("scan → verdict on screen, p99", ms(figures["verdict"], 0.99)),
         ("scan → verdict on screen, max", f"{max(figures['verdict']) * 1000:.1f} ms"),
         ("scan → recorded on server, p50", ms(figures["recorded"], 0.5)),
         ("scan → recorded on server, p99", ms(figures["recorded"], 0.99)),
+        (f"queue {args.sync:,} scans offline", rate(args.sync, figures["queue_s"])),
         (
-            f"queue {args.sync:,} scans offline",
-            f"{figures['queue_s']:.1f} s ({args.sync / figures['queue_s']:,.0f} scans/s)",
+            f"sync {args.sync:,} queued scans (pages of {args.batch})",
+            f"{rate(args.sync, figures['sync_s'])}; goal < {goal:.0f} s: "
+            f"{verdict_of(figures['sync_s'] < goal)}",
         ),
         (
-            f"sync {args.sync:,} queued scans",
-            f"{figures['sync_s']:.1f} s ({args.sync / figures['sync_s']:,.0f} scans/s)",
+            f"sync {args.unverified:,} never-verified scans",
+            rate(args.unverified, figures["unverified_sync_s"]) + f" ({args.unverified:,} look-ups)",
         ),
+    ]
+    if "scaled_sync_s" in figures:
+        growth = figures["scaled_sync_s"] / figures["sync_s"]
+        rows += [
+            (
+                f"history ×{args.scale}",
+                f"{figures['events_before']:,} → {figures['events_after']:,} events "
+                f"(copied in {figures['history_s']:.1f} s)",
+            ),
+            (
+                f"sync {args.sync:,} at 1× / {args.scale}× data",
+                f"{figures['sync_s']:.1f} s / {figures['scaled_sync_s']:.1f} s = {growth:.2f}; "
+                f"goal ≤ {GROWTH_GOAL:.2f}: {verdict_of(growth <= GROWTH_GOAL)}",
+            ),
+        ]
+    rows.append(
         (
             "events on the server / sent",
             f"{figures['on_server']:,} / {figures['sent']:,} "
             f"({'each once' if figures['ok'] else 'MISMATCH'})",
-        ),
-    ]
+        )
+    )
     width = max(len(name) for name, _ in rows)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\ntrace-scan bench: {args.scans:,} timed scans, {args.workers} gunicorn workers, SQLite, "
-        f"{platform.python_version()} on {platform.machine()} ({os.cpu_count()} CPUs)"
+        f"\ntrace-scan bench: {args.scans:,} timed scans, {args.workers} gunicorn workers, "
+        f"{figures['backend']}, {platform.python_version()} on {platform.machine()} "
+        f"({os.cpu_count()} CPUs, load {load})"
     )
     print(f"{'measure':<{width}}  value\n{'-' * width}  {'-' * 28}")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    print(figures["sync_output"].strip().splitlines()[-1] if figures["sync_output"].strip() else "")
 
 
 def main(argv: list[str] | None = None) -> int:

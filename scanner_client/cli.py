@@ -29,7 +29,7 @@ from scanner_client.inspection import (
 )
 from scanner_client.outbox import Outbox
 from scanner_client.reader import scan_lines
-from scanner_client.sender import Sender
+from scanner_client.sender import MAX_PAGE, PAGE, Sender
 from scanner_client.settings import Settings, SettingsError, load, masked, save
 from scanner_client.verdict import Screen
 
@@ -65,6 +65,12 @@ def _scan_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _batch_size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise argparse.ArgumentTypeError(f"a number from 1 to {MAX_PAGE}, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -89,7 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     image = add("image", "decode codes in photos or screenshots and handle them as scans")
     image.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _scan_options(image)
-    add("sync", "send the queued scans now")
+    add("sync", "send the queued scans now").add_argument(
+        "--batch",
+        type=_batch_size,
+        default=PAGE,
+        metavar="N",
+        help=f"scans per request (1 to {MAX_PAGE}, default {PAGE}); 1 sends each scan alone",
+    )
     add("status", "count pending, sent and rejected scans").add_argument(
         "--json", action="store_true", help='print {"pending": n, "sent": n, "rejected": n}'
     )
@@ -216,7 +228,7 @@ def cmd_image(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     server, token = settings.require_server()
     with Outbox(settings.outbox_path) as outbox, TraceClient(server, token) as client:
-        report = Sender(outbox, client).flush(force=True)
+        report = Sender(outbox, client, page=args.batch).flush(force=True)
         for scan, error in report.rejected:
             print(
                 f"✘ #{scan.id} {format_code(scan.trace_code)} scanned {scan.scanned_at}: "
@@ -227,6 +239,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         f"Sent {report.sent}, refused {len(report.rejected)}. Outbox: {counts['pending']} pending, "
         f"{counts['sent']} sent, {counts['rejected']} rejected."
     )
+    if report.batches or report.singles:
+        print(f"Requests: {report.batches} batches of up to {args.batch} scans, {report.singles} single.")
     if report.stopped:
         print(f"Stopped: {report.stopped}. Nothing is lost: run sync again later.")
     return 1 if counts["pending"] else 0

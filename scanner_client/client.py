@@ -24,6 +24,10 @@ from scanner_client import __version__
 
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
+#: Extra read time a batch request gets for each event it carries (the server records them all
+#: before it answers): 200 events wait up to 5 + 10 s.
+READ_SECONDS_PER_EVENT = 0.05
+BATCH_PATH = "/api/v1/events/batch"
 #: Answers that say nothing about the scan itself, so it stays queued: a redirect (wrong
 #: server URL), a bad token, a timeout or rate limit at the server, any server error.
 TRANSIENT = frozenset({401, 408, 425, 429})
@@ -41,6 +45,8 @@ class ClientError(Exception):
     detail: str
     title: str = ""
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Seconds the server asked us to wait (``Retry-After`` of a 429 or 503), if it said.
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.status, self.detail)
@@ -85,6 +91,24 @@ def _language(env: dict[str, str]) -> str | None:
     return None
 
 
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (an HTTP date is not worth parsing here: the backoff rules)."""
+    try:
+        return max(float(value), 0.0) if value else None
+    except ValueError:
+        return None
+
+
+def problem_of(status: int, document: Any, reason: str = "") -> ClientError:
+    """The ClientError for a problem+json ``document`` (a dict), e.g. one outcome of a batch."""
+    if not isinstance(document, dict):
+        return ClientError(status, reason or f"HTTP {status}", reason)
+    errors = document.get("errors") if isinstance(document.get("errors"), list) else []
+    return ClientError(
+        status, str(document.get("detail") or reason), str(document.get("title") or reason), errors
+    )
+
+
 def _problem(status: int, reason: str, content_type: str, data: bytes) -> ClientError:
     document: Any = None
     if "json" in content_type:
@@ -95,10 +119,7 @@ def _problem(status: int, reason: str, content_type: str, data: bytes) -> Client
     if not isinstance(document, dict):
         text = data.decode("utf-8", "replace").strip()[:200]
         return ClientError(status, text or reason, reason)
-    errors = document.get("errors") if isinstance(document.get("errors"), list) else []
-    return ClientError(
-        status, str(document.get("detail") or reason), str(document.get("title") or reason), errors
-    )
+    return problem_of(status, document, reason)
 
 
 class TraceClient:
@@ -153,6 +174,24 @@ class TraceClient:
         """
         return self._json("POST", "/api/v1/events", body)[0]
 
+    def record_batch(self, bodies: list[str]) -> list[dict[str, Any]]:
+        """``POST /api/v1/events/batch`` with each body exactly as a single POST would send it.
+
+        Returns the ``results``, one per event in order (``index``, ``status``, ``problem``).
+        Raises ClientError for an answer about the whole request (404 or 405 from a server
+        without the batch path, 401, 413, 429, 503 ...) or one that is not a list of results,
+        and Offline.
+        """
+        # Joined as text so that every event's bytes are those of its single POST: a replay
+        # through either path is recognised by the server.
+        body = ('{"events":[' + ",".join(bodies) + "]}").encode("utf-8")
+        timeout = self._connection.read_timeout + READ_SECONDS_PER_EVENT * len(bodies)
+        status, document = self._json("POST", BATCH_PATH, body, read_timeout=timeout)
+        results = document.get("results") if isinstance(document, dict) else None
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise ClientError(status, "The server's batch answer has no list of results.", "Bad answer")
+        return results
+
     def probe_gate_rights(self) -> None:
         """Ask the server to refuse a gate check of a code that does not exist.
 
@@ -177,25 +216,46 @@ class TraceClient:
                 return
             raise
 
-    def _json(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
-        status, headers, data = self._exchange(method, self._prefix + path, body)
+    def _json(
+        self, method: str, path: str, body: bytes | None = None, *, read_timeout: float | None = None
+    ) -> tuple[int, Any]:
+        status, headers, data = self._exchange(method, self._prefix + path, body, read_timeout)
         if not 200 <= status < 300:
-            raise _problem(status, headers.get("reason", ""), headers.get("content-type", ""), data)
+            error = _problem(status, headers.get("reason", ""), headers.get("content-type", ""), data)
+            error.retry_after = _retry_after(headers.get("retry-after"))
+            raise error
         try:
             return status, json.loads(data) if data else None
         except ValueError as error:
             raise ClientError(status, "The server's answer is not JSON.", "Bad answer") from error
 
-    def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    def _exchange(
+        self, method: str, path: str, body: bytes | None, read_timeout: float | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """Send one request; retry once on a fresh connection if a reused one had gone stale.
 
-        Retrying is safe for both calls: a GET reads, and a POST carries a client event_id.
+        Retrying is safe for every call: a GET reads, and each event a POST carries has its
+        client event_id. ``read_timeout`` replaces the usual one for this request only.
         """
         headers = dict(self._headers)
         if body is not None:
             headers["Content-Type"] = "application/json"
+        usual = self._connection.read_timeout
+        self._connection.read_timeout = read_timeout or usual
+        try:
+            return self._send(method, path, body, headers)
+        finally:
+            self._connection.read_timeout = usual
+            if self._connection.sock is not None:
+                self._connection.sock.settimeout(usual)
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         for attempt in (1, 2):
             reused = self._used
+            if self._connection.sock is not None:
+                self._connection.sock.settimeout(self._connection.read_timeout)
             try:
                 self._connection.request(method, path, body=body, headers=headers)
                 response = self._connection.getresponse()

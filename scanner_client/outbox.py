@@ -92,6 +92,7 @@ class Outbox:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
+        self._depth = 0
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         try:
@@ -121,14 +122,33 @@ class Outbox:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One committed write transaction (BEGIN IMMEDIATE: writers queue up, never deadlock)."""
+        """One committed write transaction (BEGIN IMMEDIATE: writers queue up, never deadlock).
+
+        Inside :meth:`together`, the writes join the open transaction instead.
+        """
+        if self._depth:
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._depth -= 1
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Make every write inside the block one commit: all of them are on disk, or none.
+
+        A flush applies the outcomes of one batch request this way: one fsync instead of one per
+        scan, and a process killed midway leaves the whole page pending, to be replayed (200).
+        """
+        with self._transaction():
+            yield
 
     # -- scans ---------------------------------------------------------------------------------
 

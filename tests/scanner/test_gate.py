@@ -162,12 +162,16 @@ def _forget_answers(trace_scan: TraceScan) -> None:
 
 def test_a_sync_killed_midway_loses_nothing_and_records_nothing_twice(trace_scan, issue, server, parties):
     codes = [issue()["trace_code"], issue()["trace_code"], issue(revoked_because="错发")["trace_code"]]
-    lines = [f"{codes[i % 3]} | qty=1" for i in range(200)]
+    lines = [f"{codes[i % 3]} | qty=1" + (WRONG_HANDOVER if i % 50 == 7 else "") for i in range(200)]
     _offline_scans(trace_scan, server, lines)
     assert trace_scan.counts() == {"pending": 200, "sent": 0, "rejected": 0}
     server.start()
+    # pages of 10: the kill lands between requests, or while one is in flight
     sync = subprocess.Popen(
-        trace_scan.command("sync"), env=trace_scan.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        trace_scan.command("sync", "--batch", "10"),
+        env=trace_scan.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for(lambda: trace_scan.counts()["sent"] >= 20, seconds=30)
@@ -175,11 +179,57 @@ def test_a_sync_killed_midway_loses_nothing_and_records_nothing_twice(trace_scan
         sync.kill()  # SIGKILL: no cleanup, as in a power cut
         sync.wait(timeout=10)
     assert 0 < trace_scan.counts()["pending"] < 200, "sync finished before it could be killed"
-    finish = trace_scan("sync")
+    finish = trace_scan("sync", "--batch", "10")
     assert finish.returncode == 0, finish.stdout
-    assert trace_scan.counts() == {"pending": 0, "sent": 200, "rejected": 0}
+    assert trace_scan.counts() == {"pending": 0, "sent": 196, "rejected": 4}
     recorded = Counter(e["event_id"] for code in codes for e in inspections(server, parties, code))
     assert set(recorded.values()) == {1} and sorted(recorded) == sorted(trace_scan.event_ids())
+    _assert_refused_each_with_its_own_reason(trace_scan, [i for i in range(200) if i % 50 == 7])
+
+
+def test_a_page_whose_answers_were_lost_is_replayed_and_recorded_once(trace_scan, issue, server, parties):
+    codes = [issue()["trace_code"], issue()["trace_code"]]
+    lines = [f"{codes[i % 2]} | qty=1" + (WRONG_HANDOVER if i == 3 else "") for i in range(30)]
+    _offline_scans(trace_scan, server, lines)
+    server.start()
+    assert trace_scan("sync").returncode == 0
+    assert trace_scan.counts() == {"pending": 0, "sent": 29, "rejected": 1}
+    _forget_answers(trace_scan)  # as if the process died between the batch POST and its commit
+    again = trace_scan("sync")
+    assert again.returncode == 0 and "Sent 29" in again.stdout, again.stdout
+    assert trace_scan.counts() == {"pending": 0, "sent": 29, "rejected": 1}
+    assert _statuses(trace_scan, "sent") == {200}  # every one a replay the server recognised
+    recorded = Counter(e["event_id"] for code in codes for e in inspections(server, parties, code))
+    assert set(recorded.values()) == {1} and sorted(recorded) == sorted(trace_scan.event_ids())
+    _assert_refused_each_with_its_own_reason(trace_scan, [3])
+
+
+WRONG_HANDOVER = " | code=ABCDE-FGHJK"  # a hand-over code nobody gave: the server refuses that scan
+
+
+def _assert_refused_each_with_its_own_reason(trace_scan: TraceScan, positions: list[int]) -> None:
+    import sqlite3
+
+    with sqlite3.connect(trace_scan.home / "outbox.sqlite3") as connection:
+        rows = connection.execute(
+            "SELECT id, state, http_status, detail, options FROM scans ORDER BY id"
+        ).fetchall()
+    connection.close()
+    refused = [(row[0], row[2], row[3]) for row in rows if row[1] == "rejected"]
+    assert [scan_id - rows[0][0] for scan_id, _, _ in refused] == positions
+    assert all(400 <= status < 500 and detail for _, status, detail in refused), refused
+    assert all(json.loads(row[4])["handover"] == "ABCDEFGHJK" for row in rows if row[1] == "rejected")
+
+
+def _statuses(trace_scan: TraceScan, state: str) -> set[int]:
+    import sqlite3
+
+    with sqlite3.connect(trace_scan.home / "outbox.sqlite3") as connection:
+        found = {
+            row[0] for row in connection.execute("SELECT http_status FROM scans WHERE state = ?", (state,))
+        }
+    connection.close()
+    return found
 
 
 def _wait_for(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
