@@ -104,8 +104,17 @@ def test_nobody_receives_more_than_was_shipped_or_what_was_not_shipped(client, c
 
 
 def test_only_the_holder_ships_and_never_more_than_held(client, chain, dbsession):
-    _producer, market, carrier, certificate = chain
-    assert ship(client, chain, quantity="101").status_code == 409
+    producer, market, carrier, certificate = chain
+    too_much = ship(client, chain, quantity="101")
+    assert too_much.status_code == 409
+    assert too_much.json["detail"] == "Only 100 kg is held; 101 kg cannot be taken."
+    body = dict(trace_code=certificate.trace_code, quantity="250", unit="jin", to_org=str(market.org.id))
+    chinese = client.post(
+        "/api/v1/events",
+        json={"event_id": str(uuid.uuid4()), "occurred_at": WHEN, "kind": "shipping", **body},
+        headers={**producer.headers, "Accept-Language": "zh-CN"},
+    )
+    assert chinese.json["detail"] == "仅持有 100 千克，不足 125 千克。"  # in the batch's unit
     stranger = ship_to(client, carrier, certificate, market, quantity="1")
     assert stranger.status_code == 409
     assert count_events(dbsession) == 0

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from traceapp.certificates.models import Holding, HoldingState
+from traceapp.certificates.models import Certificate, Holding, HoldingState
+from traceapp.certificates.texts import quantity_text
 from traceapp.errors import Conflict
 from traceapp.events.models import HoldingChange
 
@@ -67,8 +68,14 @@ class Ledger:
         )
         if result.rowcount != 1:
             have = held(self.session, certificate_id, org_id, state)
+            # The batch is in the session already (every rule reads it first): no statement.
+            unit = self.session.get_one(Certificate, certificate_id).unit
             raise QuantityExceeded(
-                _("Only %(have)s is held; %(want)s cannot be taken.", have=_plain(have), want=_plain(amount))
+                _(
+                    "Only %(have)s is held; %(want)s cannot be taken.",
+                    have=quantity_text(have, unit),
+                    want=quantity_text(amount, unit),
+                )
             )
         self.changes.append((certificate_id, org_id, state, -amount))
 
@@ -104,7 +111,3 @@ class Ledger:
                     delta=delta,
                 )
             )
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
