@@ -64,6 +64,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import events as ev  # noqa: E402  (the sibling bench: its scratch-database rule)
+
 OUT = HERE / "out"
 STARTUP_SECONDS = 30.0
 PUBLIC = "https://trace.example.cn"
@@ -114,25 +117,6 @@ class Setup:
     market_token: str
     codes: list[str]
     unseen: list[str]
-
-
-def recreate_database(url: str) -> None:
-    """Drop and re-create a PostgreSQL scratch database whose name starts with ``bench``."""
-    import sqlalchemy as sa
-
-    parsed = sa.make_url(url)
-    name = parsed.database or ""
-    if parsed.get_backend_name() != "postgresql" or not name.startswith("bench"):
-        raise die(f"--database-url must be a PostgreSQL database named bench..., not {name!r}")
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        raise die(f"cannot reach PostgreSQL: {exc.orig}") from exc
-    finally:
-        admin.dispose()
 
 
 def seed(url: str, n_certificates: int, n_unseen: int = 0) -> Setup:
@@ -442,7 +426,7 @@ def timed_sync(env: dict[str, str], batch: int) -> tuple[float, str]:
 
 def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     if args.database_url:
-        recreate_database(args.database_url)
+        ev.recreate_database(args.database_url)  # the events bench's: same rule, same messages
     url = args.database_url or f"sqlite:///{folder / 'server.sqlite3'}"
     started = time.perf_counter()
     setup = seed(url, args.certificates, args.unverified)

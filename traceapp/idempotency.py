@@ -114,12 +114,7 @@ def record_once(session: Session, create: Callable[[], T], replay: Callable[[], 
     try:
         with session.begin_nested():
             return create(), True
-    except IntegrityError:
-        found = replay()
-        if found is None:
-            raise
-        return found, False
-    except DomainError:
+    except (IntegrityError, DomainError):
         found = replay()
         if found is None:
             raise
