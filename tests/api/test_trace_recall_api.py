@@ -241,6 +241,20 @@ def test_parties_acknowledge_and_the_recall_shows_who_has_not(client, world):
     assert client.get(url, headers=world["other_farm"].headers).status_code == 404
 
 
+def test_the_organisation_that_opens_a_recall_is_not_asked_to_acknowledge_it(client, world):
+    opened = recall(client, world["farm"], [world["cabbage"]]).json
+    by_name = {p["name"]: p for p in opened["parties"]}
+    opener = by_name[world["farm"].org.name]
+    assert opener["opened_recall"] is True and opener["acknowledged_at"] == opened["opened_at"]
+    others = [p for p in opened["parties"] if p["name"] != world["farm"].org.name]
+    assert others and all(not p["opened_recall"] and p["acknowledged_at"] is None for p in others)
+    # Acknowledging again changes nothing: it is still the time of opening.
+    url = f"/api/v1/recalls/{opened['id']}"
+    assert client.post(f"{url}/acknowledge", headers=world["farm"].headers).status_code == 200
+    again = {p["name"]: p for p in client.get(url, headers=world["farm"].headers).json["parties"]}
+    assert again[world["farm"].org.name]["acknowledged_at"] == opened["opened_at"]
+
+
 def test_a_producer_recalls_only_its_own_batches(client, world):
     assert recall(client, world["farm"], [world["carrot"]]).status_code == 403
     assert recall(client, world["farm"], [world["cabbage"]]).status_code == 201

@@ -31,6 +31,8 @@ def test_opening_a_recall_from_the_page_and_acknowledging_it(client, world):  # 
     )
     assert response.status_code == 302
     recall_url = response.headers["Location"]
+    mine = client.get(recall_url + "?lang=en").get_data(as_text=True)
+    assert "Opened the recall" in mine and "Acknowledge</button>" not in mine
     client.post("/logout")
     sign_in(client, world["market"])
     assert "Acknowledge" in client.get(recall_url + "?lang=en").get_data(as_text=True)

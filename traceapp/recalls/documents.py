@@ -114,6 +114,7 @@ def recall_document(detail: RecallDetail) -> dict[str, Any]:
                 "kind": org.kind.value,
                 "phone": org.phone,
                 "acknowledged_at": at,
+                "opened_recall": org.id == recall.opened_by_org_id,
             }
             for org, at in detail.parties
         ],

@@ -101,6 +101,9 @@ class PartyOut(Schema):
     kind = enum_out(OrgKind)
     phone = fields.String(allow_none=True)
     acknowledged_at = fields.AwareDateTime(allow_none=True)
+    opened_recall = fields.Boolean(
+        metadata={"description": "this organisation opened the recall (acknowledged when it opened it)"}
+    )
 
 
 class RecallBatchOut(Schema):

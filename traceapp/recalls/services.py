@@ -52,9 +52,19 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
         Quarantine(certificate_id=cid, reference=recall.id, reason=recall.reason) for cid in affected
     )
     session.flush()
+    # The organisation that opens the recall knows of it: its row is acknowledged by the act of
+    # opening, so it is never asked to confirm its own recall.
     session.add_all(
         RecallParty(recall_id=recall.id, org_id=org_id)
-        for org_id in parties(session, recall.id) | {actor.org_id}
+        for org_id in parties(session, recall.id) - {actor.org_id}
+    )
+    session.add(
+        RecallParty(
+            recall_id=recall.id,
+            org_id=actor.org_id,
+            acknowledged_at=recall.opened_at,
+            acknowledged_by_id=actor.user_id,
+        )
     )
     session.flush()
     audit.record_by(
