@@ -118,3 +118,30 @@ def test_the_holder_disputes_on_the_page_and_a_regulator_upholds_it_there(client
 def test_the_custody_page_needs_a_sign_in(client):
     response = client.get("/custody")
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_a_carrier_sees_the_shipments_in_its_care_until_they_are_received(client, make):
+    from tests.api.test_custody_api import accept
+    from tests.api.test_events_api import ship_to
+
+    producer, market = make.member(), make.member(OrgKind.MARKET)
+    carrier, other_carrier = make.member(OrgKind.CARRIER), make.member(OrgKind.CARRIER)
+    certificate = make.certificate(producer, quantity=Decimal("100"), product_name="紫甘蓝")
+    sign_in(client, carrier)
+    assert 'id="carried"' not in client.get("/batches?lang=en").get_data(as_text=True)
+    ship_to(client, producer, certificate, market, quantity="60", carrier_org=str(carrier.org.id))
+
+    page = client.get("/batches?lang=zh_CN").get_data(as_text=True)
+    care = page[page.index('id="carried"') :]
+    assert "紫甘蓝" in care and "60 千克" in care
+    assert f"{producer.org.name} → {market.org.name}" in care
+    assert f"kind=transporting&amp;code={certificate.trace_code}" in care
+    client.post("/logout")
+
+    sign_in(client, other_carrier)  # not named on the shipment: sees nothing of it
+    assert "紫甘蓝" not in client.get("/batches?lang=en").get_data(as_text=True)
+    client.post("/logout")
+
+    assert accept(client, market, certificate).status_code == 201  # delivered at the gate
+    sign_in(client, carrier)
+    assert 'id="carried"' not in client.get("/batches?lang=en").get_data(as_text=True)

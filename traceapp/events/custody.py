@@ -98,8 +98,9 @@ def pending_shipments(rec: Recording, certificate: Certificate) -> list[Event]:
     return [event for event, _quantity in rows]
 
 
-def _open_shipments() -> sa.Select:
-    """Shipments neither voided nor answered by a receipt that stands."""
+def open_shipments() -> sa.Select:
+    """Shipments neither voided nor answered by a receipt that stands, each with its quantity
+    (of any batch: add ``_OF_BATCH`` for one)."""
     voider, answer, answer_voider = aliased(Event), aliased(Event), aliased(Event)
     voided = sa.exists().where(voider.corrects_id == Event.id)
     answered = sa.exists().where(
@@ -108,23 +109,24 @@ def _open_shipments() -> sa.Select:
     return (
         sa.select(Event, EventItem.quantity)
         .join(EventItem, EventItem.event_id == Event.id)
-        .where(
-            EventItem.certificate_id == sa.bindparam("certificate"),
-            Event.kind == EventKind.SHIPPING,
-            ~voided,
-            ~answered,
-        )
+        .where(Event.kind == EventKind.SHIPPING, ~voided, ~answered)
     )
+
+
+_OF_BATCH = EventItem.certificate_id == sa.bindparam("certificate")
 
 
 # Built once: three aliased entities per request cost more than the query itself.
 _PENDING = (
-    _open_shipments().where(Event.destination_org_id == sa.bindparam("org")).order_by(Event.occurred_at)
+    open_shipments()
+    .where(_OF_BATCH, Event.destination_org_id == sa.bindparam("org"))
+    .order_by(Event.occurred_at)
 )
 _ON_ITS_WAY = (
-    _open_shipments()
+    open_shipments()
     .with_only_columns(Event.id)
     .where(
+        _OF_BATCH,
         sa.or_(
             Event.carrier_org_id == sa.bindparam("org"),
             sa.and_(Event.destination_org_id == sa.bindparam("org"), Event.carrier_org_id.is_(None)),

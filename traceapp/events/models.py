@@ -69,7 +69,7 @@ class Event(UUIDPk, Base):
     location: Mapped[str | None] = mapped_column(sa.String(200))
     source_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
     destination_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
-    carrier_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    carrier_org_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     #: A receiving answers its shipping.
     answers_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"), index=True)
     #: The event this one declares erroneous (EPCIS error declaration), with the reason.

@@ -359,6 +359,47 @@ def org_batches(session: Session, org_id: uuid.UUID) -> list[BatchRow]:
     return [BatchRow(c, state.value, quantity, batch_status(facts[c.id])) for c, state, quantity in rows]
 
 
+@dataclass(frozen=True)
+class CarriedShipment:
+    """A shipment in a carrier's care: sent, naming it as carrier, not yet received."""
+
+    shipment: Event
+    certificate: Certificate
+    quantity: Any
+    status: BatchStatus
+    sender: str | None
+    receiver: str | None
+
+
+def carried_shipments(session: Session, org_id: uuid.UUID, limit: int = 200) -> list[CarriedShipment]:
+    """The shipments that name the organisation as carrier and are still on their way (neither
+    received nor voided), oldest first: what is in its care now (3 queries)."""
+    from traceapp.events.custody import open_shipments  # custody imports the recording layer
+
+    rows = session.execute(
+        open_shipments()
+        .add_columns(Certificate)
+        .join(Certificate, Certificate.id == EventItem.certificate_id)
+        .where(Event.carrier_org_id == org_id)
+        .order_by(Event.occurred_at)
+        .limit(limit)
+    ).all()
+    events = [event for event, _q, _c in rows]
+    names = _org_names(session, events, None)
+    facts = batch_facts_of(session, [c for _e, _q, c in rows])
+    return [
+        CarriedShipment(
+            event,
+            certificate,
+            quantity,
+            batch_status(facts[certificate.id]),
+            names.get(event.source_org_id or event.org_id),
+            names.get(event.destination_org_id),
+        )
+        for event, quantity, certificate in rows
+    ]
+
+
 def rejected_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these batches were rejected at a gate (and not corrected since) by a gate that
     had them (claims do not count), counting for a portion its source's rejections before the

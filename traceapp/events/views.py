@@ -31,6 +31,8 @@ def batches() -> str:
     return render_template(
         "events/batches.html",
         rows=queries.org_batches(db.session(), actor.org_id),
+        carried=queries.carried_shipments(db.session(), actor.org_id),
+        kinds_all=EventKind,
         recent=queries.recent_events(db.session(), actor.org_id),
         kinds=_kinds(),
         labels=KIND_LABELS,
