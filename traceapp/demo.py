@@ -96,6 +96,7 @@ def _seed(session: Session, settings: EventSettings) -> None:
     ]
     issued = _issue_samples(session, Actor.of(farmer))
     _journey(session, settings, Actor.of(farmer), Actor.of(users[1]), Actor.of(users[0]), issued[0])
+    _on_its_way(session, settings, Actor.of(farmer), Actor.of(users[1]), Actor.of(users[0]), issued[1])
 
 
 def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
@@ -227,6 +228,30 @@ def _journey(
     ]
     for actor, data in steps:
         record_event(session, actor, data={"event_id": uuid.uuid4(), **data}, settings=settings)
+
+
+def _on_its_way(
+    session: Session,
+    settings: EventSettings,
+    farmer: Actor,
+    carrier: Actor,
+    market: Actor,
+    batch: Certificate,
+) -> None:
+    """Part of the broccoli shipped to the market by the carrier a little before now and not yet
+    received: the carrier sees it in its care, the market sees it on its way."""
+    data = {
+        "event_id": uuid.uuid4(),
+        "kind": EventKind.SHIPPING,
+        "occurred_at": (utcnow() - timedelta(minutes=20)).astimezone(CST).replace(second=0, microsecond=0),
+        "trace_code": batch.trace_code,
+        "quantity": Decimal("60"),
+        "unit": Unit.KG,
+        "to_org": market.org_id,
+        "carrier_org": carrier.org_id,
+        "location": "木兰乡双河村集货点",
+    }
+    record_event(session, farmer, data=data, settings=settings)
 
 
 def _warm_spell(start: datetime) -> list[dict[str, object]]:

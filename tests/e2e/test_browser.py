@@ -249,3 +249,30 @@ def test_a_producer_gives_a_hand_over_code_and_disputes_a_take_on_a_phone(
     assert "没有交给这个市场" in page.locator(".dispute").first.inner_text()
     assert_fits_phone(page)
     shot(page, artifacts, "custody-disputed.png")
+
+
+def test_a_carrier_sees_the_shipment_in_its_care_on_a_phone(new_context, live_server_url, demo_journey, artifacts):
+    from traceapp.demo import CARRIER_EMAIL, PASSWORD
+
+    page = new_context(locale="zh-CN").new_page()
+    page.goto(f"{live_server_url}/login")
+    page.fill('input[name="email"]', CARRIER_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form button[type="submit"]')
+    page.wait_for_load_state()
+    page.goto(f"{live_server_url}/batches")
+    care = page.locator("#carried")
+    assert care.is_visible()
+    text = care.inner_text()
+    assert "承运中" in text or "In our care" in text
+    assert "西兰花" in text and "60 千克" in text
+    # The code stays on one line at 360 px and the link records a leg for it.
+    code = care.locator(".code").first
+    assert code.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    assert_fits_phone(page)
+    shot(page, artifacts, "carrier-in-our-care.png")
+    care.locator('a[href*="kind=transporting"]').first.click()
+    page.wait_for_url("**/events/new**")
+    assert page.locator('input[name="trace_code"]').input_value().replace("-", "") == demo_journey[
+        "西兰花"
+    ].replace("-", "")

@@ -20,7 +20,7 @@ def test_demo_seeds_a_journey_once_and_a_new_token_each_run(app, dbsession):
         second = seed_demo(dbsession, EventSettings.from_config(app.config))
     assert first.token != second.token
     kinds = sorted(e.kind.value for e in dbsession.scalars(sa.select(Event)))
-    assert kinds == ["inspecting", "portioning", "shipping", "transporting"]
+    assert kinds == ["inspecting", "portioning", "shipping", "shipping", "transporting"]
     portion = dbsession.scalar(sa.select(Certificate).where(Certificate.kind == CertificateKind.PORTION))
     assert portion is not None and portion.trace_code in dict(second.codes)
 
@@ -41,6 +41,17 @@ def test_the_demo_names_its_organisations_and_nothing_in_it_lies_in_the_future(a
         )
     ).one()
     assert min(dbsession.scalars(sa.select(Event.occurred_at))) >= cabbage.issued_at
+
+
+def test_the_demo_carrier_has_a_shipment_in_its_care(app, dbsession):
+    from traceapp.demo import CARRIER_EMAIL
+    from traceapp.events.queries import carried_shipments
+
+    with app.test_request_context():
+        seed_demo(dbsession, EventSettings.from_config(app.config))
+    carrier = dbsession.scalars(sa.select(User).where(User.email == CARRIER_EMAIL)).one()
+    [carried] = carried_shipments(dbsession, carrier.org_id)
+    assert carried.certificate.product_name == "西兰花" and carried.quantity == 60
 
 
 def test_the_demo_says_a_recalled_batch_is_recalled_not_valid(app, dbsession):
