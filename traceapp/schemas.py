@@ -78,7 +78,7 @@ class Str(fields.String):
 
 
 class Enum(fields.Enum):
-    default_error_messages = {**_FIELD_MESSAGES, "unknown": _l("Not one of the allowed values.")}
+    default_error_messages = {**_FIELD_MESSAGES, "unknown": _l("Choose one of the listed values.")}
 
     def __init__(self, enum: Any, **kwargs: Any):
         super().__init__(enum, by_value=True, **kwargs)
@@ -93,8 +93,8 @@ def enum_out(enum: type[Any], **kwargs: Any) -> fields.String:
 class Date(fields.Date):
     default_error_messages = {
         **_FIELD_MESSAGES,
-        "invalid": _l("Expected a date as YYYY-MM-DD."),
-        "format": _l("Expected a date as YYYY-MM-DD."),
+        "invalid": _l("Enter a date as year-month-day, such as 2026-11-20."),
+        "format": _l("Enter a date as year-month-day, such as 2026-11-20."),
     }
 
 
@@ -166,7 +166,7 @@ class UUID(fields.UUID):
 
 
 class Int(fields.Integer):
-    default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Expected a whole number.")}
+    default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Enter a whole number.")}
 
 
 #: A decimal written as people write it: digits, optionally a point and more digits.
@@ -185,7 +185,8 @@ class QuantityField(fields.Field):
 
     default_error_messages = {
         **_FIELD_MESSAGES,
-        "invalid": _l('Expected a decimal number as a string, such as "12.5".'),
+        "invalid": _l("Enter the quantity in digits, such as 12.5."),
+        "number": _l('Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.'),
         "positive": _l("Must be greater than zero."),
         "places": _l("Use at most three decimal places."),
         "too_large": _l("Too large."),
@@ -193,6 +194,8 @@ class QuantityField(fields.Field):
     MAX = Decimal("1000000000")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, float):  # only a program sends a JSON number with a point
+            raise self.make_error("number")
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.make_error("invalid")
         if isinstance(value, str) and not DIGITS.fullmatch(value.strip()):
@@ -224,8 +227,8 @@ class DecimalNumber(fields.Decimal):
 
     default_error_messages = {
         **_FIELD_MESSAGES,
-        "invalid": _l("Expected a number."),
-        "special": _l("Expected a number."),
+        "invalid": _l("Enter a number, such as 4.5 or -18."),
+        "special": _l("Enter a number, such as 4.5 or -18."),
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:

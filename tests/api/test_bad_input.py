@@ -77,6 +77,26 @@ def test_bad_certificate_body_names_the_field_and_writes_nothing(client, make, d
     assert _count(dbsession, Certificate) == 0
 
 
+@pytest.mark.parametrize(
+    ("quantity", "language", "message"),
+    [
+        ("十二", "zh-CN", "请用数字填写数量，例如 12.5。"),
+        ("twelve", "en", "Enter the quantity in digits, such as 12.5."),
+        (12.5, "en", 'Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.'),
+        (12.5, "zh-CN", "数量请以数字字符串发送"),
+    ],
+)
+def test_a_bad_quantity_is_told_in_words_for_its_reader(client, make, dbsession, quantity, language, message):
+    producer = make.member()
+    body = {**certificate_body(), "quantity": quantity}
+    headers = {**producer.headers, "Accept-Language": language}
+    response = client.post("/api/v1/certificates", json=body, headers=headers)
+    assert response.status_code == 422
+    [error] = [e for e in response.json["errors"] if e["field"] == "/quantity"]
+    assert error["message"].startswith(message)
+    assert _count(dbsession, Certificate) == 0
+
+
 def test_a_body_that_is_not_json_is_refused(client, make):
     producer = make.member()
     response = client.post(

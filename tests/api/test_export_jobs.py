@@ -158,7 +158,7 @@ def test_the_recall_page_builds_an_export_with_a_progress_bar(client, world, ope
         and file.data.startswith("\ufeff追溯码,".encode())
     )
     bad = client.post(f"/recalls/{opened['id']}/exports?lang=en", data={"format": "pdf"})
-    assert bad.status_code == 422 and "Not one of the allowed values." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Choose one of the listed values." in bad.get_data(as_text=True)
 
 
 def test_a_failed_export_tells_its_owner_so_and_only_an_admin_why(client, world, opened):

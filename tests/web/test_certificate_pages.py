@@ -95,7 +95,7 @@ def test_a_double_submitted_form_issues_once(client, make, dbsession):
     ("field", "value", "lang", "message"),
     [
         ("quantity", "-1", "en", "Must be greater than zero."),
-        ("quantity", "abc", "en", "Expected a decimal number"),
+        ("quantity", "abc", "en", "Enter the quantity in digits"),
         ("origin.region_code", "12", "en", "Enter the 6-digit administrative division code."),
         ("origin.region_code", "999999", "en", "Unknown administrative division code."),
         ("product_name", "", "en", "This field is required."),

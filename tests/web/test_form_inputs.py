@@ -30,8 +30,8 @@ def count(dbsession, model) -> int:
     [
         ("product_name", "白菜\x00", "en", "Text may not contain a NUL character"),
         ("origin.address", "\x00", "zh", "文本不能包含 NUL 字符"),
-        ("quantity", "1e3", "en", "Expected a decimal number"),
-        ("quantity", "1e3", "zh", "十进制数"),
+        ("quantity", "1e3", "en", "Enter the quantity in digits"),
+        ("quantity", "1e3", "zh", "请用数字填写数量"),
         ("batch_no", "x" * 41, "en", "At most 40 characters."),
     ],
 )

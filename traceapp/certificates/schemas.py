@@ -200,7 +200,7 @@ class CertificateQuery(StrictSchema):
 
     status = Str(
         load_default=None,
-        validate=validate.OneOf(["valid", "revoked"], error=_l("Not one of the allowed values.")),
+        validate=validate.OneOf(["valid", "revoked"], error=_l("Choose one of the listed values.")),
     )
     product_name = Str(load_default=None)
     issued_from = Date(load_default=None)
@@ -218,14 +218,14 @@ class LabelQuery(StrictSchema):
 
     size = Str(
         load_default="60x40",
-        validate=validate.OneOf(sorted(LABEL_SIZES), error=_l("Not one of the allowed values.")),
+        validate=validate.OneOf(sorted(LABEL_SIZES), error=_l("Choose one of the listed values.")),
     )
     dpi = Int(
-        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Not one of the allowed values."))
+        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
     )
     copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
     lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Not one of the allowed values."))
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
     )
 
 
@@ -234,11 +234,11 @@ class SheetQuery(StrictSchema):
 
     sheet = Str(
         load_default="a4-3x8",
-        validate=validate.OneOf(sorted(SHEETS), error=_l("Not one of the allowed values.")),
+        validate=validate.OneOf(sorted(SHEETS), error=_l("Choose one of the listed values.")),
     )
     copies = Int(load_default=None, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
     lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Not one of the allowed values."))
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
     )
 
 

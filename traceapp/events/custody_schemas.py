@@ -9,7 +9,7 @@ from traceapp.certificates.models import Unit
 from traceapp.events.models import DisputeStatus
 from traceapp.schemas import UUID, Enum, QuantityField, Str, StrictSchema, enum_out
 
-_ONE_OF = _l("Not one of the allowed values.")
+_ONE_OF = _l("Choose one of the listed values.")
 
 
 class HandoverCodeIn(StrictSchema):

@@ -29,7 +29,7 @@ from traceapp.schemas import (
 )
 
 RECORDABLE = [k for k in EventKind if k is not EventKind.COMMISSIONING]
-_ONE_OF = _l("Not one of the allowed values.")
+_ONE_OF = _l("Choose one of the listed values.")
 
 
 class TemperatureField(DecimalNumber):

@@ -40,7 +40,7 @@ class TokenForm(StrictSchema):
         Enum(Scope), required=True, validate=validate.Length(min=1, error=_l("Choose at least one scope."))
     )
     expires_in_days = Int(
-        load_default=0, validate=validate.OneOf(EXPIRY_DAYS, error=_l("Not one of the allowed values."))
+        load_default=0, validate=validate.OneOf(EXPIRY_DAYS, error=_l("Choose one of the listed values."))
     )
 
 

@@ -12,7 +12,7 @@ from traceapp.orgs.models import OrgKind
 from traceapp.recalls.models import RecallStatus, Severity
 from traceapp.schemas import Enum, List, Str, StrictSchema, enum_out
 
-_ONE_OF = _l("Not one of the allowed values.")
+_ONE_OF = _l("Choose one of the listed values.")
 DIRECTIONS = ["backward", "forward"]
 
 
