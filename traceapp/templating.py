@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
 
+from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
 from traceapp.codes import format_trace_code
 
 
 def quantity_filter(value: Any, unit: Any) -> str:
-    """``{{ c.quantity|quantity(c.unit) }}`` → ``500 kg``."""
-    return quantity_text(value, unit)
+    """``{{ c.quantity|quantity(c.unit) }}`` → ``500 kg`` / ``500 千克``; the unit may be given by
+    its value (``"kg"``), as documents carry it, and the quantity as its decimal text."""
+    return quantity_text(Decimal(value), unit if isinstance(unit, Unit) else Unit(unit))
 
 
 def trace_code_filter(code: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from traceapp import svg
+from traceapp.certificates.models import Unit
+from traceapp.certificates.texts import quantity_text  # the unit in the page's language
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 150, 46, 40, 14, 10
 
@@ -57,7 +60,7 @@ def _layers(trace: dict[str, Any]) -> dict[str, int]:
 def _node(batch: dict[str, Any], x: int, y: int, root: bool) -> str:
     fill = "#fbe3e1" if batch.get("recalled") or batch.get("revoked") else "#e7efe9"
     stroke = "#0b6b3a" if root else "#9bb9a6"
-    detail = f"{batch['trace_code'][:4]}… · {batch['quantity']} {batch['unit']}"
+    detail = f"{batch['trace_code'][:4]}… · {quantity_text(Decimal(batch['quantity']), Unit(batch['unit']))}"
     return svg.group(
         [
             svg.rect(x, y, NODE_W, NODE_H, rx=6, fill=fill, stroke=stroke, stroke_width=2 if root else 1),
