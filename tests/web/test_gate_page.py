@@ -162,7 +162,7 @@ def positive_earlier(client, producer, certificate, market):
     [
         (
             lambda c, m, p, cert, mk: revoke(c, p, cert),
-            "Certificate revoked by its producer: 批次写错了",
+            "Certificate revoked by its producer, because: 批次写错了",
             "合格证已被开具者撤销",
         ),
         (lambda c, m, p, cert, mk: recall(c, p, cert), "Batch recalled", "该批次已召回"),

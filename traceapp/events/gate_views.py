@@ -192,7 +192,7 @@ def _render(
 def _reason(certificate: Certificate, reason: str) -> str:
     text = str(GATE_REASONS[reason])
     if reason == "revoked" and certificate.revoke_reason:
-        return _("%(reason)s: %(why)s", reason=text, why=certificate.revoke_reason)
+        return _("%(reason)s, because: %(why)s", reason=text, why=certificate.revoke_reason)
     return text
 
 
