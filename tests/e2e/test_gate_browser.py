@@ -104,7 +104,7 @@ def test_gate_check_from_a_code_to_a_verdict(new_context, live_server_url, gate_
 
     page.fill('[name="brought_by.name"]', "李师傅")
     page.click('button[name="add_test"]')
-    page.wait_for_selector('[name="tests.1.method"]')
+    page.wait_for_selector('[name="tests.0.method"]')
     page.select_option('[name="tests.0.method"]', "enzyme_inhibition")
     page.fill('[name="tests.0.item"]', "有机磷")
     page.fill('[name="tests.0.value"]', "12")

@@ -218,12 +218,14 @@ def test_a_positive_test_added_at_the_gate_turns_the_verdict_to_reject(client, w
     producer, market, certificate = world
     ship(client, producer, certificate, market)
     sign_in(client, market)
-    fields = form_of(look_up(client, certificate.trace_code).get_data(as_text=True))
+    first = look_up(client, certificate.trace_code).get_data(as_text=True)
+    assert 'name="tests.0.method"' not in first  # no test row until one is added
+    fields = form_of(first)
     typed = {**fields, "tests.0.method": "enzyme_inhibition", "tests.0.item": "有机磷", "tests.0.value": "62"}
     more = client.post("/gate", data={**typed, "add_test": "1"}, headers=EN)
     html = more.get_data(as_text=True)
     assert more.status_code == 200 and ">REJECT</b>" in html and "Rapid test positive" in html
-    assert 'name="tests.1.method"' in html and 'name="tests.2.method"' not in html
+    assert 'name="tests.0.method"' in html and 'name="tests.1.method"' not in html
     assert gate_events(dbsession, market) == []
     stale = client.post("/gate", data=typed, headers=EN)  # still says accepted: nothing recorded
     assert stale.status_code == 409 and gate_events(dbsession, market) == []
