@@ -256,6 +256,14 @@ def test_an_unknown_or_mistyped_code_is_told_and_nothing_is_recorded(
     assert "autofocus" in html and gate_events(dbsession, market) == []
 
 
+def test_a_post_for_an_unknown_code_records_nothing(client, world, dbsession):
+    _producer, market, _certificate = world
+    sign_in(client, market)
+    page = client.post("/gate", data={"code": mint_trace_code(), "event_id": str(uuid.uuid4())}, headers=EN)
+    assert page.status_code == 404 and "No certificate has the code" in page.get_data(as_text=True)
+    assert gate_events(dbsession, market) == []
+
+
 def test_the_refusal_is_shown_at_the_top_beside_the_verdict_in_the_users_language(
     client, world, make, dbsession
 ):

@@ -70,7 +70,8 @@ def record() -> Response | tuple[str, int] | str:
     require(page_actor(), Action.INSPECT)
     certificate, mistake = _batch(request.form.get("code", ""))
     if certificate is None:
-        return render_template("events/gate.html", typed=request.form.get("code", ""), mistake=mistake), 404
+        typed = request.form.get("code", "")
+        return render_template("events/gate.html", typed=typed, mistake=mistake, check=None), 404
     if request.form.get("add_test"):
         return _again(certificate, {}, 200, extra=1)
     try:
