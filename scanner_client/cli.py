@@ -11,14 +11,15 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from scanner_client import __version__
+from scanner_client import __version__, i18n
 from scanner_client.client import ClientError, Offline, TraceClient
 from scanner_client.codes import format_code
 from scanner_client.gate import Gate
+from scanner_client.i18n import _
 from scanner_client.inspection import (
     GateOptions,
     OptionError,
@@ -30,7 +31,16 @@ from scanner_client.inspection import (
 from scanner_client.outbox import Outbox
 from scanner_client.reader import scan_lines
 from scanner_client.sender import MAX_PAGE, PAGE, Sender
-from scanner_client.settings import Settings, SettingsError, load, masked, save
+from scanner_client.settings import (
+    CONFIG_NAME,
+    Settings,
+    SettingsError,
+    default_home,
+    load,
+    masked,
+    read_file,
+    save,
+)
 from scanner_client.verdict import Screen
 
 T = TypeVar("T")
@@ -45,6 +55,10 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument("--server", help="server URL, e.g. https://trace.example.cn (env TRACE_SCAN_SERVER)")
     common.add_argument("--token", help="API token of a market or regulator user (env TRACE_SCAN_TOKEN)")
     common.add_argument("--gate", help="name of this gate, recorded as the location (env TRACE_SCAN_GATE)")
+    common.add_argument(
+        "--lang",
+        help="language of the screen: zh (中文) or en (env TRACE_SCAN_LANG, else the config, else LANG)",
+    )
     return common
 
 
@@ -67,7 +81,9 @@ def _scan_options(parser: argparse.ArgumentParser) -> None:
 
 def _batch_size(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise argparse.ArgumentTypeError(f"a number from 1 to {MAX_PAGE}, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("a number from 1 to {most}, not {text!r}").format(most=MAX_PAGE, text=text)
+        )
     return int(text)
 
 
@@ -134,39 +150,39 @@ def _test(text: str) -> RapidTest:
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
-    changes = {"server": args.server, "token": args.token, "gate": args.gate}
+    changes = {"server": args.server, "token": args.token, "gate": args.gate, "lang": args.lang}
     if changes["token"] == "-":
         changes["token"] = sys.stdin.readline().strip()
     if any(changes.values()):
         path = save(settings.home, {key: value for key, value in changes.items() if value})
-        print(f"Saved to {path} (mode 0600).")
+        print(_("Saved to {path} (mode 0600).").format(path=path))
         settings = load({}, os.environ, str(settings.home))
     print(f"home:   {settings.home}")
-    for key in ("server", "token", "gate"):
+    for key in ("server", "token", "gate", "lang"):
         value = getattr(settings, key)
-        shown = masked(value) if key == "token" else value or "(none)"
+        shown = masked(value) if key == "token" else value or _("(none)")
         print(f"{key + ':':7} {shown}" + (f"   [{settings.sources[key]}]" if key in settings.sources else ""))
     return 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     server, token = settings.require_server()
-    with TraceClient(server, token) as client:
+    with TraceClient(server, token, language=i18n.accept_language()) as client:
         try:
             client.probe_gate_rights()
         except Offline as error:
-            print(f"✘ Cannot reach {server}: {error}")
+            print(_("✘ Cannot reach {server}: {error}").format(server=server, error=error))
             return 1
         except ClientError as error:
             what = {
-                401: "the token was refused",
-                403: "this token may not record gate checks (it must belong to a market or regulator)",
-            }.get(error.status, "the server answered")
+                401: _("the token was refused"),
+                403: _("this token may not record gate checks (it must belong to a market or regulator)"),
+            }.get(error.status, _("the server answered"))
             print(f"✘ {server}: {what} ({error.status}): {error.explained()}")
             return 1
-    print(f"✔ {server} answers and accepts this token for gate checks.")
+    print(_("✔ {server} answers and accepts this token for gate checks.").format(server=server))
     if not settings.gate:
-        print("! No gate name set: run `trace-scan config --gate NAME` (it is recorded as the location).")
+        print(_("! No gate name set: run `trace-scan config --gate NAME` (it is recorded as the location)."))
     return 0
 
 
@@ -183,19 +199,23 @@ def _run_gate(args: argparse.Namespace, settings: Settings, lines: Iterable[str]
     server, token = settings.require_server()
     screen = Screen(sys.stdout)
     defaults = _defaults(args)
-    with Outbox(settings.outbox_path) as outbox, TraceClient(server, token) as client:
+    with (
+        Outbox(settings.outbox_path) as outbox,
+        TraceClient(server, token, language=i18n.accept_language()) as client,
+    ):
         gate = Gate(outbox=outbox, client=client, screen=screen, location=settings.gate, defaults=defaults)
         pending = outbox.counts()["pending"]
         screen.note(
-            f"trace-scan {__version__}: gate {settings.gate or '(unnamed)'} → {server}; "
-            f"{pending} scans waiting in the outbox."
+            _("trace-scan {version}: gate {gate} → {server}; {pending} scans waiting in the outbox.").format(
+                version=__version__, gate=settings.gate or _("(unnamed)"), server=server, pending=pending
+            )
         )
         if not settings.gate:
-            screen.note("! No gate name set (trace-scan config --gate NAME): recorded without a location.")
+            screen.note(_("! No gate name set (trace-scan config --gate NAME): recorded without a location."))
         try:
             gate.run(lines)
         except KeyboardInterrupt:
-            screen.note("Interrupted: every scan shown so far is in the outbox.")
+            screen.note(_("Interrupted: every scan shown so far is in the outbox."))
             raise SystemExit(130) from None
     return gate
 
@@ -217,7 +237,7 @@ def cmd_image(args: argparse.Namespace, settings: Settings) -> int:
             failed.append(str(error))
             continue
         if not found:
-            failed.append(f"{path}: no code found")
+            failed.append(_("{path}: no code found").format(path=path))
         texts.extend(found)
     _run_gate(args, settings, texts)
     for problem in failed:
@@ -227,22 +247,35 @@ def cmd_image(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     server, token = settings.require_server()
-    with Outbox(settings.outbox_path) as outbox, TraceClient(server, token) as client:
+    with (
+        Outbox(settings.outbox_path) as outbox,
+        TraceClient(server, token, language=i18n.accept_language()) as client,
+    ):
         report = Sender(outbox, client, page=args.batch).flush(force=True)
         for scan, error in report.rejected:
             print(
-                f"✘ #{scan.id} {format_code(scan.trace_code)} scanned {scan.scanned_at}: "
-                f"refused ({error.status}): {error.explained()}"
+                _("✘ #{id} {code} scanned {at}: refused ({status}): {problem}").format(
+                    id=scan.id,
+                    code=format_code(scan.trace_code),
+                    at=scan.scanned_at,
+                    status=error.status,
+                    problem=error.explained(),
+                )
             )
         counts = outbox.counts()
     print(
-        f"Sent {report.sent}, refused {len(report.rejected)}. Outbox: {counts['pending']} pending, "
-        f"{counts['sent']} sent, {counts['rejected']} rejected."
+        _(
+            "Sent {done}, refused {refused}. Outbox: {pending} pending, {sent} sent, {rejected} rejected."
+        ).format(done=report.sent, refused=len(report.rejected), **counts)
     )
     if report.batches or report.singles:
-        print(f"Requests: {report.batches} batches of up to {args.batch} scans, {report.singles} single.")
+        print(
+            _("Requests: {batches} batches of up to {size} scans, {singles} single.").format(
+                batches=report.batches, size=args.batch, singles=report.singles
+            )
+        )
     if report.stopped:
-        print(f"Stopped: {report.stopped}. Nothing is lost: run sync again later.")
+        print(_("Stopped: {why}. Nothing is lost: run sync again later.").format(why=report.stopped))
     return 1 if counts["pending"] else 0
 
 
@@ -253,13 +286,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(counts))
         return 0
-    print(f"pending {counts['pending']}, sent {counts['sent']}, rejected {counts['rejected']}")
+    print(_("pending {pending}, sent {sent}, rejected {rejected}").format(**counts))
     if oldest:
         scan = oldest[0]
-        print(
-            f"oldest pending: {scan.scanned_at} {format_code(scan.trace_code)}"
-            + (f" (last error: {scan.last_error})" if scan.last_error else "")
-        )
+        told = _("oldest pending: {at} {code}").format(at=scan.scanned_at, code=format_code(scan.trace_code))
+        if scan.last_error:
+            told += _(" (last error: {error})").format(error=scan.last_error)
+        print(told)
     return 0
 
 
@@ -268,10 +301,10 @@ def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
         if args.requeue:
             if args.requeue != ["all"] and not all(i.isdigit() for i in args.requeue):
                 raise SettingsError(
-                    "--requeue takes 'all' or scan ids: the #numbers that `trace-scan rejected` shows."
+                    _("--requeue takes 'all' or scan ids: the #numbers that `trace-scan rejected` shows.")
                 )
             ids = None if args.requeue == ["all"] else [int(i) for i in args.requeue]
-            print(f"Requeued {outbox.requeue(ids)} scans: run `trace-scan sync`.")
+            print(_("Requeued {count} scans: run `trace-scan sync`.").format(count=outbox.requeue(ids)))
             return 0
         scans = outbox.by_state("rejected")
     if args.json:
@@ -301,7 +334,8 @@ def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
         )
         for error in scan.errors:
             print(f"      {error.get('field', '?')}: {error.get('message', '')}")
-    print(f"{len(scans)} rejected." + (" Requeue with `trace-scan rejected --requeue ID`." if scans else ""))
+    told = _("{count} rejected.").format(count=len(scans))
+    print(told + (_(" Requeue with `trace-scan rejected --requeue ID`.") if scans else ""))
     return 0
 
 
@@ -316,17 +350,36 @@ COMMANDS = {
 }
 
 
+def speak(argv: Sequence[str] | None, env: Mapping[str, str]) -> str:
+    """Choose and activate the screen's language before anything is said (``i18n`` rule):
+    ``--lang``, ``TRACE_SCAN_LANG``, the config file's ``lang``, then the locale."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang")
+    early.add_argument("--home")
+    known, _rest = early.parse_known_args(argv)
+    try:
+        configured = env.get("TRACE_SCAN_LANG") or read_file(
+            (Path(known.home).expanduser() if known.home else default_home(env)) / CONFIG_NAME
+        ).get("lang")
+    except SettingsError:
+        configured = None  # the command says what is wrong with the file
+    language = i18n.choose(known.lang, configured, env)
+    i18n.activate(language)
+    return language
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status."""
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    speak(argv, os.environ)
     args = build_parser().parse_args(argv)
     try:
         flags = (
             {}
             if args.command == "config"
-            else {"server": args.server, "token": args.token, "gate": args.gate}
+            else {"server": args.server, "token": args.token, "gate": args.gate, "lang": args.lang}
         )
         settings = load(flags, os.environ, args.home)
         return COMMANDS[args.command](args, settings)

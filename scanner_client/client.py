@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from scanner_client import __version__
+from scanner_client.i18n import _
 
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
@@ -62,7 +63,7 @@ class ClientError(Exception):
     def explained(self) -> str:
         """The detail followed by each field error, for the operator."""
         parts = [self.detail] + [f"{e.get('field', '?')}: {e.get('message', '')}" for e in self.errors]
-        return "; ".join(part for part in parts if part)
+        return _("; ").join(part for part in parts if part)
 
 
 def _timed(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
@@ -189,7 +190,7 @@ class TraceClient:
         status, document = self._json("POST", BATCH_PATH, body, read_timeout=timeout)
         results = document.get("results") if isinstance(document, dict) else None
         if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-            raise ClientError(status, "The server's batch answer has no list of results.", "Bad answer")
+            raise ClientError(status, _("The server's batch answer has no list of results."), "Bad answer")
         return results
 
     def probe_gate_rights(self) -> None:
@@ -227,7 +228,7 @@ class TraceClient:
         try:
             return status, json.loads(data) if data else None
         except ValueError as error:
-            raise ClientError(status, "The server's answer is not JSON.", "Bad answer") from error
+            raise ClientError(status, _("The server's answer is not JSON."), "Bad answer") from error
 
     def _exchange(
         self, method: str, path: str, body: bytes | None, read_timeout: float | None = None
@@ -271,14 +272,14 @@ class TraceClient:
                 self._connection.close()
             found = {key.lower(): value for key, value in response.getheaders()}
             return response.status, {**found, "reason": response.reason}, data
-        raise Offline("no answer")  # pragma: no cover - the loop returns or raises
+        raise Offline(_("no answer"))  # pragma: no cover - the loop returns or raises
 
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
-        return "connection refused (is the server running?)"
+        return _("connection refused (is the server running?)")
     if isinstance(error, (socket.timeout, TimeoutError)):
-        return "no answer in time"
+        return _("no answer in time")
     if isinstance(error, socket.gaierror):
-        return f"unknown host ({error.strerror})"
+        return _("unknown host ({problem})").format(problem=error.strerror)
     return str(error) or type(error).__name__

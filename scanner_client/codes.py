@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import SplitResult, unquote_to_bytes, urlsplit
 
+from scanner_client.i18n import _
+
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 14
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
@@ -85,18 +87,22 @@ def normalize_code(text: str) -> str:
     code = "".join(char for char in folded if not _is_separator(char))
     if len(code) != CODE_LENGTH:
         raise CodeError(
-            f"Not a trace code: it has {len(code)} characters; a trace code has 14, "
-            "from 2-9 and A-Z without O and I."
+            _(
+                "Not a trace code: it has {count} characters; a trace code has 14, "
+                "from 2-9 and A-Z without O and I."
+            ).format(count=len(code))
         )
     foreign = sorted({char for char in code if char not in _VALUE})
     if foreign:
         raise CodeError(
-            f"Not a trace code: it contains {' '.join(foreign)}; trace codes never "
-            "contain 0, O, 1, I or punctuation. Check the characters."
+            _(
+                "Not a trace code: it contains {characters}; trace codes never "
+                "contain 0, O, 1, I or punctuation. Check the characters."
+            ).format(characters=" ".join(foreign))
         )
     if check_symbol(code[:-1]) != code[-1]:
         raise CodeError(
-            "Not a trace code: the check character does not match (a character was mistyped or misread)."
+            _("Not a trace code: the check character does not match (a character was mistyped or misread).")
         )
     return code
 
@@ -162,7 +168,7 @@ def _dl_value(raw: str) -> str:
     value = dl_unquote(raw).decode("latin-1")
     if not _CSET82.fullmatch(value):
         raise CodeError(
-            "Malformed GS1 Digital Link: a value is empty, too long or has characters GS1 does not allow."
+            _("Malformed GS1 Digital Link: a value is empty, too long or has characters GS1 does not allow.")
         )
     return value
 
@@ -172,36 +178,40 @@ def _digital_link(parts: SplitResult, text: str) -> Payload | None:
     pairs = _dl_pairs(parts.path)
     if pairs is None:
         return None
-    qualifiers = [ai for ai, _ in pairs[1:]]
+    qualifiers = [ai for ai, _raw in pairs[1:]]
     if qualifiers != sorted(set(qualifiers), key=_DL_QUALIFIERS.index):
         raise CodeError(
-            "Malformed GS1 Digital Link: the path must be /01/{GTIN}, then 22, 10, 21 in that order."
+            _("Malformed GS1 Digital Link: the path must be /01/{GTIN}, then 22, 10, 21 in that order.")
         )
     values = {ai: _dl_value(raw) for ai, raw in pairs}
     gtin = values["01"]
     if not gtin_is_valid(gtin):
-        raise CodeError(f"Malformed GS1 Digital Link: {gtin} is not a GTIN (check digit).")
+        raise CodeError(
+            _("Malformed GS1 Digital Link: {gtin} is not a GTIN (check digit).").format(gtin=gtin)
+        )
     lot = values.get("10")
     if lot is not None and is_trace_code(lot):
         return Payload("trace_code", normalize_code(lot), "digital_link", text=text)
-    what = f"lot {lot}" if lot is not None else "no lot"
+    what = _("lot {lot}").format(lot=lot) if lot is not None else _("no lot")
     return Payload(
         "not_ours",
         source="digital_link",
         text=text,
-        reason=f"GS1 Digital Link for GTIN {gtin.zfill(14)} with {what}: not a traceapp trace code.",
+        reason=_("GS1 Digital Link for GTIN {gtin} with {what}: not a traceapp trace code.").format(
+            gtin=gtin.zfill(14), what=what
+        ),
     )
 
 
 def _split_url(text: str) -> SplitResult:
     if not _URL_CHARACTERS.fullmatch(text):
-        raise CodeError("Not a well-formed web address.")
+        raise CodeError(_("Not a well-formed web address."))
     try:
         parts = urlsplit(text)
     except ValueError as error:  # unbalanced IPv6 brackets
-        raise CodeError("Not a well-formed web address.") from error
+        raise CodeError(_("Not a well-formed web address.")) from error
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise CodeError("Not a well-formed web address (http or https, with a host).")
+        raise CodeError(_("Not a well-formed web address (http or https, with a host)."))
     return parts
 
 
@@ -218,7 +228,7 @@ def _url_payload(text: str) -> Payload:
         "not_ours",
         source="url",
         text=text,
-        reason="A web address that is neither a traceapp code link nor a GS1 Digital Link.",
+        reason=_("A web address that is neither a traceapp code link nor a GS1 Digital Link."),
     )
 
 
@@ -233,7 +243,7 @@ def parse_payload(text: str) -> Payload:
     """
     payload = strip_noise(text)
     if not payload:
-        return Payload("empty", reason="Empty line: nothing was scanned.", text=payload)
+        return Payload("empty", reason=_("Empty line: nothing was scanned."), text=payload)
     try:
         if "://" in payload:
             return _url_payload(payload)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 
 from scanner_client.client import ClientError, Offline, TraceClient
 from scanner_client.codes import Payload, format_code, parse_payload, strip_noise
+from scanner_client.i18n import N_, _
 from scanner_client.inspection import GateOptions, OptionError, Summary, decide, parse_options, split_line
 from scanner_client.outbox import Outbox, Scan, now_iso
 from scanner_client.reader import Deduper
@@ -29,6 +30,15 @@ from scanner_client.sender import Sender, body_for
 from scanner_client.verdict import Screen
 
 FLUSH_LIMIT = 50
+#: What the session's summary counts (``Gate.stats`` keys).
+STAT_LABELS = {
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "offline": N_("offline"),
+    "refused": N_("refused"),
+    "repeats": N_("repeats"),
+    "unreadable": N_("unreadable"),
+}
 FLUSH_BUDGET = 2.0
 MAX_PAUSE = 15.0
 
@@ -93,12 +103,17 @@ class Gate:
         except OptionError as error:
             self.stats["unreadable"] += 1
             self.screen.note(
-                f"✘ {format_code(payload.code)}: {error} Nothing recorded: scan again.", ring=True
+                _("✘ {code}: {error} Nothing recorded: scan again.").format(
+                    code=format_code(payload.code), error=error
+                ),
+                ring=True,
             )
             return
         if self.deduper.is_repeat((payload.code, option_text or "")):
             self.stats["repeats"] += 1
-            self.screen.note(f"· {format_code(payload.code)} read again within 1 s: ignored.")
+            self.screen.note(
+                _("· {code} read again within 1 s: ignored.").format(code=format_code(payload.code))
+            )
             return
         self.armed = None
         scan = self.outbox.add(
@@ -112,7 +127,7 @@ class Gate:
         except OptionError as error:
             self.screen.note(f"✘ {error}", ring=True)
             return
-        self.screen.note(f"· options for the next scan: {strip_noise(option_text)}")
+        self.screen.note(_("· options for the next scan: {options}").format(options=strip_noise(option_text)))
 
     def _options(self, option_text: str | None) -> GateOptions:
         base = self.armed.over(self.defaults) if self.armed else self.defaults
@@ -124,9 +139,14 @@ class Gate:
             self.screen.note(f"· {payload.reason}")
             return
         self.stats["unreadable"] += 1
-        label = "NOT A TRACEAPP CODE" if payload.kind == "not_ours" else "NOT A TRACE CODE"
+        label = _("NOT A TRACEAPP CODE") if payload.kind == "not_ours" else _("NOT A TRACE CODE")
         shown = payload.text if len(payload.text) <= 80 else payload.text[:77] + "..."
-        self.screen.note(f"✘ {label}: {shown!r}\n  {payload.reason} Nothing recorded.", ring=True)
+        self.screen.note(
+            _("✘ {label}: {shown!r}\n  {reason} Nothing recorded.").format(
+                label=label, shown=shown, reason=payload.reason
+            ),
+            ring=True,
+        )
 
     # -- one scan --------------------------------------------------------------------------
 
@@ -138,7 +158,7 @@ class Gate:
             try:
                 document = self.client.verify(scan.trace_code)
             except Offline as error:
-                self._down(f"server unreachable: {error}")
+                self._down(_("server unreachable: {error}").format(error=error))
                 self._offline(scan, options, self._why_down)
             except ClientError as error:
                 self._refused(scan, options, error)
@@ -171,16 +191,19 @@ class Gate:
     def _refused(self, scan: Scan, options: GateOptions, error: ClientError) -> None:
         """The server would not verify the code: unknown (404), refused, or in trouble."""
         if error.transient:
+            answered = _("server answered {error}").format(error=error)
             if error.status == 401 or error.status >= 500:
-                self._down(f"server answered {error}")
-            self._offline(scan, options, f"server answered {error}")
+                self._down(answered)
+            self._offline(scan, options, answered)
             return
         self.outbox.mark_rejected(scan.id, error.status, error.detail, error.errors)
         self.stats["rejected"] += 1
         why = (
-            f"unknown code: {error.detail}" if error.status == 404 else f"server refused: {error.explained()}"
+            _("unknown code: {detail}").format(detail=error.detail)
+            if error.status == 404
+            else _("server refused: {problem}").format(problem=error.explained())
         )
-        self.screen.reject(scan.trace_code, [why, "nothing recorded"])
+        self.screen.reject(scan.trace_code, [why, _("nothing recorded")])
 
     def _send(self, scan: Scan) -> None:
         """Send the queue (this scan included, in its turn) and say what became of this scan."""
@@ -188,7 +211,11 @@ class Gate:
         if self._paused():
             if pending:
                 waiting = self.outbox.counts()["pending"]
-                self.screen.note(f"… queued, {waiting} waiting to be sent ({self._why_down}).")
+                self.screen.note(
+                    _("… queued, {waiting} waiting to be sent ({why}).").format(
+                        waiting=waiting, why=self._why_down
+                    )
+                )
             return
         report = self.sender.flush(force=False, limit=FLUSH_LIMIT, budget=FLUSH_BUDGET)
         if report.stopped:
@@ -196,8 +223,11 @@ class Gate:
         for other, error in report.rejected:
             if other.id != scan.id:
                 self.screen.note(
-                    f"✘ queued scan of {format_code(other.trace_code)} at {other.scanned_at} "
-                    f"NOT RECORDED: {error.explained()} (see `trace-scan rejected`)",
+                    _(
+                        "✘ queued scan of {code} at {at} NOT RECORDED: {problem} (see `trace-scan rejected`)"
+                    ).format(
+                        code=format_code(other.trace_code), at=other.scanned_at, problem=error.explained()
+                    ),
                     ring=True,
                 )
         if pending:
@@ -206,19 +236,27 @@ class Gate:
     def _report(self, scan: Scan, sent: int) -> None:
         if scan.state == "sent":
             result = json.loads(scan.body or "{}").get("result", "")
-            earlier = f"; also sent {sent - 1} queued earlier" if sent > 1 else ""
-            self.screen.note(f"✔ recorded: inspection {result}{earlier}.")
+            shown = {"accepted": _("accepted"), "rejected": _("rejected")}.get(result, result)
+            if sent > 1:
+                told = _("✔ recorded: inspection {result}; also sent {earlier} queued earlier.")
+            else:
+                told = _("✔ recorded: inspection {result}.")
+            self.screen.note(told.format(result=shown, earlier=sent - 1))
         elif scan.state == "rejected":
             self.stats["refused"] += 1
             self.screen.note(
-                f"✘ NOT RECORDED: the server refused this gate check ({scan.http_status}): "
-                f"{scan.detail} (see `trace-scan rejected`)",
+                _(
+                    "✘ NOT RECORDED: the server refused this gate check ({status}): {detail} "
+                    "(see `trace-scan rejected`)"
+                ).format(status=scan.http_status, detail=scan.detail),
                 ring=True,
             )
         else:
             ahead = self.outbox.pending_before(scan.id)
-            why = scan.last_error or "waiting for the scans queued before it"
-            self.screen.note(f"… queued, not sent yet ({why}; {ahead} older scans waiting).")
+            why = scan.last_error or _("waiting for the scans queued before it")
+            self.screen.note(
+                _("… queued, not sent yet ({why}; {ahead} older scans waiting).").format(why=why, ahead=ahead)
+            )
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -227,17 +265,20 @@ class Gate:
         if self.outbox.counts()["pending"]:
             report = self.sender.flush(force=True)
             if report.sent:
-                self.screen.note(f"↑ sent {report.sent} queued scans.")
+                self.screen.note(_("↑ sent {sent} queued scans.").format(sent=report.sent))
             for scan, error in report.rejected:
                 self.screen.note(
-                    f"✘ queued scan of {format_code(scan.trace_code)} NOT RECORDED: {error.explained()}",
+                    _("✘ queued scan of {code} NOT RECORDED: {problem}").format(
+                        code=format_code(scan.trace_code), problem=error.explained()
+                    ),
                     ring=True,
                 )
         counts = self.outbox.counts()
-        done = ", ".join(f"{n} {what}" for what, n in sorted(self.stats.items()))
+        done = _(", ").join(f"{n} {_(STAT_LABELS.get(what, what))}" for what, n in sorted(self.stats.items()))
         self.screen.note(
-            f"Session: {done or 'no scans'}. Outbox: {counts['pending']} pending, "
-            f"{counts['sent']} sent, {counts['rejected']} rejected."
+            _("Session: {done}. Outbox: {pending} pending, {sent} sent, {rejected} rejected.").format(
+                done=done or _("no scans"), **counts
+            )
         )
         if counts["pending"]:
-            self.screen.note("Run `trace-scan sync` when the server is back: nothing is lost.")
+            self.screen.note(_("Run `trace-scan sync` when the server is back: nothing is lost."))

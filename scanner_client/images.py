@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scanner_client.i18n import _
+
 
 class ImageError(Exception):
     """A file that cannot be opened as an image."""
@@ -24,5 +26,7 @@ def decode_file(path: Path) -> list[str]:
         with Image.open(path) as opened:
             image = ImageOps.exif_transpose(opened).convert("L")
     except (OSError, UnidentifiedImageError) as error:
-        raise ImageError(f"cannot read {path} as an image: {error}") from error
+        raise ImageError(
+            _("cannot read {path} as an image: {error}").format(path=path, error=error)
+        ) from error
     return [result.text for result in zxingcpp.read_barcodes(image) if result.text]

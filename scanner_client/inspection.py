@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from scanner_client.i18n import N_, _
+
 ENZYME_THRESHOLD = Decimal(50)
 METHODS = {
     "enzyme_inhibition": "enzyme_inhibition",
@@ -49,10 +51,17 @@ _UNIT = re.compile(r"[a-z_]{1,20}")
 _QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*)")
 _HANDOVER = re.compile(r"[2-9A-HJ-NP-Z]{10}")
 STATUS_REASONS = {
-    "revoked": "certificate revoked",
-    "failed_inspection": "failed an earlier inspection",
-    "recalled": "batch recalled",
+    "revoked": N_("certificate revoked"),
+    "failed_inspection": N_("failed an earlier inspection"),
+    "recalled": N_("batch recalled"),
 }
+#: Test methods as shown (in English, the names typed after ``test=``).
+METHOD_LABELS = {
+    "enzyme_inhibition": N_("enzyme_inhibition"),
+    "colloidal_gold": N_("colloidal_gold"),
+    "other": N_("other"),
+}
+OUTCOME_LABELS = {"positive": N_("positive"), "negative": N_("negative")}
 
 
 class OptionError(ValueError):
@@ -63,9 +72,11 @@ def _decimal(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation as error:
-        raise OptionError(f"{what} must be a number, not {text!r}.") from error
+        raise OptionError(_("{what} must be a number, not {text!r}.").format(what=what, text=text)) from error
     if not value.is_finite() or value < 0:
-        raise OptionError(f"{what} must be a number of 0 or more, not {text!r}.")
+        raise OptionError(
+            _("{what} must be a number of 0 or more, not {text!r}.").format(what=what, text=text)
+        )
     return value
 
 
@@ -90,7 +101,9 @@ class RapidTest:
 
     def describe(self) -> str:
         value = f" {self.value}{self.value_unit or ''}" if self.value is not None else ""
-        return f"{self.method} {self.item}{value} {self.outcome or ''}".strip()
+        method = _(METHOD_LABELS.get(self.method, self.method))
+        outcome = _(OUTCOME_LABELS[self.outcome]) if self.outcome else ""
+        return f"{method} {self.item}{value} {outcome}".strip()
 
     def to_json(self) -> dict[str, str]:
         data = {"method": self.method, "item": self.item}
@@ -115,11 +128,15 @@ def parse_test(spec: str) -> RapidTest:
     """
     parts = [part.strip() for part in spec.split(":")]
     if len(parts) < 3 or not parts[1]:
-        raise OptionError(f"A test is METHOD:ITEM:VALUE or METHOD:ITEM:RESULT, not {spec!r}.")
+        raise OptionError(
+            _("A test is METHOD:ITEM:VALUE or METHOD:ITEM:RESULT, not {spec!r}.").format(spec=spec)
+        )
     method = METHODS.get(parts[0].lower())
     if method is None:
         raise OptionError(
-            f"Unknown test method {parts[0]!r}: use enzyme_inhibition, colloidal_gold or other."
+            _("Unknown test method {method!r}: use enzyme_inhibition, colloidal_gold or other.").format(
+                method=parts[0]
+            )
         )
     value = unit = result = None
     for part in parts[2:]:
@@ -127,24 +144,27 @@ def parse_test(spec: str) -> RapidTest:
             result = RESULTS[part.lower()]
         elif value is None:
             number = part.rstrip("%")
-            value, unit = _decimal(number, "A test value"), "%" if number != part else None
+            value, unit = _decimal(number, _("A test value")), "%" if number != part else None
         elif unit is None and len(part) <= 20:
             unit = part
         else:
-            raise OptionError(f"Cannot read {part!r} in the test {spec!r}.")
+            raise OptionError(_("Cannot read {part!r} in the test {spec!r}.").format(part=part, spec=spec))
     if method == "enzyme_inhibition" and value is not None:
         unit = unit or "%"
     test = RapidTest(method, parts[1], value, unit, result)
     if test.outcome is None:
-        raise OptionError(
-            f"The test {spec!r} needs its result (positive or negative)"
-            + (" or an inhibition rate." if method == "enzyme_inhibition" else ".")
+        needs = (
+            _("The test {spec!r} needs its result (positive or negative) or an inhibition rate.")
+            if method == "enzyme_inhibition"
+            else _("The test {spec!r} needs its result (positive or negative).")
         )
+        raise OptionError(needs.format(spec=spec))
     derived = RapidTest(method, parts[1], value, unit).outcome
     if method == "enzyme_inhibition" and result and derived and result != derived:
         raise OptionError(
-            f"In {spec!r} the inhibition rate and the result disagree "
-            f"({ENZYME_THRESHOLD}% or more is positive)."
+            _(
+                "In {spec!r} the inhibition rate and the result disagree ({threshold}% or more is positive)."
+            ).format(spec=spec, threshold=ENZYME_THRESHOLD)
         )
     return test
 
@@ -156,7 +176,11 @@ def parse_quantity(text: str) -> tuple[str, str | None]:
     """
     match = _QUANTITY.fullmatch(text.strip())
     if not match or Decimal(match[1]) <= 0:
-        raise OptionError(f"A quantity is a positive number with an optional unit, like 250kg, not {text!r}.")
+        raise OptionError(
+            _("A quantity is a positive number with an optional unit, like 250kg, not {text!r}.").format(
+                text=text
+            )
+        )
     return format(Decimal(match[1]), "f"), parse_unit(match[2]) if match[2] else None
 
 
@@ -164,7 +188,7 @@ def parse_unit(text: str) -> str:
     """A unit name (``kg``, ``jin``, ``piece``, ``box``; the server checks it). Raises OptionError."""
     unit = text.strip().lower()
     if not _UNIT.fullmatch(unit):
-        raise OptionError(f"A unit is a word like kg, jin, piece or box, not {text!r}.")
+        raise OptionError(_("A unit is a word like kg, jin, piece or box, not {text!r}.").format(text=text))
     return unit
 
 
@@ -189,7 +213,7 @@ class GateOptions:
     def check(self) -> GateOptions:
         """Raises OptionError for a unit without a quantity (it would mislabel the certificate's)."""
         if self.unit and not self.quantity:
-            raise OptionError("A unit needs a quantity: give qty=NUMBER too.")
+            raise OptionError(_("A unit needs a quantity: give qty=NUMBER too."))
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -224,7 +248,9 @@ def parse_options(text: str) -> GateOptions:
         key, equals, value = token.partition("=")
         key = key.lower()
         if not equals or not value:
-            raise OptionError(f"Expected key=value (qty=, unit=, test=, code=), not {token!r}.")
+            raise OptionError(
+                _("Expected key=value (qty=, unit=, test=, code=), not {token!r}.").format(token=token)
+            )
         if key in ("qty", "quantity", "q"):
             quantity, given_unit = parse_quantity(value)
             unit = given_unit or unit
@@ -235,7 +261,7 @@ def parse_options(text: str) -> GateOptions:
         elif key in ("code", "handover"):
             handover = parse_handover(value)
         else:
-            raise OptionError(f"Unknown option {key!r}: use qty=, unit=, test= or code=.")
+            raise OptionError(_("Unknown option {key!r}: use qty=, unit=, test= or code=.").format(key=key))
     return GateOptions(quantity, unit, tuple(tests), handover)
 
 
@@ -243,7 +269,9 @@ def parse_handover(text: str) -> str:
     """A hand-over code as typed (``ABCDE-FGHJK``, any case) → ``ABCDEFGHJK``. Raises OptionError."""
     code = text.replace("-", "").upper()
     if not _HANDOVER.fullmatch(code):
-        raise OptionError(f"A hand-over code has 10 letters and digits, like ABCDE-FGHJK, not {text!r}.")
+        raise OptionError(
+            _("A hand-over code has 10 letters and digits, like ABCDE-FGHJK, not {text!r}.").format(text=text)
+        )
     return code
 
 
@@ -305,12 +333,15 @@ def decide(summary: Summary, options: GateOptions) -> Decision:
     """
     reasons: list[str] = []
     if summary.status != "valid":
-        reason = STATUS_REASONS.get(summary.status, f"status {summary.status}")
+        known = STATUS_REASONS.get(summary.status)
+        reason = _(known) if known else _("status {status}").format(status=summary.status)
         if summary.status == "revoked" and summary.revoked_reason:
-            reason += f": {summary.revoked_reason}"
+            reason = _("{reason}: {why}").format(reason=reason, why=summary.revoked_reason)
         reasons.append(reason)
     reasons += [
-        f"rapid test positive: {test.describe()}" for test in options.tests if test.outcome == "positive"
+        _("rapid test positive: {test}").format(test=test.describe())
+        for test in options.tests
+        if test.outcome == "positive"
     ]
     revoked = summary.status == "revoked" or summary.revoked_at is not None
     return Decision(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner_client.client import ClientError, Offline, TraceClient, problem_of
+from scanner_client.i18n import _
 from scanner_client.inspection import GateOptions, Summary, inspection_body
 from scanner_client.outbox import Outbox, Scan
 
@@ -137,12 +138,12 @@ class Sender:
             try:
                 status = self.client.record(body.encode("utf-8"))
             except Offline as error:
-                self.outbox.mark_failed(scan.id, f"server unreachable: {error}")
-                report.stopped = f"server unreachable: {error}"
+                self.outbox.mark_failed(scan.id, _("server unreachable: {error}").format(error=error))
+                report.stopped = _("server unreachable: {error}").format(error=error)
                 return False
             except ClientError as error:
                 if not self._refused(scan, error, report):
-                    report.stopped = f"the server refused the request: {error}"
+                    report.stopped = _("the server refused the request: {error}").format(error=error)
                     return False
                 continue
             finally:
@@ -159,8 +160,8 @@ class Sender:
         except Offline as error:
             with self.outbox.together():
                 for scan, _body in ready:
-                    self.outbox.mark_failed(scan.id, f"server unreachable: {error}")
-            report.stopped = f"server unreachable: {error}"
+                    self.outbox.mark_failed(scan.id, _("server unreachable: {error}").format(error=error))
+            report.stopped = _("server unreachable: {error}").format(error=error)
             return False
         except ClientError as error:
             return self._whole_batch_refused(ready, error, report)
@@ -174,7 +175,7 @@ class Sender:
         """One outcome of a batch answer, as a single POST's answer would be applied."""
         if result is None or result.get("event_id", scan.event_id) != scan.event_id:
             self.outbox.mark_failed(
-                scan.id, "no outcome for this scan in the batch answer", retry_at=self._later(scan)
+                scan.id, _("no outcome for this scan in the batch answer"), retry_at=self._later(scan)
             )
             report.retrying += 1
             return
@@ -206,7 +207,7 @@ class Sender:
                 else:
                     self._refused(scan, error, report)
         if stop:
-            report.stopped = f"the server refused the request: {error}"
+            report.stopped = _("the server refused the request: {error}").format(error=error)
         return not stop
 
     def _refused(self, scan: Scan, error: ClientError, report: FlushReport) -> bool:
@@ -241,8 +242,8 @@ class Sender:
                 self._verified[code] = Summary.from_document(self.client.verify(code))
             except Offline as error:
                 waiting = next(scan for scan in page if scan.trace_code == code)
-                self.outbox.mark_failed(waiting.id, f"server unreachable: {error}")
-                report.stopped = f"server unreachable: {error}"
+                self.outbox.mark_failed(waiting.id, _("server unreachable: {error}").format(error=error))
+                report.stopped = _("server unreachable: {error}").format(error=error)
                 return None
             except ClientError as error:
                 self._verified[code] = error
@@ -252,7 +253,7 @@ class Sender:
                 found = self._verified.get(scan.trace_code) if scan.body is None else None
                 if isinstance(found, ClientError):
                     if not self._refused(scan, found, report):
-                        report.stopped = f"the server refused the request: {found}"
+                        report.stopped = _("the server refused the request: {error}").format(error=found)
                         return None
                     continue
                 if scan.body is None:

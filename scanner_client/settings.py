@@ -19,8 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-KEYS = ("server", "token", "gate")
-ENV = {"server": "TRACE_SCAN_SERVER", "token": "TRACE_SCAN_TOKEN", "gate": "TRACE_SCAN_GATE"}
+from scanner_client.i18n import N_, _
+
+KEYS = ("server", "token", "gate", "lang")
+ENV = {
+    "server": "TRACE_SCAN_SERVER",
+    "token": "TRACE_SCAN_TOKEN",
+    "gate": "TRACE_SCAN_GATE",
+    "lang": "TRACE_SCAN_LANG",
+}
+NAMES = {"server": N_("server"), "token": N_("token")}
 CONFIG_NAME = "config.toml"
 OUTBOX_NAME = "outbox.sqlite3"
 
@@ -37,6 +45,8 @@ class Settings:
     server: str | None = None
     token: str | None = None
     gate: str | None = None
+    #: The language asked for (``--lang``, ``TRACE_SCAN_LANG`` or the file), before the locale.
+    lang: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -54,8 +64,11 @@ class Settings:
         missing = [key for key in ("server", "token") if not getattr(self, key)]
         flags = " ".join(f"--{key} ..." for key in missing)
         raise SettingsError(
-            f"No {' or '.join(missing)} configured: run `trace-scan config {flags}` "
-            f"or set {' and '.join(ENV[key] for key in missing)}."
+            _("No {missing} configured: run `trace-scan config {flags}` or set {variables}.").format(
+                missing=_(" or ").join(_(NAMES[key]) for key in missing),
+                flags=flags,
+                variables=_(" and ").join(ENV[key] for key in missing),
+            )
         )
 
 
@@ -83,7 +96,9 @@ def normalize_server(url: str) -> str:
         or parts.fragment
         or not port_ok
     ):
-        raise SettingsError(f"The server must look like https://trace.example.cn, not {url!r}.")
+        raise SettingsError(
+            _("The server must look like https://trace.example.cn, not {url!r}.").format(url=url)
+        )
     return url.strip().rstrip("/")
 
 
@@ -95,7 +110,7 @@ def read_file(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SettingsError(f"Cannot read {path}: {error}") from error
+        raise SettingsError(_("Cannot read {path}: {error}").format(path=path, error=error)) from error
     return {key: str(data[key]) for key in KEYS if data.get(key) not in (None, "")}
 
 
@@ -147,12 +162,14 @@ def save(home: Path, changes: Mapping[str, str]) -> Path:
             os.fsync(out.fileno())
         os.replace(temporary, home / CONFIG_NAME)
     except OSError as error:
-        raise SettingsError(f"Cannot write the config file in {home}: {error}") from error
+        raise SettingsError(
+            _("Cannot write the config file in {home}: {error}").format(home=home, error=error)
+        ) from error
     return home / CONFIG_NAME
 
 
 def masked(token: str | None) -> str:
     """A token shown without giving it away: its first 8 characters."""
     if not token:
-        return "(none)"
+        return _("(none)")
     return token[:8] + "…" if len(token) > 8 else "…"

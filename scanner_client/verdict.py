@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from scanner_client.codes import format_code
+from scanner_client.i18n import _, unit_label
 from scanner_client.inspection import Decision, RapidTest, Summary
 
 _FONT = {
@@ -58,10 +59,14 @@ def describe(summary: Summary) -> list[str]:
     """Product, quantity and producer of a batch, as lines."""
     lines = []
     if summary.product_name:
-        lines.append(f"{summary.product_name} · {summary.quantity} {summary.unit}".strip())
+        lines.append(f"{summary.product_name} · {summary.quantity} {unit_label(summary.unit)}".strip())
     if summary.producer:
-        lines.append(f"producer: {summary.producer}")
+        lines.append(_("producer: {name}").format(name=summary.producer))
     return lines
+
+
+def _tested(tests: Sequence[RapidTest]) -> list[str]:
+    return [_("test: {test}").format(test=test.describe()) for test in tests]
 
 
 class Screen:
@@ -95,10 +100,10 @@ class Screen:
 
     def accept(self, summary: Summary, tests: Sequence[RapidTest]) -> None:
         lines = [
-            f"ACCEPT  {format_code(summary.trace_code)}",
+            _("ACCEPT  {code}").format(code=format_code(summary.trace_code)),
             *describe(summary),
-            "certificate: valid",
-            *(f"test: {test.describe()}" for test in tests),
+            _("certificate: valid"),
+            *_tested(tests),
         ]
         self.banner("ACCEPT", "accept", lines)
 
@@ -109,8 +114,11 @@ class Screen:
         summary: Summary | None = None,
         tests: Sequence[RapidTest] = (),
     ) -> None:
-        lines = [f"REJECT  {format_code(code)}", *(f"why: {reason}" for reason in reasons)]
-        lines += [*describe(summary), *(f"test: {test.describe()}" for test in tests)] if summary else []
+        lines = [
+            _("REJECT  {code}").format(code=format_code(code)),
+            *(_("why: {reason}").format(reason=reason) for reason in reasons),
+        ]
+        lines += [*describe(summary), *_tested(tests)] if summary else []
         self.banner("REJECT", "reject", lines, ring=True)
 
     def offline(
@@ -124,14 +132,24 @@ class Screen:
 
         Without one, a positive test still means REJECT, and says so.
         """
-        lines = [f"OFFLINE: queued  {format_code(code)}", f"not verified now: {problem}"]
+        lines = [
+            _("OFFLINE: queued  {code}").format(code=format_code(code)),
+            _("not verified now: {problem}").format(problem=problem),
+        ]
         if cached is None:
             positive = [test for test in tests if test.outcome == "positive"]
-            lines.append("never verified on this gate: check the paper certificate")
-            lines += [f"REJECT: rapid test positive: {test.describe()}" for test in positive]
+            lines.append(_("never verified on this gate: check the paper certificate"))
+            lines += [
+                _("REJECT: rapid test positive: {test}").format(test=test.describe()) for test in positive
+            ]
             self.banner("OFFLINE", "offline", lines, ring=bool(positive))
             return
         summary, decision, verified_at = cached
-        verdict = "ACCEPT" if decision.accept else "REJECT (" + "; ".join(decision.reasons) + ")"
-        lines += [f"last verified {verified_at[:16].replace('T', ' ')}: would {verdict}", *describe(summary)]
+        when = verified_at[:16].replace("T", " ")
+        if decision.accept:
+            last = _("last verified {when}: would ACCEPT").format(when=when)
+        else:
+            reasons = _("; ").join(decision.reasons)
+            last = _("last verified {when}: would REJECT ({reasons})").format(when=when, reasons=reasons)
+        lines += [last, *describe(summary)]
         self.banner("OFFLINE", "offline", lines, ring=not decision.accept)

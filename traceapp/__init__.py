@@ -18,7 +18,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.certificates import views as certificates_views
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
-    from traceapp.events import custody_api, custody_views
+    from traceapp.events import custody_api, custody_views, gate_views
     from traceapp.events import views as events_views
     from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
@@ -75,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         certificates_views.bp,
         events_views.bp,
         custody_views.bp,
+        gate_views.bp,
         recalls_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -32,6 +32,9 @@ from werkzeug.wrappers import Response
 
 #: The endpoint flask-smorest gives the Swagger UI page (its docs blueprint is ``api-docs``).
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
+#: Staff pages that load a script of ours from the static folder (the gate page's camera):
+#: ``script-src 'self'``, still no inline script. The public page is never one of them.
+SCRIPT_ENDPOINTS = frozenset({"gate.page", "gate.record"})
 #: The template of the pages' stylesheet and the font it names (``static/fonts/``).
 STYLE_TEMPLATE = "_style.css"
 FONT_STYLE_TEMPLATE = "_font.css"
@@ -43,7 +46,7 @@ _EXTENSION = "traceapp.headers"
 _MAX_ROOTS = 8
 
 _COMMON = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-_PAGE_POLICY = "default-src 'none'; style-src {styles}; img-src 'self'; font-src 'self'; " + _COMMON
+_PAGE_POLICY = "default-src 'none'; {scripts}style-src {styles}; img-src 'self'; font-src 'self'; " + _COMMON
 # Swagger UI draws its icons as data: images and fetches the OpenAPI document ("Try it out"
 # calls the API) from this site.
 _DOCS_POLICY = (
@@ -69,7 +72,7 @@ class Policies:
         if base_url.lower().startswith("https://"):
             self._fixed.append(("Strict-Transport-Security", HSTS))
         self._css: dict[tuple[str, str], str] = {}
-        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self._headers: dict[tuple[str, bool, bool], list[tuple[str, str]]] = {}
 
     def css(self, root: str, template: str = STYLE_TEMPLATE) -> str:
         """A stylesheet of the pages for an app served under ``root`` (the font's URL starts with it)."""
@@ -88,17 +91,20 @@ class Policies:
             for t in (STYLE_TEMPLATE, FONT_STYLE_TEMPLATE)
         ]
 
-    def headers(self, root: str = "", docs: bool = False) -> list[tuple[str, str]]:
+    def headers(self, root: str = "", docs: bool = False, scripts: bool = False) -> list[tuple[str, str]]:
         """Every header for an answer under ``root``: the docs page's policy, or the pages' one
-        (allowing both the stylesheet of ``root`` and that of the stored pages)."""
-        key = (root, docs)
+        (allowing both the stylesheet of ``root`` and that of the stored pages, and with
+        ``scripts`` our own script files)."""
+        key = (root, docs, scripts)
         found = self._headers.get(key)
         if found is None:
             if docs:
                 policy = _DOCS_POLICY
             else:
                 styles = dict.fromkeys([*self.style_sources(root), *self.style_sources(self.stored_root)])
-                policy = _PAGE_POLICY.format(styles=" ".join(styles))
+                policy = _PAGE_POLICY.format(
+                    styles=" ".join(styles), scripts="script-src 'self'; " if scripts else ""
+                )
             found = [("Content-Security-Policy", policy), *self._fixed]
             if len(self._headers) < 2 * _MAX_ROOTS:
                 self._headers[key] = found
@@ -129,6 +135,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _defend(response: Response) -> Response:
-        for name, value in found.headers(request.script_root, request.endpoint == DOCS_ENDPOINT):
+        endpoint = request.endpoint
+        docs, scripts = endpoint == DOCS_ENDPOINT, endpoint in SCRIPT_ENDPOINTS
+        for name, value in found.headers(request.script_root, docs, scripts):
             response.headers.setdefault(name, value)
         return response

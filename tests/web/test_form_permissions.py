@@ -74,6 +74,20 @@ FORMS: dict[str, Form] = {
         Action.SHIP,
         lambda w: w.producer,
     ),
+    "POST /gate": Form(
+        lambda w: (
+            "/gate",
+            # the shipment to the market first: the verdict the page showed it is ACCEPT
+            {
+                "code": w.shipment and w.certificate.trace_code,
+                "event_id": str(uuid.UUID(int=11)),
+                "verdict": "accepted",
+            },
+        ),
+        Action.INSPECT,
+        lambda w: w.market,
+        [(lambda w: w.another(OrgKind.MARKET), 409)],  # not shipped to it: REJECT, so nothing recorded
+    ),
     "POST /custody/codes": Form(
         lambda w: (
             "/custody/codes",

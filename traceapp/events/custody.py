@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from traceapp.certificates.models import Certificate, HoldingState
 from traceapp.coldchain import verdicts as coldchain
@@ -134,6 +135,13 @@ _ON_ITS_WAY = (
     )
     .limit(1)
 )
+
+
+def open_shipment(session: Session, certificate_id: uuid.UUID, org_id: uuid.UUID) -> Decimal | None:
+    """The quantity of the oldest shipment of the batch to ``org_id`` still on its way (the one
+    a gate acceptance takes in), or None when none is."""
+    row = session.execute(_PENDING, {"certificate": certificate_id, "org": org_id}).first()
+    return None if row is None else row[1]
 
 
 def shipped_quantity(rec: Recording, shipping: Event) -> Decimal:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from traceapp.certificates.models import Certificate, Holding, HoldingState
 from traceapp.certificates.services import issue_entry_record
+from traceapp.certificates.status import BatchFacts, batch_status
 from traceapp.errors import InvalidInput
 from traceapp.events import handovers, rules
 from traceapp.events.custody import pending_shipments, shipped_quantity, take_delivery
@@ -37,16 +38,19 @@ def inspect(rec: Recording) -> None:
     """
     certificate = _inspected_batch(rec)
     results = _judged_tests(rec)
-    revoked = rec.data["certificate_status"] == "revoked" or bool(
-        certificate and (certificate.is_revoked or rec.is_quarantined(certificate))
-    )
+    recalled = bool(certificate and rec.is_quarantined(certificate))
+    revoked = rec.data["certificate_status"] == "revoked" or bool(certificate and certificate.is_revoked)
+    # The gate page's verdict comes from the same rule (``gate_check``); it also reads what
+    # costs more here (earlier rejections, custody), which refuse no acceptance.
+    status = batch_status(BatchFacts(revoked=revoked, recalled=recalled))
+    reasons = rules.gate_reasons(status=status, test_results=results, custody=None)
     accepted = rec.data["result"] == "accepted"
-    if accepted and rules.must_reject(certificate_revoked=revoked, test_results=results):
+    if accepted and rules.refuses_acceptance(reasons):
         raise InvalidInput(
             "/result", _("A revoked or recalled batch, or a positive test, means the batch must be rejected.")
         )
     rec.event.disposition = rules.inspection_disposition(rec.data["result"])
-    rec.event.details = {**rec.event.details, **_details(rec, results, revoked)}
+    rec.event.details = {**rec.event.details, **_details(rec, results, revoked or recalled)}
     if accepted:
         _take_in(rec, certificate)
     elif certificate is not None:

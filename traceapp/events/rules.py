@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from traceapp.certificates.models import Unit
+from traceapp.certificates.status import BatchStatus
 from traceapp.events.models import EventKind
 from traceapp.orgs.permissions import Action
 
@@ -136,6 +138,30 @@ def judge_test(test: dict[str, Any], *, inhibition_threshold: Decimal) -> str | 
     return given or derived
 
 
-def must_reject(*, certificate_revoked: bool, test_results: list[str]) -> bool:
-    """A revoked certificate or any positive rapid test means the batch is rejected."""
-    return certificate_revoked or "positive" in test_results
+#: Why a gate turns a batch away, in the order they are told: the batch's status (the one rule
+#: of ``certificates.status``), a positive rapid test at this check, and custody: nothing was
+#: shipped to this market, it holds none of the batch and no hand-over code was given.
+GATE_REASONS = ("revoked", "recalled", "failed_inspection", "expired", "positive_test", "not_shipped")
+#: The reasons for which the server refuses to record an acceptance at all (``gate.inspect``);
+#: with the others an acceptance is recorded, but the gate page and ``trace-scan`` say REJECT.
+REFUSED = frozenset({"revoked", "recalled", "positive_test"})
+
+
+def gate_reasons(*, status: BatchStatus, test_results: Sequence[str], custody: str | None) -> tuple[str, ...]:
+    """Why a gate check must reject the batch (empty: accept), from the facts the caller read.
+
+    ``status`` is the batch's (``batch_status``); ``test_results`` the judged rapid tests of
+    this check; ``custody`` on what word the market would take it (``shipment``, ``held``,
+    ``handover_code``, ``none``; None: not asked, as when a regulator checks).
+    """
+    reasons = [] if status is BatchStatus.VALID else [status.value]
+    if "positive" in test_results:
+        reasons.append("positive_test")
+    if custody == "none":
+        reasons.append("not_shipped")
+    return tuple(reasons)
+
+
+def refuses_acceptance(reasons: Sequence[str]) -> bool:
+    """Whether the server refuses to record these reasons' batch as accepted."""
+    return any(reason in REFUSED for reason in reasons)

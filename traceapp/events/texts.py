@@ -40,3 +40,16 @@ HANDOVER_STATES = {
     "cancelled": _l("withdrawn"),
     "expired": _l("expired"),
 }
+
+#: Why the gate page says REJECT (``rules.GATE_REASONS``), as the operator reads it.
+GATE_REASONS = {
+    "revoked": _l("Certificate revoked by its producer"),
+    "recalled": _l("Batch recalled"),
+    "failed_inspection": _l("Rejected at a market gate before (a positive rapid test or a failed check)"),
+    "expired": _l("Past its best-before date"),
+    "positive_test": _l("Rapid test positive"),
+    "not_shipped": _l(
+        "Not shipped to you: nobody shipped this batch to your market and you hold none of it. "
+        "The holder can give you a hand-over code."
+    ),
+}
