@@ -48,7 +48,9 @@ RESULTS = {
     "-": "negative",
 }
 _UNIT = re.compile(r"[a-z_]{1,20}")
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*)")
+#: The units as a Chinese gate writes them (the server's Unit values on the right).
+CHINESE_UNITS = {"千克": "kg", "公斤": "kg", "斤": "jin", "件": "piece", "箱": "box"}
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z_]*|千克|公斤|斤|件|箱)")
 _HANDOVER = re.compile(r"[2-9A-HJ-NP-Z]{10}")
 STATUS_REASONS = {
     "revoked": N_("certificate revoked"),
@@ -185,8 +187,9 @@ def parse_quantity(text: str) -> tuple[str, str | None]:
 
 
 def parse_unit(text: str) -> str:
-    """A unit name (``kg``, ``jin``, ``piece``, ``box``; the server checks it). Raises OptionError."""
-    unit = text.strip().lower()
+    """A unit name (``kg``, ``jin``, ``piece``, ``box``, or 千克, 斤, 件, 箱; the server checks it).
+    Raises OptionError."""
+    unit = CHINESE_UNITS.get(text.strip(), text.strip().lower())
     if not _UNIT.fullmatch(unit):
         raise OptionError(_("A unit is a word like kg, jin, piece or box, not {text!r}.").format(text=text))
     return unit

@@ -97,7 +97,7 @@ def test_rapid_tests_are_read_with_their_outcome(spec, outcome):
         ("test=enzyme:有机磷:lots", "must be a number"),
         ("qty=-3", "positive number"),
         ("qty=0", "positive number"),
-        ("unit=斤", "unit is a word"),
+        ("unit=两", "unit is a word"),
         ("colour=red", "Unknown option"),
         ("qty", "key=value"),
     ],
@@ -114,6 +114,8 @@ def test_inline_options_replace_the_sessions_and_a_unit_needs_a_quantity():
     with pytest.raises(OptionError, match="needs a quantity"):
         parse_options("unit=jin").over(GateOptions()).check()
     assert parse_quantity("2.50 jin") == ("2.50", "jin")
+    assert parse_quantity("250千克") == ("250", "kg") and parse_quantity("3 箱") == ("3", "box")
+    assert parse_quantity("12斤") == ("12", "jin")
 
 
 # -- the verdict and the body ------------------------------------------------------------------

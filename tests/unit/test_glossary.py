@@ -31,9 +31,17 @@ VERBATIM = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def chinese() -> list[tuple[str, str]]:
-    catalog: Catalog = tool.load(tool.po_path(CHINESE), CHINESE)
+ROOT = Path(__file__).resolve().parents[2]
+#: The Chinese catalogues a person reads: the service's and trace-scan's.
+CATALOGUES = {
+    "traceapp": tool.po_path(CHINESE),
+    "trace-scan": ROOT / "scanner_client" / "translations" / "zh_CN" / "LC_MESSAGES" / "trace_scan.po",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CATALOGUES))
+def chinese(request) -> list[tuple[str, str]]:
+    catalog: Catalog = tool.load(CATALOGUES[request.param], CHINESE)
     pairs = []
     for message in entries(catalog):
         msgids = message.id if isinstance(message.id, tuple) else (message.id,)
