@@ -25,7 +25,7 @@ CJK_FAMILY = re.compile(
 
 def sign_in(page: Any, base: str, login: Login) -> None:
     page.goto(f"{base}/login")
-    page.fill('input[name="email"]', login.email)
+    page.fill('input[name="login"]', login.email)
     page.fill('input[name="password"]', login.password)
     page.click('form button[type="submit"]')
     page.wait_for_url(f"{base}/certificates**")
@@ -200,7 +200,7 @@ def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(
 
     page = new_context(locale="zh-CN").new_page()
     page.goto(f"{live_server_url}/login")
-    page.fill('input[name="email"]', REGULATOR_EMAIL)
+    page.fill('input[name="login"]', REGULATOR_EMAIL)
     page.fill('input[name="password"]', PASSWORD)
     page.click('button[type="submit"]')
     page.wait_for_url("**/overview")  # a regulator lands on the overview
