@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -73,6 +75,14 @@ def page_zone() -> str:
         if user is not None and user.org.timezone:
             return user.org.timezone
     return default_zone()
+
+
+def org_zone(session: Any, org_id: Any) -> str:
+    """The time zone of the organisation with this id (the default when it has none)."""
+    from traceapp.orgs.models import Organisation  # the models import this module's default
+
+    zone = session.scalar(sa.select(Organisation.timezone).where(Organisation.id == org_id))
+    return zone or default_zone()
 
 
 def select_zone() -> str:
