@@ -71,12 +71,15 @@ class Factory:
         *,
         org: Organisation | None = None,
         role: Role = Role.ADMIN,
+        mobile: str | None = None,
         **org_kwargs: Any,
     ) -> Member:
         org = org or self.org(kind, **org_kwargs)
         email = f"{ref('u')}@example.cn"
         with self.app.test_request_context():
-            user = orgs.create_user(self.session, org_id=org.id, email=email, password=PASSWORD, role=role)
+            user = orgs.create_user(
+                self.session, org_id=org.id, email=email, password=PASSWORD, role=role, mobile=mobile
+            )
             _token, plaintext = orgs.create_api_token(self.session, email=email)
         return Member(org, user, Actor.of(user), plaintext)
 
