@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -83,7 +83,7 @@ class Factory:
             _token, plaintext = orgs.create_api_token(self.session, email=email)
         return Member(org, user, Actor.of(user), plaintext)
 
-    def certificate(self, member: Member, **data: Any) -> Certificate:
+    def certificate(self, member: Member, issued_at: datetime | None = None, **data: Any) -> Certificate:
         values: dict[str, Any] = {
             "product_name": "大白菜",
             "quantity": Decimal("500"),
@@ -95,6 +95,8 @@ class Factory:
         }
         values.update(data)
         with self.app.test_request_context():
-            certificate, _created = certificates.issue_certificate(self.session, member.actor, data=values)
+            certificate, _created = certificates.issue_certificate(
+                self.session, member.actor, data=values, issued_at=issued_at
+            )
             self.session.commit()  # as a request would: its public page is stored
         return certificate

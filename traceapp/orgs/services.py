@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from traceapp import phones, regions
+from traceapp import phones, regions, zones
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from traceapp.orgs import audit
-from traceapp.orgs.models import ApiToken, Organisation, OrgKind, Role, User
+from traceapp.orgs.models import DEFAULT_ZONE, ApiToken, Organisation, OrgKind, Role, User
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.scopes import ALL_SCOPES, Scope
 
@@ -72,13 +72,22 @@ def create_organisation(
     region_code: str | None = None,
     phone: str | None = None,
     address: str | None = None,
+    timezone: str = DEFAULT_ZONE,
 ) -> Organisation:
-    """Create an organisation. Raises InvalidInput for an empty name or unknown region code."""
+    """Create an organisation (in ``timezone``, an IANA name). Raises InvalidInput for an empty
+    name, an unknown region code or time zone."""
     if not name.strip():
         raise InvalidInput("name", _("Enter a name."))
     if region_code is not None and not regions.is_known(region_code):
         raise InvalidInput("region_code", _("Unknown administrative division code."))
-    org = Organisation(kind=kind, name=name.strip(), region_code=region_code, phone=phone, address=address)
+    org = Organisation(
+        kind=kind,
+        name=name.strip(),
+        region_code=region_code,
+        phone=phone,
+        address=address,
+        timezone=zones.valid_zone(timezone),
+    )
     session.add(org)
     session.flush()
     return org
