@@ -93,7 +93,12 @@ def _seed(session: Session, settings: EventSettings) -> None:
         session, kind=OrgKind.CARRIER, name="楚天冷链物流", region_code="420106"
     )
     farmer = orgs.create_user(
-        session, org_id=coop.id, email=PRODUCER_EMAIL, mobile=PRODUCER_MOBILE, password=PASSWORD, role=Role.ADMIN
+        session,
+        org_id=coop.id,
+        email=PRODUCER_EMAIL,
+        mobile=PRODUCER_MOBILE,
+        password=PASSWORD,
+        role=Role.ADMIN,
     )
     users = [
         orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)

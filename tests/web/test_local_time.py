@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from tests.web.test_certificate_pages import sign_in
 from traceapp.certificates import printing
 from traceapp.certificates.models import Certificate
-from traceapp.orgs.models import AuditEntry, OrgKind, Organisation
+from traceapp.orgs.models import AuditEntry, Organisation, OrgKind
 
 EN = {"Accept-Language": "en"}
 #: 17:30 UTC on 3 December is 01:30 on 4 December in Beijing time, 18:30 on 3 December in Berlin.
@@ -108,7 +108,9 @@ def issued_at_evening(make, member) -> Certificate:
     ("zone", "day", "time"),
     [("Asia/Shanghai", "Dec 4, 2026", "1:30"), ("Europe/Berlin", "Dec 3, 2026", "6:30")],
 )
-def test_the_certificate_page_shows_its_time_in_the_organisations_zone(client, make, dbsession, zone, day, time):
+def test_the_certificate_page_shows_its_time_in_the_organisations_zone(
+    client, make, dbsession, zone, day, time
+):
     member = make.member(timezone=zone)
     certificate = issued_at_evening(make, member)
     sign_in(client, member)
@@ -117,7 +119,9 @@ def test_the_certificate_page_shows_its_time_in_the_organisations_zone(client, m
     assert day in issued and time in issued, issued
 
 
-@pytest.mark.parametrize(("zone", "day"), [("Asia/Shanghai", "Dec 4, 2026"), ("Europe/Berlin", "Dec 3, 2026")])
+@pytest.mark.parametrize(
+    ("zone", "day"), [("Asia/Shanghai", "Dec 4, 2026"), ("Europe/Berlin", "Dec 3, 2026")]
+)
 def test_the_public_page_shows_the_issuers_zone_to_anyone(app, client, make, dbsession, zone, day):
     certificate = issued_at_evening(make, make.member(timezone=zone))
     html = app.test_client().get(f"/t/{certificate.trace_code}?lang=en").get_data(as_text=True)

@@ -32,7 +32,9 @@ def test_the_mobile_number_is_stored_in_one_form(make, dbsession):
     assert dbsession.get(User, member.user.id).mobile == "+8613800138000"
 
 
-def test_a_wrong_password_for_a_mobile_number_is_refused_and_audited_under_the_number(client, make, dbsession):
+def test_a_wrong_password_for_a_mobile_number_is_refused_and_audited_under_the_number(
+    client, make, dbsession
+):
     member = make.member(mobile="13800138000")
     response = post_login(client, "138 0013 8000", "wrong-guess")
     assert response.status_code == 401

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale

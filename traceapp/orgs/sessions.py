@@ -19,8 +19,8 @@ from traceapp.db import utcnow
 from traceapp.errors import InvalidInput
 from traceapp.orgs import audit
 from traceapp.orgs.models import User, UserSession
-from traceapp.phones import looks_like_phone
 from traceapp.orgs.services import MIN_PASSWORD_LENGTH, Actor, hash_token, sign_in_name, user_by_sign_in_name
+from traceapp.phones import looks_like_phone
 
 #: ``last_seen_at`` moves at most this often (a write per page view would be a write per click).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)

@@ -191,8 +191,12 @@ def add_member() -> Response | tuple[str, int]:
         return _members_page(error_map(exc.messages), status=422)
     except (InvalidInput, Conflict) as exc:
         return _members_page(error_map(errors=exc.errors), status=exc.status)
-    flash(_("%(who)s added. They sign in with the first password you gave and then choose their own.",
-            who=_member_name(user)))
+    flash(
+        _(
+            "%(who)s added. They sign in with the first password you gave and then choose their own.",
+            who=_member_name(user),
+        )
+    )
     return redirect(url_for("orgs.members"))
 
 
@@ -210,7 +214,9 @@ def reset_member_password(user_id: uuid.UUID) -> Response | tuple[str, int]:
         return _members_page({}, status=422, reset_errors=(user_id, error_map(exc.messages)))
     except InvalidInput as exc:
         return _members_page({}, status=exc.status, reset_errors=(user_id, error_map(errors=exc.errors)))
-    flash(_("Password reset. The member's sessions have ended; they choose a new password at the next sign-in."))
+    flash(
+        _("Password reset. The member's sessions have ended; they choose a new password at the next sign-in.")
+    )
     return redirect(url_for("orgs.members"))
 
 

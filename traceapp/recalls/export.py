@@ -116,7 +116,9 @@ class _Batch:
 
     __slots__ = ("certificate", "head", "tail", "tz")
 
-    def __init__(self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus, tz: ZoneInfo) -> None:
+    def __init__(
+        self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus, tz: ZoneInfo
+    ) -> None:
         self.certificate = c
         self.tz = tz  #: the zone of the export's dates and times
         self.head = [
