@@ -171,3 +171,11 @@ def test_a_short_reset_password_is_refused_on_the_members_page(client, make):
     sign_in(client, admin)
     response = client.post(f"/org/members/{member.user.id}/password", data={"password": "short"}, headers=EN)
     assert response.status_code == 422 and "at least 8 characters" in response.get_data(as_text=True)
+
+
+def test_an_e_mail_address_that_starts_with_a_plus_still_signs_in_by_e_mail(client, make, dbsession):
+    member = make.member()
+    user = dbsession.get(User, member.user.id)
+    user.email = "+shop@example.cn"
+    dbsession.commit()
+    assert post_login(client, "+Shop@Example.cn").status_code == 302

@@ -150,7 +150,7 @@ def sign_in_name(typed: str) -> str:
 def user_by_sign_in_name(session: Session, typed: str) -> User | None:
     """The user a typed mobile number or e-mail address names, or None."""
     name = sign_in_name(typed)
-    column = User.mobile if name.startswith("+") or name.isdigit() else User.email
+    column = User.mobile if phones.looks_like_phone(typed) else User.email
     return session.scalar(sa.select(User).where(column == name)) if name else None
 
 
