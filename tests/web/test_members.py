@@ -179,3 +179,15 @@ def test_an_e_mail_address_that_starts_with_a_plus_still_signs_in_by_e_mail(clie
     user.email = "+shop@example.cn"
     dbsession.commit()
     assert post_login(client, "+Shop@Example.cn").status_code == 302
+
+
+def test_a_new_member_is_no_administrator_unless_the_admin_chooses_so(client, make, dbsession):
+    sign_in(client, make.member())
+    page = client.get("/org/members", headers=EN).get_data(as_text=True)
+    assert page.index('<option value="member"') < page.index('<option value="admin"')
+    assert add(client, mobile="13900007777").status_code == 302
+    assert add(client, mobile="13900008888", role="admin").status_code == 302
+    roles = dict(
+        dbsession.execute(sa.select(User.mobile, User.role).where(User.mobile.like("+86139%"))).all()
+    )
+    assert roles == {"+8613900007777": Role.MEMBER, "+8613900008888": Role.ADMIN}

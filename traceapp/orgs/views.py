@@ -244,7 +244,8 @@ def _members_page(
         rows=rows,
         errors=errors,
         values=request.form if request.method == "POST" and errors else {},
-        roles=[(r.value, texts.ROLE_LABELS[r]) for r in Role],
+        # A member unless the admin chooses otherwise: administrator is not the default.
+        roles=[(r.value, texts.ROLE_LABELS[r]) for r in (Role.MEMBER, Role.ADMIN)],
         reset_errors=reset_errors,
     )
     return html, status
@@ -277,7 +278,7 @@ def _settings_page(errors: dict[str, str]) -> str:
     return render_template(
         "orgs/settings.html",
         errors=errors,
-        zones=[(name, f"{label} ({name})") for name, label in zones.COMMON_ZONES],
+        zones=[(name, _("%(zone)s (%(name)s)", zone=label, name=name)) for name, label in zones.COMMON_ZONES],
         current=current,
         other="" if current in common else current,
         now=clock.now(),
