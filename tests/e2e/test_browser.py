@@ -249,3 +249,37 @@ def test_a_producer_gives_a_hand_over_code_and_disputes_a_take_on_a_phone(
     assert "没有交给这个市场" in page.locator(".dispute").first.inner_text()
     assert_fits_phone(page)
     shot(page, artifacts, "custody-disputed.png")
+
+
+def test_the_farmer_signs_in_by_mobile_and_adds_a_member_who_must_choose_a_password(
+    new_context, live_server_url, demo_journey, artifacts
+):
+    import random
+
+    from traceapp.demo import PASSWORD
+
+    page = new_context(locale="zh-CN").new_page()
+    page.goto(f"{live_server_url}/login")
+    assert "手机号或电子邮箱" in page.locator("label[for=login]").inner_text()
+    page.fill('input[name="login"]', "139 0013 9000")  # the demo farmer, by mobile number
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form button[type="submit"]')
+    page.wait_for_url(f"{live_server_url}/certificates**")
+    page.click('a[href$="/org/members"]')
+    page.wait_for_url("**/org/members")
+    mobile = f"137{random.randrange(10**8):08d}"
+    page.fill('input[name="mobile"]', f"+86 {mobile[:3]}-{mobile[3:7]}-{mobile[7:]}")
+    page.fill('input[name="password"]', "first-pass-2026")
+    page.click('form[action$="/org/members"] button.primary')
+    page.wait_for_url("**/org/members")
+    assert f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}" in page.locator("table.list").inner_text()
+    assert_fits_phone(page)
+    shot(page, artifacts, "members.png")
+    member = new_context(locale="zh-CN").new_page()
+    member.goto(f"{live_server_url}/login")
+    member.fill('input[name="login"]', mobile)
+    member.fill('input[name="password"]', "first-pass-2026")
+    member.click('form button[type="submit"]')
+    member.wait_for_url("**/account/password**")
+    assert "初始密码" in member.locator(".card").first.inner_text()
+    assert_fits_phone(member)
