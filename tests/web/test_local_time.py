@@ -205,3 +205,11 @@ def test_any_iana_zone_may_be_typed_in_the_settings(client, make, dbsession):
     dbsession.expire_all()
     assert dbsession.get(Organisation, member.org.id).timezone == "Asia/Kolkata"
     assert 'value="Asia/Kolkata"' in client.get("/org/settings", headers=EN).get_data(as_text=True)
+
+
+def test_the_zone_list_reads_in_chinese_with_full_width_brackets(client, make):
+    sign_in(client, make.member())
+    html = client.get("/org/settings", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "中国（北京时间）（Asia/Shanghai）" in html
+    english = client.get("/org/settings", headers=EN).get_data(as_text=True)
+    assert "China (Beijing time) (Asia/Shanghai)" in english

@@ -15,6 +15,7 @@ from traceapp import auth, clock, db, phones, zones
 from traceapp.auth import login_required, page_actor
 from traceapp.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from traceapp.forms import error_map
+from traceapp.i18n import current_lang
 from traceapp.inputs import unstorable
 from traceapp.orgs import documents, forms, queries, services, sessions, texts
 from traceapp.orgs import members as org_members
@@ -275,10 +276,11 @@ def _settings_page(errors: dict[str, str]) -> str:
     if request.method == "POST" and errors:
         current = request.form.get("timezone_other") or request.form.get("timezone") or current
     common = [name for name, _label in zones.COMMON_ZONES]
+    opening, closing = ("（", "）") if current_lang() == "zh" else (" (", ")")  # full-width in Chinese
     return render_template(
         "orgs/settings.html",
         errors=errors,
-        zones=[(name, _("%(zone)s (%(name)s)", zone=label, name=name)) for name, label in zones.COMMON_ZONES],
+        zones=[(name, f"{label}{opening}{name}{closing}") for name, label in zones.COMMON_ZONES],
         current=current,
         other="" if current in common else current,
         now=clock.now(),
