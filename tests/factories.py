@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -71,16 +71,19 @@ class Factory:
         *,
         org: Organisation | None = None,
         role: Role = Role.ADMIN,
+        mobile: str | None = None,
         **org_kwargs: Any,
     ) -> Member:
         org = org or self.org(kind, **org_kwargs)
         email = f"{ref('u')}@example.cn"
         with self.app.test_request_context():
-            user = orgs.create_user(self.session, org_id=org.id, email=email, password=PASSWORD, role=role)
+            user = orgs.create_user(
+                self.session, org_id=org.id, email=email, password=PASSWORD, role=role, mobile=mobile
+            )
             _token, plaintext = orgs.create_api_token(self.session, email=email)
         return Member(org, user, Actor.of(user), plaintext)
 
-    def certificate(self, member: Member, **data: Any) -> Certificate:
+    def certificate(self, member: Member, issued_at: datetime | None = None, **data: Any) -> Certificate:
         values: dict[str, Any] = {
             "product_name": "大白菜",
             "quantity": Decimal("500"),
@@ -92,6 +95,8 @@ class Factory:
         }
         values.update(data)
         with self.app.test_request_context():
-            certificate, _created = certificates.issue_certificate(self.session, member.actor, data=values)
+            certificate, _created = certificates.issue_certificate(
+                self.session, member.actor, data=values, issued_at=issued_at
+            )
             self.session.commit()  # as a request would: its public page is stored
         return certificate

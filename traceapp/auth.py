@@ -136,13 +136,21 @@ def sign_out(db_session: Any) -> None:
     g.pop("page_session", None)
 
 
+#: The one page a user with a first password (``must_change_password``) may open.
+PASSWORD_ENDPOINT = "orgs.password"
+
+
 def login_required(view: F) -> F:
-    """Send anonymous visitors to the sign-in page, then back here."""
+    """Send anonymous visitors to the sign-in page, then back here; a user still on the first
+    password an admin gave, to the password page first."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if page_user() is None:
+        user = page_user()
+        if user is None:
             return redirect(url_for("orgs.login", next=request.full_path.rstrip("?")))
+        if user.must_change_password and request.endpoint != PASSWORD_ENDPOINT:
+            return redirect(url_for(PASSWORD_ENDPOINT, next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

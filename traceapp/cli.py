@@ -62,16 +62,17 @@ def org_create(kind: str, name: str, region_code: str | None, phone: str | None)
 
 @user_cli.command("create")
 @click.option("--org", "org_id", required=True, type=click.UUID)
-@click.option("--email", required=True)
+@click.option("--email", default=None)
+@click.option("--mobile", default=None, help="A Chinese mobile number, such as 138 0013 8000.")
 @click.option("--password", required=True)
 @click.option("--role", default="member", type=click.Choice([r.value for r in Role]))
 @with_appcontext
-def user_create(org_id: Any, email: str, password: str, role: str) -> None:
-    """Create a user in an organisation."""
+def user_create(org_id: Any, email: str | None, mobile: str | None, password: str, role: str) -> None:
+    """Create a user in an organisation, signing in by e-mail, mobile number or either."""
     try:
         with db.transaction() as session:
             user = org_services.create_user(
-                session, org_id=org_id, email=email, password=password, role=Role(role)
+                session, org_id=org_id, email=email, mobile=mobile, password=password, role=Role(role)
             )
     except DomainError as exc:
         _fail_on_domain_error(exc)

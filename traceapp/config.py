@@ -29,7 +29,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "BABEL_DEFAULT_LOCALE": "zh_CN",
+        # The zone of dates for visitors who are not signed in and organisations without a zone
+        # of their own (each organisation has one, in its settings: organisations.timezone).
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # A fixed "now" for defaults such as today's harvest date (ISO 8601 with its offset,
+        # 2026-12-03T17:30:00Z); empty: real time. Tests and demos only (refused in production).
+        "CLOCK_NOW": "",
         "LANGUAGES": ["zh_CN", "en"],
         "WTF_CSRF_TIME_LIMIT": None,
         "API_TITLE": "traceapp",
@@ -125,6 +130,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
+    if app.config["CLOCK_NOW"] and not _is_dev(app):
+        raise ConfigError("TRACEAPP_CLOCK_NOW stands the clock still: for tests and demos, not production.")
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not _is_dev(app):
         raise ConfigError(
             "TRACEAPP_SECRET_KEY is not set: refusing to run outside development with the "

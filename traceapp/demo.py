@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
+from traceapp import clock, phones
 from traceapp.certificates import services as certificates
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
 from traceapp.certificates.status import batch_status
@@ -26,11 +27,14 @@ from traceapp.orgs.services import Actor
 
 PASSWORD = "demo-pass-2026"
 PRODUCER_EMAIL = "farmer@demo.traceapp"
+#: The farmer signs in with this mobile number too (typed any way: 13900139000, 139 0013 9000).
+PRODUCER_MOBILE = "+8613900139000"
 MARKET_EMAIL = "market@demo.traceapp"
 CARRIER_EMAIL = "carrier@demo.traceapp"
 REGULATOR_EMAIL = "regulator@demo.traceapp"
 LOGINS = (PRODUCER_EMAIL, MARKET_EMAIL, CARRIER_EMAIL, REGULATOR_EMAIL)
 COOP_NAME = "武汉木兰蔬菜专业合作社"
+COOP_ZONE = "Asia/Shanghai"
 CST = timezone(timedelta(hours=8), "CST")
 #: How long before the seed the sample batches were issued (their journey takes 50 minutes).
 JOURNEY_BEFORE_NOW = timedelta(minutes=90)
@@ -48,6 +52,7 @@ class DemoSummary:
     def describe(self, base_url: str) -> str:
         lines = ["traceapp demo", f"  open {base_url}/login", "  logins (password " + PASSWORD + "):"]
         lines += [f"    {email:28} {what}" for email, what in self.logins]
+        lines += [f"    {phones.display(PRODUCER_MOBILE):28} the farmer again, by mobile number"]
         lines += [
             f"  API token for {PRODUCER_EMAIL}: {self.token}",
             f"  API token for {MARKET_EMAIL} (for trace-scan): {self.market_token}",
@@ -88,7 +93,12 @@ def _seed(session: Session, settings: EventSettings) -> None:
         session, kind=OrgKind.CARRIER, name="楚天冷链物流", region_code="420106"
     )
     farmer = orgs.create_user(
-        session, org_id=coop.id, email=PRODUCER_EMAIL, password=PASSWORD, role=Role.ADMIN
+        session,
+        org_id=coop.id,
+        email=PRODUCER_EMAIL,
+        mobile=PRODUCER_MOBILE,
+        password=PASSWORD,
+        role=Role.ADMIN,
     )
     users = [
         orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
@@ -103,7 +113,7 @@ def _issue_samples(session: Session, actor: Actor) -> list[Certificate]:
     report = certificates.store_test_report(
         session, actor, filename="检测报告-2026-1120.png", content=_report_image(), max_bytes=10 * 1024 * 1024
     )
-    harvest = datetime.now(CST).date() - timedelta(days=1)  # yesterday, in China
+    harvest = clock.today_in(COOP_ZONE) - timedelta(days=1)  # yesterday, in China
     base = {
         "unit": Unit.KG,
         "harvest_date": harvest,

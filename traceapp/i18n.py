@@ -117,8 +117,15 @@ def bound_gettext() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Wire Babel to the app with our locale selector."""
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    """Wire Babel to the app with our locale and time-zone selectors."""
+    from traceapp.zones import select_zone
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_zone,
+        default_translation_directories="translations",
+    )
     app.after_request(remember_choice)
     app.context_processor(bound_gettext)
     app.jinja_env.globals["current_lang"] = current_lang

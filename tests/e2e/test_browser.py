@@ -25,7 +25,7 @@ CJK_FAMILY = re.compile(
 
 def sign_in(page: Any, base: str, login: Login) -> None:
     page.goto(f"{base}/login")
-    page.fill('input[name="email"]', login.email)
+    page.fill('input[name="login"]', login.email)
     page.fill('input[name="password"]', login.password)
     page.click('form button[type="submit"]')
     page.wait_for_url(f"{base}/certificates**")
@@ -200,7 +200,7 @@ def test_a_regulator_recalls_a_batch_and_the_portion_page_says_so(
 
     page = new_context(locale="zh-CN").new_page()
     page.goto(f"{live_server_url}/login")
-    page.fill('input[name="email"]', REGULATOR_EMAIL)
+    page.fill('input[name="login"]', REGULATOR_EMAIL)
     page.fill('input[name="password"]', PASSWORD)
     page.click('button[type="submit"]')
     page.wait_for_url("**/overview")  # a regulator lands on the overview
@@ -256,7 +256,7 @@ def test_a_carrier_sees_the_shipment_in_its_care_on_a_phone(new_context, live_se
 
     page = new_context(locale="zh-CN").new_page()
     page.goto(f"{live_server_url}/login")
-    page.fill('input[name="email"]', CARRIER_EMAIL)
+    page.fill('input[name="login"]', CARRIER_EMAIL)
     page.fill('input[name="password"]', PASSWORD)
     page.click('form button[type="submit"]')
     page.wait_for_load_state()
@@ -276,3 +276,37 @@ def test_a_carrier_sees_the_shipment_in_its_care_on_a_phone(new_context, live_se
     assert page.locator('input[name="trace_code"]').input_value().replace("-", "") == demo_journey[
         "西兰花"
     ].replace("-", "")
+
+
+def test_the_farmer_signs_in_by_mobile_and_adds_a_member_who_must_choose_a_password(
+    new_context, live_server_url, demo_journey, artifacts
+):
+    import random
+
+    from traceapp.demo import PASSWORD
+
+    page = new_context(locale="zh-CN").new_page()
+    page.goto(f"{live_server_url}/login")
+    assert "手机号或电子邮箱" in page.locator("label[for=login]").inner_text()
+    page.fill('input[name="login"]', "139 0013 9000")  # the demo farmer, by mobile number
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form button[type="submit"]')
+    page.wait_for_url(f"{live_server_url}/certificates**")
+    page.click('a[href$="/org/members"]')
+    page.wait_for_url("**/org/members")
+    mobile = f"137{random.randrange(10**8):08d}"
+    page.fill('input[name="mobile"]', f"+86 {mobile[:3]}-{mobile[3:7]}-{mobile[7:]}")
+    page.fill('input[name="password"]', "first-pass-2026")
+    page.click('form[action$="/org/members"] button.primary')
+    page.wait_for_url("**/org/members")
+    assert f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}" in page.locator("table.list").inner_text()
+    assert_fits_phone(page)
+    shot(page, artifacts, "members.png")
+    member = new_context(locale="zh-CN").new_page()
+    member.goto(f"{live_server_url}/login")
+    member.fill('input[name="login"]', mobile)
+    member.fill('input[name="password"]', "first-pass-2026")
+    member.click('form button[type="submit"]')
+    member.wait_for_url("**/account/password**")
+    assert "初始密码" in member.locator(".card").first.inner_text()
+    assert_fits_phone(member)

@@ -76,7 +76,7 @@ def gate_world(e2e_database_url: str) -> dict[str, str]:
 
 def sign_in(page: Any, base: str, email: str) -> None:
     page.goto(f"{base}/login?next=/gate")
-    page.fill('input[name="email"]', email)
+    page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', PASSWORD)
     page.click('form button[type="submit"]')
     page.wait_for_url(f"{base}/gate")

@@ -10,7 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from traceapp.orgs.models import Organisation
+from traceapp.orgs.models import Organisation, User
 
 
 def test_org_user_and_token_commands_print_ids_and_the_token(app, dbsession):
@@ -38,6 +38,22 @@ def test_org_user_and_token_commands_print_ids_and_the_token(app, dbsession):
     assert user.exit_code == 0, user.output
     token = runner.invoke(args=["token", "create", "--email", "a@b.cn"])
     assert token.exit_code == 0 and token.stdout.strip().startswith("tat_")
+    farmer = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--org",
+            str(org_id),
+            "--mobile",
+            "138 0013 8000",
+            "--password",
+            "long-enough-1",
+        ]
+    )
+    assert farmer.exit_code == 0, farmer.output
+    assert dbsession.get(User, uuid.UUID(farmer.stdout.strip())).mobile == "+8613800138000"
+    nobody = runner.invoke(args=["user", "create", "--org", str(org_id), "--password", "long-enough-1"])
+    assert nobody.exit_code != 0 and "mobile number or an e-mail" in nobody.output
     headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
     assert app.test_client().get("/api/v1/certificates", headers=headers).status_code == 200
 

@@ -89,7 +89,7 @@ def test_a_failing_storage_lets_requests_through(tmp_path, make, app, connection
     assert client.get(f"/t/{certificate.trace_code}").status_code == 200
     assert client.get("/api/v1/certificates").status_code == 401
     assert client.get(f"/t?code={certificate.trace_code}").status_code == 302
-    assert client.post("/login", data={"email": "a@example.cn", "password": "wrong-guess"}).status_code == 401
+    assert client.post("/login", data={"login": "a@example.cn", "password": "wrong-guess"}).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -222,7 +222,7 @@ def test_a_page_form_that_cannot_get_the_lock_in_time_is_a_503_page_in_the_users
 ):
     p = _parties(app)
     client = impatient.test_client()
-    signed_in = client.post("/login", data={"email": p.email, "password": PASSWORD})
+    signed_in = client.post("/login", data={"login": p.email, "password": PASSWORD})
     assert signed_in.status_code == 302
     write_lock.hold()
     busy = client.post(

@@ -25,7 +25,7 @@ FORM = {
 
 
 def sign_in(client, member):
-    response = client.post("/login", data={"email": member.user.email, "password": PASSWORD})
+    response = client.post("/login", data={"login": member.user.email, "password": PASSWORD})
     assert response.status_code == 302
     return member
 
@@ -58,16 +58,16 @@ def test_anonymous_posts_write_nothing(client, dbsession, url):
 def test_wrong_password_re_renders_the_sign_in_form(client, make):
     member = make.member()
     response = client.post(
-        "/login", data={"email": member.user.email, "password": "nope"}, headers={"Accept-Language": "en"}
+        "/login", data={"login": member.user.email, "password": "nope"}, headers={"Accept-Language": "en"}
     )
     assert response.status_code == 401
-    assert "Wrong e-mail address or password" in response.get_data(as_text=True)
+    assert "Wrong mobile number, e-mail address or password" in response.get_data(as_text=True)
 
 
 def test_sign_in_never_redirects_off_site(client, make):
     member = make.member()
     response = client.post(
-        "/login?next=//evil.example/x", data={"email": member.user.email, "password": PASSWORD}
+        "/login?next=//evil.example/x", data={"login": member.user.email, "password": PASSWORD}
     )
     assert response.headers["Location"] == "/certificates"
 
@@ -208,5 +208,5 @@ def test_forms_are_protected_against_cross_site_posts(make, database_url, connec
         bind=connection, join_transaction_mode="create_savepoint"
     )
     member = make.member()
-    response = app.test_client().post("/login", data={"email": member.user.email, "password": PASSWORD})
+    response = app.test_client().post("/login", data={"login": member.user.email, "password": PASSWORD})
     assert response.status_code == 400

@@ -138,7 +138,7 @@ def test_a_nul_in_the_sign_in_form_is_told_not_a_server_error(client, make, dbse
     before = dbsession.scalar(sa.text("SELECT count(*) FROM audit_log"))
     for email, password in ((member.user.email + "\x00", "x"), (member.user.email, "pass\x00word")):
         response = client.post(
-            "/login", data={"email": email, "password": password}, headers={"Accept-Language": lang}
+            "/login", data={"login": email, "password": password}, headers={"Accept-Language": lang}
         )
         assert response.status_code == 422
         assert message in response.get_data(as_text=True)

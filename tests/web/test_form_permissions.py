@@ -54,6 +54,13 @@ def shipping_form(w: World) -> dict[str, Any]:
     }
 
 
+def colleague(w: World) -> Member:
+    """A member (not an admin) of the producer's organisation, the same one on every call."""
+    if "colleague" not in w.__dict__:
+        w.__dict__["colleague"] = w.another(org=w.producer.org, role=Role.MEMBER)
+    return w.__dict__["colleague"]
+
+
 FORMS: dict[str, Form] = {
     "POST /certificates/new": Form(
         lambda w: ("/certificates/new", {**FORM, "event_id": str(uuid.UUID(int=8))}),
@@ -158,6 +165,27 @@ FORMS: dict[str, Form] = {
         ),
         Action.MANAGE_TOKENS,  # every signed-in user: only their own password
         lambda w: w.market,
+    ),
+    "POST /org/members": Form(
+        lambda w: ("/org/members", {"mobile": "139 0000 7777", "password": "first-pass-2026"}),
+        Action.MANAGE_MEMBERS,
+        lambda w: w.producer,
+        [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
+    ),
+    "POST /org/members/<uuid:user_id>/password": Form(
+        lambda w: (f"/org/members/{colleague(w).user.id}/password", {"password": "first-pass-2026"}),
+        Action.MANAGE_MEMBERS,
+        lambda w: w.producer,
+        [
+            (lambda w: w.another(), 404),  # another organisation's admin: not their member
+            (lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403),
+        ],
+    ),
+    "POST /org/settings": Form(
+        lambda w: ("/org/settings", {"timezone": "Europe/Berlin"}),
+        Action.MANAGE_SETTINGS,
+        lambda w: w.producer,
+        [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
     ),
     "POST /recalls/<uuid:recall_id>/close": Form(
         lambda w: (f"/recalls/{w.recall}/close", {"note": "已处理"}),

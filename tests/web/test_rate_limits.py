@@ -19,7 +19,7 @@ def limits(app):
 def sign_in(client, email, password, lang="en", address="198.51.100.7"):
     return client.post(
         "/login",
-        data={"email": email, "password": password},
+        data={"login": email, "password": password},
         headers={"Accept-Language": lang},
         environ_base={"REMOTE_ADDR": address},
     )

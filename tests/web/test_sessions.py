@@ -64,9 +64,9 @@ def test_changing_the_password_ends_every_other_session_but_this_one(app, make, 
     assert signed_in(laptop)
     assert not signed_in(phone)
     anew = app.test_client()
-    assert anew.post("/login", data={"email": member.user.email, "password": PASSWORD}).status_code == 401
+    assert anew.post("/login", data={"login": member.user.email, "password": PASSWORD}).status_code == 401
     assert (
-        anew.post("/login", data={"email": member.user.email, "password": "new-pass-2026"}).status_code == 302
+        anew.post("/login", data={"login": member.user.email, "password": "new-pass-2026"}).status_code == 302
     )
     actions = set(
         dbsession.scalars(sa.select(AuditEntry.action).where(AuditEntry.actor_user_id == member.user.id))
@@ -111,7 +111,7 @@ def test_the_session_cookie_is_secure_exactly_when_the_public_base_url_is_https(
         app.extensions["traceapp.db"].sessions.configure(
             bind=connection, join_transaction_mode="create_savepoint"
         )
-        response = app.test_client().post("/login", data={"email": member.user.email, "password": PASSWORD})
+        response = app.test_client().post("/login", data={"login": member.user.email, "password": PASSWORD})
         cookie = response.headers["Set-Cookie"]
         assert ("; Secure" in cookie) is secure, cookie
         assert "HttpOnly" in cookie
@@ -119,8 +119,8 @@ def test_the_session_cookie_is_secure_exactly_when_the_public_base_url_is_https(
 
 def test_sign_ins_good_and_failed_are_audited(client, make, dbsession):
     member = make.member()
-    client.post("/login", data={"email": member.user.email, "password": "wrong-password"})
-    client.post("/login", data={"email": "nobody@example.cn", "password": "wrong-password"})
+    client.post("/login", data={"login": member.user.email, "password": "wrong-password"})
+    client.post("/login", data={"login": "nobody@example.cn", "password": "wrong-password"})
     sign_in(client, member)
     client.post("/logout")
     rows = dbsession.scalars(sa.select(AuditEntry).where(AuditEntry.action.like("sign%"))).all()
@@ -147,3 +147,12 @@ def test_the_public_page_reads_no_session(client, make, count_queries):
     with count_queries as q:
         assert client.get(f"/t/{certificate.trace_code}").status_code == 200
     assert not [s for s in q.statements if "user_sessions" in s]
+
+
+def test_a_script_that_still_posts_the_old_email_field_signs_in(client, make):
+    from tests.web.test_certificate_pages import PASSWORD
+
+    member = make.member()
+    response = client.post("/login", data={"email": member.user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/certificates").status_code == 200

@@ -37,7 +37,7 @@ def test_sign_in_never_follows_next_off_site(client, make):
     member = make.member()
     for target in ["/\t/evil.example/", "/\\evil.example/x", "//evil.example/x", "/%09/evil.example/"]:
         response = client.post(
-            "/login", query_string={"next": target}, data={"email": member.user.email, "password": PASSWORD}
+            "/login", query_string={"next": target}, data={"login": member.user.email, "password": PASSWORD}
         )
         assert response.status_code == 302
         assert response.headers["Location"] == "/certificates", target
@@ -49,7 +49,7 @@ def test_sign_in_never_follows_next_off_site(client, make):
 def test_sign_in_returns_to_a_same_site_path(client, make, target):
     member = make.member()
     response = client.post(
-        "/login", query_string={"next": target}, data={"email": member.user.email, "password": PASSWORD}
+        "/login", query_string={"next": target}, data={"login": member.user.email, "password": PASSWORD}
     )
     assert response.headers["Location"] == target
 
@@ -59,7 +59,7 @@ def test_a_refused_next_lands_where_the_organisation_starts(client, make):
     response = client.post(
         "/login",
         query_string={"next": "/\t/evil.example/"},
-        data={"email": market.user.email, "password": PASSWORD},
+        data={"login": market.user.email, "password": PASSWORD},
     )
     assert response.headers["Location"] == "/batches"
 
@@ -68,7 +68,7 @@ def test_the_login_redirect_of_a_protected_page_comes_back(client, make):
     member = make.member()
     sent = client.get("/certificates/new?x=1")
     assert sent.status_code == 302
-    signed_in = client.post(sent.headers["Location"], data={"email": member.user.email, "password": PASSWORD})
+    signed_in = client.post(sent.headers["Location"], data={"login": member.user.email, "password": PASSWORD})
     assert signed_in.headers["Location"] == "/certificates/new?x=1"
 
 

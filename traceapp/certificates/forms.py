@@ -6,7 +6,6 @@ Keeps the views short; no rules live here (the schemas and services hold them).
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from flask import current_app, render_template
@@ -14,7 +13,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from traceapp import db
+from traceapp import db, zones
 from traceapp.auth import page_actor
 from traceapp.certificates import documents, queries, services
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
@@ -57,12 +56,13 @@ def attach_upload(
 
 
 def blank_values() -> dict[str, Any]:
-    """An empty form: all three commitments ticked (they are required), today's harvest."""
+    """An empty form: all three commitments ticked (they are required), harvested today in the
+    organisation's time zone (in Hubei at 07:00 that is not yet UTC's today)."""
     return {
         "commitments": [c.value for c in Commitment],
         "basis": [],
         "unit": "kg",
-        "harvest_date": date.today().isoformat(),
+        "harvest_date": zones.today().isoformat(),
         "event_id": str(uuid.uuid4()),
     }
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale, to_user_timezone
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import Schema
+from sqlalchemy.orm import object_session
 
-from traceapp import codes, regions
+from traceapp import codes, db, regions, zones
 from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.schemas import LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
@@ -80,12 +82,16 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
     }
 
 
-def label_content(certificate: Certificate, *, base_url: str, lang: str = "zh") -> render.LabelContent:
-    """The label of a certificate: heading, fields, commitments, basis, QR payload and code."""
+def label_content(
+    certificate: Certificate, *, base_url: str, lang: str = "zh", zone: str | None = None
+) -> render.LabelContent:
+    """The label of a certificate: heading, fields, commitments, basis, QR payload and code;
+    its dates in ``zone``, the issuing organisation's time zone (looked up when not given)."""
+    zone = zone or _issuer_zone(certificate)
     with force_locale(LOCALES[lang]):
         return render.LabelContent(
             heading=_heading(lang),
-            fields=_fields(certificate),
+            fields=_fields(certificate, zone),
             commitments=[str(COMMITMENT_LABELS[Commitment(c)]) for c in certificate.commitments],
             commitments_short=str(COMMITMENTS_SHORT),
             basis=[str(BASIS_LABELS[Basis(b)]) for b in certificate.basis],
@@ -100,7 +106,11 @@ def _heading(lang: str) -> str:
     return "承诺达标合格证" if lang == "zh" else "承诺达标合格证 Compliance Certificate"
 
 
-def _fields(certificate: Certificate) -> list[tuple[str, str]]:
+def _issuer_zone(certificate: Certificate) -> str:
+    return zones.org_zone(object_session(certificate) or db.session(), certificate.org_id)
+
+
+def _fields(certificate: Certificate, zone: str) -> list[tuple[str, str]]:
     origin = regions.place(certificate.origin_region_code, certificate.origin_address)
     rows = [
         (_("Product"), certificate.product_name),
@@ -110,7 +120,7 @@ def _fields(certificate: Certificate) -> list[tuple[str, str]]:
         # A printed certificate carries the full contact phone, as the paper template does;
         # only the public web page masks it.
         (_("Phone"), certificate.producer_phone or ""),
-        (_("Issued"), to_user_timezone(certificate.issued_at).date().isoformat()),
+        (_("Issued"), certificate.issued_at.astimezone(ZoneInfo(zone)).date().isoformat()),
     ]
     if certificate.harvest_date:
         rows.append((_("Harvested"), certificate.harvest_date.isoformat()))

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from traceapp import gs1, limits, regions
+from traceapp import clock, gs1, limits, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.certificates.status import CertificateStatus
 from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
@@ -99,8 +99,8 @@ class CertificateIn(StrictSchema):
 
     @validates("harvest_date")
     def _harvest_not_future(self, value: date | None, **_kwargs: Any) -> None:
-        # One day of slack: the server runs in UTC, the farm in UTC+8.
-        if value is not None and value > date.today() + timedelta(days=1):
+        # Today anywhere: the farm's zone is at most a day ahead of UTC (UTC+14 at the most).
+        if value is not None and value > clock.now().date() + timedelta(days=1):
             raise field_error(_l("The harvest date cannot be in the future."))
         if value is not None and value.year < 2000:
             raise field_error(_l("The harvest date is too far in the past."))

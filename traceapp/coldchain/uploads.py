@@ -1,4 +1,4 @@
-"""A logger file upload, size-checked and read in the configured local time zone."""
+"""A logger file upload, size-checked and read in the organisation's time zone."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from traceapp.coldchain.verdicts import Reading
 from traceapp.errors import PayloadTooLarge
 
 
-def parse_upload(upload: FileStorage, config: Any) -> tuple[str, list[Reading]]:
-    """Read an uploaded logger file. Raises LoggerFileError (and PayloadTooLarge when too big)."""
+def parse_upload(upload: FileStorage, config: Any, *, zone: str | None = None) -> tuple[str, list[Reading]]:
+    """Read an uploaded logger file, times without an offset in ``zone`` (the organisation's;
+    else the configured default). Raises LoggerFileError (and PayloadTooLarge when too big)."""
     data = upload.read(config["LOGGER_FILE_MAX_BYTES"] + 1)
     if len(data) > config["LOGGER_FILE_MAX_BYTES"]:
         raise PayloadTooLarge()
-    return parse_logger_csv(data, default_tz=ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"]))
+    return parse_logger_csv(data, default_tz=ZoneInfo(zone or config["BABEL_DEFAULT_TIMEZONE"]))

@@ -9,7 +9,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 
-from traceapp import db
+from traceapp import db, zones
 from traceapp.api import ApiBlueprint, upload_body
 from traceapp.auth import api_actor
 from traceapp.certificates import queries as certificate_queries
@@ -113,10 +113,11 @@ class ParseLog(MethodView):
     @logs_blp.errors(413, 422)
     def post(self) -> dict[str, Any]:
         """Read a logger CSV (multipart field ``file``) into readings, or say which line is wrong."""
-        api_actor()
+        actor = api_actor()
         upload = one_file(request.files, "file")
+        zone = zones.org_zone(db.session(), actor.org_id)
         try:
-            layout, readings = parse_upload(upload, current_app.config)
+            layout, readings = parse_upload(upload, current_app.config, zone=zone)
         except LoggerFileError as exc:
             raise InvalidInput("file", logger_error_message(exc)) from exc
         return {

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from traceapp import clock, zones
 from traceapp.coldchain.loggers import LoggerFileError, parse_logger_csv
 from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
@@ -58,9 +59,10 @@ def kinds_for(actor: Acting) -> list[EventKind]:
 
 
 def event_payload(form: MultiDict[str, str], files: MultiDict[str, FileStorage]) -> dict[str, Any]:
-    """The posted event form as an ``EventIn`` payload (times in the local zone, readings read)."""
+    """The posted event form as an ``EventIn`` payload (times in the organisation's zone,
+    readings read)."""
     payload = form_payload(form, lists=LIST_FIELDS)
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = ZoneInfo(zones.page_zone())
     if payload.get("occurred_at"):
         payload["occurred_at"] = _local(payload["occurred_at"], zone)
     _readings(payload, optional_file(files, "logger_file"), zone)
@@ -80,7 +82,7 @@ def _readings(payload: dict[str, Any], upload: FileStorage | None, zone: ZoneInf
     typed = payload.pop("readings_text", None)
     try:
         if upload is not None and upload.filename:
-            _layout, readings = parse_upload(upload, current_app.config)
+            _layout, readings = parse_upload(upload, current_app.config, zone=zone.key)
         elif typed:
             _layout, readings = parse_logger_csv(f"Time,Temperature\n{typed}".encode(), default_tz=zone)
         else:
@@ -101,13 +103,13 @@ def _outputs(payload: dict[str, Any]) -> None:
 
 
 def blank_values(kind: EventKind, code: str | None) -> dict[str, Any]:
-    """A fresh form: a new event id (double submits replay), now, the batch if given."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    """A fresh form: a new event id (double submits replay), now in the organisation's zone,
+    the batch if given."""
     return {
         "event_id": str(uuid.uuid4()),
         "kind": kind.value,
         "trace_code": code or "",
-        "occurred_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
+        "occurred_at": clock.now_in(zones.page_zone()).strftime("%Y-%m-%dT%H:%M"),
         "unit": "kg",
         "certificate_status": "valid",
         "result": "accepted",

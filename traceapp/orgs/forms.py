@@ -1,4 +1,5 @@
-"""The account pages' forms: change password, create a token."""
+"""The account pages' forms: change password, create a token; the admin's: add a member,
+reset a member's password, the organisation's settings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from traceapp.db import utcnow
 from traceapp.errors import InvalidInput
+from traceapp.orgs.models import Role
 from traceapp.orgs.scopes import Scope
 from traceapp.schemas import Enum, Int, List, Str, StrictSchema
 
@@ -71,3 +73,39 @@ def load_query(schema: type[Schema], args: Any) -> dict[str, Any]:
     except ValidationError as exc:
         field, messages = next(iter(exc.normalized_messages().items()))
         raise InvalidInput(str(field), " ".join(map(str, messages))) from exc
+
+
+class MemberForm(StrictSchema):
+    mobile = Str(load_default="", validate=validate.Length(max=40, error=_l("At most 40 characters.")))
+    email = Str(load_default="", validate=validate.Length(max=254, error=_l("At most 254 characters.")))
+    password = Password(required=True)
+    role = Enum(Role, load_default=Role.MEMBER)
+
+
+class ResetForm(StrictSchema):
+    password = Password(required=True)
+
+
+class SettingsForm(StrictSchema):
+    timezone = Str(required=True, validate=validate.Length(max=64, error=_l("At most 64 characters.")))
+
+
+def member_arguments(form: Any) -> dict[str, Any]:
+    """The posted add-member form → ``add_member`` arguments. Raises ValidationError."""
+    payload = {name: form[name] for name in ("mobile", "email", "password", "role") if form.get(name)}
+    payload.setdefault("password", form.get("password", ""))
+    return MemberForm().load(payload)
+
+
+def reset_arguments(form: Any) -> dict[str, str]:
+    """The posted reset form → ``reset_password`` arguments. Raises ValidationError."""
+    return ResetForm().load({"password": form.get("password", "")})
+
+
+def settings_arguments(form: Any) -> dict[str, str]:
+    """The posted settings form: a zone picked from the list, or typed ("other"). Raises
+    ValidationError."""
+    chosen = form.get("timezone", "")
+    if chosen == "other" or not chosen:
+        chosen = form.get("timezone_other", "")
+    return SettingsForm().load({"timezone": chosen})

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base, UUIDPk, utcnow
 
+#: Where an organisation is unless it says otherwise (most users are in China).
+DEFAULT_ZONE = "Asia/Shanghai"
+
 
 class OrgKind(enum.Enum):
     """What an organisation does in the chain (the contract's KIND values)."""
@@ -40,6 +43,8 @@ class Organisation(UUIDPk, Base):
     region_code: Mapped[str | None] = mapped_column(sa.String(6))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     address: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The IANA time zone its dates are shown in and its "today" is taken in (``traceapp/zones.py``).
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")
@@ -47,11 +52,17 @@ class Organisation(UUIDPk, Base):
 
 class User(UUIDPk, Base):
     __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("email IS NOT NULL OR mobile IS NOT NULL", name="email_or_mobile"),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # One of the two at least: farmers sign in by mobile number, seldom have an e-mail.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    #: E.164, ``+8613800138000`` (``traceapp/phones.py``).
+    mobile: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[Role] = mapped_column(default=Role.MEMBER)
+    #: A first password set by an admin: the pages send the user to change it before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")

@@ -52,6 +52,8 @@ class Action(enum.Enum):
     HAND_OVER = "hand_over"  # give a gate a hand-over code for stock the organisation holds
     DISPUTE = "dispute"  # object to a gate check that took the organisation's stock
     RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
+    MANAGE_MEMBERS = "manage_members"  # add the organisation's users, reset their passwords
+    MANAGE_SETTINGS = "manage_settings"  # the organisation's settings (its time zone)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ TABLE: Mapping[Action, Who] = {
     Action.HAND_OVER: Who(HANDLERS),
     Action.DISPUTE: Who(HANDLERS),
     Action.RESOLVE_DISPUTE: Who(REGULATOR),
+    # An organisation's admin looks after its own people and settings, of whatever kind.
+    Action.MANAGE_MEMBERS: Who(EVERYONE, frozenset({Role.ADMIN})),
+    Action.MANAGE_SETTINGS: Who(EVERYONE, frozenset({Role.ADMIN})),
 }
 
 

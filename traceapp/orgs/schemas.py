@@ -25,7 +25,8 @@ class TokenIn(StrictSchema):
 
 class TokenOwnerOut(Schema):
     id = fields.UUID()
-    email = fields.String()
+    email = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True, metadata={"description": "E.164, such as +8613800138000"})
 
 
 class TokenOut(Schema):
@@ -68,6 +69,7 @@ class AuditEntryOut(Schema):
     org_id = fields.UUID(allow_none=True)
     actor_user_id = fields.UUID(allow_none=True)
     actor_email = fields.String(allow_none=True)
+    actor_mobile = fields.String(allow_none=True)
     token_id = fields.UUID(allow_none=True)
     subject_type = fields.String(allow_none=True)
     subject_id = fields.String(allow_none=True)

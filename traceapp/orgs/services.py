@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from traceapp import regions
+from traceapp import phones, regions, zones
 from traceapp.db import utcnow
-from traceapp.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from traceapp.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from traceapp.orgs import audit
-from traceapp.orgs.models import ApiToken, Organisation, OrgKind, Role, User
+from traceapp.orgs.models import DEFAULT_ZONE, ApiToken, Organisation, OrgKind, Role, User
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.scopes import ALL_SCOPES, Scope
 
@@ -72,47 +72,95 @@ def create_organisation(
     region_code: str | None = None,
     phone: str | None = None,
     address: str | None = None,
+    timezone: str = DEFAULT_ZONE,
 ) -> Organisation:
-    """Create an organisation. Raises InvalidInput for an empty name or unknown region code."""
+    """Create an organisation (in ``timezone``, an IANA name). Raises InvalidInput for an empty
+    name, an unknown region code or time zone."""
     if not name.strip():
         raise InvalidInput("name", _("Enter a name."))
     if region_code is not None and not regions.is_known(region_code):
         raise InvalidInput("region_code", _("Unknown administrative division code."))
-    org = Organisation(kind=kind, name=name.strip(), region_code=region_code, phone=phone, address=address)
+    org = Organisation(
+        kind=kind,
+        name=name.strip(),
+        region_code=region_code,
+        phone=phone,
+        address=address,
+        timezone=zones.valid_zone(timezone),
+    )
     session.add(org)
     session.flush()
     return org
 
 
 def create_user(
-    session: Session, *, org_id: uuid.UUID, email: str, password: str, role: Role = Role.MEMBER
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    email: str | None = None,
+    password: str,
+    role: Role = Role.MEMBER,
+    mobile: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
-    """Create a user in an organisation.
+    """Create a user in an organisation, signing in by e-mail, mobile number or either.
 
-    Raises NotFound (no such organisation), InvalidInput (e-mail, short password) and Conflict
-    (e-mail already used).
+    Raises NotFound (no such organisation), InvalidInput (neither e-mail nor mobile, a bad one,
+    a short password) and Conflict (e-mail or mobile already used).
     """
     if session.get(Organisation, org_id) is None:
         raise NotFound(_("No such organisation."))
-    email = email.strip().lower()
-    if not EMAIL_RE.match(email):
+    email = (email or "").strip().lower() or None
+    mobile = phones.mobile_or_refuse(mobile) if (mobile or "").strip() else None
+    if email is None and mobile is None:
+        raise InvalidInput("mobile", _("Enter a mobile number or an e-mail address."))
+    if email is not None and not EMAIL_RE.match(email):
         raise InvalidInput("email", _("Enter a valid e-mail address."))
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("password", _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict(_("This e-mail address is already registered."))
-    user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password), role=role)
+    if email is not None and session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        message = _("This e-mail address is already registered.")
+        raise Conflict(message, errors=[FieldError("email", message)])
+    if mobile is not None and session.scalar(sa.select(User.id).where(User.mobile == mobile)) is not None:
+        message = _("This mobile number is already registered.")
+        raise Conflict(message, errors=[FieldError("mobile", message)])
+    user = User(
+        org_id=org_id,
+        email=email,
+        mobile=mobile,
+        password_hash=generate_password_hash(password),
+        role=role,
+        must_change_password=must_change_password,
+    )
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
-    """Return the user with this e-mail and password. Raises NotAuthenticated otherwise."""
-    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+def sign_in_name(typed: str) -> str:
+    """What a person typed to sign in, as it is stored: a mobile number in E.164 (however it
+    was spaced or prefixed), else an e-mail address in lower case. Also the throttle's key, so
+    ``138 0013 8000`` and ``+8613800138000`` count as one account."""
+    typed = typed.strip()
+    if phones.looks_like_phone(typed):
+        return phones.normalised_mobile(typed) or re.sub(r"[\s\-().]", "", typed)
+    return typed.lower()
+
+
+def user_by_sign_in_name(session: Session, typed: str) -> User | None:
+    """The user a typed mobile number or e-mail address names, or None."""
+    name = sign_in_name(typed)
+    column = User.mobile if phones.looks_like_phone(typed) else User.email
+    return session.scalar(sa.select(User).where(column == name)) if name else None
+
+
+def authenticate(session: Session, *, login: str, password: str) -> User:
+    """Return the user with this mobile number or e-mail and password. Raises NotAuthenticated
+    otherwise (in the same time whether the account exists or not)."""
+    user = user_by_sign_in_name(session, login)
     stored = user.password_hash if user else _DUMMY_HASH
     if not check_password_hash(stored, password) or user is None:
-        raise NotAuthenticated(_("Wrong e-mail address or password."))
+        raise NotAuthenticated(_("Wrong mobile number, e-mail address or password."))
     return user
 
 
@@ -194,7 +242,7 @@ def _mint(
     )
     session.add(token)
     session.flush()
-    details = {"name": name, "scopes": token.scopes, "owner": user.email}
+    details = {"name": name, "scopes": token.scopes, "owner": user.email or user.mobile}
     _audit_token(session, audit.TOKEN_CREATED, token, by=by, details=details)
     return token, plaintext
 

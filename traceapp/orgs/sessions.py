@@ -19,7 +19,8 @@ from traceapp.db import utcnow
 from traceapp.errors import InvalidInput
 from traceapp.orgs import audit
 from traceapp.orgs.models import User, UserSession
-from traceapp.orgs.services import MIN_PASSWORD_LENGTH, Actor, hash_token
+from traceapp.orgs.services import MIN_PASSWORD_LENGTH, Actor, hash_token, sign_in_name, user_by_sign_in_name
+from traceapp.phones import looks_like_phone
 
 #: ``last_seen_at`` moves at most this often (a write per page view would be a write per click).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -103,18 +104,18 @@ def end_session(session: Session, key: str, *, address: str | None) -> bool:
     return True
 
 
-def record_failed_sign_in(session: Session, *, email: str, address: str | None) -> None:
-    """Audit a failed sign-in: against the account's organisation when the e-mail is known,
-    else against no organisation (only regulators read those)."""
-    email = email.strip().lower()[:254]
-    user = session.scalar(sa.select(User).where(User.email == email))
+def record_failed_sign_in(session: Session, *, login: str, address: str | None) -> None:
+    """Audit a failed sign-in: against the account's organisation when the mobile number or
+    e-mail is known, else against no organisation (only regulators read those)."""
+    name = sign_in_name(login)[:254]
+    user = user_by_sign_in_name(session, login)
     audit.record(
         session,
         action=audit.SIGN_IN_FAILED,
         org_id=user.org_id if user else None,
         subject_type="user" if user else None,
         subject_id=user.id if user else None,
-        details={"email": email},
+        details={"mobile" if looks_like_phone(login) else "email": name},
         address=address,
     )
 
@@ -141,6 +142,7 @@ def change_password(
     if new_password == current_password:
         raise InvalidInput("new_password", _("Choose a password other than the current one."))
     user.password_hash = generate_password_hash(new_password)
+    user.must_change_password = False
     others = [UserSession.user_id == user.id, UserSession.ended_at.is_(None)]
     if keep_session_id is not None:
         others.append(UserSession.id != keep_session_id)

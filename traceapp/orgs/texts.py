@@ -53,6 +53,8 @@ ACTION_PHRASES = {
     Action.HAND_OVER: _l("hand batches over at a gate"),
     Action.DISPUTE: _l("dispute gate checks"),
     Action.RESOLVE_DISPUTE: _l("resolve disputes"),
+    Action.MANAGE_MEMBERS: _l("add members and reset their passwords"),
+    Action.MANAGE_SETTINGS: _l("change the organisation's settings"),
 }
 
 
@@ -95,7 +97,13 @@ AUDIT_ACTIONS = {
     audit.ROLE_CHANGED: _l("Role changed"),
     audit.DISPUTE_OPENED: _l("Dispute opened"),
     audit.DISPUTE_RESOLVED: _l("Dispute resolved"),
+    audit.MEMBER_ADDED: _l("Member added"),
+    audit.PASSWORD_RESET: _l("Password reset"),
+    audit.SETTINGS_CHANGED: _l("Settings changed"),
 }
+
+#: A user's role as a person reads it.
+ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.MEMBER: _l("Member")}
 
 
 def expiry_label(days: int) -> str:

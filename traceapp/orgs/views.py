@@ -1,4 +1,5 @@
-"""Sign-in and sign-out, the password, API tokens and the audit log pages."""
+"""Sign-in and sign-out, the password, API tokens, the audit log, and the admin's pages: the
+organisation's members and settings."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from traceapp import auth, db
+from traceapp import auth, clock, db, phones, zones
 from traceapp.auth import login_required, page_actor
-from traceapp.errors import DomainError, NotAuthenticated
+from traceapp.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from traceapp.forms import error_map
+from traceapp.i18n import current_lang
 from traceapp.inputs import unstorable
 from traceapp.orgs import documents, forms, queries, services, sessions, texts
-from traceapp.orgs.models import OrgKind
-from traceapp.orgs.permissions import Action, allows
+from traceapp.orgs import members as org_members
+from traceapp.orgs.models import OrgKind, Role
+from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.schemas import AuditQuery
 from traceapp.orgs.scopes import Scope
 from traceapp.throttle import RateLimited
@@ -43,25 +46,30 @@ def _safe_next(target: str | None, kind: OrgKind) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
-    """Sign in with e-mail and password (throttled before the password is hashed)."""
+    """Sign in with a mobile number or e-mail and the password (throttled on the normalised
+    name before the password is hashed)."""
     if request.method == "GET":
-        return render_template("orgs/login.html", email="", error=None)
-    email, password = request.form.get("email", ""), request.form.get("password", "")
-    if unstorable(email) or unstorable(password):  # no account has one; PostgreSQL refuses NUL
+        return render_template("orgs/login.html", login="", error=None)
+    # ``email`` was the field's name before mobile numbers: a saved script still signs in.
+    typed = request.form.get("login") or request.form.get("email", "")
+    password = request.form.get("password", "")
+    if unstorable(typed) or unstorable(password):  # no account has one; PostgreSQL refuses NUL
         error = _("Text may not contain a NUL character or a lone surrogate.")
-        return render_template("orgs/login.html", email="", error=error), 422
+        return render_template("orgs/login.html", login="", error=error), 422
     try:
-        with guarded_sign_in(email):
-            user = services.authenticate(db.session(), email=email, password=password)
+        with guarded_sign_in(services.sign_in_name(typed)):
+            user = services.authenticate(db.session(), login=typed, password=password)
     except NotAuthenticated as exc:
         with db.transaction() as session:
-            sessions.record_failed_sign_in(session, email=email, address=request.remote_addr)
-        return render_template("orgs/login.html", email=email, error=exc.detail), 401
+            sessions.record_failed_sign_in(session, login=typed, address=request.remote_addr)
+        return render_template("orgs/login.html", login=typed, error=exc.detail), 401
     except RateLimited as exc:
-        page = render_template("orgs/login.html", email=email, error=exc.detail)
+        page = render_template("orgs/login.html", login=typed, error=exc.detail)
         return make_response(page, 429, {"Retry-After": str(exc.retry_after)})
     with db.transaction() as session:
         auth.sign_in(session, user)
+    if user.must_change_password:
+        return redirect(url_for("orgs.password", next=same_site_path(request.args.get("next"))))
     return redirect(_safe_next(request.args.get("next"), user.org.kind))
 
 
@@ -76,9 +84,11 @@ def logout() -> Response:
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password() -> Response | str | tuple[str, int]:
-    """Change one's password; every other session of the account ends."""
+    """Change one's password; every other session of the account ends. A first password an
+    admin gave must be changed here before any other page opens."""
+    first = bool(auth.page_user() and auth.page_user().must_change_password)  # type: ignore[union-attr]
     if request.method == "GET":
-        return render_template("orgs/password.html", errors={})
+        return render_template("orgs/password.html", errors={}, first=first)
     try:
         with db.transaction() as session:
             arguments = forms.password_arguments(request.form)
@@ -86,10 +96,14 @@ def password() -> Response | str | tuple[str, int]:
                 session, page_actor(), keep_session_id=auth.page_session_id(), **arguments
             )
     except ValidationError as exc:
-        return render_template("orgs/password.html", errors=error_map(exc.messages)), 422
+        page = render_template("orgs/password.html", errors=error_map(exc.messages), first=first)
+        return page, 422
     except DomainError as exc:
-        return render_template("orgs/password.html", errors=error_map(errors=exc.errors)), exc.status
+        page = render_template("orgs/password.html", errors=error_map(errors=exc.errors), first=first)
+        return page, exc.status
     flash(_("Password changed. Every other session of this account has ended."))
+    if first:
+        return redirect(_safe_next(request.args.get("next"), page_actor().org_kind))
     return redirect(url_for("orgs.tokens"))
 
 
@@ -158,4 +172,118 @@ def audit_log() -> str:
         size=args["page_size"],
         actions=texts.AUDIT_ACTIONS,
         all_orgs=allows(page_actor(), Action.SEE_ALL_AUDIT_LOGS),
+    )
+
+
+@bp.get("/org/members")
+@login_required
+def members() -> str:
+    """The organisation's members with their roles; adding one, resetting a password (admins)."""
+    return _members_page({})[0]
+
+
+@bp.post("/org/members")
+@login_required
+def add_member() -> Response | tuple[str, int]:
+    """Add a member by mobile number and/or e-mail with a first password to change."""
+    require(page_actor(), Action.MANAGE_MEMBERS)
+    try:
+        with db.transaction() as session:
+            user = org_members.add_member(session, page_actor(), **forms.member_arguments(request.form))
+    except ValidationError as exc:
+        return _members_page(error_map(exc.messages), status=422)
+    except (InvalidInput, Conflict) as exc:
+        return _members_page(error_map(errors=exc.errors), status=exc.status)
+    flash(
+        _(
+            "%(who)s added. They sign in with the first password you gave and then choose their own.",
+            who=_member_name(user),
+        )
+    )
+    return redirect(url_for("orgs.members"))
+
+
+@bp.post("/org/members/<uuid:user_id>/password")
+@login_required
+def reset_member_password(user_id: uuid.UUID) -> Response | tuple[str, int]:
+    """Give a member a new first password; every session of theirs ends."""
+    require(page_actor(), Action.MANAGE_MEMBERS)
+    try:
+        with db.transaction() as session:
+            org_members.reset_password(
+                session, page_actor(), user_id=user_id, **forms.reset_arguments(request.form)
+            )
+    except ValidationError as exc:
+        return _members_page({}, status=422, reset_errors=(user_id, error_map(exc.messages)))
+    except InvalidInput as exc:
+        return _members_page({}, status=exc.status, reset_errors=(user_id, error_map(errors=exc.errors)))
+    flash(
+        _("Password reset. The member's sessions have ended; they choose a new password at the next sign-in.")
+    )
+    return redirect(url_for("orgs.members"))
+
+
+def _member_name(user: Any) -> str:
+    return phones.display(user.mobile) if user.mobile else str(user.email)
+
+
+def _members_page(
+    errors: dict[str, str], *, status: int = 200, reset_errors: tuple[uuid.UUID, dict[str, str]] | None = None
+) -> tuple[str, int]:
+    actor = page_actor()
+    rows = [
+        {
+            "id": u.id,
+            "mobile": phones.display(u.mobile) if u.mobile else "",
+            "email": u.email or "",
+            "role": texts.ROLE_LABELS[u.role],
+            "first_password": u.must_change_password,
+            "me": u.id == actor.user_id,
+        }
+        for u in org_members.members(db.session(), actor)
+    ]
+    html = render_template(
+        "orgs/members.html",
+        rows=rows,
+        errors=errors,
+        values=request.form if request.method == "POST" and errors else {},
+        # A member unless the admin chooses otherwise: administrator is not the default.
+        roles=[(r.value, texts.ROLE_LABELS[r]) for r in (Role.MEMBER, Role.ADMIN)],
+        reset_errors=reset_errors,
+    )
+    return html, status
+
+
+@bp.route("/org/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Response | str | tuple[str, int]:
+    """The organisation's settings (admins): its time zone."""
+    actor = page_actor()
+    require(actor, Action.MANAGE_SETTINGS)
+    if request.method == "POST":
+        try:
+            with db.transaction() as session:
+                org_members.set_timezone(session, actor, **forms.settings_arguments(request.form))
+        except ValidationError as exc:
+            return _settings_page(error_map(exc.messages)), 422
+        except DomainError as exc:
+            return _settings_page(error_map(errors=exc.errors)), exc.status
+        flash(_("Settings saved."))
+        return redirect(url_for("orgs.settings"))
+    return _settings_page({})
+
+
+def _settings_page(errors: dict[str, str]) -> str:
+    current = auth.page_user().org.timezone  # type: ignore[union-attr]
+    if request.method == "POST" and errors:
+        current = request.form.get("timezone_other") or request.form.get("timezone") or current
+    common = [name for name, _label in zones.COMMON_ZONES]
+    opening, closing = ("（", "）") if current_lang() == "zh" else (" (", ")")  # full-width in Chinese
+    return render_template(
+        "orgs/settings.html",
+        errors=errors,
+        zones=[(name, f"{label}{opening}{name}{closing}") for name, label in zones.COMMON_ZONES],
+        current=current,
+        other="" if current in common else current,
+        now=clock.now(),
     )

@@ -64,6 +64,7 @@ from traceapp.orgs.models import Organisation
 from traceapp.public.models import PublicPage
 from traceapp.public.queries import load_facts, present
 from traceapp.recalls.models import Recall, RecallBatch
+from traceapp.zones import in_zone
 
 #: Pages whose status a write changes that it renders before it commits (the rest: a job).
 log = logging.getLogger(__name__)
@@ -316,7 +317,9 @@ def render(session: Session, code: str) -> dict[str, bytes] | None:
     with app.test_request_context("/t/" + code, base_url=app.config["PUBLIC_BASE_URL"] or None):
         for lang in LANGS:
             with force_locale(locale_of(lang)):
-                html = render_template("public/certificate.html", page=present(facts))
+                page = present(facts)
+                with in_zone(page.zone):
+                    html = render_template("public/certificate.html", page=page)
             out[lang] = gzip.compress(html.encode(), compresslevel=6, mtime=0)
     return out
 

@@ -27,6 +27,7 @@ from traceapp.events.texts import KIND_LABELS
 from traceapp.orgs.models import Organisation
 from traceapp.recalls.models import Recall, RecallBatch, RecallStatus
 from traceapp.recalls.queries import open_recall_of
+from traceapp.zones import in_zone
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class PublicCertificate:
     made_from: list[tuple[str, str]]
     went_into: list[tuple[str, str]]
     recall: Recall | None
+    #: The issuing organisation's time zone: the page's dates are in it (``zones.in_zone``).
+    zone: str
 
 
 _RECALLED = sa.exists().where(
@@ -90,7 +93,7 @@ _RECALLED = sa.exists().where(
     Recall.status == RecallStatus.OPEN,
 )
 _LOOKUP = (
-    sa.select(Certificate, Organisation.name, _RECALLED)
+    sa.select(Certificate, Organisation.name, Organisation.timezone, _RECALLED)
     .join(Organisation, Organisation.id == Certificate.org_id)
     .where(Certificate.trace_code == sa.bindparam("code"))
 )
@@ -103,6 +106,7 @@ class Facts:
     certificate: Certificate
     trip: Journey
     recall: Recall | None
+    zone: str  #: the issuing organisation's time zone
 
 
 def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | None:
@@ -118,10 +122,10 @@ def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | N
     row = session.execute(_LOOKUP, {"code": normal}, execution_options=options).first() if normal else None
     if row is None:
         return None
-    certificate, issuer, recalled = row
+    certificate, issuer, zone, recalled = row
     trip = journey(session, certificate, holdings=False, issuer_name=issuer)
     recall = open_recall_of(session, certificate.id, fresh=fresh) if recalled else None
-    return Facts(certificate, trip, recall)
+    return Facts(certificate, trip, recall, zone)
 
 
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
@@ -131,11 +135,13 @@ def public_certificate(session: Session, code: str) -> PublicCertificate | None:
 
 
 def present(facts: Facts) -> PublicCertificate:
-    """The page's content in the current language (gettext and dates format here)."""
-    return _present(facts.certificate, facts.trip, facts.recall)
+    """The page's content in the current language (gettext and dates format here), its dates
+    in the issuing organisation's time zone (render it ``in_zone(page.zone)`` too)."""
+    with in_zone(facts.zone):
+        return _present(facts.certificate, facts.trip, facts.recall, facts.zone)
 
 
-def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCertificate:
+def _present(c: Certificate, trip: Journey, recall: Recall | None, zone: str) -> PublicCertificate:
     # A portion or an entry record comes into being through the event that made it (already in
     # the journey); only a producer's certificate has an issue step of its own.
     first = [_issue_step(c, trip)] if c.kind is CertificateKind.CERTIFICATE else []
@@ -181,6 +187,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None) -> PublicCert
         made_from=trip.made_from,
         went_into=trip.went_into,
         recall=recall,
+        zone=zone,
     )
 
 

@@ -24,6 +24,7 @@ from traceapp.i18n import current_lang
 from traceapp.public.pages import answer, stored_page
 from traceapp.public.queries import public_certificate
 from traceapp.public.stored_wsgi import LOOKED_UP
+from traceapp.zones import in_zone
 
 bp = Blueprint("public", __name__)
 
@@ -70,7 +71,8 @@ def certificate(code: str) -> Response | tuple[str, int]:
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
         return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
-    response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
+    with in_zone(page.zone):
+        response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
     return response
 

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from traceapp import db
+from traceapp import db, zones
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
 from traceapp.certificates.queries import find_by_code
@@ -119,7 +119,8 @@ class ExportCsv(MethodView):
 
         Above ``EXPORT_SYNC_MAX_ROWS`` rows: 413, start an export job instead."""
         recall = _small_recall(recall_id)
-        body = stream_with_context(export.to_csv(db.session(), recall.id, columns=args["columns"]))
+        zone = zones.org_zone(db.session(), api_actor().org_id)
+        body = stream_with_context(export.to_csv(db.session(), recall.id, columns=args["columns"], zone=zone))
         return Response(body, mimetype="text/csv", headers=_attachment(recall.id, "csv"))
 
 
@@ -133,7 +134,8 @@ class ExportXlsx(MethodView):
 
         Above ``EXPORT_SYNC_MAX_ROWS`` rows: 413, start an export job instead."""
         recall = _small_recall(recall_id)
-        body = export.to_xlsx(db.session(), recall.id, columns=args["columns"])
+        zone = zones.org_zone(db.session(), api_actor().org_id)
+        body = export.to_xlsx(db.session(), recall.id, columns=args["columns"], zone=zone)
         return Response(body, mimetype=XLSX, headers=_attachment(recall.id, "xlsx"))
 
 

@@ -1,5 +1,6 @@
 """The affected set of a recall as a sortable spreadsheet: one row per event (FDA FSMA 204
-key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns. Text
+key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns, dates
+and times in the exporting organisation's time zone. Text
 that a spreadsheet would run as a formula is written as text (``spreadsheets.text_cell``).
 
 Rows are streamed from a few queries per chunk of batches, so a recall touching tens of thousands
@@ -16,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -27,7 +29,7 @@ from traceapp.certificates.models import Certificate
 from traceapp.certificates.status import BatchStatus, batch_status
 from traceapp.events.models import Event, EventItem, EventKind
 from traceapp.events.queries import batch_facts_of
-from traceapp.orgs.models import Organisation
+from traceapp.orgs.models import DEFAULT_ZONE, Organisation
 from traceapp.recalls.models import Recall, RecallBatch
 from traceapp.schemas import decimal_text
 from traceapp.spreadsheets import text_cells
@@ -91,8 +93,10 @@ def count_rows(session: Session, recall_id: uuid.UUID) -> int:
     return int(issued or 0) + int(items or 0)
 
 
-def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
-    """Every event of every batch the recall covers, as spreadsheet rows (issue rows first)."""
+def rows(session: Session, recall_id: uuid.UUID, *, zone: str = DEFAULT_ZONE) -> Iterator[list[Any]]:
+    """Every event of every batch the recall covers, as spreadsheet rows (issue rows first),
+    dates and times in ``zone`` (the exporting organisation's)."""
+    tz = ZoneInfo(zone)
     ids = list(
         session.scalars(sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall_id))
     )
@@ -101,7 +105,7 @@ def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
         chunk = ids[start : start + CHUNK]
         certificates = list(session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk))))
         facts = batch_facts_of(session, certificates)
-        batches = {c.id: _Batch(c, names, batch_status(facts[c.id])) for c in certificates}
+        batches = {c.id: _Batch(c, names, batch_status(facts[c.id]), tz) for c in certificates}
         for batch in sorted(batches.values(), key=lambda b: b.certificate.issued_at):
             yield _issue_row(batch, names)
         yield from _event_rows(session, chunk, batches, names)
@@ -110,10 +114,13 @@ def rows(session: Session, recall_id: uuid.UUID) -> Iterator[list[Any]]:
 class _Batch:
     """A certificate with the cells of its own columns, worked out once for all its rows."""
 
-    __slots__ = ("certificate", "head", "tail")
+    __slots__ = ("certificate", "head", "tail", "tz")
 
-    def __init__(self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus) -> None:
+    def __init__(
+        self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus, tz: ZoneInfo
+    ) -> None:
         self.certificate = c
+        self.tz = tz  #: the zone of the export's dates and times
         self.head = [
             c.trace_code,
             names.get(c.org_id, ""),
@@ -125,7 +132,7 @@ class _Batch:
             regions.place(c.origin_region_code, c.origin_address),
             c.origin_region_code,
             c.harvest_date.isoformat() if c.harvest_date else "",
-            c.issued_at.date().isoformat(),
+            c.issued_at.astimezone(tz).date().isoformat(),
             c.producer_name,
             " ".join(c.basis),
             c.report_number or "",
@@ -213,8 +220,8 @@ def _row(
         batch.certificate.unit.value,
         cte,
         kind,
-        when.date().isoformat(),
-        when.isoformat(),
+        when.astimezone(batch.tz).date().isoformat(),
+        when.astimezone(batch.tz).isoformat(),
         names.get(recorder, ""),
         location or "",
         names.get(ship_from, ""),
@@ -230,10 +237,15 @@ def header(columns: str) -> list[str]:
 
 
 def _counted(
-    session: Session, recall_id: uuid.UUID, on_row: OnRow | None, on_rows_done: OnRow | None = None
+    session: Session,
+    recall_id: uuid.UUID,
+    on_row: OnRow | None,
+    on_rows_done: OnRow | None = None,
+    *,
+    zone: str = DEFAULT_ZONE,
 ) -> Iterator[list[Any]]:
     # The one place every exported row passes: its text cells cannot become formulas.
-    cells = (text_cells(row) for row in rows(session, recall_id))
+    cells = (text_cells(row) for row in rows(session, recall_id, zone=zone))
     if on_row is None and on_rows_done is None:
         yield from cells
         return
@@ -253,13 +265,14 @@ def to_csv(
     columns: str,
     on_row: OnRow | None = None,
     on_rows_done: OnRow | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> Iterator[str]:
     """CSV text in pieces (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header(columns))
-    for row in _counted(session, recall_id, on_row, on_rows_done):
+    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone):
         writer.writerow(row)
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
@@ -275,6 +288,7 @@ def to_xlsx(
     columns: str,
     on_row: OnRow | None = None,
     on_rows_done: OnRow | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> bytes:
     """An XLSX workbook (write-only mode) with a filterable, frozen header row.
 
@@ -290,7 +304,7 @@ def to_xlsx(
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(COLUMNS) - 1)}1"
     sheet.append(header(columns))
-    for row in _counted(session, recall_id, on_row, on_rows_done):
+    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone):
         sheet.append(row)
     out = io.BytesIO()
     with _StampedZip(out, stamp) as archive:
@@ -306,14 +320,17 @@ def to_file(
     columns: str,
     on_row: OnRow | None = None,
     on_rows_done: OnRow | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> bytes:
     """The whole export as bytes: what ``export.csv`` streams, or ``export.xlsx`` sends.
     ``on_row(done)`` is called after each row, ``on_rows_done(done)`` once after the last,
     before the file is put together (for XLSX, the zip: a long step of its own)."""
     if fmt == "csv":
-        pieces = to_csv(session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done)
+        pieces = to_csv(
+            session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done, zone=zone
+        )
         return "".join(pieces).encode()
-    return to_xlsx(session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done)
+    return to_xlsx(session, recall_id, columns=columns, on_row=on_row, on_rows_done=on_rows_done, zone=zone)
 
 
 def filename(recall_id: uuid.UUID, fmt: str) -> str:

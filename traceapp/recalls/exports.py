@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
-from traceapp import jobs
+from traceapp import jobs, zones
 from traceapp.db import transaction
 from traceapp.errors import Conflict, NotFound, PayloadTooLarge
 from traceapp.jobs import services as job_services
 from traceapp.jobs.models import Job, JobFile, JobStatus
+from traceapp.orgs.models import DEFAULT_ZONE
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.services import Actor
 from traceapp.recalls import export
@@ -44,7 +45,12 @@ def start_export(
     job = job_services.create_job(
         session,
         kind=EXPORT_JOB,
-        params={"recall_id": str(recall.id), "format": fmt, "columns": columns},
+        params={
+            "recall_id": str(recall.id),
+            "format": fmt,
+            "columns": columns,
+            "timezone": zones.org_zone(session, actor.org_id),
+        },
         org_id=actor.org_id,
         created_by_id=actor.user_id,
         max_attempts=max_attempts,
@@ -120,6 +126,7 @@ def build_export(params: dict[str, Any], progress: jobs.Progress) -> tuple[str, 
             recall_id,
             fmt=fmt,
             columns=params["columns"],
+            zone=params.get("timezone") or DEFAULT_ZONE,  # jobs queued before time zones: Beijing
             on_row=lambda done: progress(done, total),
             on_rows_done=lambda done: progress(done, total, force=True),
         )

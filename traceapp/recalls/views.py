@@ -11,7 +11,7 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from traceapp import db
+from traceapp import db, zones
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates.queries import find_by_code
 from traceapp.errors import InvalidInput
@@ -172,11 +172,12 @@ def download(recall_id: uuid.UUID, ext: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{export.filename(recall.id, ext)}"'}
     if ext == "csv":
         return Response(
-            "".join(export.to_csv(db.session(), recall.id, columns=columns)),
+            "".join(export.to_csv(db.session(), recall.id, columns=columns, zone=zones.page_zone())),
             mimetype="text/csv",
             headers=headers,
         )
-    return Response(export.to_xlsx(db.session(), recall.id, columns=columns), mimetype=XLSX, headers=headers)
+    body = export.to_xlsx(db.session(), recall.id, columns=columns, zone=zones.page_zone())
+    return Response(body, mimetype=XLSX, headers=headers)
 
 
 @bp.post("/recalls/<uuid:recall_id>/exports")

@@ -12,8 +12,10 @@ Before a password is hashed, in this order:
 
 A success clears the account's failures and wait; the address's stay until they expire (or an
 attacker with one account of their own would clear their address's wait by signing in). The
-account is the e-mail as typed (trimmed, lower case), known or not, so a 429 says nothing about
-whether an account exists; it is hashed in the key, so the storage holds no e-mail addresses.
+account is the sign-in name as stored (``orgs.services.sign_in_name``: a mobile number in E.164
+however it was typed, an e-mail in lower case), known or not, so a 429 says nothing about
+whether an account exists; it is hashed in the key, so the storage holds no e-mail addresses
+or mobile numbers.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def backoff_seconds(failures: int, *, free: int, first: float, longest: float) -
     return min(longest, first * 2 ** min(failures - free - 1, 30))
 
 
-def _keys(state: Throttle, email: str) -> dict[str, str]:
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+def _keys(state: Throttle, name: str) -> dict[str, str]:
+    account = hashlib.sha256(name.encode()).hexdigest()[:32]
     return {"account": f"account:{account}", "address": f"address:{state.address()}"}
 
 
@@ -89,15 +91,16 @@ class _Backoff:
 
 
 @contextmanager
-def guarded_sign_in(email: str) -> Iterator[None]:
-    """Run a password check (the block) only if this address and account may try now.
+def guarded_sign_in(name: str) -> Iterator[None]:
+    """Run a password check (the block) only if this address and account (``name``, the
+    normalised sign-in name) may try now.
 
     Raises RateLimited before the block runs: too many attempts from the address, a wait after
     failures not over, or every hashing slot busy. A NotAuthenticated from the block counts as a
     failure (and goes on); a block that ends normally clears the account's failures.
     """
     state = throttle()
-    backoff = _Backoff(state, _keys(state, email)) if state.enabled else None
+    backoff = _Backoff(state, _keys(state, name)) if state.enabled else None
     if backoff is not None:
         over = state.hit(state.limits("RATELIMIT_SIGNIN"), "signin", backoff.keys["address"])
         if over is not None:

@@ -1,13 +1,13 @@
 """an index on the shipments' carrier, for the carrier's list of what is in its care
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,117 @@
+"""An organisation's people and settings, looked after by its administrators: add a member
+(by mobile number and/or e-mail, with a first password they must change), reset a member's
+password, set the organisation's time zone. Every change is audited.
+
+Services flush; they never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from traceapp import zones
+from traceapp.db import utcnow
+from traceapp.errors import InvalidInput, NotFound
+from traceapp.orgs import audit
+from traceapp.orgs.models import Organisation, Role, User, UserSession
+from traceapp.orgs.permissions import Action, require
+from traceapp.orgs.services import MIN_PASSWORD_LENGTH, Actor, create_user
+
+
+def members(session: Session, actor: Actor) -> list[User]:
+    """The users of the actor's organisation, administrators first."""
+    require(actor, Action.MANAGE_MEMBERS)
+    query = sa.select(User).where(User.org_id == actor.org_id)
+    users = list(session.scalars(query.order_by(User.created_at, User.id)))
+    return sorted(users, key=lambda u: u.role is not Role.ADMIN)
+
+
+def add_member(
+    session: Session,
+    actor: Actor,
+    *,
+    mobile: str | None,
+    email: str | None,
+    password: str,
+    role: Role = Role.MEMBER,
+) -> User:
+    """Add a user to the actor's organisation with a first password they must change at their
+    first sign-in. Raises PermissionDenied, InvalidInput and Conflict (``create_user``)."""
+    require(actor, Action.MANAGE_MEMBERS)
+    user = create_user(
+        session,
+        org_id=actor.org_id,
+        mobile=mobile,
+        email=email,
+        password=password,
+        role=role,
+        must_change_password=True,
+    )
+    audit.record_by(
+        session,
+        actor,
+        action=audit.MEMBER_ADDED,
+        subject_type="user",
+        subject_id=user.id,
+        details={"mobile": user.mobile, "email": user.email, "role": role.value},
+    )
+    return user
+
+
+def reset_password(session: Session, actor: Actor, *, user_id: uuid.UUID, password: str) -> int:
+    """Give a member of the actor's organisation a new first password (to change at the next
+    sign-in) and end every session of theirs; return how many. API tokens stay.
+
+    Raises PermissionDenied, NotFound (no such user in the actor's organisation: another
+    organisation's members are not there to find) and InvalidInput (a short password).
+    """
+    require(actor, Action.MANAGE_MEMBERS)
+    user = session.get(User, user_id)
+    if user is None or user.org_id != actor.org_id:
+        raise NotFound(_("No such member."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = True
+    ended = session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.flush()
+    audit.record_by(
+        session,
+        actor,
+        action=audit.PASSWORD_RESET,
+        subject_type="user",
+        subject_id=user.id,
+        details={"sessions_ended": int(ended)},
+    )
+    return int(ended)
+
+
+def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisation:
+    """Set the actor's organisation's time zone (an IANA name). Raises PermissionDenied and
+    InvalidInput (an unknown zone)."""
+    require(actor, Action.MANAGE_SETTINGS)
+    timezone = zones.valid_zone(timezone)
+    org = session.get(Organisation, actor.org_id)
+    assert org is not None
+    if org.timezone != timezone:
+        before, org.timezone = org.timezone, timezone
+        session.flush()
+        audit.record_by(
+            session,
+            actor,
+            action=audit.SETTINGS_CHANGED,
+            subject_type="organisation",
+            subject_id=org.id,
+            details={"timezone": {"from": before, "to": timezone}},
+        )
+    return org
