@@ -40,6 +40,11 @@ class Organisation(UUIDPk, Base):
     region_code: Mapped[str | None] = mapped_column(sa.String(6))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     address: Mapped[str | None] = mapped_column(sa.String(300))
+    #: Where notifications go besides the users' own addresses (``traceapp.notify``): the
+    #: contact e-mail, SMS to ``phone``, and a webhook whose bodies are signed with the secret.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")

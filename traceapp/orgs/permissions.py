@@ -52,6 +52,7 @@ class Action(enum.Enum):
     HAND_OVER = "hand_over"  # give a gate a hand-over code for stock the organisation holds
     DISPUTE = "dispute"  # object to a gate check that took the organisation's stock
     RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
+    READ_NOTIFICATIONS = "read_notifications"  # the organisation's inbox (and mark them read)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ TABLE: Mapping[Action, Who] = {
     Action.HAND_OVER: Who(HANDLERS),
     Action.DISPUTE: Who(HANDLERS),
     Action.RESOLVE_DISPUTE: Who(REGULATOR),
+    # Everyone is told what happened to its batches (a regulator: gate rejections in its region).
+    Action.READ_NOTIFICATIONS: Who(EVERYONE),
 }
 
 
