@@ -152,7 +152,8 @@ def post_json(url: str, payload: bytes, headers: dict[str, str]) -> bytes:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 (configured URL)
             return response.read()
     except urllib.error.HTTPError as exc:
-        raise SendFailed(f"{url} answered {exc.code}") from exc
+        exc.close()  # its body is an open response
+        raise SendFailed(f"{url} answered {exc.code}") from None
     except (OSError, ValueError) as exc:
         raise SendFailed(f"{url}: {exc}") from exc
 

@@ -84,6 +84,37 @@ def create_organisation(
     return org
 
 
+def set_contacts(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    email: str | None = None,
+    phone: str | None = None,
+    webhook_url: str | None = None,
+) -> tuple[Organisation, str | None]:
+    """Set where an organisation's notifications go (the given ones; "" clears one). A new
+    webhook URL gets a new signing secret, returned once (else None). Raises NotFound and
+    InvalidInput (an e-mail without ``@``, a webhook that is not http(s)://)."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound()
+    if email is not None:
+        if email and "@" not in email:
+            raise InvalidInput("email", _("Enter an e-mail address."))
+        org.email = email.strip() or None
+    if phone is not None:
+        org.phone = phone.strip() or None
+    secret = None
+    if webhook_url is not None:
+        if webhook_url and not webhook_url.startswith(("https://", "http://")):
+            raise InvalidInput("webhook_url", _("Enter an http:// or https:// address."))
+        org.webhook_url = webhook_url.strip() or None
+        secret = secrets.token_urlsafe(32) if org.webhook_url else None
+        org.webhook_secret = secret
+    session.flush()
+    return org, secret
+
+
 def create_user(
     session: Session, *, org_id: uuid.UUID, email: str, password: str, role: Role = Role.MEMBER
 ) -> User:

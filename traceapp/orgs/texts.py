@@ -53,6 +53,7 @@ ACTION_PHRASES = {
     Action.HAND_OVER: _l("hand batches over at a gate"),
     Action.DISPUTE: _l("dispute gate checks"),
     Action.RESOLVE_DISPUTE: _l("resolve disputes"),
+    Action.READ_NOTIFICATIONS: _l("read notifications"),
 }
 
 
