@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
+from traceapp.codes import format_trace_code
 from traceapp.notify.models import Notification, NotificationKind
 
 
@@ -26,7 +28,8 @@ def title(notification: Notification) -> str:
 
 def body(notification: Notification) -> str:
     """A sentence or two: who, what, why."""
-    facts, code = notification.facts, notification.trace_code or ""
+    facts = notification.facts
+    code = format_trace_code(notification.trace_code) if notification.trace_code else ""
     kind = notification.kind
     if kind is NotificationKind.REJECTED:
         text = _("%(market)s rejected batch %(code)s at its gate.", market=facts.get("market", ""), code=code)
@@ -34,13 +37,13 @@ def body(notification: Notification) -> str:
             text += " " + _("Positive tests: %(tests)s.", tests=", ".join(facts["tests"]))
         return text
     if kind is NotificationKind.RECALLED:
-        return _(
-            "%(by)s recalled batch %(code)s (%(count)s batches in all). Reason: %(reason)s",
-            by=facts.get("by", ""),
-            code=code,
-            count=facts.get("batches", 1),
-            reason=facts.get("reason", ""),
-        )
+        text = _("%(by)s recalled batch %(code)s.", by=facts.get("by", ""), code=code)
+        more = int(facts.get("batches", 1)) - 1
+        if more > 0:
+            text += " " + ngettext(
+                "It also holds %(num)d other batch of yours.", "It also holds %(num)d other batches of yours.", more
+            )
+        return text + " " + _("Reason: %(reason)s", reason=facts.get("reason", ""))
     if kind is NotificationKind.DISPUTED:
         return _(
             "%(holder)s disputes your gate check of batch %(code)s. Reason: %(reason)s",
