@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -20,9 +21,10 @@ import sqlalchemy as sa
 
 from tests.api.test_custody_api import accept, dispute, reject, taken_at_gate
 from tests.api.test_events_api import handover_code, post
+from tests.committed import committed_database, producer_and_market
 from tests.jobs import names, run_queued
 from tests.notifyhelpers import outbox, receiver
-from traceapp import db
+from traceapp import create_app, db
 from traceapp.certificates.models import Category
 from traceapp.db import utcnow
 from traceapp.notify import rules, tasks
@@ -322,3 +324,43 @@ def test_an_error_answer_from_tencent_sms_is_a_failed_attempt(client, world, dbs
     (row,) = [d for d in deliveries(dbsession, producer.org) if d.channel is Channel.SMS]
     assert row.status is DeliveryStatus.FAILED and "AuthFailure" in row.last_error
 
+
+
+@pytest.fixture(scope="module")
+def committed_app(tmp_path_factory):
+    """The app on a committed database of its own (SQLite file or PostgreSQL database)."""
+    with committed_database("notify", tmp_path_factory.mktemp("notify")) as url:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "n", "TESTING": True})
+        yield app
+        app.extensions["traceapp.jobs"].huey.storage.close()
+        app.extensions["traceapp.db"].dispose()
+
+
+def test_two_workers_running_one_delivery_at_once_send_it_once(committed_app):
+    from traceapp.notify import services
+
+    app = committed_app
+    with receiver() as hook:
+        with app.test_request_context(), db.transaction() as session:
+            parties = producer_and_market(session)
+            orgs.set_contacts(session, org_id=parties.producer.org_id, webhook_url=hook.url)
+            cause = services.Cause(NotificationKind.SHORT, str(uuid.uuid4()), parties.certificate, {})
+            (told,) = services.tell(session, [parties.producer.org_id], cause)
+        with app.app_context():
+            session = db.session()
+            (webhook,) = session.scalars(
+                sa.select(Delivery.id).where(Delivery.notification_id == told.id, Delivery.channel == Channel.WEBHOOK)
+            )
+        barrier, outcomes = threading.Barrier(2), []
+
+        def worker() -> None:
+            with app.app_context():
+                barrier.wait()
+                outcomes.append(tasks.deliver(str(webhook)))
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["sent", "skipped"] and len(hook.requests) == 1
