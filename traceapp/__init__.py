@@ -15,8 +15,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from traceapp import api, auth, cli, config, db, errors, headers, i18n, jobs, templating, throttle
     from traceapp.certificates import api as certificates_api
-    from traceapp.certificates.status import FACTS_READER
     from traceapp.certificates import views as certificates_views
+    from traceapp.certificates.status import FACTS_READER
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
     from traceapp.events import custody_api, custody_views

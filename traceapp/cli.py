@@ -62,7 +62,7 @@ def org_create(kind: str, name: str, region_code: str | None, phone: str | None)
 
 @org_cli.command("contacts")
 @click.option("--org", "org_id", required=True, type=click.UUID)
-@click.option("--email", default=None, help="Contact e-mail for notifications (\"\" clears it).")
+@click.option("--email", default=None, help='Contact e-mail for notifications ("" clears it).')
 @click.option("--phone", default=None, help="Mobile number for SMS notifications.")
 @click.option("--webhook-url", default=None, help="URL notifications are POSTed to, signed.")
 @with_appcontext

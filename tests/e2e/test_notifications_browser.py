@@ -27,7 +27,9 @@ def _members(url: str) -> dict[str, tuple[str, str]]:
     try:
         with app.test_request_context(), db.transaction() as session:
             for kind in (OrgKind.PRODUCER, OrgKind.MARKET, OrgKind.REGULATOR):
-                org = orgs.create_organisation(session, kind=kind, name=f"{kind.value}-{suffix}", region_code="420116")
+                org = orgs.create_organisation(
+                    session, kind=kind, name=f"{kind.value}-{suffix}", region_code="420116"
+                )
                 email = f"e2e-{kind.value}-{suffix}@example.cn"
                 orgs.create_user(session, org_id=org.id, email=email, password=PASSWORD, role=Role.ADMIN)
                 _token, plaintext = orgs.create_api_token(session, email=email)
@@ -53,8 +55,12 @@ def test_producer_sees_a_rejection_and_a_recall_on_its_list_and_in_its_inbox(
 ):
     people = _members(e2e_database_url)
     producer, market, regulator = (people[k][1] for k in ("producer", "market", "regulator"))
-    rejected = _api(live_server_url, producer, "/api/v1/certificates", certificate_body(product_name="小白菜"))
-    recalled = _api(live_server_url, producer, "/api/v1/certificates", certificate_body(product_name="西兰花"))
+    rejected = _api(
+        live_server_url, producer, "/api/v1/certificates", certificate_body(product_name="小白菜")
+    )
+    recalled = _api(
+        live_server_url, producer, "/api/v1/certificates", certificate_body(product_name="西兰花")
+    )
     code = _api(
         live_server_url,
         producer,

@@ -65,7 +65,10 @@ def deliveries(dbsession, org):
     dbsession.expire_all()
     return list(
         dbsession.scalars(
-            sa.select(Delivery).join(Notification).where(Notification.org_id == org.id).order_by(Delivery.channel)
+            sa.select(Delivery)
+            .join(Notification)
+            .where(Notification.org_id == org.id)
+            .order_by(Delivery.channel)
         )
     )
 
@@ -133,15 +136,26 @@ def test_a_dispute_tells_the_market_whose_gate_check_it_is(client, world, dbsess
 def test_receiving_less_than_was_shipped_tells_the_shipper(client, world, dbsession):
     producer, market, _other, _carrier, _regulator, certificate = world
     shipped = post(
-        client, producer, kind="shipping", trace_code=certificate.trace_code, quantity="60", unit="kg",
+        client,
+        producer,
+        kind="shipping",
+        trace_code=certificate.trace_code,
+        quantity="60",
+        unit="kg",
         to_org=str(market.org.id),
     )
     assert shipped.status_code == 201, shipped.json
-    received = post(client, market, kind="receiving", trace_code=certificate.trace_code, quantity="55", unit="kg")
+    received = post(
+        client, market, kind="receiving", trace_code=certificate.trace_code, quantity="55", unit="kg"
+    )
     assert received.status_code == 201, received.json
     (told,) = inbox(dbsession, producer.org)
     assert told.kind is NotificationKind.SHORT
-    assert (told.facts["shipped"], told.facts["received"], told.facts["receiver"]) == ("60", "55", market.org.name)
+    assert (told.facts["shipped"], told.facts["received"], told.facts["receiver"]) == (
+        "60",
+        "55",
+        market.org.name,
+    )
 
 
 def test_receiving_all_that_was_shipped_tells_nobody(client, world, dbsession):
@@ -165,7 +179,9 @@ def test_a_replayed_rejection_tells_no_one_twice(client, world, dbsession):
     assert len(inbox(dbsession, producer.org)) == 1
 
 
-def test_the_regulator_of_the_region_hears_of_gate_rejections_and_others_do_not(client, world, make, dbsession):
+def test_the_regulator_of_the_region_hears_of_gate_rejections_and_others_do_not(
+    client, world, make, dbsession
+):
     city = make.member(OrgKind.REGULATOR, region_code="420100")  # 武汉市: holds 420116
     province = make.member(OrgKind.REGULATOR, region_code="420000")
     elsewhere = make.member(OrgKind.REGULATOR, region_code="110000")
@@ -284,7 +300,9 @@ def test_a_notification_written_in_a_transaction_that_rolls_back_is_neither_kept
     producer, *_rest, certificate = world
     with app.test_request_context(), pytest.raises(RuntimeError):
         with db.transaction() as session:
-            cause = services.Cause(NotificationKind.SHORT, "x", certificate, {"shipped": "2", "received": "1"})
+            cause = services.Cause(
+                NotificationKind.SHORT, "x", certificate, {"shipped": "2", "received": "1"}
+            )
             services.tell(session, [producer.org.id], cause)
             raise RuntimeError("the write fails after telling")
     assert inbox(dbsession, producer.org) == []
@@ -306,7 +324,10 @@ def test_the_tencent_sms_adapter_sends_a_signed_sendsms_request(client, world, d
     headers, body = request["headers"], json.loads(request["body"])
     assert headers["x-tc-action"] == "SendSms" and headers["x-tc-version"] == "2021-01-11"
     assert headers["authorization"].startswith("TC3-HMAC-SHA256 Credential=AKIDexample/")
-    assert "/sms/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature=" in headers["authorization"]
+    assert (
+        "/sms/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature="
+        in headers["authorization"]
+    )
     assert body["PhoneNumberSet"] == ["+8613800000000"] and body["TemplateId"] == "123456"
     assert body["TemplateParamSet"][1] == world[-1].trace_code
     (row,) = [d for d in deliveries(dbsession, producer.org) if d.channel is Channel.SMS]
@@ -323,7 +344,6 @@ def test_an_error_answer_from_tencent_sms_is_a_failed_attempt(client, world, dbs
         run_queued(app)
     (row,) = [d for d in deliveries(dbsession, producer.org) if d.channel is Channel.SMS]
     assert row.status is DeliveryStatus.FAILED and "AuthFailure" in row.last_error
-
 
 
 @pytest.fixture(scope="module")
@@ -349,7 +369,9 @@ def test_two_workers_running_one_delivery_at_once_send_it_once(committed_app):
         with app.app_context():
             session = db.session()
             (webhook,) = session.scalars(
-                sa.select(Delivery.id).where(Delivery.notification_id == told.id, Delivery.channel == Channel.WEBHOOK)
+                sa.select(Delivery.id).where(
+                    Delivery.notification_id == told.id, Delivery.channel == Channel.WEBHOOK
+                )
             )
         barrier, outcomes = threading.Barrier(2), []
 

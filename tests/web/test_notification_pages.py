@@ -70,7 +70,9 @@ def test_the_inbox_lists_notifications_and_the_navigation_counts_the_unread(clie
     assert client.post(f"/notifications/{notification_id}/read").status_code == 302
     after = client.get("/notifications", headers=EN).get_data(as_text=True)
     assert 'class="notification unread"' not in after and 'data-unread="' not in after
-    assert "Nothing to tell you yet." in client.get("/notifications?unread=true", headers=EN).get_data(as_text=True)
+    assert "Nothing to tell you yet." in client.get("/notifications?unread=true", headers=EN).get_data(
+        as_text=True
+    )
 
 
 def test_marking_all_read_clears_the_badge(client, make):

@@ -87,7 +87,12 @@ class FileSender:
 
     def __call__(self, message: Message) -> None:
         line = json.dumps(
-            {"delivery_id": message.delivery_id, "to": message.to, "subject": message.subject, "text": message.text},
+            {
+                "delivery_id": message.delivery_id,
+                "to": message.to,
+                "subject": message.subject,
+                "text": message.text,
+            },
             ensure_ascii=False,
         )
         try:
@@ -242,10 +247,9 @@ class TencentSms:
         key = _hmac(("TC3" + self.secret_key).encode("utf-8"), day)
         key = _hmac(_hmac(key, self.SERVICE), "tc3_request")
         sig = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        credential = f"Credential={self.secret_id}/{scope}"
         return {
-            "Authorization": (
-                f"TC3-HMAC-SHA256 Credential={self.secret_id}/{scope}, SignedHeaders={signed}, Signature={sig}"
-            ),
+            "Authorization": f"TC3-HMAC-SHA256 {credential}, SignedHeaders={signed}, Signature={sig}",
             "Content-Type": content_type,
             "Host": self.host,
             "X-TC-Action": self.ACTION,
@@ -262,7 +266,9 @@ class TencentSms:
         except (ValueError, KeyError, TypeError) as exc:
             raise SendFailed(f"Tencent SMS: unreadable answer {answer[:200]!r}") from exc
         if "Error" in response:
-            raise SendFailed(f"Tencent SMS: {response['Error'].get('Code')}: {response['Error'].get('Message')}")
+            raise SendFailed(
+                f"Tencent SMS: {response['Error'].get('Code')}: {response['Error'].get('Message')}"
+            )
         statuses = response.get("SendStatusSet") or [{}]
         if statuses[0].get("Code") != "Ok":
             raise SendFailed(f"Tencent SMS: {statuses[0].get('Code')}: {statuses[0].get('Message')}")

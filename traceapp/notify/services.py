@@ -83,7 +83,9 @@ def _queue_deliveries(session: Session, notifications: list[Notification]) -> No
     addresses = recipients(session, [n.org_id for n in notifications])
     attempts = int(current_app.config["JOBS_RETRIES"]) + 1
     deliveries = [
-        Delivery(id=uuid.uuid4(), notification_id=n.id, channel=channel, address=address, max_attempts=attempts)
+        Delivery(
+            id=uuid.uuid4(), notification_id=n.id, channel=channel, address=address, max_attempts=attempts
+        )
         for n in notifications
         for channel, address in addresses.get(n.org_id, [])
     ]
@@ -183,7 +185,12 @@ def recalled(
     for org_id, own in mine.items():
         if org_id == by_id:
             continue
-        facts = {"by": by.name if by else "", "reason": reason, "batches": len(own), "recall_id": str(recall_id)}
+        facts = {
+            "by": by.name if by else "",
+            "reason": reason,
+            "batches": len(own),
+            "recall_id": str(recall_id),
+        }
         told += tell(session, [org_id], Cause(NotificationKind.RECALLED, str(recall_id), own[0], facts))
     return told
 

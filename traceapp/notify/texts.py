@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
@@ -41,7 +40,9 @@ def body(notification: Notification) -> str:
         more = int(facts.get("batches", 1)) - 1
         if more > 0:
             text += " " + ngettext(
-                "It also holds %(num)d other batch of yours.", "It also holds %(num)d other batches of yours.", more
+                "It also holds %(num)d other batch of yours.",
+                "It also holds %(num)d other batches of yours.",
+                more,
             )
         return text + " " + _("Reason: %(reason)s", reason=facts.get("reason", ""))
     if kind is NotificationKind.DISPUTED:

@@ -82,7 +82,9 @@ def _tell_issuers(session: Session, actor: Actor, recall: Recall, root_ids: set[
         .where(RecallBatch.recall_id == recall.id, Certificate.org_id != actor.org_id)
         .order_by(RecallBatch.root.desc(), Certificate.issued_at)
     ).all()
-    notify.recalled(session, recall_id=recall.id, by_id=actor.org_id, reason=recall.reason, batches=list(batches))
+    notify.recalled(
+        session, recall_id=recall.id, by_id=actor.org_id, reason=recall.reason, batches=list(batches)
+    )
 
 
 def _root(session: Session, code: str, index: int) -> Certificate:
