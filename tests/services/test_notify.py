@@ -100,7 +100,7 @@ def test_a_gate_rejection_tells_the_issuer_in_its_inbox_and_by_email(client, wor
     assert inbox(dbsession, market.org) == []  # the market that rejected it knows
     assert DELIVER_TASK in names(run_queued(app))
     (mail,) = [m for m in outbox(outboxes[0]) if m["to"] == producer.user.email]
-    assert "市场查验拒收" in mail["subject"] and "Rejected at a market gate" in mail["subject"]
+    assert "入场查验被拒收" in mail["subject"] and "Rejected at a market gate" in mail["subject"]
     assert "有机磷" in mail["text"]
 
 
@@ -120,6 +120,25 @@ def test_a_recall_tells_the_issuer_of_each_batch_once(client, world, dbsession):
     assert told.kind is NotificationKind.RECALLED and told.trace_code == certificate.trace_code
     assert told.facts["reason"] == "农残超标" and told.facts["by"] == regulator.org.name
     assert inbox(dbsession, regulator.org) == []
+
+
+def test_a_recall_of_several_of_its_batches_tells_the_issuer_once_and_counts_them(client, world, make, app):
+    from traceapp.notify import texts
+
+    producer, _market, _other, _carrier, regulator, certificate = world
+    second = make.certificate(producer)
+    body = {
+        "trace_codes": [certificate.trace_code, second.trace_code],
+        "reason": "农残超标",
+        "severity": "class_i",
+    }
+    assert client.post("/api/v1/recalls", json=body, headers=regulator.headers).status_code == 201
+    (told,) = inbox(make.session, producer.org)
+    assert told.facts["batches"] == 2
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert "It also holds 1 other batch of yours. Reason: 农残超标" in texts.body(told)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert "原因：农残超标" in texts.body(told) and " " not in texts.body(told).split("。")[-1]
 
 
 def test_a_dispute_tells_the_market_whose_gate_check_it_is(client, world, dbsession):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from traceapp.certificates.models import Unit
@@ -33,18 +33,18 @@ def body(notification: Notification) -> str:
     if kind is NotificationKind.REJECTED:
         text = _("%(market)s rejected batch %(code)s at its gate.", market=facts.get("market", ""), code=code)
         if facts.get("tests"):
-            text += " " + _("Positive tests: %(tests)s.", tests=", ".join(facts["tests"]))
+            text += _separator() + _("Positive tests: %(tests)s.", tests=_listed(facts["tests"]))
         return text
     if kind is NotificationKind.RECALLED:
         text = _("%(by)s recalled batch %(code)s.", by=facts.get("by", ""), code=code)
         more = int(facts.get("batches", 1)) - 1
         if more > 0:
-            text += " " + ngettext(
+            text += _separator() + ngettext(
                 "It also holds %(num)d other batch of yours.",
                 "It also holds %(num)d other batches of yours.",
                 more,
             )
-        return text + " " + _("Reason: %(reason)s", reason=facts.get("reason", ""))
+        return text + _separator() + _("Reason: %(reason)s", reason=facts.get("reason", ""))
     if kind is NotificationKind.DISPUTED:
         return _(
             "%(holder)s disputes your gate check of batch %(code)s. Reason: %(reason)s",
@@ -60,6 +60,20 @@ def body(notification: Notification) -> str:
         shipped=quantity_text(Decimal(facts.get("shipped", "0")), unit),
         code=code,
     )
+
+
+def _chinese() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def _separator() -> str:
+    """Between sentences: none after a full-width stop, a space in English."""
+    return "" if _chinese() else " "
+
+
+def _listed(items: list[str]) -> str:
+    return ("、" if _chinese() else ", ").join(items)
 
 
 def both_languages(notification: Notification) -> tuple[str, str]:
