@@ -112,6 +112,11 @@ FORMS: dict[str, Form] = {
         lambda w: w.producer,
         [(lambda w: w.another(), 404), (lambda w: w.market, 404)],
     ),
+    "POST /notifications/settings": Form(
+        lambda w: ("/notifications/settings", {"email": "office@coop.example.cn"}),
+        Action.MANAGE_NOTIFICATIONS,
+        lambda w: w.producer,
+    ),
     "POST /notifications/read-all": Form(
         lambda w: ("/notifications/read-all", {}),
         Action.READ_NOTIFICATIONS,

@@ -89,3 +89,64 @@ def test_a_bad_inbox_query_is_a_page_naming_the_field(client, make):
     sign_in(client, make.member())
     page = client.get("/notifications?unread=maybe", headers=EN)
     assert page.status_code == 422 and page.mimetype == "text/html"
+
+
+def test_an_admin_sets_where_notifications_go_and_sees_a_new_webhooks_secret_once(client, make, dbsession):
+    from traceapp.orgs.models import AuditEntry, Organisation
+
+    admin = make.member()
+    sign_in(client, admin)
+    assert client.get("/notifications/settings", headers=EN).status_code == 200
+    form = {
+        "email": "office@coop.example.cn",
+        "phone": "13800000000",
+        "webhook_url": "https://erp.example.cn/hook",
+    }
+    page = client.post("/notifications/settings", data=form, headers=EN)
+    assert page.status_code == 200 and 'id="webhook-secret"' in page.get_data(as_text=True)
+    dbsession.expire_all()
+    org = dbsession.get(Organisation, admin.org.id)
+    secret = org.webhook_secret
+    assert secret and secret in page.get_data(as_text=True) and org.email == "office@coop.example.cn"
+    again = client.post("/notifications/settings", data=form, headers=EN)
+    assert again.status_code == 302  # the same URL keeps its secret
+    dbsession.expire_all()
+    assert dbsession.get(Organisation, admin.org.id).webhook_secret == secret
+    cleared = client.post("/notifications/settings", data={"email": form["email"]}, headers=EN)
+    assert cleared.status_code == 302
+    dbsession.expire_all()
+    org = dbsession.get(Organisation, admin.org.id)
+    assert (org.phone, org.webhook_url, org.webhook_secret) == (None, None, None)
+    entries = (
+        dbsession.query(AuditEntry).filter_by(org_id=admin.org.id, action="org.contacts_changed").count()
+    )
+    assert entries == 3
+
+
+def test_a_bad_address_re_renders_the_settings_with_the_message_beside_it(client, make, dbsession):
+    from traceapp.orgs.models import Organisation
+
+    admin = make.member()
+    sign_in(client, admin)
+    for form, field, message in (
+        ({"email": "not-an-address"}, "email", "Enter an e-mail address."),
+        ({"webhook_url": "ftp://erp.example.cn"}, "webhook_url", "Enter an http:// or https:// address."),
+        ({"email": "a@b.cn" * 60}, "email", "At most 254 characters."),
+    ):
+        page = client.post("/notifications/settings", data=form, headers=EN)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422 and f'id="{field}-error"' in html and message in html
+    dbsession.expire_all()
+    org = dbsession.get(Organisation, admin.org.id)
+    assert (org.email, org.webhook_url) == (None, None)
+
+
+def test_a_member_who_is_not_an_admin_may_not_change_where_notifications_go(client, make):
+    from traceapp.orgs.models import Role
+
+    admin = make.member()
+    member = make.member(org=admin.org, role=Role.MEMBER)
+    sign_in(client, member)
+    assert client.get("/notifications/settings", headers=EN).status_code == 403
+    assert client.post("/notifications/settings", data={"email": "x@y.cn"}, headers=EN).status_code == 403
+    assert "/notifications/settings" not in client.get("/notifications", headers=EN).get_data(as_text=True)

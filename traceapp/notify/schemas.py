@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from traceapp.notify.models import NotificationKind
-from traceapp.schemas import Int, StrictSchema, enum_out
+from traceapp.schemas import Int, Str, StrictSchema, enum_out
 
 PAGE_MAX = 100_000
 
@@ -44,3 +44,14 @@ class NotificationPageOut(Schema):
     page_size = fields.Integer()
     total = fields.Integer()
     unread = fields.Integer(metadata={"description": "unread notifications in all"})
+
+
+class ContactsIn(StrictSchema):
+    """Where the organisation's notifications go besides its users' e-mail: an empty field
+    clears it. A changed webhook URL gets a new signing secret."""
+
+    email = Str(load_default="", validate=validate.Length(max=254, error=_l("At most {max} characters.")))
+    phone = Str(load_default="", validate=validate.Length(max=32, error=_l("At most {max} characters.")))
+    webhook_url = Str(
+        load_default="", validate=validate.Length(max=500, error=_l("At most {max} characters."))
+    )

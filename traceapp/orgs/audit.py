@@ -28,6 +28,7 @@ RECALL_CLOSED = "recall.closed"
 ROLE_CHANGED = "user.role_changed"
 DISPUTE_OPENED = "dispute.opened"
 DISPUTE_RESOLVED = "dispute.resolved"
+CONTACTS_CHANGED = "org.contacts_changed"
 
 
 def record(

@@ -53,6 +53,7 @@ class Action(enum.Enum):
     DISPUTE = "dispute"  # object to a gate check that took the organisation's stock
     RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
     READ_NOTIFICATIONS = "read_notifications"  # the organisation's inbox (and mark them read)
+    MANAGE_NOTIFICATIONS = "manage_notifications"  # where they go: contact e-mail, SMS, webhook
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ TABLE: Mapping[Action, Who] = {
     Action.RESOLVE_DISPUTE: Who(REGULATOR),
     # Everyone is told what happened to its batches (a regulator: gate rejections in its region).
     Action.READ_NOTIFICATIONS: Who(EVERYONE),
+    Action.MANAGE_NOTIFICATIONS: Who(EVERYONE, frozenset({Role.ADMIN})),
 }
 
 

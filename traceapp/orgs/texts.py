@@ -54,6 +54,7 @@ ACTION_PHRASES = {
     Action.DISPUTE: _l("dispute gate checks"),
     Action.RESOLVE_DISPUTE: _l("resolve disputes"),
     Action.READ_NOTIFICATIONS: _l("read notifications"),
+    Action.MANAGE_NOTIFICATIONS: _l("set where notifications go"),
 }
 
 
@@ -96,6 +97,7 @@ AUDIT_ACTIONS = {
     audit.ROLE_CHANGED: _l("Role changed"),
     audit.DISPUTE_OPENED: _l("Dispute opened"),
     audit.DISPUTE_RESOLVED: _l("Dispute resolved"),
+    audit.CONTACTS_CHANGED: _l("Notification addresses changed"),
 }
 
 
