@@ -35,13 +35,10 @@ def signed_in_may(*actions: str) -> bool:
 
 def unread_notifications() -> int:
     """``{{ unread_notifications() }}``: the signed-in organisation's unread notifications, for
-    the badge in the navigation (one counting query; 0 when nobody is signed in)."""
-    from traceapp import db
-    from traceapp.auth import page_user
-    from traceapp.notify.services import unread_count
+    the badge in the navigation (read with the page's session: no query of its own)."""
+    from traceapp.auth import page_unread_count
 
-    user = page_user()
-    return 0 if user is None else unread_count(db.session(), user.org_id)
+    return page_unread_count()
 
 
 def _chinese() -> bool:

@@ -32,6 +32,8 @@ class Notification(UUIDPk, Base):
     __table_args__ = (
         sa.UniqueConstraint("org_id", "kind", "subject_id"),
         sa.Index("ix_notifications_org_id_created_at", "org_id", "created_at"),
+        # Every signed-in page counts the unread ones (the navigation's badge).
+        sa.Index("ix_notifications_org_id_read_at", "org_id", "read_at"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))

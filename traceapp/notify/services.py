@@ -22,6 +22,7 @@ from traceapp.certificates.models import Certificate
 from traceapp.db import utcnow
 from traceapp.errors import NotFound
 from traceapp.notify.models import Channel, Delivery, Notification, NotificationKind
+from traceapp.notify.queries import unread_count_of
 from traceapp.notify.rules import covers
 from traceapp.orgs.models import Organisation, OrgKind, User
 from traceapp.orgs.permissions import Action, require
@@ -219,8 +220,7 @@ def list_notifications(
 
 def unread_count(session: Session, org_id: uuid.UUID) -> int:
     """How many of the organisation's notifications are unread (one query)."""
-    query = sa.select(sa.func.count()).where(Notification.org_id == org_id, Notification.read_at.is_(None))
-    return session.scalar(query) or 0
+    return session.scalar(sa.select(unread_count_of(org_id))) or 0
 
 
 def mark_read(session: Session, actor: Actor, *, notification_id: uuid.UUID) -> Notification:

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "kind", "subject_id", name=op.f("uq_notifications_org_id_kind_subject_id")),
     )
     op.create_index("ix_notifications_org_id_created_at", "notifications", ["org_id", "created_at"])
+    op.create_index("ix_notifications_org_id_read_at", "notifications", ["org_id", "read_at"])
 
     op.create_table(
         "notification_deliveries",
@@ -85,6 +86,7 @@ def downgrade() -> None:
     op.drop_index("ix_notification_deliveries_status_claimed_at", table_name="notification_deliveries")
     op.drop_index(op.f("ix_notification_deliveries_notification_id"), table_name="notification_deliveries")
     op.drop_table("notification_deliveries")
+    op.drop_index("ix_notifications_org_id_read_at", table_name="notifications")
     op.drop_index("ix_notifications_org_id_created_at", table_name="notifications")
     op.drop_table("notifications")
     with op.batch_alter_table("organisations") as batch:
