@@ -406,3 +406,38 @@ def test_two_workers_running_one_delivery_at_once_send_it_once(committed_app):
         for thread in threads:
             thread.join(timeout=60)
         assert sorted(outcomes) == ["sent", "skipped"] and len(hook.requests) == 1
+
+
+def test_the_smtp_sender_hands_the_message_to_an_smtp_server_with_its_delivery_id(
+    client, world, dbsession, app, outboxes
+):
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    from aiosmtpd.controller import Controller
+
+    from tests.live import free_port
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        app.config["NOTIFY_EMAIL_URL"] = f"smtp://127.0.0.1:{port}?from=noreply@trace.example.cn"
+        rejected_by_verdict(client, world)
+        run_queued(app)
+    finally:
+        smtp.stop()
+    producer = world[0]
+    (envelope,) = [e for e in received if producer.user.email in e.rcpt_tos]
+    mail = message_from_bytes(envelope.original_content)
+    assert envelope.mail_from == "noreply@trace.example.cn"
+    (row,) = [d for d in deliveries(dbsession, producer.org) if d.address == producer.user.email]
+    assert mail["Message-ID"] == f"<{row.id}@traceapp>" and row.status is DeliveryStatus.SENT
+    assert "Rejected at a market gate" in str(make_header(decode_header(mail["Subject"])))
