@@ -16,10 +16,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp import api, auth, cli, config, db, errors, headers, i18n, jobs, templating, throttle
     from traceapp.certificates import api as certificates_api
     from traceapp.certificates import views as certificates_views
+    from traceapp.certificates.status import FACTS_READER
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
     from traceapp.events import custody_api, custody_views, gate_views
     from traceapp.events import views as events_views
+    from traceapp.events.queries import batch_facts_of
+    from traceapp.notify import api as notify_api
+    from traceapp.notify import services as notify_services
+    from traceapp.notify import tasks as notify_tasks
+    from traceapp.notify import views as notify_views
     from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
     from traceapp.public import pages, stored_wsgi
@@ -32,13 +38,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.session_interface = auth.SessionCookies()
     config.load(app, overrides)
     database = db.init_app(app)
+    app.extensions[FACTS_READER] = batch_facts_of  # the certificate pages' status facts
     pages.init_app(app, database.sessions)
     jobs.init_app(
         app,
         database.sessions,
-        tasks={pages.RENDER_TASK: pages.render_pages},
+        tasks={pages.RENDER_TASK: pages.render_pages, notify_services.DELIVER_TASK: notify_tasks.deliver},
         handlers={exports.EXPORT_JOB: exports.build_export},
-        sweeps=[lambda budget: pages.refresh_stale(budget=budget)],
+        sweeps=[lambda budget: pages.refresh_stale(budget=budget), notify_tasks.requeue_lost],
     )
     i18n.init_app(app)
     templating.init_app(app)
@@ -67,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recalls_api.blp,
         orgs_api.tokens_blp,
         orgs_api.audit_blp,
+        notify_api.blp,
     ]
     api.init_app(app, api_blueprints)
     for blueprint in (
@@ -77,6 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         custody_views.bp,
         gate_views.bp,
         recalls_views.bp,
+        notify_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

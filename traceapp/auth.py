@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from traceapp import db
 from traceapp.errors import NotAuthenticated
+from traceapp.notify.queries import unread_count_of
 from traceapp.orgs import sessions
 from traceapp.orgs.models import ApiToken, User, UserSession
 from traceapp.orgs.services import Actor, note_token_use, token_for, token_use_due
@@ -82,13 +83,16 @@ def _look_up_and_note(
     return found
 
 
-def _page_session() -> tuple[UserSession, User] | None:
+def _page_session() -> tuple[UserSession, User, int] | None:
+    # The unread count for the navigation's badge comes with the session's look-up: a page
+    # still costs one query to know who asks.
     if "page_session" not in g:
         key = session.get(SESSION_KEY)
         g.page_session = None
         if isinstance(key, str):
+            unread = unread_count_of(User.org_id)
             g.page_session = _look_up_and_note(
-                lambda s: sessions.live_session(s, key),
+                lambda s: sessions.live_session(s, key, unread),  # type: ignore[arg-type,return-value]
                 lambda found: sessions.seen_due(found[0]),
                 lambda s, found: sessions.note_seen(s, found[0]),
             )
@@ -99,6 +103,13 @@ def page_user() -> User | None:
     """The signed-in user of a page request (a live server-side session), or None."""
     found = _page_session()
     return found[1] if found else None
+
+
+def page_unread_count() -> int:
+    """The signed-in organisation's unread notifications, as read with its session (0 when
+    nobody is signed in)."""
+    found = _page_session()
+    return int(found[2] or 0) if found else 0
 
 
 def page_session_id() -> Any:

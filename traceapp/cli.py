@@ -60,6 +60,25 @@ def org_create(kind: str, name: str, region_code: str | None, phone: str | None)
     click.echo(org.id)
 
 
+@org_cli.command("contacts")
+@click.option("--org", "org_id", required=True, type=click.UUID)
+@click.option("--email", default=None, help='Contact e-mail for notifications ("" clears it).')
+@click.option("--phone", default=None, help="Mobile number for SMS notifications.")
+@click.option("--webhook-url", default=None, help="URL notifications are POSTed to, signed.")
+@with_appcontext
+def org_contacts(org_id: Any, email: str | None, phone: str | None, webhook_url: str | None) -> None:
+    """Set where notifications go; a new webhook URL prints its signing secret alone."""
+    try:
+        with db.transaction() as session:
+            _org, secret = org_services.set_contacts(
+                session, org_id=org_id, email=email, phone=phone, webhook_url=webhook_url
+            )
+    except DomainError as exc:
+        _fail_on_domain_error(exc)
+    if secret:
+        click.echo(secret)
+
+
 @user_cli.command("create")
 @click.option("--org", "org_id", required=True, type=click.UUID)
 @click.option("--email", default=None)

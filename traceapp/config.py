@@ -112,6 +112,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PASSWORD_HASH_SLOTS": 0,
         # A holder's hand-over code for the market gate is good for this many hours.
         "HANDOVER_CODE_HOURS": 48,
+        # Notification senders (traceapp/notify/senders.py): "console" (logged), file:///path
+        # (JSON lines appended), smtp://user:pass@host:port?starttls=1&from=addr or smtps://...
+        "NOTIFY_EMAIL_URL": "console",
+        # "console", file:///path, or tencent://SECRET_ID:SECRET_KEY@sms.tencentcloudapi.com
+        # ?app=SDK_APP_ID&sign=SIGN_NAME&template=TEMPLATE_ID&region=ap-guangzhou
+        "NOTIFY_SMS_URL": "console",
     }
 
 

@@ -3,6 +3,7 @@
 from traceapp.certificates import models as certificates_models  # noqa: F401
 from traceapp.events import models as events_models  # noqa: F401
 from traceapp.jobs import models as jobs_models  # noqa: F401
+from traceapp.notify import models as notify_models  # noqa: F401
 from traceapp.orgs import models as orgs_models  # noqa: F401
 from traceapp.public import models as public_models  # noqa: F401
 from traceapp.recalls import models as recalls_models  # noqa: F401

@@ -36,6 +36,14 @@ def signed_in_may(*actions: str) -> bool:
     return any(allows(actor, Action(name)) for name in actions)
 
 
+def unread_notifications() -> int:
+    """``{{ unread_notifications() }}``: the signed-in organisation's unread notifications, for
+    the badge in the navigation (read with the page's session: no query of its own)."""
+    from traceapp.auth import page_unread_count
+
+    return page_unread_count()
+
+
 def _chinese() -> bool:
     locale = get_locale()
     return locale is not None and locale.language == "zh"
@@ -55,6 +63,7 @@ def list_separator() -> str:
 def init_app(app: Flask) -> None:
     """Register the filters and the helpers every template may use."""
     app.jinja_env.globals["may"] = signed_in_may
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.add_template_filter(quantity_filter, "quantity")
     app.add_template_filter(trace_code_filter, "trace_code")
     app.add_template_filter(labelled, "labelled")

@@ -130,6 +130,14 @@ class World:
         assert response.status_code == 201, response.json
         return response.json["id"]
 
+    @cached_property
+    def notification(self) -> str:
+        """The producer's notification of the regulator's recall of its batch: its id."""
+        assert self.recall
+        response = self.client.get("/api/v1/notifications", **auth(self.producer))
+        assert response.status_code == 200, response.json
+        return response.json["items"][0]["id"]
+
     def another(self, kind: OrgKind = OrgKind.PRODUCER, **kwargs: Any) -> Member:
         return self.make.member(kind, **kwargs)
 
@@ -383,6 +391,18 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
             ),
         )
     ],
+    "POST /api/v1/notifications/<uuid:notification_id>/read": [
+        (
+            "read",
+            Write(
+                lambda w: (f"/api/v1/notifications/{w.notification}/read", {}),
+                Action.READ_NOTIFICATIONS,
+                lambda w: w.producer,
+                [(lambda w: w.another(), 404), (lambda w: w.regulator, 404)],
+                success=200,
+            ),
+        )
+    ],
     "POST /api/v1/disputes/<uuid:dispute_id>/resolve": [
         (
             "resolve",
@@ -592,6 +612,7 @@ def test_every_entry_is_a_write_endpoint_of_the_app():
         "/api/v1/handovers",
         "/api/v1/disputes",
         "/api/v1/disputes/00000000-0000-4000-8000-000000000000",
+        "/api/v1/notifications",
     ],
 )
 def test_reads_need_a_token_too(client, url):

@@ -58,6 +58,19 @@ def test_org_user_and_token_commands_print_ids_and_the_token(app, dbsession):
     assert app.test_client().get("/api/v1/certificates", headers=headers).status_code == 200
 
 
+def test_org_contacts_sets_where_notifications_go_and_prints_a_new_webhooks_secret(app, dbsession, make):
+    org = make.org()
+    runner = app.test_cli_runner()
+    args = ["org", "contacts", "--org", str(org.id), "--email", "office@coop.example.cn"]
+    first = runner.invoke(args=[*args, "--webhook-url", "https://erp.example.cn/hook"])
+    assert first.exit_code == 0, first.output
+    dbsession.expire_all()
+    stored = dbsession.get(Organisation, org.id)
+    assert first.stdout.strip() == stored.webhook_secret and stored.email == "office@coop.example.cn"
+    bad = runner.invoke(args=["org", "contacts", "--org", str(org.id), "--webhook-url", "ftp://x"])
+    assert bad.exit_code != 0 and "http://" in bad.output
+
+
 def test_commands_report_bad_input_without_a_traceback(app, dbsession):
     runner = app.test_cli_runner()
     bad_region = runner.invoke(

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "traceapp"
 #: Domains from the top down: a domain may import those after it, never those before it.
-DOMAINS = ["public", "overview", "recalls", "epcis", "events", "certificates", "orgs"]
+DOMAINS = ["public", "overview", "recalls", "epcis", "events", "notify", "certificates", "orgs"]
 #: Leaves import no domain; the ones a leaf may use are listed.
 LEAVES = {
     "coldchain": {"svg"},

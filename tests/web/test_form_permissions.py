@@ -127,6 +127,22 @@ FORMS: dict[str, Form] = {
         lambda w: w.producer,
         [(lambda w: w.another(), 403)],
     ),
+    "POST /notifications/<uuid:notification_id>/read": Form(
+        lambda w: (f"/notifications/{w.notification}/read", {}),
+        Action.READ_NOTIFICATIONS,
+        lambda w: w.producer,
+        [(lambda w: w.another(), 404), (lambda w: w.market, 404)],
+    ),
+    "POST /notifications/settings": Form(
+        lambda w: ("/notifications/settings", {"email": "office@coop.example.cn"}),
+        Action.MANAGE_NOTIFICATIONS,
+        lambda w: w.producer,
+    ),
+    "POST /notifications/read-all": Form(
+        lambda w: ("/notifications/read-all", {}),
+        Action.READ_NOTIFICATIONS,
+        lambda w: w.producer,
+    ),
     "POST /recalls/<uuid:recall_id>/acknowledge": Form(
         lambda w: (f"/recalls/{w.recall}/acknowledge", {}),
         Action.ACKNOWLEDGE_RECALL,

@@ -18,7 +18,14 @@ from traceapp.auth import page_actor
 from traceapp.certificates import documents, queries, services
 from traceapp.certificates.models import Basis, Category, Certificate, Commitment, Unit
 from traceapp.certificates.printing import LABEL_FILES, LabelFile
-from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, UNIT_LABELS
+from traceapp.certificates.status import FACTS_READER, BatchStatus, batch_status
+from traceapp.certificates.texts import (
+    BASIS_LABELS,
+    CATEGORY_LABELS,
+    COMMITMENT_LABELS,
+    STATUS_LABELS,
+    UNIT_LABELS,
+)
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.forms import form_payload
 from traceapp.labels.layouts import LABEL_SIZES, SHEETS
@@ -120,7 +127,16 @@ def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -
         sheets=sheet_names(),
         errors=errors,
         can_revoke=services.may_revoke(actor, certificate),
+        status=batch_statuses(db.session(), [certificate])[certificate.id],
+        labels=STATUS_LABELS,
     )
+
+
+def batch_statuses(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, BatchStatus]:
+    """The status of each batch by the one rule (``status.batch_status``), its facts read for
+    all of them at once (a bounded number of queries, however many rows)."""
+    facts = current_app.extensions[FACTS_READER](session, certificates)
+    return {c.id: batch_status(facts[c.id]) for c in certificates}
 
 
 def label_sizes() -> list[tuple[str, str]]:

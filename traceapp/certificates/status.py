@@ -92,6 +92,13 @@ def batch_status(facts: BatchFacts) -> BatchStatus:
     return next(status for status in PRECEDENCE if holds[status])
 
 
+#: ``app.extensions`` key of the function that reads the facts of many batches at once
+#: (``(session, certificates) → {certificate id: BatchFacts}``). The facts live in events,
+#: above this package, so the app factory hands the reader down to the certificate pages
+#: (dependencies point one way: ``tests/unit/test_layout.py``).
+FACTS_READER = "traceapp.batch_facts"
+
+
 def certificate_status(*, revoked: bool) -> CertificateStatus:
     """The certificate's own state."""
     return CertificateStatus.REVOKED if revoked else CertificateStatus.VALID

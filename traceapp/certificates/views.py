@@ -14,6 +14,7 @@ from traceapp import auth, db
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates import forms, printing, queries, services
 from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, RevokeIn
+from traceapp.certificates.texts import STATUS_LABELS
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map
 from traceapp.inputs import optional_file
@@ -34,6 +35,8 @@ def index() -> str:
     return render_template(
         "certificates/index.html",
         rows=rows,
+        statuses=forms.batch_statuses(db.session(), rows),
+        labels=STATUS_LABELS,
         total=total,
         page=page,
         size=size,

@@ -16,6 +16,7 @@ from traceapp.errors import Conflict, InvalidInput
 from traceapp.events.holdings import held
 from traceapp.events.models import Event, EventItem, EventKind, ItemRole, TemperatureReading
 from traceapp.events.recording import NotHolder, Recording
+from traceapp.notify import services as notify
 from traceapp.schemas import decimal_text
 
 
@@ -64,6 +65,18 @@ def take_delivery(
         "lost": decimal_text(shipped - received),
     }
     rec.add_item(certificate, ItemRole.SUBJECT, received)
+    if received < shipped:
+        rec.after_persist.append(
+            lambda event: notify.received_short(
+                rec.session,
+                event_id=event.id,
+                certificate=certificate,
+                shipper_id=shipping.org_id,
+                receiver_id=rec.actor.org_id,
+                shipped=decimal_text(shipped),
+                received=decimal_text(received),
+            )
+        )
 
 
 def pending_shipment(rec: Recording, certificate: Certificate) -> Event:

@@ -27,6 +27,7 @@ from traceapp.errors import Conflict, InvalidInput, NotFound
 from traceapp.events.models import CustodyDispute, DisputeStatus, Event, EventItem, EventKind, ItemRole
 from traceapp.events.recording import EventSettings
 from traceapp.events.services import record_correction
+from traceapp.notify import services as notify
 from traceapp.orgs import audit
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, allows, require
@@ -85,7 +86,23 @@ def _open(session: Session, actor: Actor, data: dict[str, Any], digest: str) -> 
         subject_id=dispute.id,
         details={"gate_check_id": str(check.id)},
     )
+    _tell_market(session, dispute, check)
     return dispute
+
+
+def _tell_market(session: Session, dispute: CustodyDispute, check: Event) -> None:
+    """The market that recorded the gate check hears of the dispute."""
+    certificate_id = session.scalar(
+        sa.select(EventItem.certificate_id).where(EventItem.event_id == check.id).limit(1)
+    )
+    notify.disputed(
+        session,
+        dispute_id=dispute.id,
+        certificate=session.get(Certificate, certificate_id) if certificate_id else None,
+        market_id=check.org_id,
+        holder_id=dispute.org_id,
+        reason=dispute.reason,
+    )
 
 
 def resolve_dispute(

@@ -27,6 +27,7 @@ from traceapp.events.custody import pending_shipments, shipped_quantity, take_de
 from traceapp.events.holdings import held
 from traceapp.events.models import ItemRole
 from traceapp.events.recording import NotHolder, Recording
+from traceapp.notify import services as notify
 from traceapp.orgs.models import OrgKind
 from traceapp.schemas import decimal_text
 
@@ -195,7 +196,21 @@ def _reject(rec: Recording, certificate: Certificate) -> None:
     )
     if not had:
         rec.event.details = {**rec.event.details, "claim": True}
+    else:
+        rec.after_persist.append(lambda event: _tell_rejection(rec, event, certificate))
     rec.add_item(certificate, ItemRole.SUBJECT, _given_quantity(rec, certificate))
+
+
+def _tell_rejection(rec: Recording, event: Any, certificate: Certificate) -> None:
+    """The batch's issuer and the region's regulators hear of a verdict (not of a claim)."""
+    tests = [
+        str(t.get("item") or t.get("method") or "")
+        for t in event.details.get("tests") or []
+        if t.get("result") == "positive"
+    ]
+    notify.gate_rejected(
+        rec.session, event_id=event.id, certificate=certificate, market_id=rec.actor.org_id, tests=tests
+    )
 
 
 def _ever_held(rec: Recording, certificate: Certificate) -> bool:

@@ -31,6 +31,7 @@ PASSWORD_RESET = "password.reset"
 SETTINGS_CHANGED = "org.settings_changed"
 DISPUTE_OPENED = "dispute.opened"
 DISPUTE_RESOLVED = "dispute.resolved"
+CONTACTS_CHANGED = "org.contacts_changed"
 
 
 def record(

@@ -45,6 +45,11 @@ class Organisation(UUIDPk, Base):
     address: Mapped[str | None] = mapped_column(sa.String(300))
     #: The IANA time zone its dates are shown in and its "today" is taken in (``traceapp/zones.py``).
     timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE)
+    #: Where notifications go besides the users' own addresses (``traceapp.notify``): the
+    #: contact e-mail, SMS to ``phone``, and a webhook whose bodies are signed with the secret.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")

@@ -54,6 +54,8 @@ class Action(enum.Enum):
     RESOLVE_DISPUTE = "resolve_dispute"  # uphold (custody returns) or dismiss a dispute
     MANAGE_MEMBERS = "manage_members"  # add the organisation's users, reset their passwords
     MANAGE_SETTINGS = "manage_settings"  # the organisation's settings (its time zone)
+    READ_NOTIFICATIONS = "read_notifications"  # the organisation's inbox (and mark them read)
+    MANAGE_NOTIFICATIONS = "manage_notifications"  # where they go: contact e-mail, SMS, webhook
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ TABLE: Mapping[Action, Who] = {
     # An organisation's admin looks after its own people and settings, of whatever kind.
     Action.MANAGE_MEMBERS: Who(EVERYONE, frozenset({Role.ADMIN})),
     Action.MANAGE_SETTINGS: Who(EVERYONE, frozenset({Role.ADMIN})),
+    # Everyone is told what happened to its batches (a regulator: gate rejections in its region).
+    Action.READ_NOTIFICATIONS: Who(EVERYONE),
+    Action.MANAGE_NOTIFICATIONS: Who(EVERYONE, frozenset({Role.ADMIN})),
 }
 
 

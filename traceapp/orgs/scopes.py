@@ -74,6 +74,9 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "POST /api/v1/tokens": NO_SCOPE,
     "POST /api/v1/tokens/<uuid:token_id>/revoke": NO_SCOPE,
     "GET /api/v1/audit": Scope.READ,
+    "GET /api/v1/notifications": Scope.READ,
+    # Marking read changes only the organisation's own inbox: a reader's token does it.
+    "POST /api/v1/notifications/<uuid:notification_id>/read": Scope.READ,
 }
 
 

@@ -93,6 +93,61 @@ def create_organisation(
     return org
 
 
+def set_contacts(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    email: str | None = None,
+    phone: str | None = None,
+    webhook_url: str | None = None,
+) -> tuple[Organisation, str | None]:
+    """Set where an organisation's notifications go (the given ones; "" clears one). A changed
+    webhook URL gets a new signing secret, returned once (else None). Raises NotFound and
+    InvalidInput (an e-mail without ``@``, a webhook that is not http(s)://)."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound()
+    if email is not None:
+        if email.strip() and "@" not in email:
+            raise InvalidInput("/email", _("Enter an e-mail address."))
+        org.email = email.strip() or None
+    if phone is not None:
+        org.phone = phone.strip() or None
+    secret = None
+    if webhook_url is not None and (webhook_url.strip() or None) != org.webhook_url:
+        url = webhook_url.strip()
+        if url and not url.startswith(("https://", "http://")):
+            raise InvalidInput("/webhook_url", _("Enter an http:// or https:// address."))
+        org.webhook_url = url or None
+        secret = secrets.token_urlsafe(32) if url else None
+        org.webhook_secret = secret
+    session.flush()
+    return org, secret
+
+
+def set_own_contacts(
+    session: Session, actor: Actor, *, data: dict[str, str]
+) -> tuple[Organisation, str | None]:
+    """``set_contacts`` for the actor's own organisation, by its admin; in the audit log.
+    Raises PermissionDenied and InvalidInput."""
+    require(actor, Action.MANAGE_NOTIFICATIONS)
+    org, secret = set_contacts(session, org_id=actor.org_id, **data)
+    audit.record_by(
+        session,
+        actor,
+        action=audit.CONTACTS_CHANGED,
+        subject_type="organisation",
+        subject_id=org.id,
+        details={
+            "email": org.email,
+            "phone": org.phone,
+            "webhook_url": org.webhook_url,
+            "new_secret": bool(secret),
+        },
+    )
+    return org, secret
+
+
 def create_user(
     session: Session,
     *,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -50,11 +51,12 @@ def start_session(
     return row, key
 
 
-def live_session(session: Session, key: str) -> tuple[UserSession, User] | None:
-    """The live session with this cookie key and its user (with the organisation), in one
-    indexed query; None when unknown, ended or expired."""
+def live_session(session: Session, key: str, *also: Any) -> tuple[Any, ...] | None:
+    """The live session with this cookie key and its user (with the organisation), and the
+    values of the columns ``also`` (a page's unread count), in one indexed query; None when
+    unknown, ended or expired."""
     query = (
-        sa.select(UserSession, User)
+        sa.select(UserSession, User, *also)
         .join(User, UserSession.user_id == User.id)
         .where(
             UserSession.key_hash == hash_token(key),
@@ -63,7 +65,7 @@ def live_session(session: Session, key: str) -> tuple[UserSession, User] | None:
         )
     )
     row = session.execute(query).first()
-    return (row[0], row[1]) if row else None
+    return tuple(row) if row else None
 
 
 def seen_due(user_session: UserSession) -> bool:

@@ -55,6 +55,8 @@ ACTION_PHRASES = {
     Action.RESOLVE_DISPUTE: _l("resolve disputes"),
     Action.MANAGE_MEMBERS: _l("add members and reset their passwords"),
     Action.MANAGE_SETTINGS: _l("change the organisation's settings"),
+    Action.READ_NOTIFICATIONS: _l("read notifications"),
+    Action.MANAGE_NOTIFICATIONS: _l("set where notifications go"),
 }
 
 
@@ -100,6 +102,7 @@ AUDIT_ACTIONS = {
     audit.MEMBER_ADDED: _l("Member added"),
     audit.PASSWORD_RESET: _l("Password reset"),
     audit.SETTINGS_CHANGED: _l("Settings changed"),
+    audit.CONTACTS_CHANGED: _l("Notification addresses changed"),
 }
 
 #: A user's role as a person reads it.

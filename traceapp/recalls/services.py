@@ -14,6 +14,7 @@ from traceapp.certificates.queries import find_by_code
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.events.models import Event, EventItem, HoldingChange, Quarantine
+from traceapp.notify import services as notify
 from traceapp.orgs import audit
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
@@ -79,7 +80,21 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
             "batches": len(affected),
         },
     )
+    _tell_issuers(session, actor, recall, root_ids)
     return recall
+
+
+def _tell_issuers(session: Session, actor: Actor, recall: Recall, root_ids: set[uuid.UUID]) -> None:
+    """Each organisation that issued a recalled batch hears of it (its first root batch first)."""
+    batches = session.scalars(
+        sa.select(Certificate)
+        .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
+        .where(RecallBatch.recall_id == recall.id, Certificate.org_id != actor.org_id)
+        .order_by(RecallBatch.root.desc(), Certificate.issued_at)
+    ).all()
+    notify.recalled(
+        session, recall_id=recall.id, by_id=actor.org_id, reason=recall.reason, batches=list(batches)
+    )
 
 
 def _root(session: Session, code: str, index: int) -> Certificate:

@@ -1,7 +1,7 @@
 """sign-in by mobile number, first passwords to change, each organisation's time zone
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 ``users.mobile`` (E.164, unique) joins ``users.email``, which may now be empty (a user has one
 of the two); ``users.must_change_password`` marks a first password an admin gave;
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
