@@ -118,6 +118,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # "console", file:///path, or tencent://SECRET_ID:SECRET_KEY@sms.tencentcloudapi.com
         # ?app=SDK_APP_ID&sign=SIGN_NAME&template=TEMPLATE_ID&region=ap-guangzhou
         "NOTIFY_SMS_URL": "console",
+        # Webhooks go only to public addresses: an organisation's admin sets the URL, and it must
+        # not reach the database, the broker or a metadata service. True for a private network
+        # whose receivers you trust (and the tests' receivers on 127.0.0.1).
+        "NOTIFY_WEBHOOK_ALLOW_PRIVATE": False,
     }
 
 

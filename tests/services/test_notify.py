@@ -41,6 +41,7 @@ def outboxes(app, tmp_path):
     mail, sms = tmp_path / "mail.jsonl", tmp_path / "sms.jsonl"
     app.config["NOTIFY_EMAIL_URL"] = f"file://{mail}"
     app.config["NOTIFY_SMS_URL"] = f"file://{sms}"
+    app.config["NOTIFY_WEBHOOK_ALLOW_PRIVATE"] = True  # the test receivers listen on 127.0.0.1
     return mail, sms
 
 
@@ -270,6 +271,30 @@ def test_a_webhook_is_signed_with_the_organisations_secret(client, world, dbsess
     assert body["kind"] == "rejected" and body["trace_code"] == world[-1].trace_code
 
 
+def test_a_webhook_to_a_private_address_is_refused_and_never_called(client, world, dbsession, app, outboxes):
+    producer = world[0]
+    app.config["NOTIFY_WEBHOOK_ALLOW_PRIVATE"] = False  # the default
+    with receiver() as hook:
+        contacts(app, dbsession, producer, webhook_url=hook.url)
+        rejected_by_verdict(client, world)
+        run_queued(app)
+    assert hook.requests == []
+    (row,) = [d for d in deliveries(dbsession, producer.org) if d.channel is Channel.WEBHOOK]
+    assert row.status is DeliveryStatus.FAILED and "not a public address" in row.last_error
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:6379/", "http://localhost/", "http://10.0.0.8/", "http://169.254.169.254/latest/",
+     "http://[::1]/", "http://192.168.1.1/", "http://0.0.0.0/"],
+)
+def test_private_hosts_are_not_public(url):
+    from traceapp.notify.senders import SendFailed, public_host
+
+    with pytest.raises(SendFailed, match="not a public address"):
+        public_host(url)
+
+
 def test_a_failing_sender_is_retried_until_it_takes_the_message(client, world, dbsession, app, outboxes):
     producer = world[0]
     with receiver(fail_first=2) as hook:
@@ -370,7 +395,9 @@ def test_an_error_answer_from_tencent_sms_is_a_failed_attempt(client, world, dbs
 def committed_app(tmp_path_factory):
     """The app on a committed database of its own (SQLite file or PostgreSQL database)."""
     with committed_database("notify", tmp_path_factory.mktemp("notify")) as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "n", "TESTING": True})
+        app = create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": "n", "TESTING": True, "NOTIFY_WEBHOOK_ALLOW_PRIVATE": True}
+        )
         yield app
         app.extensions["traceapp.jobs"].huey.storage.close()
         app.extensions["traceapp.db"].dispose()

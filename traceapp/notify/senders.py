@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -168,8 +170,31 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def send_webhook(message: Message) -> None:
-    """POST the notification's JSON to the organisation's URL, signed with its secret."""
+def public_host(url: str) -> None:
+    """Refuse a URL whose host is, or resolves to, a loopback, private, link-local or otherwise
+    non-public address: an organisation's admin sets its webhook, and it must not make our
+    worker call the database, the broker or a cloud metadata service. Raises SendFailed.
+
+    Checked when the delivery is sent (a name may resolve elsewhere later than it was set).
+    """
+    host = urlsplit(url).hostname
+    if not host:
+        raise SendFailed(f"{url}: no host")
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError) as exc:
+        raise SendFailed(f"{url}: {exc}") from exc
+    for address in found:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise SendFailed(f"{url}: {host} is not a public address ({ip}); webhooks go to the internet only")
+
+
+def send_webhook(message: Message, *, allow_private: bool = False) -> None:
+    """POST the notification's JSON to the organisation's URL, signed with its secret; only to
+    a public address unless ``allow_private`` (``NOTIFY_WEBHOOK_ALLOW_PRIVATE``)."""
+    if not allow_private:
+        public_host(message.to)
     body = json.dumps(message.body, ensure_ascii=False, sort_keys=True).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", DELIVERY_HEADER: message.delivery_id}
     if message.secret:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 def sender(channel: str) -> senders.Sender:
     """The configured sender of a channel (``NOTIFY_EMAIL_URL``, ``NOTIFY_SMS_URL``)."""
     if channel == "webhook":
-        return senders.send_webhook
+        return functools.partial(
+            senders.send_webhook, allow_private=bool(current_app.config["NOTIFY_WEBHOOK_ALLOW_PRIVATE"])
+        )
     setting = {"email": "NOTIFY_EMAIL_URL", "sms": "NOTIFY_SMS_URL"}[channel]
     return senders.sender_for(str(current_app.config[setting] or ""), channel)
 
