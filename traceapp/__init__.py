@@ -22,7 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.events import views as events_views
     from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
-    from traceapp.public import pages, stored_wsgi
+    from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import exports
@@ -33,12 +33,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config.load(app, overrides)
     database = db.init_app(app)
     pages.init_app(app, database.sessions)
+    scans.init_app(app)
     jobs.init_app(
         app,
         database.sessions,
         tasks={pages.RENDER_TASK: pages.render_pages},
         handlers={exports.EXPORT_JOB: exports.build_export},
-        sweeps=[lambda budget: pages.refresh_stale(budget=budget)],
+        sweeps=[lambda budget: pages.refresh_stale(budget=budget), lambda _budget: scans.flush()],
     )
     i18n.init_app(app)
     templating.init_app(app)

@@ -142,6 +142,9 @@ class Certificate(UUIDPk, Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     revoke_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The certificate of the same organisation that replaces this revoked one (its public page
+    #: links to it); named at revocation, or by issuing the new one "to replace" this one.
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("certificates.id"))
 
     report: Mapped[TestReport | None] = relationship(lazy="raise")
 
@@ -156,7 +159,7 @@ class Certificate(UUIDPk, Base):
 
 
 #: The only columns that may change after issue.
-MUTABLE_AFTER_ISSUE = frozenset({"revoked_at", "revoked_by_id", "revoke_reason"})
+MUTABLE_AFTER_ISSUE = frozenset({"revoked_at", "revoked_by_id", "revoke_reason", "replaced_by_id"})
 
 
 class CertificateImmutable(Exception):

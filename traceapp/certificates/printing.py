@@ -15,6 +15,7 @@ from marshmallow import Schema
 
 from traceapp import codes, regions
 from traceapp.certificates.models import Basis, Certificate, Commitment
+from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.schemas import LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.labels import render
@@ -80,12 +81,15 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
     }
 
 
-def label_content(certificate: Certificate, *, base_url: str, lang: str = "zh") -> render.LabelContent:
-    """The label of a certificate: heading, fields, commitments, basis, QR payload and code."""
+def label_content(
+    certificate: Certificate, *, base_url: str, lang: str = "zh", public: bool = False
+) -> render.LabelContent:
+    """The label of a certificate: heading, fields, commitments, basis, QR payload and code.
+    ``public``: for anyone to fetch (the public share image), the phone masked as on the page."""
     with force_locale(LOCALES[lang]):
         return render.LabelContent(
             heading=_heading(lang),
-            fields=_fields(certificate),
+            fields=_fields(certificate, public),
             commitments=[str(COMMITMENT_LABELS[Commitment(c)]) for c in certificate.commitments],
             commitments_short=str(COMMITMENTS_SHORT),
             basis=[str(BASIS_LABELS[Basis(b)]) for b in certificate.basis],
@@ -100,7 +104,7 @@ def _heading(lang: str) -> str:
     return "承诺达标合格证" if lang == "zh" else "承诺达标合格证 Compliance Certificate"
 
 
-def _fields(certificate: Certificate) -> list[tuple[str, str]]:
+def _fields(certificate: Certificate, public: bool = False) -> list[tuple[str, str]]:
     origin = regions.place(certificate.origin_region_code, certificate.origin_address)
     rows = [
         (_("Product"), certificate.product_name),
@@ -109,7 +113,10 @@ def _fields(certificate: Certificate) -> list[tuple[str, str]]:
         (_("Producer"), certificate.producer_name),
         # A printed certificate carries the full contact phone, as the paper template does;
         # only the public web page masks it.
-        (_("Phone"), certificate.producer_phone or ""),
+        (
+            _("Phone"),
+            (mask_phone(certificate.producer_phone) if public else certificate.producer_phone) or "",
+        ),
         (_("Issued"), to_user_timezone(certificate.issued_at).date().isoformat()),
     ]
     if certificate.harvest_date:
@@ -131,3 +138,8 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
     if kind == "sheet":
         return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
     return render.share_png(content)
+
+
+def public_share_png(certificate: Certificate, *, base_url: str, lang: str) -> bytes:
+    """The share image anyone may fetch (the public page's Open Graph image): the phone masked."""
+    return render.share_png(label_content(certificate, base_url=base_url, lang=lang, public=True))

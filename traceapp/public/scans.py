@@ -1,0 +1,390 @@
+"""Scan counting without a write per view: the page shows "first scanned on ..., N scans".
+
+A scan is a ``GET /t/<code>`` with no query string (a QR scan or a pasted link; switching the
+language or asking for the web font is the same visitor again) that finds a page. The request
+only *notes* it, outside the database, in the scan counter (``SCAN_COUNTER_URL``):
+
+- ``redis://...``: one ``RPUSH`` of ``code place time`` on a list (the default when ``JOBS_URL``
+  is Redis: the same server);
+- otherwise an append-only file in the instance folder (``file:///path/scans.log`` to choose
+  it): one ``write`` of one line under a shared ``flock``, no fsync.
+
+The worker's periodic sweep (every minute) and ``traceapp scans flush`` take what was noted and
+add it, in one transaction, to ``scan_counts`` (first scan, last scan, scans, distinct places)
+and ``scan_places`` (one row per coarse place: a hash of the client's /24, or /48 for IPv6,
+or of the region a trusted proxy names in ``SCAN_PLACE_HEADER``; no address is stored).
+
+What pages and statuses show are the *published* counts (``shown_*``). The flush publishes
+a code's counts, and bumps its stored page so it renders again, when it is first scanned, when
+the published counts would change its status (``suspicious``, see
+``certificates.status.ScanRule``), and otherwise at most every ``SCAN_PAGE_REFRESH_SECONDS``:
+a popular page is rendered again at most that often, not at every flush. So a stored page is
+always what a live render shows.
+
+A flush that fails after its commit and before dropping what it took counts those scans again
+at the next flush (the counter is a count of page views, not a ledger); one that fails before
+its commit leaves them to the next flush.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import ipaddress
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from traceapp.certificates.models import Certificate, Unit
+from traceapp.certificates.status import BatchFacts, ScanRule
+from traceapp.db import transaction, utcnow
+from traceapp.public.models import ScanCount, ScanPlace
+from traceapp.throttle import client_address
+
+_EXT = "traceapp.scans"
+#: Set in the WSGI environ once a request's scan is noted (the front layer or the view).
+NOTED = "traceapp.scan_noted"
+#: Lines taken per flush at most (the rest waits for the next one).
+FLUSH_MAX = 200_000
+
+
+def scan_rule(app: Flask | None = None) -> ScanRule:
+    """The suspicion rule the configuration sets (``SCAN_SUSPICIOUS_*``)."""
+    config = (app or current_app).config
+    return ScanRule(
+        per_unit=Decimal(str(config["SCAN_SUSPICIOUS_PER_UNIT"])),
+        minimum=int(config["SCAN_SUSPICIOUS_MIN"]),
+        places=int(config["SCAN_SUSPICIOUS_PLACES"]),
+    )
+
+
+def batch_size(quantity: Decimal, unit: Unit) -> Decimal:
+    """A batch's size in the units the rule counts: kilograms (斤 halved), pieces or boxes."""
+    return quantity / 2 if unit is Unit.JIN else quantity
+
+
+# -- noting ---------------------------------------------------------------------------------------
+
+
+class FileCounter:
+    """Scans noted as lines appended to a file; the flush renames it away and reads it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def note(self, line: bytes) -> None:
+        while True:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                # The flush may have renamed the file between our open and our lock: then
+                # this line belongs in the new one.
+                try:
+                    same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    os.write(fd, line)
+                    return
+            finally:
+                os.close(fd)
+
+    def take(self) -> tuple[list[bytes], Any]:
+        """The lines noted so far (and those a failed flush left), and what to drop once they
+        are counted."""
+        folder = self.path.parent
+        taken = sorted(folder.glob(self.path.name + ".*.taken"))
+        if self.path.exists():
+            moved = folder / f"{self.path.name}.{time.time_ns()}.taken"
+            os.rename(self.path, moved)
+            taken.append(moved)
+        lines: list[bytes] = []
+        for path in taken:
+            with open(path, "rb") as f:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # writers that locked before the rename
+                lines.extend(f.read().splitlines())
+        return lines, taken
+
+    def done(self, token: Any) -> None:
+        for path in token:
+            path.unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        self.done([self.path, *self.path.parent.glob(self.path.name + ".*.taken")])
+
+
+class RedisCounter:
+    """Scans noted on a Redis list; the flush renames the list away and reads it."""
+
+    def __init__(self, url: str, key: str, timeout: float):
+        self.redis = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        self.key, self.taken = key, key + ":taken"
+
+    def note(self, line: bytes) -> None:
+        self.redis.rpush(self.key, line)
+
+    def take(self) -> tuple[list[bytes], Any]:
+        if not self.redis.exists(self.taken):  # else a failed flush left it: count it first
+            try:
+                self.redis.rename(self.key, self.taken)
+            except Exception as exc:  # noqa: BLE001 - "no such key": nothing was noted
+                if "no such key" not in str(exc).lower():
+                    raise
+                return [], None
+        return list(self.redis.lrange(self.taken, 0, FLUSH_MAX - 1)), self.taken
+
+    def done(self, token: Any) -> None:
+        if token:
+            self.redis.delete(token)
+
+    def reset(self) -> None:
+        self.redis.delete(self.key, self.taken)
+
+
+def make_counter(app: Flask) -> FileCounter | RedisCounter:
+    """The counter ``SCAN_COUNTER_URL`` names (default: Redis when ``JOBS_URL`` is, else a file)."""
+    url = str(app.config["SCAN_COUNTER_URL"] or "")
+    jobs_url = str(app.config["JOBS_URL"] or "")
+    if not url and jobs_url.startswith(("redis://", "rediss://", "unix://")):
+        url = jobs_url
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        key = f"{app.config['JOBS_NAME']}:scans"
+        return RedisCounter(url, key, float(app.config["JOBS_BROKER_TIMEOUT"]))
+    if url.startswith("file://"):
+        return FileCounter(Path(url.removeprefix("file://")))
+    if url:
+        raise ValueError(f"TRACEAPP_SCAN_COUNTER_URL must start with redis:// or file://, not {url!r}")
+    return FileCounter(Path(app.instance_path) / "scans.log")
+
+
+@dataclass
+class Scans:
+    """The app's counter and the settings a note needs (read once)."""
+
+    counter: FileCounter | RedisCounter
+    proxies: int
+    header: str
+    enabled: bool
+    app: Flask
+
+    def note(self, environ: dict[str, Any], code: str) -> None:
+        """Note one scan of canonical ``code`` by this request (once per request). A counter
+        that fails does not fail the page: the scan is lost and the failure logged."""
+        if not self.enabled or environ.get(NOTED):
+            return
+        environ[NOTED] = True
+        try:
+            self.counter.note(f"{code} {self.place(environ)} {int(time.time())}\n".encode())
+        except Exception:  # noqa: BLE001 - see the docstring
+            self.app.logger.exception("scan counter failed; scan not counted")
+
+    def place(self, environ: dict[str, Any]) -> str:
+        """A coarse place of the request, hashed: the region a proxy names, else the network."""
+        named = environ.get(self.header) if self.header else None
+        if named:
+            where = "region:" + str(named)[:64]
+        else:
+            address = client_address(environ, self.proxies)
+            try:
+                ip = ipaddress.ip_address(address.split("/")[0])
+                where = str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
+            except ValueError:
+                where = address
+        return hashlib.sha256(where.encode()).hexdigest()[:16]
+
+
+def init_app(app: Flask) -> Scans:
+    header = str(app.config["SCAN_PLACE_HEADER"] or "")
+    scans = Scans(
+        make_counter(app),
+        int(app.config["RATELIMIT_TRUSTED_PROXIES"]),
+        "HTTP_" + header.upper().replace("-", "_") if header else "",
+        bool(app.config["SCAN_COUNTING"]),
+        app,
+    )
+    app.extensions[_EXT] = scans
+    return scans
+
+
+def scans(app: Flask | None = None) -> Scans:
+    return (app or current_app).extensions[_EXT]
+
+
+# -- flushing --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one flush read for one code."""
+
+    scans: int = 0
+    first: int = 0
+    last: int = 0
+    places: set[str] = field(default_factory=set)
+
+
+def tally(lines: Iterable[bytes]) -> dict[str, Tally]:
+    out: dict[str, Tally] = {}
+    for line in lines:
+        try:
+            code, place, at = line.decode().split()
+            when = int(at)
+        except ValueError:
+            continue  # a torn line (a crash mid-write): dropped
+        t = out.setdefault(code, Tally(first=when, last=when))
+        t.scans += 1
+        t.first, t.last = min(t.first, when), max(t.last, when)
+        t.places.add(place)
+    return out
+
+
+def flush(app: Flask | None = None) -> int:
+    """Add what the counter noted to ``scan_counts`` and publish the counts pages show (see the
+    module's docstring); render the pages it bumped. Returns how many scans it counted."""
+    from traceapp.public import pages
+
+    found = scans(app)
+    lines, token = found.counter.take()
+    if not lines:
+        found.counter.done(token)
+        return 0
+    tallies = tally(lines)
+    with transaction() as session:
+        bumped = _count(session, tallies, scan_rule(), found.app.config)
+    found.counter.done(token)
+    if bumped:
+        pages.render_pages([str(i) for i in bumped])
+    return sum(t.scans for t in tallies.values())
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _count(session: Session, tallies: dict[str, Tally], rule: ScanRule, config: Any) -> list[uuid.UUID]:
+    from traceapp.public import pages
+
+    ids = dict(
+        session.execute(
+            sa.select(Certificate.trace_code, Certificate.id).where(Certificate.trace_code.in_(list(tallies)))
+        ).all()
+    )
+    by_id = {ids[code]: t for code, t in tallies.items() if code in ids}
+    if not by_id:
+        return []
+    known = {
+        (cid, place)
+        for cid, place in session.execute(
+            sa.select(ScanPlace.certificate_id, ScanPlace.place).where(
+                ScanPlace.certificate_id.in_(list(by_id))
+            )
+        )
+    }
+    new_places = [
+        {"certificate_id": cid, "place": p}
+        for cid, t in by_id.items()
+        for p in t.places
+        if (cid, p) not in known
+    ]
+    if new_places:
+        session.execute(sa.insert(ScanPlace), new_places)
+    added: dict[uuid.UUID, int] = {}
+    for row in new_places:
+        added[row["certificate_id"]] = added.get(row["certificate_id"], 0) + 1
+    rows = {
+        r.certificate_id: r
+        for r in session.scalars(
+            sa.select(ScanCount).where(ScanCount.certificate_id.in_(list(by_id))).with_for_update()
+        )
+    }
+    certificates = {
+        c.id: c for c in session.scalars(sa.select(Certificate).where(Certificate.id.in_(list(by_id))))
+    }
+    now = utcnow()
+    refresh = timedelta(seconds=float(config["SCAN_PAGE_REFRESH_SECONDS"]))
+    publish: list[uuid.UUID] = []
+    for cid, t in by_id.items():
+        row = rows.get(cid)
+        if row is None:
+            row = ScanCount(
+                certificate_id=cid,
+                first_scanned_at=_at(t.first),
+                last_scanned_at=_at(t.last),
+                scans=0,
+                places=0,
+                shown_scans=0,
+                shown_places=0,
+            )
+            session.add(row)
+        row.first_scanned_at = min(row.first_scanned_at, _at(t.first))
+        row.last_scanned_at = max(row.last_scanned_at, _at(t.last))
+        row.scans += t.scans
+        row.places += added.get(cid, 0)
+        c = certificates[cid]
+        size = batch_size(c.quantity, c.unit)
+        was = rule.exceeded(row.shown_scans, row.shown_places, size)
+        will = rule.exceeded(row.scans, row.places, size)
+        if row.shown_at is None or was != will or now - row.shown_at >= refresh:
+            publish.append(cid)
+    # And the pages of codes not scanned this time whose counts were held back.
+    behind = session.scalars(
+        sa.select(ScanCount).where(
+            ScanCount.scans != ScanCount.shown_scans,
+            ScanCount.shown_at < now - refresh,
+            ScanCount.certificate_id.not_in(list(by_id)),
+        )
+    ).all()
+    publish.extend(r.certificate_id for r in behind)
+    rows.update({r.certificate_id: r for r in behind})
+    session.flush()
+    rows.update(
+        {
+            r.certificate_id: r
+            for r in session.scalars(sa.select(ScanCount).where(ScanCount.certificate_id.in_(publish)))
+        }
+    )
+    for cid in publish:
+        row = rows[cid]
+        row.shown_scans, row.shown_places, row.shown_at = row.scans, row.places, now
+    session.flush()
+    if publish:
+        pages.bump(session, publish)
+    return sorted(publish)
+
+
+def status_facts(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, tuple[int, int]]:
+    """The published (scans, places) of these batches (one query; none scanned: absent)."""
+    if not certificates:
+        return {}
+    rows = session.execute(
+        sa.select(ScanCount.certificate_id, ScanCount.shown_scans, ScanCount.shown_places).where(
+            ScanCount.certificate_id.in_([c.id for c in certificates])
+        )
+    )
+    return {cid: (s, p) for cid, s, p in rows}
+
+
+def with_scans(facts: BatchFacts, certificate: Certificate, counts: tuple[int, int] | None) -> BatchFacts:
+    """``facts`` with the batch's published scan counts and the configured rule."""
+    scans_, places = counts or (0, 0)
+    return replace(
+        facts,
+        scans=scans_,
+        places=places,
+        size=batch_size(certificate.quantity, certificate.unit),
+        rule=scan_rule(),
+    )
+
