@@ -35,8 +35,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -387,4 +386,3 @@ def with_scans(facts: BatchFacts, certificate: Certificate, counts: tuple[int, i
         size=batch_size(certificate.quantity, certificate.unit),
         rule=scan_rule(),
     )
-
