@@ -211,6 +211,11 @@ class RevokeIn(StrictSchema):
     """Why the certificate is revoked (shown on its public page)."""
 
     reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
+    replaced_by = Str(
+        load_default=None,
+        validate=validate.Length(max=40, error=_l("At most 40 characters.")),
+        metadata={"description": "Trace code of the certificate (of your organisation) that replaces this one."},
+    )
 
 
 class LabelQuery(StrictSchema):

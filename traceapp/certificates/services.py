@@ -22,6 +22,7 @@ from traceapp.certificates.models import (
     Product,
     TestReport,
 )
+from traceapp.certificates import queries
 from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -237,14 +238,15 @@ def get_own_certificate(session: Session, actor: Actor, certificate_id: uuid.UUI
 
 
 def revoke_certificate(
-    session: Session, actor: Actor, *, certificate_id: uuid.UUID, reason: str
+    session: Session, actor: Actor, *, certificate_id: uuid.UUID, reason: str, replaced_by: str | None = None
 ) -> Certificate:
     """Revoke a certificate with a reason: the only change a certificate ever takes.
 
     Allowed to the user who issued it and to an admin of the issuing organisation. Raises
     PermissionDenied (a kind of organisation that never revokes; another member's certificate),
     NotFound (not the actor's organisation's), InvalidInput (empty reason) and Conflict (already
-    revoked).
+    revoked). ``replaced_by``: the trace code of the organisation's certificate that replaces
+    this one (standing, not this one); its public page links to it (InvalidInput otherwise).
     """
     require(actor, Action.REVOKE)
     certificate = get_own_certificate(session, actor, certificate_id)
@@ -254,6 +256,14 @@ def revoke_certificate(
         raise InvalidInput("/reason", _("Give the reason for revoking."))
     if certificate.is_revoked:
         raise Conflict(_("This certificate is already revoked."))
+    replacement = None
+    if replaced_by and replaced_by.strip():
+        replacement = queries.find_by_code(session, replaced_by)
+        if replacement is None or replacement.org_id != actor.org_id:
+            raise InvalidInput("/replaced_by", _("No certificate of your organisation has this trace code."))
+        if replacement.id == certificate.id or replacement.is_revoked:
+            raise InvalidInput("/replaced_by", _("The replacement must be another certificate that is not revoked."))
+        certificate.replaced_by_id = replacement.id
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = actor.user_id
     certificate.revoke_reason = reason.strip()
@@ -264,7 +274,11 @@ def revoke_certificate(
         action=audit.CERTIFICATE_REVOKED,
         subject_type="certificate",
         subject_id=certificate.id,
-        details={"trace_code": certificate.trace_code, "reason": certificate.revoke_reason},
+        details={
+            "trace_code": certificate.trace_code,
+            "reason": certificate.revoke_reason,
+            **({"replaced_by": replacement.trace_code} if replacement else {}),
+        },
     )
     return certificate
 
