@@ -144,6 +144,7 @@ def app(
             "JOBS_RETRY_DELAY": 0.01,
             "RATELIMIT_STORAGE_URL": ratelimit_url,
             "SCAN_COUNTER_URL": scan_counter_url,
+            "SCAN_FILE_GRACE_SECONDS": 0,  # one process: the flush closes its own file
         }
     )
     app.extensions["traceapp.scans"].counter.reset()  # scans belong to one test

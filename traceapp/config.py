@@ -110,6 +110,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # folder; or redis://host:port/db, or file:///path/scans.log. SCAN_COUNTING false: off.
         "SCAN_COUNTING": True,
         "SCAN_COUNTER_URL": "",
+        # The file counter: seconds the flush waits after renaming the file before reading it
+        # (every process notices the rename within a second and writes to a new file).
+        "SCAN_FILE_GRACE_SECONDS": 2,
         # A header a trusted proxy or CDN sets with the client's region (such as X-Geo-Region):
         # a place is then that region, not the client's /24 (or /48) network.
         "SCAN_PLACE_HEADER": "",

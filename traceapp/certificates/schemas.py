@@ -214,7 +214,9 @@ class RevokeIn(StrictSchema):
     replaced_by = Str(
         load_default=None,
         validate=validate.Length(max=40, error=_l("At most 40 characters.")),
-        metadata={"description": "Trace code of the certificate (of your organisation) that replaces this one."},
+        metadata={
+            "description": "Trace code of the certificate (of your organisation) that replaces this one."
+        },
     )
 
 

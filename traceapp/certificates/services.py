@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from traceapp import codes, idempotency
+from traceapp.certificates import queries
 from traceapp.certificates.models import (
     Category,
     Certificate,
@@ -22,7 +23,6 @@ from traceapp.certificates.models import (
     Product,
     TestReport,
 )
-from traceapp.certificates import queries
 from traceapp.certificates.reports import check_report_file
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -262,7 +262,9 @@ def revoke_certificate(
         if replacement is None or replacement.org_id != actor.org_id:
             raise InvalidInput("/replaced_by", _("No certificate of your organisation has this trace code."))
         if replacement.id == certificate.id or replacement.is_revoked:
-            raise InvalidInput("/replaced_by", _("The replacement must be another certificate that is not revoked."))
+            raise InvalidInput(
+                "/replaced_by", _("The replacement must be another certificate that is not revoked.")
+            )
         certificate.replaced_by_id = replacement.id
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = actor.user_id

@@ -7,7 +7,7 @@ only *notes* it, outside the database, in the scan counter (``SCAN_COUNTER_URL``
 - ``redis://...``: one ``RPUSH`` of ``code place time`` on a list (the default when ``JOBS_URL``
   is Redis: the same server);
 - otherwise an append-only file in the instance folder (``file:///path/scans.log`` to choose
-  it): one ``write`` of one line under a shared ``flock``, no fsync.
+  it): one ``write`` of one line on a descriptor the process keeps open, no fsync.
 
 The worker's periodic sweep (every minute) and ``traceapp scans flush`` take what was noted and
 add it, in one transaction, to ``scan_counts`` (first scan, last scan, scans, distinct places)
@@ -28,7 +28,6 @@ its commit leaves them to the next flush.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import ipaddress
 import os
@@ -38,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,28 +78,44 @@ def batch_size(quantity: Decimal, unit: Unit) -> Decimal:
 
 
 class FileCounter:
-    """Scans noted as lines appended to a file; the flush renames it away and reads it."""
+    """Scans noted as lines appended to a file; the flush renames it away and reads it.
 
-    def __init__(self, path: Path):
-        self.path = path
+    Each process keeps the file open (a scan costs one ``write``, of one line: atomic with
+    ``O_APPEND``) and checks at most every second whether the flush renamed it; the flush reads
+    a renamed file after ``grace`` seconds, once every writer has moved on to the new one."""
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(self, path: Path, grace: float = 2.0):
+        self.path, self.grace = path, grace
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = None
+        self._pid = 0
+        self._checked = 0.0
 
     def note(self, line: bytes) -> None:
-        while True:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        now = time.monotonic()
+        if self._fd is None or now - self._checked > self.CHECK_SECONDS or self._pid != os.getpid():
+            self._check(now)
+        os.write(self._fd, line)  # type: ignore[arg-type]
+
+    def _check(self, now: float) -> None:
+        if self._fd is not None and self._pid == os.getpid():
             try:
-                fcntl.flock(fd, fcntl.LOCK_SH)
-                # The flush may have renamed the file between our open and our lock: then
-                # this line belongs in the new one.
-                try:
-                    same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-                except FileNotFoundError:
-                    same = False
-                if same:
-                    os.write(fd, line)
+                if os.fstat(self._fd).st_ino == os.stat(self.path).st_ino:
+                    self._checked = now
                     return
-            finally:
-                os.close(fd)
+            except FileNotFoundError:
+                pass
+            os.close(self._fd)
+        # A forked child shares its parent's descriptor: it opens its own (the parent's stays).
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._pid, self._checked = os.getpid(), now
+
+    def _close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
 
     def take(self) -> tuple[list[bytes], Any]:
         """The lines noted so far (and those a failed flush left), and what to drop once they
@@ -110,11 +126,12 @@ class FileCounter:
             moved = folder / f"{self.path.name}.{time.time_ns()}.taken"
             os.rename(self.path, moved)
             taken.append(moved)
+            self._close()  # this process writes to the new file from now on
+            if self.grace:
+                time.sleep(self.grace)  # the other processes notice within CHECK_SECONDS
         lines: list[bytes] = []
         for path in taken:
-            with open(path, "rb") as f:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # writers that locked before the rename
-                lines.extend(f.read().splitlines())
+            lines.extend(path.read_bytes().splitlines())
         return lines, taken
 
     def done(self, token: Any) -> None:
@@ -122,6 +139,7 @@ class FileCounter:
             path.unlink(missing_ok=True)
 
     def reset(self) -> None:
+        self._close()
         self.done([self.path, *self.path.parent.glob(self.path.name + ".*.taken")])
 
 
@@ -162,11 +180,12 @@ def make_counter(app: Flask) -> FileCounter | RedisCounter:
     if url.startswith(("redis://", "rediss://", "unix://")):
         key = f"{app.config['JOBS_NAME']}:scans"
         return RedisCounter(url, key, float(app.config["JOBS_BROKER_TIMEOUT"]))
+    grace = float(app.config["SCAN_FILE_GRACE_SECONDS"])
     if url.startswith("file://"):
-        return FileCounter(Path(url.removeprefix("file://")))
+        return FileCounter(Path(url.removeprefix("file://")), grace)
     if url:
         raise ValueError(f"TRACEAPP_SCAN_COUNTER_URL must start with redis:// or file://, not {url!r}")
-    return FileCounter(Path(app.instance_path) / "scans.log")
+    return FileCounter(Path(app.instance_path) / "scans.log", grace)
 
 
 @dataclass
@@ -182,11 +201,11 @@ class Scans:
     def note(self, environ: dict[str, Any], code: str) -> None:
         """Note one scan of canonical ``code`` by this request (once per request). A counter
         that fails does not fail the page: the scan is lost and the failure logged."""
-        if not self.enabled or environ.get(NOTED):
+        if not self.enabled or NOTED in environ:
             return
         environ[NOTED] = True
         try:
-            self.counter.note(f"{code} {self.place(environ)} {int(time.time())}\n".encode())
+            self.counter.note(b"%s %s %d\n" % (code.encode(), self.place(environ).encode(), time.time()))
         except Exception:  # noqa: BLE001 - see the docstring
             self.app.logger.exception("scan counter failed; scan not counted")
 
@@ -194,15 +213,23 @@ class Scans:
         """A coarse place of the request, hashed: the region a proxy names, else the network."""
         named = environ.get(self.header) if self.header else None
         if named:
-            where = "region:" + str(named)[:64]
-        else:
-            address = client_address(environ, self.proxies)
-            try:
-                ip = ipaddress.ip_address(address.split("/")[0])
-                where = str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
-            except ValueError:
-                where = address
-        return hashlib.sha256(where.encode()).hexdigest()[:16]
+            return _hashed("region:" + str(named)[:64])
+        return _network_of(client_address(environ, self.proxies))
+
+
+@lru_cache(maxsize=4096)
+def _network_of(address: str) -> str:
+    # Remembered: the same phones and gates scan again and again (and ipaddress is slow).
+    try:
+        ip = ipaddress.ip_address(address.split("/")[0])
+        where = str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 48}", strict=False))
+    except ValueError:
+        where = address
+    return _hashed(where)
+
+
+def _hashed(where: str) -> str:
+    return hashlib.sha256(where.encode()).hexdigest()[:16]
 
 
 def init_app(app: Flask) -> Scans:
