@@ -245,12 +245,20 @@ def _rejection_reasons(c: Certificate, rejection: Step | None) -> list[str]:
         ]
     return [
         _(
-            "%(market)s tested %(product)s on %(date)s: %(test)s was positive%(value)s.",
+            "%(market)s tested %(product)s on %(date)s: %(test)s was positive (%(value)s).",
             market=rejection.org,
             product=c.product_name,
             date=day,
             test=t.get("item") or "",
-            value=f" ({t['value']}{t.get('value_unit') or ''})" if t.get("value") not in (None, "") else "",
+            value=f"{t['value']}{t.get('value_unit') or ''}",
+        )
+        if t.get("value") not in (None, "")
+        else _(
+            "%(market)s tested %(product)s on %(date)s: %(test)s was positive.",
+            market=rejection.org,
+            product=c.product_name,
+            date=day,
+            test=t.get("item") or "",
         )
         for t in positives
     ]
