@@ -52,6 +52,7 @@ STATUS_REASONS = {
     "revoked": "certificate revoked",
     "failed_inspection": "failed an earlier inspection",
     "recalled": "batch recalled",
+    "suspicious": "code scanned far more often than the batch explains (a copied label?)",
 }
 
 
