@@ -240,7 +240,7 @@ class Verification:
 def batch_facts(session: Session, trip: Journey) -> BatchFacts:
     """The facts the batch's status is decided from (two queries: the recall hold, the published
     scan counts). No certificate carries a best-before date yet, so none is passed."""
-    from traceapp.public.scans import status_facts, with_scans
+    from traceapp.certificates.scans import status_facts, with_scans
 
     certificate = trip.certificate
     facts = BatchFacts(
@@ -253,7 +253,7 @@ def batch_facts(session: Session, trip: Journey) -> BatchFacts:
 
 def batch_facts_of(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, BatchFacts]:
     """The status facts of many batches at once, by certificate id (three queries)."""
-    from traceapp.public.scans import status_facts, with_scans
+    from traceapp.certificates.scans import status_facts, with_scans
 
     ids = [c.id for c in certificates]
     held, rejected = held_batches(session, ids), rejected_batches(session, ids)

@@ -15,8 +15,9 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session, aliased
 
 from traceapp import codes, regions
-from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
+from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment, ScanCount
 from traceapp.certificates.queries import mask_phone
+from traceapp.certificates.scans import with_scans
 from traceapp.certificates.status import BatchFacts, batch_status
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 from traceapp.coldchain.chart import leg_svg
@@ -26,8 +27,6 @@ from traceapp.events.models import Event, EventKind
 from traceapp.events.queries import Journey, is_claim, is_verdict, journey
 from traceapp.events.texts import KIND_LABELS
 from traceapp.orgs.models import Organisation
-from traceapp.public.models import ScanCount
-from traceapp.public.scans import with_scans
 from traceapp.recalls.models import Recall, RecallBatch, RecallStatus
 from traceapp.recalls.queries import open_recall_of
 

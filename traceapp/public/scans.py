@@ -34,9 +34,8 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,10 +45,10 @@ from flask import Flask, current_app
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from traceapp.certificates.models import Certificate, Unit
-from traceapp.certificates.status import BatchFacts, ScanRule
+from traceapp.certificates.models import Certificate, ScanCount, ScanPlace
+from traceapp.certificates.scans import batch_size, scan_rule
+from traceapp.certificates.status import ScanRule
 from traceapp.db import transaction, utcnow
-from traceapp.public.models import ScanCount, ScanPlace
 from traceapp.throttle import client_address
 
 _EXT = "traceapp.scans"
@@ -57,21 +56,6 @@ _EXT = "traceapp.scans"
 NOTED = "traceapp.scan_noted"
 #: Lines taken per flush at most (the rest waits for the next one).
 FLUSH_MAX = 200_000
-
-
-def scan_rule(app: Flask | None = None) -> ScanRule:
-    """The suspicion rule the configuration sets (``SCAN_SUSPICIOUS_*``)."""
-    config = (app or current_app).config
-    return ScanRule(
-        per_unit=Decimal(str(config["SCAN_SUSPICIOUS_PER_UNIT"])),
-        minimum=int(config["SCAN_SUSPICIOUS_MIN"]),
-        places=int(config["SCAN_SUSPICIOUS_PLACES"]),
-    )
-
-
-def batch_size(quantity: Decimal, unit: Unit) -> Decimal:
-    """A batch's size in the units the rule counts: kilograms (斤 halved), pieces or boxes."""
-    return quantity / 2 if unit is Unit.JIN else quantity
 
 
 # -- noting ---------------------------------------------------------------------------------------
@@ -389,27 +373,3 @@ def _count(session: Session, tallies: dict[str, Tally], rule: ScanRule, config: 
     if publish:
         pages.bump(session, publish)
     return sorted(publish)
-
-
-def status_facts(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, tuple[int, int]]:
-    """The published (scans, places) of these batches (one query; none scanned: absent)."""
-    if not certificates:
-        return {}
-    rows = session.execute(
-        sa.select(ScanCount.certificate_id, ScanCount.shown_scans, ScanCount.shown_places).where(
-            ScanCount.certificate_id.in_([c.id for c in certificates])
-        )
-    )
-    return {cid: (s, p) for cid, s, p in rows}
-
-
-def with_scans(facts: BatchFacts, certificate: Certificate, counts: tuple[int, int] | None) -> BatchFacts:
-    """``facts`` with the batch's published scan counts and the configured rule."""
-    scans_, places = counts or (0, 0)
-    return replace(
-        facts,
-        scans=scans_,
-        places=places,
-        size=batch_size(certificate.quantity, certificate.unit),
-        rule=scan_rule(),
-    )
