@@ -59,6 +59,13 @@ def test_every_public_page_links_to_12315_or_the_configured_address(client, make
     )
     assert 'href="https://www.12315.cn/"' in html and 'href="tel:12315"' in html
     assert "Report it to 12315" in html
+    for other in ("/", "/t/AAAAAAAAAAAAAA"):  # the home page and a code not found
+        assert 'href="https://www.12315.cn/"' in client.get(other).get_data(as_text=True)
+    app.config["REPORT_URL"] = "mailto:quality@market.example.cn"
+    configured = client.get("/t/AAAAAAAAAAAAAA", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'href="mailto:quality@market.example.cn"' in configured and "Report a problem" in configured
+    assert "tel:12315" not in configured
+    app.config["REPORT_URL"] = "https://www.12315.cn/"
     zh = client.get(f"/t/{certificate.trace_code}", headers={"Accept-Language": "zh-CN"}).get_data(
         as_text=True
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import format_date, to_user_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -89,7 +89,6 @@ class PublicCertificate:
     first_scanned_at: datetime | None = None
     scans: int = 0
     share_image: str = ""
-    report_url: str = ""
 
 
 _RECALLED = sa.exists().where(
@@ -222,7 +221,6 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None, facts: Facts)
         first_scanned_at=facts.scanned[0] if facts.scanned else None,
         scans=facts.scanned[1] if facts.scanned else 0,
         share_image=url_for("public.share_image", code=c.trace_code, _external=True),
-        report_url=current_app.config["REPORT_URL"],
     )
 
 
