@@ -141,3 +141,27 @@ def test_the_revoke_form_takes_the_replacement(client, make):
     )
     assert response.status_code == 302
     assert f'href="/t/{new.trace_code}"' in client.get(f"/t/{old.trace_code}").get_data(as_text=True)
+
+
+def test_issuing_a_certificate_to_replace_a_revoked_one_links_them(client, make):
+    from tests.factories import certificate_body
+
+    producer = make.member()
+    old = make.certificate(producer, product_name="大白菜")
+    url = f"/api/v1/certificates/{old.id}/revoke"
+    assert client.post(url, json={"reason": "写错了"}, headers=producer.headers).status_code == 200
+    issued = client.post(
+        "/api/v1/certificates",
+        json={**certificate_body(), "replaces": old.trace_code},
+        headers=producer.headers,
+    )
+    assert issued.status_code == 201, issued.json
+    html = client.get(f"/t/{old.trace_code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'href="/t/{issued.json["trace_code"]}"' in html
+    # Once replaced, or while still standing, a certificate cannot be replaced (again).
+    standing = make.certificate(producer)
+    for code in (old.trace_code, standing.trace_code):
+        again = client.post(
+            "/api/v1/certificates", json={**certificate_body(), "replaces": code}, headers=producer.headers
+        )
+        assert again.status_code == 422 and again.json["errors"][0]["field"] == "/replaces", again.json

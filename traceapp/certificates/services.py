@@ -54,6 +54,8 @@ def issue_certificate(
             certificate.issued_at = issued_at
         session.add(certificate)
         session.flush()
+        if data.get("replaces"):
+            _replace(session, actor, data["replaces"], certificate)
         return certificate
 
     certificate, created = insert_once(
@@ -67,6 +69,18 @@ def issue_certificate(
         _remember_product(session, actor, certificate)
         add_initial_holding(session, certificate)
     return certificate, created
+
+
+def _replace(session: Session, actor: Actor, code: str, replacement: Certificate) -> None:
+    """Name ``replacement`` as the replacement of the revoked certificate ``code`` (the
+    organisation's own, not yet replaced)."""
+    old = queries.find_by_code(session, code)
+    if old is None or old.org_id != actor.org_id:
+        raise InvalidInput("/replaces", _("No certificate of your organisation has this trace code."))
+    if not old.is_revoked or old.replaced_by_id is not None:
+        raise InvalidInput("/replaces", _("Only a revoked certificate not yet replaced can be replaced."))
+    old.replaced_by_id = replacement.id
+    session.flush()
 
 
 def add_initial_holding(session: Session, certificate: Certificate) -> None:
