@@ -49,6 +49,8 @@ from traceapp.certificates.models import Certificate, ScanCount, ScanPlace
 from traceapp.certificates.scans import batch_size, scan_rule
 from traceapp.certificates.status import ScanRule
 from traceapp.db import transaction, utcnow
+from traceapp.jobs.models import JobLease
+from traceapp.jobs.services import take_lease
 from traceapp.throttle import client_address
 
 _EXT = "traceapp.scans"
@@ -56,6 +58,9 @@ _EXT = "traceapp.scans"
 NOTED = "traceapp.scan_noted"
 #: Lines taken per flush at most (the rest waits for the next one).
 FLUSH_MAX = 200_000
+#: The lease one flush holds at a time (``jobs_leases``), and for how long at most.
+LEASE = "scan-flush"
+LEASE_SECONDS = 300
 
 
 # -- noting ---------------------------------------------------------------------------------------
@@ -145,11 +150,12 @@ class RedisCounter:
                 if "no such key" not in str(exc).lower():
                     raise
                 return [], None
-        return list(self.redis.lrange(self.taken, 0, FLUSH_MAX - 1)), self.taken
+        lines = list(self.redis.lrange(self.taken, 0, FLUSH_MAX - 1))
+        return lines, len(lines)
 
     def done(self, token: Any) -> None:
-        if token:
-            self.redis.delete(token)
+        if token:  # drop what was counted; the rest of a long list waits for the next flush
+            self.redis.ltrim(self.taken, token, -1)
 
     def reset(self) -> None:
         self.redis.delete(self.key, self.taken)
@@ -263,18 +269,26 @@ def tally(lines: Iterable[bytes]) -> dict[str, Tally]:
 
 def flush(app: Flask | None = None) -> int:
     """Add what the counter noted to ``scan_counts`` and publish the counts pages show (see the
-    module's docstring); render the pages it bumped. Returns how many scans it counted."""
+    module's docstring); render the pages it bumped. One flush at a time (a lease: the sweep's
+    and ``traceapp pages scans`` would otherwise read the same taken scans). Returns how many
+    scans it counted (0 also when another flush is running)."""
     from traceapp.public import pages
 
     found = scans(app)
-    lines, token = found.counter.take()
-    if not lines:
-        found.counter.done(token)
-        return 0
-    tallies = tally(lines)
     with transaction() as session:
-        bumped = _count(session, tallies, scan_rule(), found.app.config)
-    found.counter.done(token)
+        if not take_lease(session, LEASE, seconds=LEASE_SECONDS):
+            return 0
+    try:
+        lines, token = found.counter.take()
+        tallies = tally(lines)
+        bumped: list[uuid.UUID] = []
+        if tallies:
+            with transaction() as session:
+                bumped = _count(session, tallies, scan_rule(), found.app.config)
+        found.counter.done(token)
+    finally:
+        with transaction() as session:
+            session.execute(sa.update(JobLease).where(JobLease.name == LEASE).values(held_until=utcnow()))
     if bumped:
         pages.render_pages([str(i) for i in bumped])
     return sum(t.scans for t in tallies.values())
