@@ -240,25 +240,17 @@ def _rejection_reasons(c: Certificate, rejection: Step | None) -> list[str]:
                 date=day,
             )
         ]
-    return [
-        _(
-            "%(market)s tested %(product)s on %(date)s: %(test)s was positive (%(value)s).",
-            market=rejection.org,
-            product=c.product_name,
-            date=day,
-            test=t.get("item") or "",
-            value=f"{t['value']}{t.get('value_unit') or ''}",
-        )
-        if t.get("value") not in (None, "")
-        else _(
-            "%(market)s tested %(product)s on %(date)s: %(test)s was positive.",
-            market=rejection.org,
-            product=c.product_name,
-            date=day,
-            test=t.get("item") or "",
-        )
-        for t in positives
-    ]
+    return [_positive(rejection.org, c.product_name, day, t) for t in positives]
+
+
+def _positive(market: str, product: str, day: str, test: dict[str, Any]) -> str:
+    facts = {"market": market, "product": product, "date": day, "test": test.get("item") or ""}
+    if test.get("value") in (None, ""):
+        return _("%(market)s tested %(product)s on %(date)s: %(test)s was positive.", **facts)
+    value = str(test["value"]) + str(test.get("value_unit") or "")
+    return _(
+        "%(market)s tested %(product)s on %(date)s: %(test)s was positive (%(value)s).", value=value, **facts
+    )
 
 
 def _issue_step(c: Certificate, trip: Journey) -> Step:
