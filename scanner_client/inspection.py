@@ -56,6 +56,7 @@ STATUS_REASONS = {
     "revoked": N_("certificate revoked"),
     "failed_inspection": N_("failed an earlier inspection"),
     "recalled": N_("batch recalled"),
+    "suspicious": N_("code scanned far more often than the batch explains (a copied label?)"),
 }
 #: Test methods as shown (in English, the names typed after ``test=``).
 METHOD_LABELS = {

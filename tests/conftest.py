@@ -103,8 +103,29 @@ def ratelimit_url(tmp_path_factory: pytest.TempPathFactory, jobs_url: str) -> It
         os.environ["TRACEAPP_RATELIMIT_STORAGE_URL"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scan_counter_url(tmp_path_factory: pytest.TempPathFactory, jobs_url: str) -> Iterator[str]:
+    """The scan counter of the suite: Redis when the job broker is Redis (its default), else a
+    file in a temporary folder; also that of every server the suite starts, so none writes to
+    the instance folder. Every test starts from an empty counter (see ``app``)."""
+    url = (
+        jobs_url
+        if jobs_url.startswith("redis://")
+        else f"file://{tmp_path_factory.mktemp('scans') / 'scans.log'}"
+    )
+    before = os.environ.get("TRACEAPP_SCAN_COUNTER_URL")
+    os.environ["TRACEAPP_SCAN_COUNTER_URL"] = url
+    yield url
+    if before is None:
+        os.environ.pop("TRACEAPP_SCAN_COUNTER_URL", None)
+    else:
+        os.environ["TRACEAPP_SCAN_COUNTER_URL"] = before
+
+
 @pytest.fixture()
-def app(connection: sa.Connection, database_url: str, jobs_url: str, ratelimit_url: str) -> Iterator[Flask]:
+def app(
+    connection: sa.Connection, database_url: str, jobs_url: str, ratelimit_url: str, scan_counter_url: str
+) -> Iterator[Flask]:
     """The app, its sessions bound to the test's connection (pytest-flask uses this).
 
     At teardown, every stored public page the test left current must equal the page rendered
@@ -122,8 +143,11 @@ def app(connection: sa.Connection, database_url: str, jobs_url: str, ratelimit_u
             "JOBS_NAME": f"traceapp-test{os.environ.get('PYTEST_XDIST_WORKER', '')}",
             "JOBS_RETRY_DELAY": 0.01,
             "RATELIMIT_STORAGE_URL": ratelimit_url,
+            "SCAN_COUNTER_URL": scan_counter_url,
+            "SCAN_FILE_GRACE_SECONDS": 0,  # one process: the flush closes its own file
         }
     )
+    app.extensions["traceapp.scans"].counter.reset()  # scans belong to one test
     app.extensions["traceapp.throttle"].limiter.storage.reset()  # counts belong to one test
     app.extensions["traceapp.db"].sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"

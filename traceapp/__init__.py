@@ -28,7 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.notify import views as notify_views
     from traceapp.orgs import api as orgs_api
     from traceapp.orgs import views as orgs_views
-    from traceapp.public import pages, stored_wsgi
+    from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import exports
@@ -40,12 +40,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database = db.init_app(app)
     app.extensions[FACTS_READER] = batch_facts_of  # the certificate pages' status facts
     pages.init_app(app, database.sessions)
+    scans.init_app(app)
     jobs.init_app(
         app,
         database.sessions,
         tasks={pages.RENDER_TASK: pages.render_pages, notify_services.DELIVER_TASK: notify_tasks.deliver},
         handlers={exports.EXPORT_JOB: exports.build_export},
-        sweeps=[lambda budget: pages.refresh_stale(budget=budget), notify_tasks.requeue_lost],
+        sweeps=[
+            lambda budget: pages.refresh_stale(budget=budget),
+            notify_tasks.requeue_lost,
+            lambda _budget: scans.flush(),
+        ],
     )
     i18n.init_app(app)
     templating.init_app(app)

@@ -169,6 +169,16 @@ def token_revoke(token_id: Any) -> None:
     click.echo(f"revoked {token.id} ({token.name})", err=True)
 
 
+@pages_cli.command("scans")
+@with_appcontext
+def pages_scans() -> None:
+    """Count the scans noted since the last flush into scan_counts now, and render the pages
+    whose counts it publishes (`traceapp worker`'s sweep does this every minute)."""
+    from traceapp.public.scans import flush
+
+    click.echo(f"counted {flush()} scans", err=True)
+
+
 @pages_cli.command("refresh")
 @click.option("--chunk", default=100, type=click.IntRange(1, 10_000), help="Pages per transaction.")
 @click.option(

@@ -110,6 +110,32 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_SIGNIN_FAILURES_SECONDS": 3600,
         # Password checks running at once on the machine; 0: one fewer than it has cores.
         "PASSWORD_HASH_SLOTS": 0,
+        # Scan counting (traceapp/public/scans.py): where a view of /t/<code> is noted without
+        # a database write. Empty: Redis when JOBS_URL is Redis, else a file in the instance
+        # folder; or redis://host:port/db, or file:///path/scans.log. SCAN_COUNTING false: off.
+        "SCAN_COUNTING": True,
+        "SCAN_COUNTER_URL": "",
+        # The file counter: seconds the flush waits after renaming the file before reading it
+        # (every process notices the rename within a second and writes to a new file).
+        "SCAN_FILE_GRACE_SECONDS": 2,
+        # A header a trusted proxy or CDN sets with the client's region (such as X-Geo-Region):
+        # a place is then that region, not the client's /24 (or /48) network.
+        "SCAN_PLACE_HEADER": "",
+        # A page shows new counts at most this often (its first scan, and a change of status,
+        # at once): a popular page is not rendered again at every flush.
+        "SCAN_PAGE_REFRESH_SECONDS": 600,
+        # Suspicious (a copied label): more than max(MIN, PER_UNIT × batch size) scans, or more
+        # than max(PLACES, batch size) distinct places (0: places are not judged). A kilogram,
+        # piece or box reaches a buyer or two, who may scan it a few times, and a gate checks
+        # it: 20 scans a unit is generous; 500 keeps a small batch on a busy stall from tripping
+        # it. Each unit can reach one buyer somewhere: more places than units, past 50, are a
+        # label printed again.
+        "SCAN_SUSPICIOUS_PER_UNIT": 20,
+        "SCAN_SUSPICIOUS_MIN": 500,
+        "SCAN_SUSPICIOUS_PLACES": 50,
+        # Where a consumer reports a problem (every public page links to it): a URL, tel: or
+        # mailto:. Default: the national 12315 consumer hotline and its website.
+        "REPORT_URL": "https://www.12315.cn/",
         # A holder's hand-over code for the market gate is good for this many hours.
         "HANDOVER_CODE_HOURS": 48,
         # Notification senders (traceapp/notify/senders.py): "console" (logged), file:///path

@@ -145,8 +145,8 @@ def test_a_trace_through_transformations_and_a_portion_validates_against_its_sch
 def test_the_validator_catches_a_value_the_document_does_not_list(client, spec, journey):
     _producer, market, certificate, _shipped = journey
     answer = client.get(f"/api/v1/codes/{certificate.trace_code}", headers=market.headers).json
-    with pytest.raises(AssertionError, match="suspicious"):
-        validate_answer(spec, "/api/v1/codes/{code}", "get", 200, {**answer, "status": "suspicious"})
+    with pytest.raises(AssertionError, match="counterfeit"):
+        validate_answer(spec, "/api/v1/codes/{code}", "get", 200, {**answer, "status": "counterfeit"})
 
 
 def test_the_document_validates_against_the_openapi_specification(spec):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -12,10 +13,12 @@ from traceapp.certificates.status import (
     BatchFacts,
     BatchStatus,
     CertificateStatus,
+    ScanRule,
     batch_status,
     certificate_status,
 )
 
+RULE = ScanRule(per_unit=Decimal(20), minimum=500, places=50)
 DAY = date(2026, 12, 1)
 PAST = date(2026, 11, 30)  # best before yesterday: expired today
 TODAY = DAY  # best before today: still good today
@@ -69,6 +72,7 @@ def test_the_strongest_fact_that_holds_names_the_status():
     """Switching the facts on from the weakest up, each one takes over from those below it."""
     ordered = [
         ("expired", {"best_before": PAST, "today": DAY}),
+        ("suspicious", {"scans": 1000, "size": Decimal(10), "rule": RULE}),
         ("failed_inspection", {"failed_inspection": True}),
         ("recalled", {"recalled": True}),
         ("revoked", {"revoked": True}),
@@ -105,3 +109,32 @@ def test_certificate_status_knows_only_revocation(revoked, expected):
 
 def test_every_certificate_status_is_a_batch_status_of_the_same_name():
     assert {s.value for s in CertificateStatus} <= {s.value for s in BatchStatus}
+
+
+@pytest.mark.parametrize(
+    ("scans", "places", "size", "suspicious"),
+    [
+        (500, 0, Decimal(10), False),  # the floor: 500 scans for any small batch
+        (501, 0, Decimal(10), True),
+        (2000, 0, Decimal(100), False),  # 20 per unit: 100 kg explain 2,000 scans
+        (2001, 0, Decimal(100), True),
+        (10, 50, Decimal(10), False),  # at most 50 places for a batch of up to 50 units
+        (10, 51, Decimal(10), True),
+        (10, 300, Decimal(300), False),  # a 300 kg batch may reach 300 places
+        (10, 301, Decimal(300), True),
+        (501, 0, None, True),  # no size: the floor alone
+    ],
+)
+def test_scans_past_the_rule_make_a_batch_suspicious(scans, places, size, suspicious):
+    facts = BatchFacts(scans=scans, places=places, size=size, rule=RULE)
+    assert (batch_status(facts) is BatchStatus.SUSPICIOUS) is suspicious
+
+
+def test_places_are_not_judged_when_the_rule_sets_none_and_scans_without_a_rule_never():
+    assert batch_status(BatchFacts(places=10_000, rule=ScanRule(places=0))) is BatchStatus.VALID
+    assert batch_status(BatchFacts(scans=10**9, places=10**6)) is BatchStatus.VALID
+
+
+def test_a_finding_outranks_a_suspicion():
+    facts = BatchFacts(failed_inspection=True, scans=10**6, rule=RULE)
+    assert batch_status(facts) is BatchStatus.FAILED_INSPECTION

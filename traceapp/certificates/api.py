@@ -81,7 +81,11 @@ class RevokeCertificate(MethodView):
         """Revoke a certificate with a reason (the only change a certificate takes)."""
         with db.transaction() as session:
             certificate = services.revoke_certificate(
-                session, api_actor(), certificate_id=certificate_id, reason=data["reason"]
+                session,
+                api_actor(),
+                certificate_id=certificate_id,
+                reason=data["reason"],
+                replaced_by=data.get("replaced_by"),
             )
         return _document(certificate)
 

@@ -142,6 +142,9 @@ class Certificate(UUIDPk, Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     revoke_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The certificate of the same organisation that replaces this revoked one (its public page
+    #: links to it); named at revocation, or by issuing the new one "to replace" this one.
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("certificates.id"))
 
     report: Mapped[TestReport | None] = relationship(lazy="raise")
 
@@ -156,7 +159,7 @@ class Certificate(UUIDPk, Base):
 
 
 #: The only columns that may change after issue.
-MUTABLE_AFTER_ISSUE = frozenset({"revoked_at", "revoked_by_id", "revoke_reason"})
+MUTABLE_AFTER_ISSUE = frozenset({"revoked_at", "revoked_by_id", "revoke_reason", "replaced_by_id"})
 
 
 class CertificateImmutable(Exception):
@@ -186,3 +189,39 @@ class Holding(Base):
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True, index=True)
     state: Mapped[HoldingState] = mapped_column(primary_key=True)
     quantity: Mapped[Decimal]
+
+
+class ScanCount(Base):
+    """How often a code's page was opened, flushed from the scan counter by a job
+    (``traceapp.public.scans``): the request that counts a scan writes nothing here.
+
+    ``scans``/``places``/``last_scanned_at`` are the running totals; ``shown_*`` what the
+    pages and every status show, published by the flush with a page bump (so a stored page
+    always equals its live render), at most every ``SCAN_PAGE_REFRESH_SECONDS`` unless the
+    first scan or a change of status asks for it at once.
+    """
+
+    __tablename__ = "scan_counts"
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_scanned_at: Mapped[datetime]
+    last_scanned_at: Mapped[datetime]
+    scans: Mapped[int]
+    places: Mapped[int]
+    shown_scans: Mapped[int] = mapped_column(default=0, server_default="0")
+    shown_places: Mapped[int] = mapped_column(default=0, server_default="0")
+    shown_at: Mapped[datetime | None]
+
+
+class ScanPlace(Base):
+    """One coarse place a code was scanned from (a hash of the /24 or /48 network, or of the
+    region a proxy names): their number is ``ScanCount.places``. No address is kept."""
+
+    __tablename__ = "scan_places"
+
+    certificate_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
+    place: Mapped[str] = mapped_column(sa.String(16), primary_key=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import object_session
 
 from traceapp import codes, db, regions, zones
 from traceapp.certificates.models import Basis, Certificate, Commitment
+from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.schemas import LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.labels import render
@@ -83,15 +84,21 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
 
 
 def label_content(
-    certificate: Certificate, *, base_url: str, lang: str = "zh", zone: str | None = None
+    certificate: Certificate,
+    *,
+    base_url: str,
+    lang: str = "zh",
+    zone: str | None = None,
+    public: bool = False,
 ) -> render.LabelContent:
     """The label of a certificate: heading, fields, commitments, basis, QR payload and code;
-    its dates in ``zone``, the issuing organisation's time zone (looked up when not given)."""
+    its dates in ``zone``, the issuing organisation's time zone (looked up when not given).
+    ``public``: for anyone to fetch (the public share image), the phone masked as on the page."""
     zone = zone or _issuer_zone(certificate)
     with force_locale(LOCALES[lang]):
         return render.LabelContent(
             heading=_heading(lang),
-            fields=_fields(certificate, zone),
+            fields=_fields(certificate, zone, public),
             commitments=[str(COMMITMENT_LABELS[Commitment(c)]) for c in certificate.commitments],
             commitments_short=str(COMMITMENTS_SHORT),
             basis=[str(BASIS_LABELS[Basis(b)]) for b in certificate.basis],
@@ -110,7 +117,7 @@ def _issuer_zone(certificate: Certificate) -> str:
     return zones.org_zone(object_session(certificate) or db.session(), certificate.org_id)
 
 
-def _fields(certificate: Certificate, zone: str) -> list[tuple[str, str]]:
+def _fields(certificate: Certificate, zone: str, public: bool = False) -> list[tuple[str, str]]:
     origin = regions.place(certificate.origin_region_code, certificate.origin_address)
     rows = [
         (_("Product"), certificate.product_name),
@@ -119,7 +126,10 @@ def _fields(certificate: Certificate, zone: str) -> list[tuple[str, str]]:
         (_("Producer"), certificate.producer_name),
         # A printed certificate carries the full contact phone, as the paper template does;
         # only the public web page masks it.
-        (_("Phone"), certificate.producer_phone or ""),
+        (
+            _("Phone"),
+            (mask_phone(certificate.producer_phone) if public else certificate.producer_phone) or "",
+        ),
         (_("Issued"), certificate.issued_at.astimezone(ZoneInfo(zone)).date().isoformat()),
     ]
     if certificate.harvest_date:
@@ -141,3 +151,8 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
     if kind == "sheet":
         return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
     return render.share_png(content)
+
+
+def public_share_png(certificate: Certificate, *, base_url: str, lang: str) -> bytes:
+    """The share image anyone may fetch (the public page's Open Graph image): the phone masked."""
+    return render.share_png(label_content(certificate, base_url=base_url, lang=lang, public=True))

@@ -84,6 +84,14 @@ class CertificateIn(StrictSchema):
     harvest_date = Date(load_default=None)
     batch_no = Str(load_default=None, validate=validate.Length(max=40, error=_l("At most 40 characters.")))
     gtin = Str(load_default=None)
+    # No default: a body without it digests as before (idempotent replays of older requests).
+    replaces = Str(
+        validate=validate.Length(max=40, error=_l("At most 40 characters.")),
+        metadata={
+            "description": "Trace code of a revoked certificate of your organisation that this one "
+            "replaces: the revoked one's public page links here."
+        },
+    )
     commitments = List(
         Enum(Commitment),
         required=True,
@@ -211,6 +219,13 @@ class RevokeIn(StrictSchema):
     """Why the certificate is revoked (shown on its public page)."""
 
     reason = Str(required=True, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
+    replaced_by = Str(
+        load_default=None,
+        validate=validate.Length(max=40, error=_l("At most 40 characters.")),
+        metadata={
+            "description": "Trace code of the certificate (of your organisation) that replaces this one."
+        },
+    )
 
 
 class LabelQuery(StrictSchema):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from traceapp import codes, idempotency
+from traceapp.certificates import queries
 from traceapp.certificates.models import (
     Category,
     Certificate,
@@ -53,6 +54,8 @@ def issue_certificate(
             certificate.issued_at = issued_at
         session.add(certificate)
         session.flush()
+        if data.get("replaces"):
+            _replace(session, actor, data["replaces"], certificate)
         return certificate
 
     certificate, created = insert_once(
@@ -66,6 +69,18 @@ def issue_certificate(
         _remember_product(session, actor, certificate)
         add_initial_holding(session, certificate)
     return certificate, created
+
+
+def _replace(session: Session, actor: Actor, code: str, replacement: Certificate) -> None:
+    """Name ``replacement`` as the replacement of the revoked certificate ``code`` (the
+    organisation's own, not yet replaced)."""
+    old = queries.find_by_code(session, code)
+    if old is None or old.org_id != actor.org_id:
+        raise InvalidInput("/replaces", _("No certificate of your organisation has this trace code."))
+    if not old.is_revoked or old.replaced_by_id is not None:
+        raise InvalidInput("/replaces", _("Only a revoked certificate not yet replaced can be replaced."))
+    old.replaced_by_id = replacement.id
+    session.flush()
 
 
 def add_initial_holding(session: Session, certificate: Certificate) -> None:
@@ -237,14 +252,15 @@ def get_own_certificate(session: Session, actor: Actor, certificate_id: uuid.UUI
 
 
 def revoke_certificate(
-    session: Session, actor: Actor, *, certificate_id: uuid.UUID, reason: str
+    session: Session, actor: Actor, *, certificate_id: uuid.UUID, reason: str, replaced_by: str | None = None
 ) -> Certificate:
     """Revoke a certificate with a reason: the only change a certificate ever takes.
 
     Allowed to the user who issued it and to an admin of the issuing organisation. Raises
     PermissionDenied (a kind of organisation that never revokes; another member's certificate),
     NotFound (not the actor's organisation's), InvalidInput (empty reason) and Conflict (already
-    revoked).
+    revoked). ``replaced_by``: the trace code of the organisation's certificate that replaces
+    this one (standing, not this one); its public page links to it (InvalidInput otherwise).
     """
     require(actor, Action.REVOKE)
     certificate = get_own_certificate(session, actor, certificate_id)
@@ -254,6 +270,16 @@ def revoke_certificate(
         raise InvalidInput("/reason", _("Give the reason for revoking."))
     if certificate.is_revoked:
         raise Conflict(_("This certificate is already revoked."))
+    replacement = None
+    if replaced_by and replaced_by.strip():
+        replacement = queries.find_by_code(session, replaced_by)
+        if replacement is None or replacement.org_id != actor.org_id:
+            raise InvalidInput("/replaced_by", _("No certificate of your organisation has this trace code."))
+        if replacement.id == certificate.id or replacement.is_revoked:
+            raise InvalidInput(
+                "/replaced_by", _("The replacement must be another certificate that is not revoked.")
+            )
+        certificate.replaced_by_id = replacement.id
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = actor.user_id
     certificate.revoke_reason = reason.strip()
@@ -264,7 +290,11 @@ def revoke_certificate(
         action=audit.CERTIFICATE_REVOKED,
         subject_type="certificate",
         subject_id=certificate.id,
-        details={"trace_code": certificate.trace_code, "reason": certificate.revoke_reason},
+        details={
+            "trace_code": certificate.trace_code,
+            "reason": certificate.revoke_reason,
+            **({"replaced_by": replacement.trace_code} if replacement else {}),
+        },
     )
     return certificate
 

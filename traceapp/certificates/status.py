@@ -18,8 +18,11 @@ Statuses, strongest first (:data:`PRECEDENCE`), the first whose fact holds wins:
    still good. A stored public page would need a render on the day after, once dates exist.
 5. ``valid``: none of the above.
 
-"Suspicious" (scanned far more often than one batch explains) comes when scans are counted; it
-would rank below ``failed_inspection`` (a suspicion, not a finding) and above ``expired``.
+``suspicious`` ranks between ``failed_inspection`` and ``expired``: the batch's code was scanned
+far more often, or from far more places, than a batch of its size explains (a copied label).
+A suspicion, not a finding, so any finding above it wins. The rule (:class:`ScanRule`) is
+configuration (``SCAN_SUSPICIOUS_*``); the counts are those the flush of scan counts published
+(``traceapp.public.scans``), so every surface judges on the same numbers.
 
 The certificate's own state (:class:`CertificateStatus`, what ``CertificateOut.status`` reports)
 is one of the facts: it knows only whether the producer revoked it.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 
 class CertificateStatus(enum.Enum):
@@ -46,6 +50,7 @@ class BatchStatus(enum.Enum):
     REVOKED = "revoked"
     RECALLED = "recalled"
     FAILED_INSPECTION = "failed_inspection"
+    SUSPICIOUS = "suspicious"
     EXPIRED = "expired"
 
 
@@ -54,9 +59,28 @@ PRECEDENCE = (
     BatchStatus.REVOKED,
     BatchStatus.RECALLED,
     BatchStatus.FAILED_INSPECTION,
+    BatchStatus.SUSPICIOUS,
     BatchStatus.EXPIRED,
     BatchStatus.VALID,
 )
+
+
+@dataclass(frozen=True)
+class ScanRule:
+    """When scans make a batch suspicious: more than ``max(minimum, per_unit × size)`` scans,
+    or (``places`` > 0) more than ``max(places, size)`` distinct places. ``size`` is the batch's
+    quantity in its unit (kilograms for 斤, halved): one buyer per unit at most can scan from a
+    place of their own. See ``config.defaults`` for the defaults and why."""
+
+    per_unit: Decimal = Decimal(20)
+    minimum: int = 500
+    places: int = 50
+
+    def exceeded(self, scans: int, places: int, size: Decimal | None) -> bool:
+        units = size if size is not None and size > 0 else Decimal(0)
+        if scans > max(Decimal(self.minimum), self.per_unit * units):
+            return True
+        return self.places > 0 and places > max(Decimal(self.places), units)
 
 
 @dataclass(frozen=True)
@@ -66,7 +90,8 @@ class BatchFacts:
     ``revoked``: the certificate was revoked. ``recalled``: an active recall hold covers the
     batch. ``failed_inspection``: a gate rejection stands (not voided or corrected).
     ``best_before`` and ``today``: the batch's best-before date, if it has one (none does yet),
-    and the day to judge it on.
+    and the day to judge it on. ``scans`` and ``places``: the published scan counts of its code,
+    ``size`` the batch's quantity in units, judged by ``rule`` (None: scans are not judged).
     """
 
     revoked: bool = False
@@ -74,6 +99,14 @@ class BatchFacts:
     failed_inspection: bool = False
     best_before: date | None = None
     today: date | None = None
+    scans: int = 0
+    places: int = 0
+    size: Decimal | None = None
+    rule: ScanRule | None = None
+
+    @property
+    def suspicious(self) -> bool:
+        return self.rule is not None and self.rule.exceeded(self.scans, self.places, self.size)
 
     @property
     def expired(self) -> bool:
@@ -86,6 +119,7 @@ def batch_status(facts: BatchFacts) -> BatchStatus:
         BatchStatus.REVOKED: facts.revoked,
         BatchStatus.RECALLED: facts.recalled,
         BatchStatus.FAILED_INSPECTION: facts.failed_inspection,
+        BatchStatus.SUSPICIOUS: facts.suspicious,
         BatchStatus.EXPIRED: facts.expired,
         BatchStatus.VALID: True,
     }

@@ -58,6 +58,7 @@ STATUS_LABELS = {
     BatchStatus.REVOKED: _l("Revoked"),
     BatchStatus.RECALLED: _l("Recalled"),
     BatchStatus.FAILED_INSPECTION: _l("Rejected at a gate"),
+    BatchStatus.SUSPICIOUS: _l("Suspicious: scanned too often"),
     BatchStatus.EXPIRED: _l("Expired"),
 }
 

@@ -99,7 +99,11 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                     {"confirm": [_("Tick the box to confirm: a revocation cannot be undone.")]}
                 )
             services.revoke_certificate(
-                session, page_actor(), certificate_id=certificate_id, reason=data["reason"]
+                session,
+                page_actor(),
+                certificate_id=certificate_id,
+                reason=data["reason"],
+                replaced_by=data.get("replaced_by"),
             )
     except ValidationError as exc:
         return forms.render_show_with_errors(certificate_id, error_map(exc.messages)), 422

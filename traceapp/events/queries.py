@@ -238,22 +238,32 @@ class Verification:
 
 
 def batch_facts(session: Session, trip: Journey) -> BatchFacts:
-    """The facts the batch's status is decided from (one query: the recall hold). No
-    certificate carries a best-before date yet, so none is passed."""
+    """The facts the batch's status is decided from (two queries: the recall hold, the published
+    scan counts). No certificate carries a best-before date yet, so none is passed."""
+    from traceapp.certificates.scans import status_facts, with_scans
+
     certificate = trip.certificate
-    return BatchFacts(
+    facts = BatchFacts(
         revoked=certificate.is_revoked,
         recalled=is_quarantined(session, certificate.id),
         failed_inspection=trip.failed_inspection,
     )
+    return with_scans(facts, certificate, status_facts(session, [certificate]).get(certificate.id))
 
 
 def batch_facts_of(session: Session, certificates: list[Certificate]) -> dict[uuid.UUID, BatchFacts]:
-    """The status facts of many batches at once, by certificate id (two queries)."""
+    """The status facts of many batches at once, by certificate id (three queries)."""
+    from traceapp.certificates.scans import status_facts, with_scans
+
     ids = [c.id for c in certificates]
     held, rejected = held_batches(session, ids), rejected_batches(session, ids)
+    scanned = status_facts(session, certificates)
     return {
-        c.id: BatchFacts(revoked=c.is_revoked, recalled=c.id in held, failed_inspection=c.id in rejected)
+        c.id: with_scans(
+            BatchFacts(revoked=c.is_revoked, recalled=c.id in held, failed_inspection=c.id in rejected),
+            c,
+            scanned.get(c.id),
+        )
         for c in certificates
     }
 

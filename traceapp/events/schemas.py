@@ -292,7 +292,9 @@ class CodeOut(Schema):
         BatchStatus,
         metadata={
             "description": "The batch's status, strongest first: revoked, recalled, "
-            "failed_inspection, expired (once certificates carry a best-before date), valid."
+            "failed_inspection, suspicious (scanned far more often, or in more places, than the "
+            "batch's size explains: the rule is configuration), expired (once certificates carry a "
+            "best-before date), valid."
         },
     )
     certificate = fields.Nested(CertificateOut)

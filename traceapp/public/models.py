@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from traceapp.certificates.models import ScanCount, ScanPlace  # noqa: F401 - kept in certificates (statuses read them)
 from traceapp.db import Base
 
 

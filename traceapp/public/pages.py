@@ -105,9 +105,19 @@ def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
 
 def build_fingerprint(app: Flask) -> str:
     """A hash of everything a page's HTML depends on besides the data: our code, templates,
-    catalogues and data files, the libraries that format it, and the timezone setting."""
+    catalogues and data files, the libraries that format it, and the settings a page shows (the
+    timezone, the public base URL of its share metadata, the report link, the suspicion rule:
+    a page stored under another rule would disagree with the API's status)."""
     digest = hashlib.sha256(_code_fingerprint().encode())
-    digest.update(str(app.config["BABEL_DEFAULT_TIMEZONE"]).encode())
+    for setting in (
+        "BABEL_DEFAULT_TIMEZONE",
+        "PUBLIC_BASE_URL",
+        "REPORT_URL",
+        "SCAN_SUSPICIOUS_PER_UNIT",
+        "SCAN_SUSPICIOUS_MIN",
+        "SCAN_SUSPICIOUS_PLACES",
+    ):
+        digest.update(str(app.config[setting]).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -8,14 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
+from flask_babel import format_date, to_user_timezone
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 from markupsafe import Markup
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from traceapp import codes, regions
-from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment
+from traceapp.certificates.models import Basis, Certificate, CertificateKind, Commitment, ScanCount
 from traceapp.certificates.queries import mask_phone
+from traceapp.certificates.scans import with_scans
 from traceapp.certificates.status import BatchFacts, batch_status
 from traceapp.certificates.texts import BASIS_LABELS, CATEGORY_LABELS, COMMITMENT_LABELS, quantity_text
 from traceapp.coldchain.chart import leg_svg
@@ -85,6 +87,11 @@ class PublicCertificate:
     recall: Recall | None
     #: The issuing organisation's time zone: the page's dates are in it (``zones.in_zone``).
     zone: str
+    rejection_reasons: list[str] = field(default_factory=list)
+    replacement: tuple[str, str] | None = None
+    first_scanned_at: datetime | None = None
+    scans: int = 0
+    share_image: str = ""
 
 
 _RECALLED = sa.exists().where(
@@ -92,9 +99,22 @@ _RECALLED = sa.exists().where(
     RecallBatch.recall_id == Recall.id,
     Recall.status == RecallStatus.OPEN,
 )
+_REPLACEMENT = aliased(Certificate)
 _LOOKUP = (
-    sa.select(Certificate, Organisation.name, Organisation.timezone, _RECALLED)
+    sa.select(
+        Certificate,
+        Organisation.name,
+        Organisation.timezone,
+        _RECALLED,
+        _REPLACEMENT.trace_code,
+        _REPLACEMENT.product_name,
+        ScanCount.first_scanned_at,
+        ScanCount.shown_scans,
+        ScanCount.shown_places,
+    )
     .join(Organisation, Organisation.id == Certificate.org_id)
+    .outerjoin(_REPLACEMENT, _REPLACEMENT.id == Certificate.replaced_by_id)
+    .outerjoin(ScanCount, sa.and_(ScanCount.certificate_id == Certificate.id, ScanCount.shown_scans > 0))
     .where(Certificate.trace_code == sa.bindparam("code"))
 )
 
@@ -107,6 +127,10 @@ class Facts:
     trip: Journey
     recall: Recall | None
     zone: str  #: the issuing organisation's time zone
+    #: (code, product name) of the certificate that replaces this revoked one.
+    replacement: tuple[str, str] | None = None
+    #: The published scan counts: (first scan, scans, places), None before the first.
+    scanned: tuple[datetime, int, int] | None = None
 
 
 def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | None:
@@ -122,10 +146,17 @@ def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | N
     row = session.execute(_LOOKUP, {"code": normal}, execution_options=options).first() if normal else None
     if row is None:
         return None
-    certificate, issuer, zone, recalled = row
+    certificate, issuer, zone, recalled, new_code, new_name, first_scan, scans, places = row
     trip = journey(session, certificate, holdings=False, issuer_name=issuer)
     recall = open_recall_of(session, certificate.id, fresh=fresh) if recalled else None
-    return Facts(certificate, trip, recall, zone)
+    return Facts(
+        certificate,
+        trip,
+        recall,
+        zone,
+        replacement=(new_code, new_name) if new_code else None,
+        scanned=(first_scan, scans, places) if first_scan is not None else None,
+    )
 
 
 def public_certificate(session: Session, code: str) -> PublicCertificate | None:
@@ -138,10 +169,10 @@ def present(facts: Facts) -> PublicCertificate:
     """The page's content in the current language (gettext and dates format here), its dates
     in the issuing organisation's time zone (render it ``in_zone(page.zone)`` too)."""
     with in_zone(facts.zone):
-        return _present(facts.certificate, facts.trip, facts.recall, facts.zone)
+        return _present(facts.certificate, facts.trip, facts.recall, facts)
 
 
-def _present(c: Certificate, trip: Journey, recall: Recall | None, zone: str) -> PublicCertificate:
+def _present(c: Certificate, trip: Journey, recall: Recall | None, facts: Facts) -> PublicCertificate:
     # A portion or an entry record comes into being through the event that made it (already in
     # the journey); only a producer's certificate has an issue step of its own.
     first = [_issue_step(c, trip)] if c.kind is CertificateKind.CERTIFICATE else []
@@ -156,8 +187,14 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None, zone: str) ->
         code_display=codes.format_trace_code(c.trace_code),
         kind=c.kind.value,
         status=batch_status(
-            BatchFacts(
-                revoked=c.is_revoked, recalled=recall is not None, failed_inspection=trip.failed_inspection
+            with_scans(
+                BatchFacts(
+                    revoked=c.is_revoked,
+                    recalled=recall is not None,
+                    failed_inspection=trip.failed_inspection,
+                ),
+                c,
+                facts.scanned[1:] if facts.scanned else None,
             )
         ).value,
         revoked_at=c.revoked_at,
@@ -187,7 +224,41 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None, zone: str) ->
         made_from=trip.made_from,
         went_into=trip.went_into,
         recall=recall,
-        zone=zone,
+        zone=facts.zone,
+        rejection_reasons=_rejection_reasons(c, rejection),
+        replacement=facts.replacement,
+        first_scanned_at=facts.scanned[0] if facts.scanned else None,
+        scans=facts.scanned[1] if facts.scanned else 0,
+        share_image=url_for("public.share_image", code=c.trace_code, _external=True),
+    )
+
+
+def _rejection_reasons(c: Certificate, rejection: Step | None) -> list[str]:
+    """Why the gate rejected the batch, in words: each positive rapid test (product, test, value,
+    market, date), or the check's failure when no test was positive."""
+    if rejection is None:
+        return []
+    day = format_date(to_user_timezone(rejection.when).date())
+    positives = [t for t in rejection.tests if t.get("result") == "positive"]
+    if not positives:
+        return [
+            _(
+                "%(market)s rejected %(product)s at its gate on %(date)s: the check failed.",
+                market=rejection.org,
+                product=c.product_name,
+                date=day,
+            )
+        ]
+    return [_positive(rejection.org, c.product_name, day, t) for t in positives]
+
+
+def _positive(market: str, product: str, day: str, test: dict[str, Any]) -> str:
+    facts = {"market": market, "product": product, "date": day, "test": test.get("item") or ""}
+    if test.get("value") in (None, ""):
+        return _("%(market)s tested %(product)s on %(date)s: %(test)s was positive.", **facts)
+    value = str(test["value"]) + str(test.get("value_unit") or "")
+    return _(
+        "%(market)s tested %(product)s on %(date)s: %(test)s was positive (%(value)s).", value=value, **facts
     )
 
 

@@ -21,6 +21,7 @@ from werkzeug.http import parse_cookie
 from traceapp import codes, headers
 from traceapp.i18n import LANG_COOKIE, locale_for, short_lang
 from traceapp.public.pages import answer, stored_page
+from traceapp.public.scans import scans
 from traceapp.throttle import THROTTLED, throttle
 
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
@@ -37,6 +38,7 @@ class StoredPages:
         self.wrapped = wrapped
         self.policies = headers.policies(app)
         self.throttle = throttle(app)
+        self.scans = scans(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -75,6 +77,7 @@ class StoredPages:
         if stored is None:
             environ[LOOKED_UP] = True
             return None
+        self.scans.note(environ, code)  # noted outside the database (``public.scans``)
         return answer(
             stored, lang, environ.get("HTTP_IF_NONE_MATCH", ""), environ.get("HTTP_ACCEPT_ENCODING", "")
         )

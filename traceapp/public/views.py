@@ -19,11 +19,13 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import codes, db
-from traceapp.certificates import queries
+from traceapp.certificates import printing, queries
 from traceapp.i18n import current_lang
-from traceapp.public.pages import answer, stored_page
+from traceapp.public.pages import answer, current_build, stored_page
 from traceapp.public.queries import public_certificate
+from traceapp.public.scans import scans
 from traceapp.public.stored_wsgi import LOOKED_UP
+from traceapp.urls import public_base_url
 from traceapp.zones import in_zone
 
 bp = Blueprint("public", __name__)
@@ -64,6 +66,8 @@ def certificate(code: str) -> Response | tuple[str, int]:
     web_font = request.args.get("font") == "cjk"
     stored = stored_page(normal, lang) if normal and not missed and not web_font else None
     if stored is not None:
+        if not request.query_string:
+            scans().note(request.environ, normal)
         status, headers, body = answer(
             stored, lang, request.headers.get("If-None-Match", ""), request.headers.get("Accept-Encoding", "")
         )
@@ -71,6 +75,8 @@ def certificate(code: str) -> Response | tuple[str, int]:
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
         return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
+    if not request.query_string:  # a scan or a pasted link, not a language switch
+        scans().note(request.environ, page.trace_code)
     with in_zone(page.zone):
         response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
@@ -79,6 +85,27 @@ def certificate(code: str) -> Response | tuple[str, int]:
 
 # QR codes carry the URL in upper case (QR alphanumeric mode makes the symbol smaller).
 bp.add_url_rule("/T/<code>", endpoint="certificate_qr", view_func=certificate)
+
+
+@bp.get("/t/<code>/share.png")
+def share_image(code: str) -> Response | tuple[str, int]:
+    """The certificate's share image, for anyone (the page's Open Graph image, shown when a link
+    is pasted into a chat): the phone masked as on the page, cached for an hour."""
+    certificate = queries.find_by_code(db.session(), code)
+    if certificate is None:
+        return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
+    lang = current_lang()
+    etag = f'"{certificate.trace_code}.{int(certificate.is_revoked)}.{lang}.{current_build()}"'
+    headers = {
+        "Cache-Control": "public, max-age=3600",
+        "ETag": etag,
+        "Vary": "Accept-Language, Cookie",
+        "Content-Disposition": f'inline; filename="{certificate.trace_code}-share.png"',
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    body = printing.public_share_png(certificate, base_url=public_base_url(), lang=lang)
+    return Response(body, mimetype="image/png", headers=headers)
 
 
 @bp.get("/t/<code>/report")

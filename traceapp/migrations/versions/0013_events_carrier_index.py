@@ -1,13 +1,13 @@
 """an index on the shipments' carrier, for the carrier's list of what is in its care
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
