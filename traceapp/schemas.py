@@ -186,7 +186,9 @@ class QuantityField(fields.Field):
     default_error_messages = {
         **_FIELD_MESSAGES,
         "invalid": _l("Enter the quantity in digits, such as 12.5."),
-        "number": _l('Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.'),
+        "number": _l(
+            'Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.'
+        ),
         "positive": _l("Must be greater than zero."),
         "places": _l("Use at most three decimal places."),
         "too_large": _l("Too large."),

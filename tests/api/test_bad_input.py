@@ -82,7 +82,11 @@ def test_bad_certificate_body_names_the_field_and_writes_nothing(client, make, d
     [
         ("十二", "zh-CN", "请用数字填写数量，例如 12.5。"),
         ("twelve", "en", "Enter the quantity in digits, such as 12.5."),
-        (12.5, "en", 'Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.'),
+        (
+            12.5,
+            "en",
+            'Send the quantity as a string of digits, such as "12.5": a JSON number can lose digits.',
+        ),
         (12.5, "zh-CN", "数量请以数字字符串发送"),
     ],
 )

@@ -251,7 +251,9 @@ def test_a_producer_gives_a_hand_over_code_and_disputes_a_take_on_a_phone(
     shot(page, artifacts, "custody-disputed.png")
 
 
-def test_a_carrier_sees_the_shipment_in_its_care_on_a_phone(new_context, live_server_url, demo_journey, artifacts):
+def test_a_carrier_sees_the_shipment_in_its_care_on_a_phone(
+    new_context, live_server_url, demo_journey, artifacts
+):
     from traceapp.demo import CARRIER_EMAIL, PASSWORD
 
     page = new_context(locale="zh-CN").new_page()

@@ -285,8 +285,15 @@ def test_a_webhook_to_a_private_address_is_refused_and_never_called(client, worl
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:6379/", "http://localhost/", "http://10.0.0.8/", "http://169.254.169.254/latest/",
-     "http://[::1]/", "http://192.168.1.1/", "http://0.0.0.0/"],
+    [
+        "http://127.0.0.1:6379/",
+        "http://localhost/",
+        "http://10.0.0.8/",
+        "http://169.254.169.254/latest/",
+        "http://[::1]/",
+        "http://192.168.1.1/",
+        "http://0.0.0.0/",
+    ],
 )
 def test_private_hosts_are_not_public(url):
     from traceapp.notify.senders import SendFailed, public_host

@@ -21,7 +21,7 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 #: Chinese text and its own punctuation (、。，：；？！（）“”《》 ...).
 WIDE = HAN + "\u3000-\u303f\uff00-\uffef\u201c\u201d"
 #: Half-width punctuation written where Chinese needs the full-width form.
-HALF = ",:;?!()\""
+HALF = ',:;?!()"'
 HALF_BESIDE_CHINESE = re.compile(f"[{HAN}][{re.escape(HALF)}]|[{re.escape(HALF)}][{HAN}]")
 SPACE_BETWEEN_CHINESE = re.compile(f"[{WIDE}] +[{WIDE}]")
 #: Spans a Chinese sentence keeps as written: placeholders, code and header names, URLs.

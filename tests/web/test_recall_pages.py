@@ -16,7 +16,9 @@ def test_the_trace_page_draws_the_graph_and_the_mass_balance(client, world):  # 
     html = client.get(f"/trace?code={world['cabbage']}&direction=forward&lang=en").get_data(as_text=True)
     assert '<svg class="graph"' in html and "切块白菜A" in html and "蔬菜拼盘" in html
     assert "<script" not in html
-    chinese = client.get(f"/trace?code={world['cabbage']}&direction=forward&lang=zh_CN").get_data(as_text=True)
+    chinese = client.get(f"/trace?code={world['cabbage']}&direction=forward&lang=zh_CN").get_data(
+        as_text=True
+    )
     assert "千克" in chinese and not re.search(r"\d kg\b", chinese)  # units in the page's language
     assert not re.search(r"[\u4e00-\u9fff]: ", chinese)  # 已售：, not 已售:
     unknown = client.get("/trace?code=NOPE")

@@ -144,7 +144,7 @@ _ON_ITS_WAY = (
         sa.or_(
             Event.carrier_org_id == sa.bindparam("org"),
             sa.and_(Event.destination_org_id == sa.bindparam("org"), Event.carrier_org_id.is_(None)),
-        )
+        ),
     )
     .limit(1)
 )

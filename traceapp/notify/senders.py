@@ -187,7 +187,9 @@ def public_host(url: str) -> None:
     for address in found:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global or ip.is_multicast:
-            raise SendFailed(f"{url}: {host} is not a public address ({ip}); webhooks go to the internet only")
+            raise SendFailed(
+                f"{url}: {host} is not a public address ({ip}); webhooks go to the internet only"
+            )
 
 
 def send_webhook(message: Message, *, allow_private: bool = False) -> None:
