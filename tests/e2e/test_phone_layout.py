@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def sign_in(page: Any, base: str, email: str) -> None:
     """Sign in as a demo user (each lands on its own start page)."""
     page.goto(f"{base}/login")
-    page.fill('input[name="email"]', email)
+    page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', PASSWORD)
     page.click('form button[type="submit"]')
     page.wait_for_url(lambda url: "/login" not in url)

@@ -49,8 +49,8 @@ def test_the_demo_carrier_has_a_shipment_in_its_care(app, dbsession):
 
     with app.test_request_context():
         seed_demo(dbsession, EventSettings.from_config(app.config))
-    carrier = dbsession.scalars(sa.select(User).where(User.email == CARRIER_EMAIL)).one()
-    [carried] = carried_shipments(dbsession, carrier.org_id)
+        carrier = dbsession.scalars(sa.select(User).where(User.email == CARRIER_EMAIL)).one()
+        [carried] = carried_shipments(dbsession, carrier.org_id)
     assert carried.certificate.product_name == "西兰花" and carried.quantity == 60
 
 
