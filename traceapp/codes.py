@@ -216,13 +216,15 @@ _OUR_PATH = re.compile(r"/[tT]/([^/]+)/?\Z")
 
 
 def _gs1_result(ais: tuple[tuple[str, str], ...]) -> ScanResult:
-    """Raises ScanError: duplicate_ai (one AI, two values), no_gtin."""
+    """Raises ScanError: duplicate_ai (one AI, two values), no_gtin; GS1Error: missing_ai,
+    conflicting_ais."""
     values: dict[str, str] = {}
     for ai, value in ais:
         if values.setdefault(ai, value) != value:
             raise ScanError("duplicate_ai")
     if "01" not in values:
         raise ScanError("no_gtin")
+    gs1.validate_associations(ais)  # GS1's req=/ex= rules over the whole message
     return ScanResult(
         "digital_link", gtin=values["01"], lot=values.get("10"), serial=values.get("21"), ais=ais
     )
