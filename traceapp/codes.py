@@ -248,6 +248,26 @@ def _payload_result(payload: str, hosts: set[str]) -> ScanResult:
     return ScanResult("trace_code", trace_code=_canonical_trace_code(payload))
 
 
+def scanned_trace_code(text: str) -> tuple[str, str | None] | None:
+    """The trace code a typed or scanned payload names, with the GTIN it was given with, or None.
+
+    A trace code as people type it, a code URL ``/t/CODE`` on any host, or a GS1 Digital Link /
+    element string whose lot (AI 10) is a trace code (the QR of a batch with a GTIN): then the
+    second item is its GTIN-14, for the caller to check against the batch's.
+    """
+    code = normalize_trace_code(text)
+    if code is not None:
+        return code, None
+    scan = parse_scan(text)
+    if scan.kind == "trace_code" and scan.trace_code:
+        return scan.trace_code, None
+    if scan.kind == "digital_link" and scan.lot:
+        code = normalize_trace_code(scan.lot)
+        if code is not None:
+            return code, scan.gtin
+    return None
+
+
 def parse_scan(text: str, *, known_hosts: Iterable[str] = ()) -> ScanResult:
     """Read a scanned or typed payload; never raises.
 
