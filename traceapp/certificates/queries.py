@@ -41,8 +41,8 @@ def find_by_code(session: Session, text: str) -> Certificate | None:
         return None
     code, gtin = found
     certificate = session.scalar(_BY_CODE, {"code": code})
-    if certificate is not None and gtin is not None and certificate.gtin and certificate.gtin.zfill(14) != gtin:
-        return None
+    if certificate is not None and gtin and certificate.gtin and certificate.gtin.zfill(14) != gtin:
+        return None  # a Digital Link for another product
     return certificate
 
 
