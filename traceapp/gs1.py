@@ -443,6 +443,112 @@ def _importeridx(value: str) -> None:
         raise _Lint("INVALID_IMPORT_IDX_CHARACTER")
 
 
+class _Coupon:
+    """A cursor over North American coupon data (AIs 8110, 8112): digit fields, some led by a
+    length indicator (VLI). Each step names the linter error GS1's coupon linters report."""
+
+    def __init__(self, value: str) -> None:
+        if value.strip("0123456789"):
+            raise _Lint("NON_DIGIT_CHARACTER")
+        self.value, self.position = value, 0
+
+    def more(self, flag: str) -> bool:
+        """Whether an optional field led by ``flag`` comes next (then it is consumed)."""
+        if self.value.startswith(flag, self.position):
+            self.position += 1
+            return True
+        return False
+
+    def digit(self, field: str, allowed: str | None = None) -> int:
+        if self.position == len(self.value):
+            raise _Lint(f"COUPON_MISSING_{field}")
+        digit = self.value[self.position]
+        if allowed is not None and digit not in allowed:
+            raise _Lint(f"COUPON_INVALID_{field}")
+        self.position += 1
+        return int(digit)
+
+    def take(self, length: int, error: str) -> str:
+        if len(self.value) - self.position < length:
+            raise _Lint(f"COUPON_{error}")
+        self.position += length
+        return self.value[self.position - length : self.position]
+
+    def vli_field(self, name: str, allowed: str, plus: int, *, vli_error: str | None = None) -> None:
+        """A length indicator (``plus`` added; 9 means none where ``allowed`` has it for a GCP)."""
+        vli_name = vli_error or f"{name}_VLI"
+        if self.position == len(self.value):
+            raise _Lint(f"COUPON_MISSING_{vli_name}")
+        digit = self.value[self.position]
+        if digit not in allowed:
+            raise _Lint(f"COUPON_INVALID_{name}_LENGTH")
+        self.position += 1
+        self.take(
+            0 if plus and digit == "9" and "9" in allowed and name.endswith("GCP") else int(digit) + plus,
+            f"TRUNCATED_{name}",
+        )
+
+    def end(self) -> None:
+        if self.position != len(self.value):
+            raise _Lint("COUPON_EXCESS_DATA")
+
+
+def _purchase(coupon: _Coupon, nth: str) -> None:
+    coupon.vli_field(f"{nth}_PURCHASE_REQUIREMENT", "12345", 0)
+    coupon.digit(f"{nth}_PURCHASE_REQUIREMENT_CODE", "012349")
+    coupon.take(3, f"TRUNCATED_{nth}_PURCHASE_FAMILY_CODE")
+
+
+def _coupon_date(coupon: _Coupon, which: str, error: str) -> str:
+    date_text = coupon.take(6, f"TOO_SHORT_FOR_{which}_DATE")
+    try:
+        _yymmdd(date_text)
+    except _Lint:
+        raise _Lint(f"COUPON_{error}") from None
+    return date_text
+
+
+def _couponcode(value: str) -> None:
+    """AI (8110): the North American Coupon Code (GS1 US coupon application guideline)."""
+    coupon = _Coupon(value)
+    coupon.vli_field("GCP", "0123456", 6)
+    coupon.take(6, "TRUNCATED_OFFER_CODE")
+    coupon.vli_field("SAVE_VALUE", "12345", 0)
+    _purchase(coupon, "1ST")
+    if coupon.more("1"):  # additional rules, 2nd purchase
+        coupon.digit("ADDITIONAL_PURCHASE_RULES_CODE", "0123")
+        _purchase(coupon, "2ND")
+        coupon.vli_field("2ND_PURCHASE_GCP", "01234569", 6)
+    if coupon.more("2"):  # 3rd purchase
+        _purchase(coupon, "3RD")
+        coupon.vli_field("3RD_PURCHASE_GCP", "01234569", 6)
+    expiry = _coupon_date(coupon, "EXPIRATION", "INVALID_EXIPIRATION_DATE") if coupon.more("3") else None
+    if coupon.more("4"):
+        start = _coupon_date(coupon, "START", "INVALID_START_DATE")
+        if expiry is not None and start > expiry:
+            raise _Lint("COUPON_EXPIRATION_BEFORE_START")
+    if coupon.more("5"):
+        coupon.vli_field("SERIAL_NUMBER", "0123456789", 6)
+    if coupon.more("6"):
+        coupon.vli_field("RETAILER_GCP_OR_GLN", "1234567", 6)
+    if coupon.more("9"):  # miscellaneous
+        coupon.digit("SAVE_VALUE_CODE", "01256")
+        coupon.digit("SAVE_VALUE_APPLIES_TO_ITEM", "012")
+        coupon.digit("STORE_COUPON_FLAG")
+        coupon.digit("DONT_MULTIPLY_FLAG", "01")
+    coupon.end()
+
+
+def _couponposoffer(value: str) -> None:
+    """AI (8112): the positive offer file coupon code."""
+    coupon = _Coupon(value)
+    coupon.digit("FORMAT_CODE", "01")
+    coupon.vli_field("FUNDER", "0123456", 6)
+    coupon.take(6, "TRUNCATED_OFFER_CODE")
+    coupon.vli_field("SERIAL_NUMBER", "0123456789", 6)
+    coupon.end()
+
+
 def _not_checked(value: str) -> None:
     """Linters whose rule traceapp does not check (see LINTERS_NOT_CHECKED)."""
 
@@ -450,8 +556,6 @@ def _not_checked(value: str) -> None:
 #: Linters whose content rule is accepted unchecked, with why.
 LINTERS_NOT_CHECKED = {
     "packagetype": "needs the UN/ECE Recommendation 21 package-type code list, not shipped",
-    "couponcode": "North American coupon (AI 8110), no use for produce",
-    "couponposoffer": "North American coupon (AI 8112), no use for produce",
 }
 
 LINTERS: dict[str, Callable[[str], None]] = {
@@ -486,6 +590,8 @@ LINTERS: dict[str, Callable[[str], None]] = {
     "posinseqslash": _posinseqslash,
     "pcenc": _pcenc,
     "hasnondigit": _hasnondigit,
+    "couponcode": _couponcode,
+    "couponposoffer": _couponposoffer,
     **dict.fromkeys(LINTERS_NOT_CHECKED, _not_checked),
 }
 
