@@ -172,10 +172,9 @@ def _entries(line: str) -> list[AIEntry]:
             ex.extend(value.split(","))
         elif key == "dlpkey":
             dlpkey = tuple(tuple(seq.split(",")) for seq in value.split("|")) if has_value else ((),)
-        elif has_value or not components and not _COMPONENT.fullmatch(token):
-            continue  # an attribute we do not use
-        else:
+        elif not has_value and _COMPONENT.fullmatch(token):
             components.append(_component(token))
+        # any other attribute is one traceapp does not use
     first, _, last = ais.partition("-")
     numbers = range(int(first), int(last or first) + 1)
     return [

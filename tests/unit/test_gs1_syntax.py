@@ -118,3 +118,9 @@ def test_the_dictionary_is_the_shipped_gs1_file():
     assert len(entries) > 500 and entries["7007"].title == "HARVEST DATE"
     assert entries["01"].dlpkey == (("22", "10", "21"), ("235",))
     assert [c.linters for c in entries["8003"].components] == [("zero",), ("csum", "gcppos1"), ()]
+
+
+def test_every_linter_the_dictionary_names_is_implemented():
+    named = {name for entry in gs1.dictionary().values() for c in entry.components for name in c.linters}
+    assert named <= set(gs1.LINTERS), named - set(gs1.LINTERS)
+    assert set(gs1.LINTERS_NOT_CHECKED) == {"packagetype"}
