@@ -214,3 +214,26 @@ class QueryCounter:
 def count_queries(connection: sa.Connection) -> QueryCounter:
     """``with count_queries as q: ...`` then ``q.selects`` / ``q.writes`` (deterministic)."""
     return QueryCounter(connection)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The GS1 conformance run's pass/skip/fail counts, and every skip with its reason."""
+    counts = {}
+    skipped = []
+    for outcome in ("passed", "skipped", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            # one parametrized case per vector record; teardown reports are not outcomes
+            if "test_gs1_conformance.py" not in nodeid or "[" not in nodeid or report.when == "teardown":
+                continue
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == "skipped":
+                skipped.append(f"  {report.nodeid.rpartition('::')[2]}: {report.longrepr[2]}")
+    if counts:
+        terminalreporter.section("GS1 conformance vectors (../shared/conformance/digital-link)")
+        summary = ", ".join(
+            f"{counts.get(outcome, 0)} {outcome}" for outcome in ("passed", "skipped", "failed")
+        )
+        terminalreporter.write_line(f"vectors: {summary}")
+        for line in skipped:
+            terminalreporter.write_line(line)

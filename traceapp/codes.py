@@ -216,13 +216,15 @@ _OUR_PATH = re.compile(r"/[tT]/([^/]+)/?\Z")
 
 
 def _gs1_result(ais: tuple[tuple[str, str], ...]) -> ScanResult:
-    """Raises ScanError: duplicate_ai (one AI, two values), no_gtin."""
+    """Raises ScanError: duplicate_ai (one AI, two values), no_gtin; GS1Error: missing_ai,
+    conflicting_ais."""
     values: dict[str, str] = {}
     for ai, value in ais:
         if values.setdefault(ai, value) != value:
             raise ScanError("duplicate_ai")
     if "01" not in values:
         raise ScanError("no_gtin")
+    gs1.validate_associations(ais)  # GS1's req=/ex= rules over the whole message
     return ScanResult(
         "digital_link", gtin=values["01"], lot=values.get("10"), serial=values.get("21"), ais=ais
     )
@@ -244,6 +246,26 @@ def _payload_result(payload: str, hosts: set[str]) -> ScanResult:
     if payload[0] in "(01" or GS in payload:  # no trace code contains 0, 1 or brackets
         return _gs1_result(parse_element_string(payload))
     return ScanResult("trace_code", trace_code=_canonical_trace_code(payload))
+
+
+def scanned_trace_code(text: str) -> tuple[str, str | None] | None:
+    """The trace code a typed or scanned payload names, with the GTIN it was given with, or None.
+
+    A trace code as people type it, a code URL ``/t/CODE`` on any host, or a GS1 Digital Link /
+    element string whose lot (AI 10) is a trace code (the QR of a batch with a GTIN): then the
+    second item is its GTIN-14, for the caller to check against the batch's.
+    """
+    code = normalize_trace_code(text)
+    if code is not None:
+        return code, None
+    scan = parse_scan(text)
+    if scan.kind == "trace_code" and scan.trace_code:
+        return scan.trace_code, None
+    if scan.kind == "digital_link" and scan.lot:
+        code = normalize_trace_code(scan.lot)
+        if code is not None:
+            return code, scan.gtin
+    return None
 
 
 def parse_scan(text: str, *, known_hosts: Iterable[str] = ()) -> ScanResult:

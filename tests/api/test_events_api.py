@@ -183,6 +183,16 @@ def test_an_unknown_trace_code_is_named(client, make):
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "/trace_code"
 
 
+def test_code_lookup_reads_a_scanned_gs1_element_string_with_the_code_as_lot(client, chain):
+    # A case label's GS1-128 (GTIN + lot) pasted as scanned; a Digital Link URI has slashes
+    # and goes through the look-up form or the gate page instead.
+    _producer, market, _carrier, certificate = chain
+    scanned = f"(01)09506000134352(10){certificate.trace_code}"
+    body = client.get(f"/api/v1/codes/{scanned}", headers=market.headers).json
+    assert body["certificate"]["trace_code"] == certificate.trace_code
+    assert client.get(f"/api/v1/codes/{scanned}X", headers=market.headers).status_code == 404
+
+
 def test_events_need_a_token(client):
     response = client.post("/api/v1/events", json={"kind": "storing"})
     assert response.status_code == 401

@@ -1,18 +1,12 @@
 """Trace codes, code URLs, GS1 Digital Link / element strings and PTI voice pick codes.
 
-The GS1 conformance vectors are read from ../shared beside the repository (their licence asks for
-attribution we keep there, so they are never copied into the project). Every case either runs or
-is skipped with the reason it does not apply to what traceapp reads.
+GS1's conformance vectors run in tests/unit/test_gs1_conformance.py.
 """
 
 import itertools
-import json
 import random
 import re
-from collections.abc import Callable
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,20 +25,13 @@ from traceapp.codes import (
 )
 from traceapp.gs1 import (
     GS,
-    GS1Error,
     digital_link,
-    dl_quote,
-    dl_unquote,
     gtin_check_digit,
     is_valid_gtin,
     parse_digital_link,
-    parse_element_string,
     voice_pick_code,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "digital-link"
-READ_AIS = {"01", "10", "11", "13", "15", "17", "21", "22"}
-FIXED_LENGTH_AIS = {"01", "11", "13", "15", "17"}  # "*" in gs1-syntax-dictionary.txt
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]*")
 HOST = "trace.example.cn"
 
@@ -345,7 +332,12 @@ def test_parse_scan_reads_every_input_form(payload, expected):
         ("https://id.gs1.org/01/09506000134352?17=271231&17=271231", "duplicate_ai"),
         ("https://id.gs1.org/01/09506000134352?17=271332", "bad_date"),
         ("https://a.cn/01/<09506000134352>", "bad_uri"),
-        ("(01)09506000134352(3103)000195", "unsupported_ai"),
+        ("(01)09506000134352(89)ABC", "unsupported_ai"),
+        ("(01)09506000134352(3103)00019", "bad_ai_value"),
+        ("(01)09506000134352(7007)260230", "bad_date"),
+        ("(02)09506000134352(37)12", "no_gtin"),
+        ("(01)09506000134352(3103)000195(3102)001950", "conflicting_ais"),
+        ("https://id.gs1.org/01/09506000134352?8200=https%3A%2F%2Fa.cn", "not_dl_attribute"),
         ("(01)09506000134352(10)A(10)B", "duplicate_ai"),
         ("(10)ABC123", "no_gtin"),
         ("(01)0950600013435", "bad_ai_value"),
@@ -428,254 +420,3 @@ def test_voice_pick_code_matches_the_published_pti_checks(gtin, lot, pack_date, 
 def test_voice_pick_code_refuses_a_malformed_gtin_or_lot(gtin, lot):
     with pytest.raises(ValueError):
         voice_pick_code(gtin, lot)
-
-
-# --- GS1 conformance vectors (../shared/conformance/digital-link) ---------------------------
-
-Case = dict[str, Any]
-
-
-def _load(name: str) -> list[Case] | None:
-    path = CONFORMANCE / name
-    if not path.is_file():
-        return None
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _cases(
-    name: str, skip_reason: Callable[[Case], str | None], where: Callable[[Case], bool] = lambda case: True
-) -> list[Any]:
-    """pytest params for the records of ``name`` chosen by ``where``, skipped with their reason."""
-    records = _load(name)
-    if records is None:
-        reason = f"conformance data absent: {CONFORMANCE / name} (shared/ beside the repo)"
-        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=reason))]
-    return [_param(case, skip_reason(case)) for case in records if where(case)]
-
-
-def _param(case: Case, skip_reason: str | None) -> Any:
-    marks = [pytest.mark.skip(reason=skip_reason)] if skip_reason else []
-    return pytest.param(case, id=case["id"], marks=marks)
-
-
-def _bracketed(ais: tuple[tuple[str, str], ...]) -> str:
-    return "".join(f"({ai}){value.replace('(', chr(92) + '(')}" for ai, value in ais)
-
-
-def _element_string(ais: tuple[tuple[str, str], ...]) -> str:
-    """The engine's ``^`` notation: FNC1 first, then GS after each variable-length value."""
-    parts = [ai + value + ("" if ai in FIXED_LENGTH_AIS else "^") for ai, value in ais]
-    return "^" + "".join(parts).removesuffix("^")
-
-
-def _bracketed_ais(text: str) -> list[tuple[str, str]]:
-    return re.findall(r"(?<!\\)\((\d+)\)((?:\\\(|[^(])*)", text)
-
-
-def _unread(ais: set[str]) -> str | None:
-    unread = sorted(ais - READ_AIS)
-    return f"involves AI {', '.join(unread)}, which traceapp does not read" if unread else None
-
-
-# dl-uri-parse-cases.jsonl
-
-PERMISSIVE = {"permitZeroSuppressedGTINinDLuris": True}
-_PERMISSIVE_URIS = {
-    case["uri"] for case in _load("dl-uri-parse-cases.jsonl") or () if case.get("options") == PERMISSIVE
-}
-
-
-def _uri_ais(case: Case) -> set[str]:
-    if "ai_bracketed" in case:
-        return {ai for ai, _ in _bracketed_ais(case["ai_bracketed"])}
-    path, _, query = case["uri"].partition("?")
-    keys = [segment for segment in path.split("/")[3:] if re.fullmatch(r"\d{2,4}", segment)]
-    return set(keys) | set(re.findall(r"(?:^|&)(\d+)=", query))
-
-
-def _dl_parse_skip(case: Case) -> str | None:
-    options = case.get("options")
-    if options and options != PERMISSIVE:
-        return f"needs engine options {options}; traceapp reads as the engine with {PERMISSIVE}"
-    unread = _unread(_uri_ais(case))
-    if unread or options or case["uri"] not in _PERMISSIVE_URIS:
-        return unread
-    return (
-        "strict default rejects GTIN-8/12/13 in /01/; traceapp pads them "
-        "(the same URI's case with permitZeroSuppressedGTINinDLuris runs)"
-    )
-
-
-@pytest.mark.parametrize(
-    "case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip, lambda case: case["valid"])
-)
-def test_conformance_valid_digital_link_parses_to_its_ais(case):
-    assert _bracketed(parse_digital_link(case["uri"])) == case["ai_bracketed"]
-
-
-@pytest.mark.parametrize(
-    "case", _cases("dl-uri-parse-cases.jsonl", _dl_parse_skip, lambda case: not case["valid"])
-)
-def test_conformance_invalid_digital_link_is_rejected(case):
-    with pytest.raises(GS1Error):
-        parse_digital_link(case["uri"])
-
-
-# dl-uri-generate-cases.jsonl
-
-
-def _dl_generate_skip(case: Case) -> str | None:
-    if "input_uri" in case:
-        return "re-renders a given DL URI; digital_link() builds one from GTIN, lot and serial"
-    ais = [ai for ai, _ in _bracketed_ais(case["ai_bracketed"])]
-    if not set(ais) <= {"01", "10", "21"}:
-        return f"AIs {ais}: digital_link() takes only GTIN (01), lot (10) and serial (21)"
-    if len(ais) != len(set(ais)):
-        return "repeats an AI; digital_link() takes each once"
-    return None
-
-
-def _generate(case: Case) -> str:
-    values = dict(_bracketed_ais(case["ai_bracketed"]))
-    return digital_link(
-        case.get("stem", "https://id.gs1.org"), values["01"], lot=values.get("10"), serial=values.get("21")
-    )
-
-
-@pytest.mark.parametrize("case", _cases("dl-uri-generate-cases.jsonl", _dl_generate_skip))
-def test_conformance_digital_link_is_generated(case):
-    if case["valid"]:
-        assert _generate(case) == case["expected_uri"]
-    else:
-        with pytest.raises(ValueError):
-            _generate(case)
-
-
-# dl-uri-escaping-cases.jsonl
-
-
-def _expected_bytes(case: Case, component: str) -> bytes:
-    hex_value = case.get(f"{component}_hex")
-    return bytes.fromhex(hex_value) if hex_value else case[component].encode("ascii")
-
-
-@pytest.mark.parametrize("case", _cases("dl-uri-escaping-cases.jsonl", lambda case: None))
-def test_conformance_dl_component_escaping(case):
-    if case["op"] == "escape":
-        assert dl_quote(case["input"]) == case["path_component"]
-        assert dl_quote(case["input"], query=True) == case["query_component"]
-    else:
-        assert dl_unquote(case["input"]) == _expected_bytes(case, "path_component")
-        assert dl_unquote(case["input"], query=True) == _expected_bytes(case, "query_component")
-
-
-# dl-path-key-qualifier-sequences.jsonl
-
-SAMPLE_VALUES = {"01": "09506000134352", "22": "CPV", "10": "LOT", "21": "SER"}
-
-
-def _path_uri(ais: list[str] | tuple[str, ...]) -> str:
-    return "https://a.cn" + "".join(f"/{ai}/{SAMPLE_VALUES[ai]}" for ai in ais)
-
-
-def _path_skip(case: Case) -> str | None:
-    if case["path_ais"][0] != "01":
-        return f"primary key ({case['path_ais'][0]}) is not one traceapp reads; only GTIN (01)"
-    return _unread(set(case["path_ais"]))
-
-
-@pytest.mark.parametrize("case", _cases("dl-path-key-qualifier-sequences.jsonl", _path_skip))
-def test_conformance_key_qualifier_sequence_is_accepted(case):
-    parsed = parse_digital_link(_path_uri(case["path_ais"]))
-    assert [ai for ai, _ in parsed] == case["path_ais"]
-
-
-def test_qualifiers_out_of_the_22_10_21_order_are_rejected():
-    in_order = {q for n in range(4) for q in itertools.combinations(("22", "10", "21"), n)}
-    for n in range(2, 4):
-        for qualifiers in set(itertools.permutations(("22", "10", "21"), n)) - in_order:
-            with pytest.raises(GS1Error, match="malformed"):
-                parse_digital_link(_path_uri(("01", *qualifiers)))
-
-
-# ai-element-string-cases.jsonl
-
-LINTER_REASONS = {
-    "INCORRECT_CHECK_DIGIT": "bad_gtin_check_digit",
-    "ILLEGAL_MONTH": "bad_date",
-    "ILLEGAL_DAY": "bad_date",
-    "INVALID_CSET82_CHARACTER": "bad_ai_value",
-    "NON_DIGIT_CHARACTER": "bad_ai_value",
-}
-
-
-def _scanned(case: Case) -> str:
-    """The input as parse_element_string takes it: ``^`` FNC1 dropped first, GS later."""
-    text = case["input"]
-    return text.removeprefix("^").replace("^", GS) if case["input_form"] == "fnc1" else text
-
-
-def _element_ais(case: Case) -> set[str]:
-    if case["input_form"] == "bracketed":
-        return set(re.findall(r"(?<!\\)\((\d{2,4})\)", case["input"]))
-    if "ai_bracketed" in case:
-        return {ai for ai, _ in _bracketed_ais(case["ai_bracketed"])}
-    # Invalid raw input: the two digits that start each AI fix its length (GS1 prefix table).
-    prefixes = {segment[:2] for segment in case["input"].split("^") if segment}
-    return {prefix if prefix in READ_AIS else f"{prefix}…" for prefix in prefixes}
-
-
-def _element_skip(case: Case) -> str | None:
-    if case.get("options") and case["check"] != "pair-rule":
-        return f"needs engine options {case['options']}"
-    if case["input_form"] == "fnc1" and case["input"] and not case["input"].startswith("^"):
-        return "tests 'FNC1 in first position required'; scanners don't send it, we don't ask"
-    return _unread(_element_ais(case))
-
-
-def _check(name: str) -> Callable[[Case], bool]:
-    return lambda case: case["check"] == name
-
-
-@pytest.mark.parametrize(
-    "case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("syntax+linters"))
-)
-def test_conformance_element_string_syntax(case):
-    if not case["valid"]:
-        with pytest.raises(GS1Error):
-            parse_element_string(_scanned(case))
-    elif case["input_form"] == "bracketed":
-        assert _element_string(parse_element_string(case["input"])) == case["element_string"]
-    else:
-        assert _bracketed(parse_element_string(_scanned(case))) == case["ai_bracketed"]
-
-
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("linter")))
-def test_conformance_element_string_linter(case):
-    if case["valid"]:
-        assert parse_element_string(case["input"])
-    else:
-        with pytest.raises(GS1Error) as error:
-            parse_element_string(case["input"])
-        assert error.value.reason_code == LINTER_REASONS[case["linter_error"]]
-
-
-@pytest.mark.parametrize("case", _cases("ai-element-string-cases.jsonl", _element_skip, _check("pair-rule")))
-def test_conformance_pairing_rule_applied_by_parse_scan(case):
-    # For the AIs traceapp reads, req=/ex= reduce to "needs (01)"; parse_scan applies it.
-    # permitUnknownAIs, set on every pair-rule case, changes nothing for AIs we know.
-    expected = "digital_link" if case["valid"] else "invalid"
-    assert parse_scan(case["input"]).kind == expected
-
-
-def _check_digit_case(case: Case) -> bool:
-    verdict = case.get("linter_error") in (None, "INCORRECT_CHECK_DIGIT")
-    return case["check"] == "linter" and verdict and case["input"][:4] in ("(00)", "(01)")
-
-
-@pytest.mark.parametrize(
-    "case", _cases("ai-element-string-cases.jsonl", lambda case: None, _check_digit_case)
-)
-def test_conformance_check_digit_verdicts_agree_with_gtin_check_digit(case):
-    key = re.match(r"\(0[01]\)(\d+)", case["input"])[1]
-    assert (gtin_check_digit(key[:-1]) == int(key[-1])) == case["valid"]

@@ -101,6 +101,15 @@ def test_the_nav_links_the_gate_for_markets_only(client, world):
     assert client.get("/gate", headers=EN).status_code == 403
 
 
+def test_a_scanned_digital_link_with_the_code_as_lot_finds_the_batch(client, world):
+    producer, market, certificate = world
+    ship(client, producer, certificate, market, quantity="30")
+    sign_in(client, market)
+    page = look_up(client, f"https://id.gs1.org/01/09506000134352/10/{certificate.trace_code}?17=271231")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and ">ACCEPT</b>" in html and "小白菜" in html
+
+
 def test_a_shipped_batch_is_accepted_and_the_form_records_the_take_over(client, world, dbsession):
     producer, market, certificate = world
     ship(client, producer, certificate, market, quantity="30")

@@ -183,3 +183,18 @@ def test_an_expired_batch_gets_a_warning_on_the_public_page_not_valid(app, dbses
         html = render_template("public/certificate.html", page=page)
     assert 'class="status status-revoked"' in html and 'class="status status-valid"' not in html
     assert "EXPIRED" in html
+
+
+def test_lookup_form_reads_a_scanned_digital_link_whose_lot_is_the_code(client, make):
+    # The QR of a batch with a GTIN is a GS1 Digital Link with the trace code as lot (AI 10).
+    code = make.certificate(make.member(), gtin="09506000134352").trace_code
+    for scanned in (
+        f"https://id.gs1.org/01/09506000134352/10/{code}?17=271231",
+        f"HTTPS://TRACE.EXAMPLE.CN/01/9506000134352/10/{code}",
+        f"(01)09506000134352(10){code}",
+    ):
+        response = client.get("/t", query_string={"code": scanned})
+        assert response.status_code == 302, scanned
+        assert response.headers["Location"].endswith(f"/t/{code}")
+    other_gtin = f"https://id.gs1.org/01/09520123456788/10/{code}"  # not this batch's product
+    assert client.get("/t", query_string={"code": other_gtin}).status_code == 404

@@ -31,11 +31,19 @@ _BY_CODE = sa.select(Certificate).where(Certificate.trace_code == sa.bindparam("
 
 
 def find_by_code(session: Session, text: str) -> Certificate | None:
-    """The certificate of a typed or scanned code (any case, spaces, dashes), or None."""
-    code = codes.normalize_trace_code(text)
-    if code is None:
+    """The certificate of a typed or scanned code (any case, spaces, dashes), or None.
+
+    A code URL or a GS1 Digital Link with the trace code as lot is read too; a Digital Link
+    whose GTIN is not the batch's names no batch.
+    """
+    found = codes.scanned_trace_code(text)
+    if found is None:
         return None
-    return session.scalar(_BY_CODE, {"code": code})
+    code, gtin = found
+    certificate = session.scalar(_BY_CODE, {"code": code})
+    if certificate is not None and gtin and certificate.gtin and certificate.gtin.zfill(14) != gtin:
+        return None  # a Digital Link for another product
+    return certificate
 
 
 def list_own(

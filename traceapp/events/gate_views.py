@@ -107,11 +107,9 @@ def _settings() -> services.EventSettings:
 
 def _batch(typed: str) -> tuple[Certificate | None, str | None]:
     """The batch of a typed code or a scanned QR URL, else None and why (``bad_check`` ...)."""
-    scan = codes.parse_scan(typed)
-    code = scan.trace_code if scan.kind == "trace_code" else None
-    if code is None:
+    if codes.scanned_trace_code(typed) is None:  # a code, code URL or Digital Link with our lot
         return None, codes.typing_mistake(typed) if "://" not in typed else None
-    return find_by_code(db.session(), code), None
+    return find_by_code(db.session(), typed), None
 
 
 def _tests(form: MultiDict[str, str]) -> list[dict[str, Any]]:

@@ -47,7 +47,9 @@ def home() -> str:
 def lookup() -> BaseResponse | tuple[str, int]:
     """The typed-code form: go to the code's page, or say it is unknown."""
     typed = request.args.get("code", "")
-    page = public_certificate(db.session(), typed) if typed.strip() else None
+    # A typed code, or a scanned code URL / GS1 Digital Link whose lot is the trace code.
+    certificate = queries.find_by_code(db.session(), typed) if typed.strip() else None
+    page = public_certificate(db.session(), certificate.trace_code) if certificate else None
     if page is None:
         status = 404 if typed.strip() else 200
         return render_template(
