@@ -143,7 +143,9 @@ def _fields(certificate: Certificate, zone: str, public: bool = False) -> list[t
 def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, base_url: str) -> bytes:
     """Render one of the label files (``qr``, ``png``, ``pdf``, ``sheet``, ``share``)."""
     if kind == "qr":  # the code's URL alone: no label text to translate and format
-        return render.qr_png(links.label_url(object_session(certificate) or db.session(), certificate, base_url))
+        return render.qr_png(
+            links.label_url(object_session(certificate) or db.session(), certificate, base_url)
+        )
     content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
     if kind == "png":
         return render.label_png(content, size=args["size"], dpi=args["dpi"])

@@ -83,8 +83,9 @@ def _raw_path() -> str:
 
 
 def _part_at_fault(path: str, query: str, error: gs1.GS1Error) -> str:
-    """The part of a Digital Link that makes it unreadable, as a field name: ``/10`` for the lot
-    (an AI in the path), ``?17`` for a query attribute, ``/`` for the whole path."""
+    """The part of a Digital Link that makes it unreadable, as a field (a JSON pointer): ``/10``
+    for the lot (an AI in the path), ``/query/17`` for a query attribute, ``/`` for the path as a
+    whole (qualifiers out of order, a stray segment), ``/query`` for the query as a whole."""
     segments = path.strip("/").split("/")
     prefix = "http://localhost"
     for k in range(0, len(segments) - 1, 2):
@@ -102,8 +103,8 @@ def _part_at_fault(path: str, query: str, error: gs1.GS1Error) -> str:
         try:
             gs1.parse_digital_link(f"{prefix}?{parameter}")
         except gs1.GS1Error:
-            return f"?{ai}"
-    return "?" if error.reason_code in ("duplicate_ai", "qualifier_in_query") else "/"
+            return f"/query/{ai}"
+    return "/query" if error.reason_code in ("duplicate_ai", "qualifier_in_query") else "/"
 
 
 def _bad_link(path: str, query: str, error: gs1.GS1Error) -> Response:
