@@ -142,16 +142,19 @@ def label_url(session: Session, certificate: Certificate, base_url: str) -> str:
     all but a lot with small letters or punctuation is in QR alphanumeric mode (5.5 bits a
     character, not 8). The lot keeps its case: GS1 lots are case-sensitive, and the trace code
     is in capitals anyway. The harvest date is added as the attribute ``?7007=YYMMDD`` only
-    when the symbol stays no larger than the code URL's: ``?`` and ``=`` are not in the
-    alphanumeric set and the date costs a QR version, while the label prints it and the page
-    shows it anyway.
+    when it costs no larger symbol: ``?`` and ``=`` are not in the alphanumeric set, and the
+    label prints the date and the page shows it anyway.
+
+    The GTIN adds 19 characters to the code URL: with the suite's host (16 characters) both
+    are version 3, but for some host lengths (below 14, or 18 to 36) the Digital Link needs
+    one version more than the code URL did; README says so.
     """
-    if not certificate.gtin:
-        return codes.qr_url(base_url, certificate.trace_code)
     plain = codes.qr_url(base_url, certificate.trace_code)
+    if not certificate.gtin:
+        return plain
     link = gs1.digital_link(_qr_host(base_url), certificate.gtin, lot=label_lot(session, certificate))
     if certificate.harvest_date:
         dated = f"{link}?7007={certificate.harvest_date:%y%m%d}"
-        if len(qr.symbol(dated)) <= len(qr.symbol(plain)):
+        if len(qr.symbol(dated)) <= len(qr.symbol(link)):
             return dated
     return link

@@ -3,8 +3,10 @@
 A certificate stores its GTIN as it was entered (8, 12, 13 or 14 digits); a Digital Link
 carries it as 14, so every shorter spelling with the same value is looked for. The lot (AI 10)
 is the batch's trace code (what our EPCIS documents and the QR print when the producer gave no
-lot) or the producer's own lot number; a producer may reuse a lot number, so the producer's own
-certificate is taken before portions and entry records, and the latest before older ones.
+lot) or the producer's own lot number. A producer may reuse a lot number: the producer's own
+certificate is taken before portions and entry records, and the first issued before later ones,
+so a label once printed with a lot never comes to name another batch (later batches with that
+lot print their trace code instead: ``links.label_lot``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _of_gtin(gtin14: str) -> sa.Select[tuple[Certificate]]:
 
 _PREFERRED = (
     sa.case((Certificate.kind == CertificateKind.CERTIFICATE, 0), else_=1),
-    Certificate.issued_at.desc(),
+    Certificate.issued_at,
     Certificate.id,
 )
 
@@ -62,7 +64,7 @@ def find_product(session: Session, gtin14: str) -> Product | None:
         sa.select(Certificate, Organisation.name)
         .join(Organisation, Organisation.id == Certificate.org_id)
         .where(Certificate.gtin.in_(gtin_spellings(gtin14)))
-        .order_by(*_PREFERRED)
+        .order_by(_PREFERRED[0], Certificate.issued_at.desc(), Certificate.id)
         .limit(1)
     ).first()
     if row is None:
