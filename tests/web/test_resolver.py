@@ -227,4 +227,4 @@ def test_resolver_is_throttled_like_the_public_page(client, app, batch):
     assert client.get(f"/01/{GTIN}/10/B2026-11").status_code == 307
     assert client.get(f"/01/{GTIN}/10/B2026-11").status_code == 307
     refused = client.get(f"/01/{GTIN}/10/B2026-11")
-    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.status_code == 429 and "Retry-After" in refused.headers and "Link" in refused.headers

@@ -62,6 +62,13 @@ def _count_like_the_public_page() -> None:
             raise RateLimited(retry_after=wait)
 
 
+@bp.after_request
+def _always_a_link_header(response: Response) -> Response:
+    """Every answer has a ``Link`` header (a 429, say): at least where the resolver is described."""
+    response.headers.setdefault("Link", _DESCRIBED_BY)
+    return response
+
+
 def _reason(code: str) -> str:
     text = REASON_TEXTS.get(code)
     return str(text) if text else gs1.REASONS.get(code, code)
