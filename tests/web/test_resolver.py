@@ -71,10 +71,14 @@ def test_each_link_type_redirects_to_its_target(client, batch, link_type, target
     assert "Link" in response.headers
 
 
-def test_the_targets_answer(client, batch):
-    producer_headers = None  # the EPCIS document wants a token, as it always did
-    epcis = follow(client, f"/01/{GTIN}/10/B2026-11?linkType=gs1:traceability")
-    assert epcis.status_code == 401 and producer_headers is None
+def test_the_targets_answer(client, make):
+    producer = make.member()
+    batch = make.certificate(producer, gtin=GTIN, batch_no="B2026-11", product_name="西兰花")
+    # The EPCIS document wants a token, as it always did: the resolver opens nothing new.
+    assert follow(client, f"/01/{GTIN}/10/B2026-11?linkType=gs1:traceability").status_code == 401
+    epcis = follow(client, f"/01/{GTIN}/10/B2026-11?linkType=gs1:traceability", headers=producer.headers)
+    assert epcis.status_code == 200 and epcis.mimetype == "application/ld+json"
+    assert batch.trace_code in epcis.get_data(as_text=True)
     status = follow(client, f"/01/{GTIN}/10/B2026-11?linkType=gs1:recallStatus")
     assert status.json == {
         "trace_code": batch.trace_code,
@@ -129,7 +133,9 @@ def test_a_browser_gets_the_redirect_not_the_linkset(client, batch):
 def test_linkset_titles_follow_accept_language(client, batch):
     url = f"/01/{GTIN}/10/B2026-11?linkType=all"
     en = client.get(url, headers={"Accept-Language": "en"}).json
+    zh = client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9"}).json
     assert en["linkset"][0][GS1 + "traceability"][0]["title"].startswith("Traceability data")
+    assert zh["linkset"][0][GS1 + "traceability"][0]["title"].startswith("追溯数据")
 
 
 def test_unknown_lot_of_a_known_gtin_answers_with_the_products_links(client, batch):

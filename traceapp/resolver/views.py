@@ -7,6 +7,7 @@ Public like the consumer page, and throttled like it: ``/t/...`` is counted by t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -131,17 +132,15 @@ def gtin(rest: str) -> Response | BaseResponse:
     base = public_base_url()
     gtin14 = values["01"]
     certificate = find_batch(db.session(), gtin14, values["10"]) if "10" in values else None
-    product = find_product(db.session(), gtin14)
-    if product is None:
-        return _problem(404, _("Not found"), _("No product of ours has this GTIN."))
     if certificate is not None:
         links = batch_links(base, gtin14, certificate)
         anchor = gs1.digital_link(base, gtin14, lot=values["10"])
-        item = description(certificate, certificate.product_name)
-    else:  # no lot, or a lot we do not know: the product's links (the standard's walk up)
-        links = product_links(base, gtin14)
-        anchor = gs1.digital_link(base, gtin14)
-        item = description(None, product.name)
+        return _answer(anchor, links, description(certificate, certificate.product_name))
+    # No lot, or a lot we do not know: the product's links (the standard's walk up the path).
+    product = find_product(db.session(), gtin14)
+    if product is None:
+        return _problem(404, _("Not found"), _("No product of ours has this GTIN."))
+    links, anchor, item = product_links(base, gtin14), gs1.digital_link(base, gtin14), product.name
     return _answer(anchor, links, item)
 
 
@@ -168,8 +167,6 @@ def _answer(anchor: str, links: list[Link], item: str) -> Response | BaseRespons
 
 
 def _json(document: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(document, ensure_ascii=False)
 
 
