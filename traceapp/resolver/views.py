@@ -172,11 +172,20 @@ def _json(document: dict[str, Any]) -> str:
 
 @bp.get("/<any('00', '414', '417', '8003'):key>/<path:rest>")
 def unheld_key(key: str, rest: str) -> Response:
-    """SSCC, GLN and GRAI: read and checked, but we hold none, so never found."""
-    value = rest.split("/", 1)[0]
-    if not _key_is_valid(key, value):
-        message = _reason("bad_ai_value")
-        return _problem(400, _("Not a valid GS1 Digital Link"), message, [FieldError(f"/{key}", message)])
+    """SSCC, GLN and GRAI: read and checked, but we hold none, so never found.
+
+    Read by ``gs1.parse_digital_link`` where it knows the key; where it knows only GTINs
+    (``unknown_url``), the key's length and check digit are checked here.
+    """
+    path, query = _raw_path(), request.query_string.decode("latin-1")
+    try:
+        gs1.parse_digital_link(f"http://localhost{path}" + (f"?{query}" if query else ""))
+    except gs1.GS1Error as error:
+        if error.reason_code != "unknown_url":
+            return _bad_link(path, query, error)
+        if not _key_is_valid(key, rest.split("/", 1)[0]):
+            message = _reason("bad_ai_value")
+            return _problem(400, _("Not a valid GS1 Digital Link"), message, [FieldError(f"/{key}", message)])
     return _problem(404, _("Not found"), _("Nothing we hold has this GS1 identifier."))
 
 
