@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import exports
     from traceapp.recalls import views as recalls_views
+    from traceapp.resolver import views as resolver_views
 
     app = Flask(__name__, instance_relative_config=True)
     app.session_interface = auth.SessionCookies()
@@ -91,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         gate_views.bp,
         recalls_views.bp,
         notify_views.bp,
+        resolver_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

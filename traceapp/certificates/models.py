@@ -108,6 +108,8 @@ class Certificate(UUIDPk, Base):
     __table_args__ = (
         sa.UniqueConstraint("org_id", "client_event_id"),
         sa.Index("ix_certificates_org_id_issued_at", "org_id", "issued_at"),
+        # The resolver's look-up: /01/{gtin}/10/{lot} on every scan of a GTIN's QR.
+        sa.Index("ix_certificates_gtin_batch_no", "gtin", "batch_no"),
     )
 
     trace_code: Mapped[str] = mapped_column(sa.String(14), unique=True)

@@ -21,6 +21,7 @@ from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.schemas import LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.labels import render
+from traceapp.resolver import links
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
 
@@ -102,7 +103,7 @@ def label_content(
             commitments=[str(COMMITMENT_LABELS[Commitment(c)]) for c in certificate.commitments],
             commitments_short=str(COMMITMENTS_SHORT),
             basis=[str(BASIS_LABELS[Basis(b)]) for b in certificate.basis],
-            qr_payload=codes.qr_url(base_url, certificate.trace_code),
+            qr_payload=links.label_url(object_session(certificate) or db.session(), certificate, base_url),
             code_text=codes.format_trace_code(certificate.trace_code),
             status_note=_("REVOKED") if certificate.is_revoked else None,
         )
@@ -142,7 +143,9 @@ def _fields(certificate: Certificate, zone: str, public: bool = False) -> list[t
 def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, base_url: str) -> bytes:
     """Render one of the label files (``qr``, ``png``, ``pdf``, ``sheet``, ``share``)."""
     if kind == "qr":  # the code's URL alone: no label text to translate and format
-        return render.qr_png(codes.qr_url(base_url, certificate.trace_code))
+        return render.qr_png(
+            links.label_url(object_session(certificate) or db.session(), certificate, base_url)
+        )
     content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
     if kind == "png":
         return render.label_png(content, size=args["size"], dpi=args["dpi"])
