@@ -332,3 +332,46 @@ def test_english_labels_read_back_too():
 def test_bad_arguments_are_refused(make_job):
     with pytest.raises(ValueError):
         make_job()
+
+
+# --------------------------------------------------------------------------
+# Through the API: a real certificate's label, its headers
+# --------------------------------------------------------------------------
+
+
+def test_api_printer_files_carry_the_certificates_trace_code_url(client, make):
+    member = make.member()
+    certificate = make.certificate(member)
+    base = f"/api/v1/certificates/{certificate.id}"
+    png = client.get(f"{base}/label.png?size=40x30&dpi=203", headers=member.headers)
+    (url,) = decode(Image.open(io.BytesIO(png.data)))
+    assert certificate.trace_code in url.upper()
+
+    answer = client.get(f"{base}/label.zpl?size=40x30&dpi=203&copies=4&lang=en", headers=member.headers)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/plain; charset=us-ascii"
+    job = read_zpl(answer.data)
+    assert job.one("PQ") == "4" and decode(job.image) == [url]
+
+    answer = client.get(f"{base}/label.tspl?size=40x30&dpi=203", headers=member.headers)
+    assert answer.headers["Content-Type"] == "application/octet-stream"
+    assert decode(read_tspl(answer.data).image) == [url]
+
+    answer = client.get(f"{base}/label.escpos", headers=member.headers)
+    assert answer.headers["Content-Type"] == "application/octet-stream"
+    assert answer.headers["Content-Disposition"].startswith("attachment; filename=")
+    (copy,) = read_escpos(answer.data).copies
+    assert copy.width == 384 and decode(copy) == [url]  # a 58 mm roll unless asked
+
+
+def test_api_refuses_bad_printer_parameters_by_name(client, make):
+    member = make.member()
+    certificate = make.certificate(member)
+    base = f"/api/v1/certificates/{certificate.id}"
+    for query, name in [
+        ("label.zpl?dpi=600", "dpi"),
+        ("label.tspl?copies=501", "copies"),
+        ("label.escpos?paper=a4", "paper"),
+    ]:
+        answer = client.get(f"{base}/{query}", headers=member.headers)
+        assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+        assert name in answer.get_data(as_text=True)
