@@ -92,12 +92,21 @@ def same_pixels(image: Image.Image, reference: Image.Image) -> bool:
 @dataclass
 class ZplFormat:
     commands: list[tuple[str, str]]  #: (command, parameters) in order
-    image: Image.Image | None = None
+    fields: list[tuple[int, int, Image.Image]] = field(default_factory=list)  #: graphic fields at (x, y)
 
     def one(self, name: str) -> str:
         values = [params for command, params in self.commands if command == name]
         assert len(values) == 1, f"{name}: {values}"
         return values[0]
+
+    @property
+    def image(self) -> Image.Image:
+        """The label as printed: its graphic fields on a white ^PW x ^LL canvas."""
+        canvas = Image.new("1", (int(self.one("PW")), int(self.one("LL"))), 1)
+        for x, y, piece in self.fields:
+            assert x + piece.width <= canvas.width + 7 and y + piece.height <= canvas.height
+            canvas.paste(piece, (x, y))
+        return canvas
 
 
 def zpl_expand(data: str, width_bytes: int, rows: int) -> bytes:
@@ -136,21 +145,31 @@ def read_zpl(stream: bytes) -> ZplFormat:
     assert text.lstrip().startswith("^XA") and text.rstrip().endswith("^XZ")
     assert text.count("^XA") == 1 and text.count("^XZ") == 1
     parsed = ZplFormat([])
+    origin = None
     for chunk in text.strip().split("^")[1:]:
         name, params = chunk[:2], chunk[2:].strip()
         parsed.commands.append((name, params))
-        if name == "GF":
+        if name == "FO":
+            origin = tuple(int(v) for v in params.split(","))
+        elif name == "GF":
+            assert origin is not None, "a graphic field sits at a ^FO"
             kind, binary_count, field_count, per_row, data = params.split(",", 4)
             assert kind == "A"
             per_row, field_count = int(per_row), int(field_count)
             assert int(binary_count) == field_count, "for ASCII data b equals c"
+            assert 1 <= field_count <= 99999, "the guide's range of the field count"
             assert field_count % per_row == 0
             rows = field_count // per_row
-            parsed.image = from_bits(zpl_expand(data, per_row, rows), per_row, rows, ink=1)
+            parsed.fields.append((*origin, from_bits(zpl_expand(data, per_row, rows), per_row, rows, ink=1)))
+            origin = None
+        elif name == "FS":
+            origin = None
     names = [name for name, _ in parsed.commands]
     assert names[0] == "XA" and names[-1] == "XZ"
-    gf = names.index("GF")
-    assert names[gf - 1] == "FO" and names[gf + 1] == "FS", "a graphic field sits in ^FO … ^FS"
+    for at, name in enumerate(names):
+        if name == "GF":
+            assert names[at - 1] == "FO" and names[at + 1] == "FS", "a graphic field sits in ^FO … ^FS"
+    assert parsed.fields, "no graphic field"
     return parsed
 
 
@@ -162,10 +181,17 @@ def test_zpl_carries_the_label_bitmap_at_the_printers_resolution(size, dpi):
     reference = png_image(size, dpi)
     assert job.one("PW") == str(reference.width)
     assert job.one("LL") == str(reference.height)
-    assert job.one("FO") == "0,0"
+    assert job.fields[0][:2] == (0, 0)
     assert job.one("PQ") == str(copies)
-    assert job.image is not None and same_pixels(job.image, reference)
+    assert same_pixels(job.image, reference)
     assert decode(job.image) == [PAYLOAD]
+
+
+def test_zpl_splits_a_large_label_into_fields_the_printer_accepts():
+    # 100x70 mm at 300 dpi is 148 bytes x 827 rows = 122,396 bytes: over ^GF's 99,999.
+    job = read_zpl(zpl(CONTENT, "100x70", 300))
+    assert len(job.fields) == 2 and [x for x, _, _ in job.fields] == [0, 0]
+    assert job.fields[1][1] == job.fields[0][2].height
 
 
 def test_zpl_graphic_data_is_compressed():

@@ -26,20 +26,27 @@ from .render import label_image
 
 __all__ = ["escpos", "tspl", "zpl"]
 
+ZPL_MAX_FIELD_BYTES = 99999  # the ZPL II guide's range of ^GF's byte and field counts
 TSPL_GAP_MM = 2  # the gap between die-cut labels on the common rolls (the printer calibrates it)
 TSPL_DENSITY = 8  # print darkness 0-15: the manual's default
 ESCPOS_FRAGMENT = 960  # GS v 0 images taller than this are sent in slices (some printers cap at 2303)
 
 
 def zpl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int = 1) -> bytes:
-    """One label as a ZPL II format: print width and label length in dots, the bitmap
-    at the origin, ``copies`` labels (``^PQ``)."""
+    """One label as a ZPL II format: print width and label length in dots, the bitmap from
+    the origin down in bands of at most ``ZPL_MAX_FIELD_BYTES`` (a ``^GF`` field's counts
+    go to 99999: a 100x70 label at 300 dpi needs two), ``copies`` labels (``^PQ``)."""
     check_copies(copies)
     check_dpi(dpi)
     image = label_image(content, label_size(size), dpi)
     width, height = image.size
-    field = GraphicField(image, format="ASCII_COMPRESSED").get_graphic_field()
-    commands = ["^XA", f"^PW{width}", f"^LL{height}", "^LH0,0", f"^FO0,0{field}", f"^PQ{copies}", "^XZ"]
+    band = ZPL_MAX_FIELD_BYTES // ((width + 7) // 8)
+    commands = ["^XA", f"^PW{width}", f"^LL{height}", "^LH0,0"]
+    for top in range(0, height, band):
+        piece = image.crop((0, top, width, min(top + band, height)))
+        field = GraphicField(piece, format="ASCII_COMPRESSED").get_graphic_field()
+        commands.append(f"^FO0,{top}{field}")
+    commands += [f"^PQ{copies}", "^XZ"]
     return ("\n".join(commands) + "\n").encode("ascii")
 
 
