@@ -185,6 +185,12 @@ def test_label_files_download_from_the_certificate_page(client, make):
     certificate = make.certificate(member)
     base = f"/certificates/{certificate.id}"
     code = certificate.trace_code
+    page = client.get(base).get_data(as_text=True)
+    # The label form picks size, copies and dpi for the PDF, ZPL and TSPL alike (no JavaScript:
+    # the printer buttons submit it elsewhere); the receipts are links.
+    for target in ("label.pdf", "label.zpl", "label.tspl", "label.escpos?paper=58", "label.escpos?paper=80"):
+        assert f"{base}/{target}" in page
+    assert 'name="dpi"' in page and 'formaction="' in page
     for url, mimetype, name in [
         ("label.pdf?size=40x30&copies=2", "application/pdf", f"{code}-label-40x30.pdf"),
         ("sheet.pdf", "application/pdf", f"{code}-sheet.pdf"),
