@@ -17,7 +17,13 @@ model to model, so the Chinese text is drawn here, once, exactly as on the PNG a
 
 from __future__ import annotations
 
-from escpos.printer import Dummy
+import atexit
+import os
+import shutil
+import tempfile
+from functools import cache
+from typing import Any
+
 from PIL import Image
 from zebrafy.graphic_field import GraphicField
 
@@ -82,9 +88,24 @@ def escpos(content: LabelContent, paper: str = "58", copies: int = 1) -> bytes:
     check_copies(copies)
     roll = RECEIPT_PAPERS[paper]
     image = label_image(content, roll.label, RECEIPT_DPI)
-    printer = Dummy(profile=roll.profile)
+    printer = _escpos_dummy()(profile=roll.profile)
     printer.hw("INIT")
     for _ in range(copies):
         printer.image(image, impl="bitImageRaster", fragment_height=ESCPOS_FRAGMENT)
         printer.cut()
     return printer.output
+
+
+@cache
+def _escpos_dummy() -> Any:
+    """python-escpos' in-memory printer, imported on first use: the import parses its printer
+    database (0.4 s), so the app's start does not pay it. The library caches the parsed
+    database in a temporary folder it never removes; ours is removed when the process ends
+    (one per process: workers writing one shared cache at once could read it half written)."""
+    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="traceapp-escpos-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = folder
+    from escpos.printer import Dummy
+
+    return Dummy
