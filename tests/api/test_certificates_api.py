@@ -31,7 +31,16 @@ def test_issuing_returns_trace_code_public_url_and_label_links(client, make):
         "address": "黄陂区木兰乡",
     }
     assert body["producer"]["name"] == producer.org.name
-    assert set(body["links"]) >= {"qr_png", "label_png", "label_pdf", "sheet_pdf", "share_png"}
+    assert set(body["links"]) >= {
+        "qr_png",
+        "label_png",
+        "label_pdf",
+        "label_zpl",
+        "label_tspl",
+        "label_escpos",
+        "sheet_pdf",
+        "share_png",
+    }
 
 
 def test_issued_certificate_can_be_read_back_and_listed(client, make):
@@ -147,6 +156,9 @@ def test_openapi_document_describes_the_api(client):
         ("qr.png", "image/png", set()),
         ("label.png", "image/png", {"size", "dpi", "copies", "lang"}),
         ("label.pdf", "application/pdf", {"size", "dpi", "copies", "lang"}),
+        ("label.zpl", "text/plain", {"size", "dpi", "copies", "lang"}),
+        ("label.tspl", "application/octet-stream", {"size", "dpi", "copies", "lang"}),
+        ("label.escpos", "application/octet-stream", {"paper", "copies", "lang"}),
         ("sheet.pdf", "application/pdf", {"sheet", "copies", "lang"}),
         ("share.png", "image/png", set()),
     ],

@@ -185,21 +185,34 @@ def test_label_files_download_from_the_certificate_page(client, make):
     certificate = make.certificate(member)
     base = f"/certificates/{certificate.id}"
     code = certificate.trace_code
+    page = client.get(base).get_data(as_text=True)
+    # The label form picks size, copies and dpi for the PDF, ZPL and TSPL alike (no JavaScript:
+    # the printer buttons submit it elsewhere); the receipts are links.
+    for target in ("label.pdf", "label.zpl", "label.tspl", "label.escpos?paper=58", "label.escpos?paper=80"):
+        assert f"{base}/{target}" in page
+    assert 'name="dpi"' in page and 'formaction="' in page
     for url, mimetype, name in [
         ("label.pdf?size=40x30&copies=2", "application/pdf", f"{code}-label-40x30.pdf"),
         ("sheet.pdf", "application/pdf", f"{code}-sheet.pdf"),
         ("label.png?dpi=203&size=50x30", "image/png", f"{code}-label-50x30-203dpi.png"),
+        ("label.zpl?dpi=203&size=50x30", "text/plain", f"{code}-label-50x30-203dpi.zpl"),
+        ("label.tspl?size=40x30", "application/octet-stream", f"{code}-label-40x30-300dpi.tspl"),
+        ("label.escpos?paper=80", "application/octet-stream", f"{code}-label-80mm.escpos"),
         ("qr.png", "image/png", f"{code}-qr.png"),
         ("share.png", "image/png", f"{code}-share.png"),
     ]:
         answer = client.get(f"{base}/{url}")
         assert answer.mimetype == mimetype and answer.headers["Cache-Control"] == "private, no-store"
-        assert answer.headers["Content-Disposition"] == f'inline; filename="{name}"'
+        # Printer jobs are saved (a browser cannot show them), pictures shown.
+        disposition = "inline" if mimetype.startswith(("image/", "application/pdf")) else "attachment"
+        assert answer.headers["Content-Disposition"] == f'{disposition}; filename="{name}"'
         # The API answers the same file under the same name.
         api = client.get(f"/api/v1/certificates/{certificate.id}/{url}", headers=member.headers)
         assert api.headers["Content-Disposition"] == answer.headers["Content-Disposition"]
     assert client.get(f"{base}/label.pdf?copies=0").status_code == 422
     assert client.get(f"{base}/qr.pdf").status_code == 404
+    assert client.get(f"{base}/label.escpos?paper=57").status_code == 422
+    assert client.get(f"{base}/sheet.zpl").status_code == 404
 
 
 def test_forms_are_protected_against_cross_site_posts(make, database_url, connection):

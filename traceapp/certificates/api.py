@@ -103,11 +103,11 @@ def _label_view(label: printing.LabelFile) -> type[MethodView]:
         args = query[0] if query else {}
         body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
         return Response(
-            body, mimetype=label.mimetype, headers=printing.label_headers(certificate, label, args)
+            body, content_type=label.mimetype, headers=printing.label_headers(certificate, label, args)
         )
 
     get.__doc__ = label.summary
-    view = blp.response(200, BINARY, content_type=label.mimetype)(get)
+    view = blp.response(200, BINARY, content_type=label.media_type)(get)
     if label.query is not None:
         view = blp.arguments(label.query, location="query")(view)
     name = "".join(part.capitalize() for part in label.filename.split("."))

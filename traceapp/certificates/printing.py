@@ -18,9 +18,9 @@ from sqlalchemy.orm import object_session
 from traceapp import codes, db, regions, zones
 from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.queries import mask_phone
-from traceapp.certificates.schemas import LabelQuery, SheetQuery
+from traceapp.certificates.schemas import LabelQuery, ReceiptQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
-from traceapp.labels import render
+from traceapp.labels import printers, render
 from traceapp.resolver import links
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -32,9 +32,23 @@ class LabelFile:
 
     filename: str  #: the last URL segment, ``label.pdf``
     kind: str  #: what ``render_label`` draws
-    mimetype: str
+    mimetype: str  #: the Content-Type, parameters included
     query: type[Schema] | None  #: its query parameters, if it takes any
     summary: str  #: the OpenAPI summary of its URL
+    saved: bool = False  #: a printer job, not a picture: the browser saves it (``attachment``)
+
+    @property
+    def media_type(self) -> str:
+        """The content type without its parameters, as the OpenAPI document keys it."""
+        return self.mimetype.split(";")[0]
+
+
+#: ZPL is 7-bit text (hex graphic data): ``text/plain`` with its charset, so a browser shows
+#: it and a proxy leaves it alone; no media type is registered for ZPL. TSPL carries its
+#: bitmap as raw bytes and ESC/POS is binary throughout: ``application/octet-stream``.
+ZPL_TYPE = "text/plain; charset=us-ascii"
+PRINTER_JOB_TYPE = "application/octet-stream"
+PRINTER_KINDS = ("zpl", "tspl", "escpos")
 
 
 LABEL_FILES = {
@@ -63,6 +77,33 @@ LABEL_FILES = {
             "An A4 sheet of labels (a full sheet unless ``copies`` says otherwise).",
         ),
         LabelFile(
+            "label.zpl",
+            "zpl",
+            ZPL_TYPE,
+            LabelQuery,
+            "One label in ZPL II (Zebra and compatibles) at 203 or 300 dpi: the label as a "
+            "^GF bitmap (Chinese included), ``copies`` labels (^PQ). Send it to the printer raw.",
+            saved=True,
+        ),
+        LabelFile(
+            "label.tspl",
+            "tspl",
+            PRINTER_JOB_TYPE,
+            LabelQuery,
+            "One label in TSPL (TSC, Gprinter, Xprinter and most label printers sold in China) "
+            "at 203 or 300 dpi: SIZE, GAP, CLS, the label as a BITMAP, PRINT ``copies``.",
+            saved=True,
+        ),
+        LabelFile(
+            "label.escpos",
+            "escpos",
+            PRINTER_JOB_TYPE,
+            ReceiptQuery,
+            "The certificate as an ESC/POS receipt for a 58 or 80 mm receipt printer (203 dpi): "
+            "a GS v 0 raster image, fed and cut, ``copies`` times.",
+            saved=True,
+        ),
+        LabelFile(
             "share.png", "share", "image/png", None, "The e-certificate image, for sharing in a chat app."
         ),
     )
@@ -74,12 +115,15 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
     which batch and size it is (``7U4EY7JBATZVJW-label-40x30-203dpi.png``), never cached."""
     stem, ext = label.filename.rsplit(".", 1)
     parts = [certificate.trace_code, stem]
-    if args.get("size") and label.kind in ("png", "pdf"):
+    if args.get("size") and label.kind in ("png", "pdf", "zpl", "tspl"):
         parts.append(args["size"])
-    if args.get("dpi") and label.kind == "png":
+    if args.get("dpi") and label.kind in ("png", "zpl", "tspl"):
         parts.append(f"{args['dpi']}dpi")
+    if args.get("paper"):
+        parts.append(f"{args['paper']}mm")
+    disposition = "attachment" if label.saved else "inline"
     return {
-        "Content-Disposition": f'inline; filename="{"-".join(parts)}.{ext}"',
+        "Content-Disposition": f'{disposition}; filename="{"-".join(parts)}.{ext}"',
         "Cache-Control": "private, no-store",
     }
 
@@ -141,7 +185,8 @@ def _fields(certificate: Certificate, zone: str, public: bool = False) -> list[t
 
 
 def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, base_url: str) -> bytes:
-    """Render one of the label files (``qr``, ``png``, ``pdf``, ``sheet``, ``share``)."""
+    """Render one of the label files (``qr``, ``png``, ``pdf``, ``zpl``, ``tspl``, ``escpos``,
+    ``sheet``, ``share``)."""
     if kind == "qr":  # the code's URL alone: no label text to translate and format
         return render.qr_png(
             links.label_url(object_session(certificate) or db.session(), certificate, base_url)
@@ -151,6 +196,12 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
         return render.label_png(content, size=args["size"], dpi=args["dpi"])
     if kind == "pdf":
         return render.label_pdf(content, size=args["size"], copies=args["copies"])
+    if kind == "zpl":
+        return printers.zpl(content, size=args["size"], dpi=args["dpi"], copies=args["copies"])
+    if kind == "tspl":
+        return printers.tspl(content, size=args["size"], dpi=args["dpi"], copies=args["copies"])
+    if kind == "escpos":
+        return printers.escpos(content, paper=args["paper"], copies=args["copies"])
     if kind == "sheet":
         return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
     return render.share_png(content)

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from traceapp import clock, gs1, limits, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
 from traceapp.certificates.status import CertificateStatus
-from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, SHEETS
+from traceapp.labels.layouts import DPI_CHOICES, LABEL_SIZES, RECEIPT_PAPERS, SHEETS
 from traceapp.schemas import (
     UUID,
     Date,
@@ -252,6 +252,19 @@ class SheetQuery(StrictSchema):
         validate=validate.OneOf(sorted(SHEETS), error=_l("Choose one of the listed values.")),
     )
     copies = Int(load_default=None, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
+
+
+class ReceiptQuery(StrictSchema):
+    """Receipt paper width (58 or 80 mm), copies and language: ESC/POS receipt printers."""
+
+    paper = Str(
+        load_default="58",
+        validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_l("Choose one of the listed values.")),
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
     lang = Str(
         load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
     )

@@ -111,7 +111,7 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("certificates.show", certificate_id=certificate_id))
 
 
-@bp.get("/<uuid:certificate_id>/<any(qr, label, sheet, share):name>.<any(png, pdf):ext>")
+@bp.get("/<uuid:certificate_id>/<any(qr, label, sheet, share):name>.<any(png, pdf, zpl, tspl, escpos):ext>")
 @login_required
 def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     """Label files for the signed-in organisation (same renderers as the API)."""
@@ -119,4 +119,6 @@ def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     args: dict[str, Any] = forms.load_query(label.query, request.args) if label.query else {}
     certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
     body = printing.render_label(certificate, label.kind, args, base_url=public_base_url())
-    return Response(body, mimetype=label.mimetype, headers=printing.label_headers(certificate, label, args))
+    return Response(
+        body, content_type=label.mimetype, headers=printing.label_headers(certificate, label, args)
+    )

@@ -1,10 +1,10 @@
-"""承诺达标合格证 labels: layout, PNG/PDF rendering and the bundled CJK font.
+"""承诺达标合格证 labels: layout, PNG/PDF/printer rendering and the bundled CJK font.
 
 Pure functions only: nothing here imports the rest of traceapp, touches the
 database or needs Flask. See :mod:`.layouts` for sizes and geometry,
 :mod:`.text` for line breaking, :mod:`.compose` for the layout engine (it
-emits the drawing operations of :mod:`.ops`) and :mod:`.render` for the
-output formats.
+emits the drawing operations of :mod:`.ops`), :mod:`.render` for the
+output formats and :mod:`.printers` for the printers' own (ZPL, TSPL, ESC/POS).
 """
 
 from .layouts import DPI_CHOICES, LABEL_SIZES, SHEETS, LabelContent, LabelSize, SheetLayout

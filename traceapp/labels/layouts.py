@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DPI_CHOICES = (203, 300)
+RECEIPT_DPI = 203  # receipt printers' heads: 8 dots per mm
 MAX_COPIES = 500
 
 
@@ -129,6 +130,27 @@ SHEETS: dict[str, SheetLayout] = {
             gap_x=2.5,
             note="，L7163 规格",
         ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ReceiptPaper:
+    """A receipt roll: its printable width (the head's dots at 203 dpi) and the profile
+    (python-escpos' printer database) of a common printer that takes it."""
+
+    name: str  #: ``58`` or ``80`` (mm of paper)
+    label: LabelSize  #: the printable area the receipt is laid out on
+    profile: str  #: python-escpos profile, for the head's width in dots
+
+
+RECEIPT_PAPERS: dict[str, ReceiptPaper] = {
+    p.name: p
+    for p in (
+        # 58 mm rolls: 48 mm printed, 384 dots (the POS-58 class of stall printers).
+        ReceiptPaper("58", LabelSize("receipt-58", 48, 72, "58 mm"), "POS-5890"),
+        # 80 mm rolls: 72 mm printed, 576 dots.
+        ReceiptPaper("80", LabelSize("receipt-80", 72, 80, "80 mm"), "TM-T20II"),
     )
 }
 

@@ -38,6 +38,7 @@ __all__ = [
     "HEADING",
     "LabelContent",
     "font_path",
+    "label_image",
     "label_pdf",
     "label_png",
     "layout_label",
@@ -342,10 +343,16 @@ def layout_label(content: LabelContent, size: str = "60x40", dpi: int = PDF_GRID
     return _compose(content, label_size(size), dpi)
 
 
+def label_image(content: LabelContent, size: LabelSize, dpi: int) -> Image.Image:
+    """One label as a 1-bit image (mode ``"1"``, 0 = ink) at ``dpi``: what the PNG holds and
+    what the printer formats (:mod:`.printers`) carry as their bitmap."""
+    check_dpi(dpi)
+    return _one_bit(_raster(_compose(content, size, dpi), dpi))
+
+
 def label_png(content: LabelContent, size: str = "60x40", dpi: int = 300) -> bytes:
     """One label as a 1-bit PNG at the printer's resolution (dpi in the file)."""
-    layout = layout_label(content, size, dpi)
-    return _png_bytes(_one_bit(_raster(layout, dpi)), dpi)
+    return _png_bytes(label_image(content, label_size(size), dpi), dpi)
 
 
 def label_pdf(content: LabelContent, size: str = "60x40", copies: int = 1) -> bytes:
