@@ -45,12 +45,28 @@ REASON_TEXTS = {
     "unknown_url": _l("This web address is not a GS1 Digital Link."),
     "bad_dl_path": _l("The Digital Link path is malformed: /01/{GTIN}, then 22, 10, 21 in that order."),
     "qualifier_in_query": _l("A Digital Link carries AI 22, 10 or 21 in its path, not its query."),
-    "unsupported_ai": _l("The Digital Link holds an Application Identifier that traceapp does not read."),
+    "not_dl_attribute": _l("This Application Identifier may not be a Digital Link data attribute."),
+    "unsupported_ai": _l("The Digital Link holds an Application Identifier that GS1 does not define."),
     "bad_ai_value": _l("This value has the wrong length or characters."),
     "bad_gtin_check_digit": _l("The check digit is wrong."),
+    "bad_check_digit": _l("The check digit is wrong."),
     "bad_date": _l("This date (YYMMDD) is not a real date."),
+    "bad_ai_content": _l(
+        "This value breaks a rule of its Application Identifier (a code list, range or format)."
+    ),
     "duplicate_ai": _l("This Application Identifier appears twice."),
+    "missing_ai": _l("An Application Identifier is present without the one it must go with."),
+    "conflicting_ais": _l("Two Application Identifiers that may not go together are present."),
 }
+#: Reasons that lie in the value of the pair that failed (else in the path's structure).
+VALUE_REASONS = (
+    "bad_ai_value",
+    "bad_gtin_check_digit",
+    "bad_check_digit",
+    "bad_date",
+    "bad_ai_content",
+    "unsupported_ai",
+)
 _KEY_LENGTHS = {"00": 18, "414": 13, "417": 13}
 _DESCRIBED_BY = '</.well-known/gs1resolver>; rel="describedby"; type="application/json"'
 
@@ -101,7 +117,7 @@ def _part_at_fault(path: str, query: str, error: gs1.GS1Error) -> str:
         try:
             gs1.parse_digital_link(prefix)
         except gs1.GS1Error as failed:
-            if failed.reason_code in ("bad_ai_value", "bad_gtin_check_digit", "bad_date", "unsupported_ai"):
+            if failed.reason_code in VALUE_REASONS:
                 return f"/{segments[k]}"
             return "/"
     if len(segments) % 2:
