@@ -624,6 +624,15 @@ def test_other_organisations_certificates_are_not_listed_nor_readable(client, ma
     owner, other = make.member(), make.member()
     certificate = make.certificate(owner)
     assert client.get("/api/v1/certificates", headers=other.headers).json["total"] == 0
-    for tail in ("", "/qr.png", "/label.png", "/label.pdf", "/sheet.pdf", "/share.png"):
+    for tail in (
+        "",
+        "/qr.png",
+        "/label.png",
+        "/label.pdf",
+        "/sheet.pdf",
+        "/share.png",
+        "/case.png",
+        "/case.pdf",
+    ):
         response = client.get(f"/api/v1/certificates/{certificate.id}{tail}", headers=other.headers)
         assert response.status_code == 404 and response.mimetype == "application/problem+json"

@@ -244,6 +244,22 @@ class LabelQuery(StrictSchema):
     )
 
 
+class CaseLabelQuery(StrictSchema):
+    """A case label's resolution, copies, language and the pack date its barcode carries."""
+
+    dpi = Int(
+        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
+    pack_date = fields.Date(
+        load_default=None,
+        metadata={"description": "the pack date, GS1 AI (13), in the barcode and the voice pick code"},
+    )
+
+
 class SheetQuery(StrictSchema):
     """A4 sheet layout and how many labels."""
 

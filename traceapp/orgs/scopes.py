@@ -41,6 +41,8 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "GET /api/v1/certificates/<uuid:certificate_id>/label.pdf": Scope.READ,
     "GET /api/v1/certificates/<uuid:certificate_id>/sheet.pdf": Scope.READ,
     "GET /api/v1/certificates/<uuid:certificate_id>/share.png": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/case.png": Scope.READ,
+    "GET /api/v1/certificates/<uuid:certificate_id>/case.pdf": Scope.READ,
     "POST /api/v1/reports": Scope.CERTIFICATES,
     "POST /api/v1/events": Scope.EVENTS,
     "POST /api/v1/events/batch": Scope.EVENTS,
