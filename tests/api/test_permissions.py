@@ -28,6 +28,7 @@ from tests.api.test_events_api import WHEN
 from tests.factories import Factory, Member, certificate_body
 from traceapp import create_app
 from traceapp.db import Base
+from traceapp.orgs import members
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.permissions import Action, may
 
@@ -66,6 +67,19 @@ class World:
     @cached_property
     def processor_batch(self) -> Any:
         return self.make.certificate(self.processor, quantity=Decimal("50"))
+
+    @cached_property
+    def packer(self) -> Member:
+        """A producer with a GS1 company prefix, so it can build pallets."""
+        member = self.make.member()
+        with self.make.app.test_request_context():
+            members.set_company_prefix(self.make.session, member.actor, prefix="0614141")
+        self.make.session.commit()
+        return member
+
+    @cached_property
+    def packer_batch(self) -> Any:
+        return self.make.certificate(self.packer, quantity=Decimal("40"))
 
     @cached_property
     def regulator(self) -> Member:
@@ -317,6 +331,20 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
                 Action.TRANSFORM,
                 lambda w: w.processor,
                 [(holder_of_nothing(OrgKind.PROCESSOR), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "aggregating",
+            Write(
+                events(
+                    lambda w: event(
+                        "aggregating",
+                        cases=[{"trace_code": w.packer_batch.trace_code, "quantity": "10", "unit": "kg"}],
+                    )
+                ),
+                Action.AGGREGATE,
+                lambda w: w.packer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
             ),
         ),
         (

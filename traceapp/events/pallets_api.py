@@ -6,22 +6,23 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask.views import MethodView
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from traceapp import codes, db, zones
+from traceapp import auth, codes, db, zones
 from traceapp.api import ApiBlueprint
-from traceapp.auth import api_actor
+from traceapp.auth import api_actor, login_required, page_actor
+from traceapp.certificates.forms import load_query
 from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
 from traceapp.errors import NotFound
 from traceapp.events import pallets
 from traceapp.labels import case
 from traceapp.labels.layouts import DPI_CHOICES
-from traceapp.schemas import Int, QuantityField, StrictSchema, Str, enum_out
+from traceapp.schemas import Int, QuantityField, Str, StrictSchema, enum_out
 from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
@@ -136,21 +137,25 @@ class PalletResource(MethodView):
         return pallet_answer(_find(sscc), public_base_url())
 
 
+def label_response(org_id: Any, sscc: str, ext: str, args: dict[str, Any]) -> Response:
+    """The pallet's label file for its own organisation (another gets NotFound)."""
+    view = _find(sscc)
+    if view.pallet.org_id != org_id:
+        raise NotFound(_("No pallet has this SSCC."))
+    content = pallet_label_content(view, base_url=public_base_url(), lang=args["lang"])
+    if ext == "png":
+        body = case.case_png(content, dpi=args["dpi"])
+        name, mimetype = f"{sscc}-label-{args['dpi']}dpi.png", "image/png"
+    else:
+        body = case.case_pdf(content, copies=args["copies"])
+        name, mimetype = f"{sscc}-label.pdf", "application/pdf"
+    headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"}
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
 def _label_view(ext: str, mimetype: str) -> type[MethodView]:
     def get(self: MethodView, args: dict[str, Any], sscc: str) -> Response:
-        actor = api_actor()
-        view = _find(sscc)
-        if view.pallet.org_id != actor.org_id:
-            raise NotFound(_("No pallet has this SSCC."))
-        content = pallet_label_content(view, base_url=public_base_url(), lang=args["lang"])
-        if ext == "png":
-            body = case.case_png(content, dpi=args["dpi"])
-            name = f"{sscc}-label-{args['dpi']}dpi.png"
-        else:
-            body = case.case_pdf(content, copies=args["copies"])
-            name = f"{sscc}-label.pdf"
-        headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"}
-        return Response(body, mimetype=mimetype, headers=headers)
+        return label_response(api_actor().org_id, sscc, ext, args)
 
     get.__doc__ = (
         f"The pallet's SSCC label (100x50 mm) as {ext.upper()}: (00) in GS1-128, its contents, the QR."
@@ -166,11 +171,25 @@ blp.route("/<sscc>/label.pdf")(_label_view("pdf", "application/pdf"))
 
 @bp.get("/p/<sscc>")
 def pallet_page(sscc: str) -> tuple[str, int] | str:
-    """The public page of a pallet (its label's QR): its cases, each a link to its page."""
+    """The public page of a pallet (its label's QR): its cases, each a link to its page; for a
+    signed-in member of the organisation that packed it, the links to its label."""
     view = pallets.find_pallet(db.session(), sscc) if pallets.is_valid_sscc(sscc) else None
     if view is None:
         return render_template("public/pallet.html", pallet=None, sscc=sscc), 404
-    return render_template("public/pallet.html", pallet=pallet_answer(view, public_base_url()), sscc=sscc)
+    user = auth.page_user()
+    own = user is not None and user.org_id == view.pallet.org_id
+    return render_template(
+        "public/pallet.html", pallet=pallet_answer(view, public_base_url()), sscc=sscc, own=own
+    )
+
+
+@bp.get("/pallets/<sscc>/label.<ext>")
+@login_required
+def pallet_label(sscc: str, ext: str) -> Response:
+    """The pallet's label for its organisation's signed-in members (PDF, or PNG ``?dpi=``)."""
+    if ext not in ("pdf", "png"):
+        raise NotFound()
+    return label_response(page_actor().org_id, sscc, ext, load_query(PalletLabelQuery, request.args))
 
 
 bp.add_url_rule("/P/<sscc>", endpoint="pallet_qr", view_func=pallet_page)
