@@ -162,13 +162,52 @@ def test_pallet_label_decodes_to_the_sscc_and_our_pallet_url(app, client, make):
 
 
 def test_trace_goes_through_the_pallet(app, client, make):
+    """A trace of a case's batch names the pallet; a recall of the pallet's SSCC recalls every
+    batch on it (and what was made of them), and a recall of one batch names its pallet."""
     packer = with_prefix(app, make)
-    a, b = make.certificate(packer), make.certificate(packer)
-    sscc = client.post("/api/v1/events", json=body((a, "5"), (b, "6")), headers=packer.headers).json[
-        "details"
-    ]["sscc"]
+    a, b, c = make.certificate(packer), make.certificate(packer), make.certificate(packer)
+    sent = body((a, "5"), (b, "6"))
+    sscc = client.post("/api/v1/events", json=sent, headers=packer.headers).json["details"]["sscc"]
+    trace = client.get(f"/api/v1/trace/{a.trace_code}", headers=packer.headers).json
+    assert trace["pallets"] == [{"sscc": sscc, "trace_codes": [a.trace_code]}]
+    assert client.get(f"/api/v1/trace/{c.trace_code}", headers=packer.headers).json["pallets"] == []
+    recall = client.post(
+        "/api/v1/recalls",
+        json={"trace_codes": [f"(00){sscc}"], "reason": "农残超标", "severity": "class_ii"},
+        headers=packer.headers,
+    )
+    assert recall.status_code == 201, recall.json
+    assert sorted(recall.json["trace_codes"]) == sorted([a.trace_code, b.trace_code])
+    assert recall.json["pallets"] == [sscc]
+    # The batches on it are held: they cannot be packed again.
+    again = client.post("/api/v1/events", json=body((b, "1")), headers=packer.headers)
+    assert again.status_code == 409 and again.json["type"].endswith("batch-recalled")
     with db.transaction() as session:
-        found = pallets.pallets_of(session, {a.id})
-        assert found == [(sscc, a.id)]
+        assert pallets.pallets_of(session, {c.id}) == []
         view = pallets.find_pallet(session, sscc)
-        assert {c.certificate.id for c in view.cases} == {a.id, b.id}
+        assert {case.certificate.id for case in view.cases} == {a.id, b.id}
+
+
+def test_a_recall_of_one_batch_names_the_pallet_it_is_on(app, client, make):
+    packer = with_prefix(app, make)
+    a = make.certificate(packer)
+    sscc = client.post("/api/v1/events", json=body((a, "5")), headers=packer.headers).json["details"]["sscc"]
+    recall = client.post(
+        "/api/v1/recalls",
+        json={"trace_codes": [a.trace_code], "reason": "农残超标", "severity": "class_ii"},
+        headers=packer.headers,
+    )
+    assert recall.status_code == 201 and recall.json["pallets"] == [sscc]
+
+
+def test_the_epcis_journey_carries_the_aggregation_event(app, client, make):
+    packer = with_prefix(app, make)
+    a = make.certificate(packer, gtin="10614141000415")
+    sscc = client.post("/api/v1/events", json=body((a, "5")), headers=packer.headers).json["details"]["sscc"]
+    document = client.get(f"/api/v1/codes/{a.trace_code}/epcis", headers=packer.headers).json
+    events = [e for e in document["epcisBody"]["eventList"] if e["type"] == "AggregationEvent"]
+    assert len(events) == 1
+    event = events[0]
+    assert event["action"] == "ADD" and event["bizStep"] == "packing"
+    assert event["parentID"] == pallets.sscc_urn(sscc, len(PREFIX))
+    assert event["childQuantityList"][0]["epcClass"].startswith("https://id.gs1.org/01/10614141000415/10/")
