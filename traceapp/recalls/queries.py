@@ -192,7 +192,8 @@ class RecallDetail:
 
 
 def recall_detail(session: Session, recall: Recall) -> RecallDetail:
-    """A recall with its batches and who has and has not acknowledged (two queries)."""
+    """A recall with its batches, who has and has not acknowledged, and the pallets carrying its
+    batches (four queries)."""
     batches = session.execute(
         sa.select(Certificate.trace_code, Certificate.product_name, RecallBatch.root)
         .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
