@@ -84,3 +84,17 @@ def test_a_bad_case_is_shown_beside_its_field(client, make):
     )
     assert response.status_code == 422
     assert 'id="cases.0.trace_code-error"' in response.get_data(as_text=True)
+
+
+def test_the_certificate_page_prints_case_labels_for_a_batch_with_a_gtin(client, make):
+    producer = make.member()
+    with_gtin, without = make.certificate(producer, gtin="10614141000415"), make.certificate(producer)
+    sign_in(client, producer)
+    page = client.get(f"/certificates/{with_gtin.id}").get_data(as_text=True)
+    assert f"/certificates/{with_gtin.id}/case.pdf" in page
+    assert "/case.pdf" not in client.get(f"/certificates/{without.id}").get_data(as_text=True)
+    pdf = client.get(f"/certificates/{with_gtin.id}/case.pdf?pack_date=&copies=2")
+    assert pdf.status_code == 200 and pdf.data.count(b"/MediaBox") == 2
+    png = client.get(f"/certificates/{with_gtin.id}/case.png?dpi=203&pack_date=2026-12-04")
+    texts = {r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))}
+    assert f"(01)10614141000415(13)261204(10){with_gtin.trace_code}" in texts

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from traceapp import clock, gs1, limits, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
@@ -258,6 +258,13 @@ class CaseLabelQuery(StrictSchema):
         load_default=None,
         metadata={"description": "the pack date, GS1 AI (13), in the barcode and the voice pick code"},
     )
+
+    @pre_load
+    def _blank_pack_date(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """A form's empty date field means none."""
+        if isinstance(data, dict) and data.get("pack_date") == "":
+            data = {k: v for k, v in data.items() if k != "pack_date"}
+        return data
 
 
 class SheetQuery(StrictSchema):
