@@ -14,6 +14,7 @@ from PIL import Image
 from traceapp import db
 from traceapp.events import pallets
 from traceapp.orgs import members
+from traceapp.orgs.models import OrgKind
 
 PREFIX = "0614141"
 
@@ -211,3 +212,32 @@ def test_the_epcis_journey_carries_the_aggregation_event(app, client, make):
     assert event["action"] == "ADD" and event["bizStep"] == "packing"
     assert event["parentID"] == pallets.sscc_urn(sscc, len(PREFIX))
     assert event["childQuantityList"][0]["epcClass"].startswith("https://id.gs1.org/01/10614141000415/10/")
+
+
+def test_shipping_a_pallet_ships_each_batch_on_it_and_replays_safely(app, client, make):
+    packer, market = with_prefix(app, make), make.member(OrgKind.MARKET)
+    a, b = make.certificate(packer), make.certificate(packer)
+    sscc = client.post("/api/v1/events", json=body((a, "20"), (b, "30")), headers=packer.headers).json[
+        "details"
+    ]["sscc"]
+    ship = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": "2026-12-01T09:00:00+08:00",
+        "to_org": str(market.org.id),
+    }
+    once = client.post(f"/api/v1/pallets/{sscc}/ship", json=ship, headers=packer.headers)
+    assert once.status_code == 201, once.json
+    shipped = [(e["items"][0]["trace_code"], e["items"][0]["quantity"]) for e in once.json["events"]]
+    assert shipped == [(a.trace_code, "20"), (b.trace_code, "30")]
+    assert all(e["kind"] == "shipping" and e["details"]["sscc"] == sscc for e in once.json["events"])
+    again = client.post(f"/api/v1/pallets/{sscc}/ship", json=ship, headers=packer.headers)
+    assert again.status_code == 200
+    assert [e["id"] for e in again.json["events"]] == [e["id"] for e in once.json["events"]]
+    # Nothing is half shipped: a stranger's attempt is refused as a whole.
+    stranger = make.member()
+    refused = client.post(
+        f"/api/v1/pallets/{sscc}/ship", json={**ship, "event_id": str(uuid.uuid4())}, headers=stranger.headers
+    )
+    assert refused.status_code == 409
+    bad = client.post(f"/api/v1/pallets/{sscc}/ship", json={**ship, "to_org": "x"}, headers=packer.headers)
+    assert bad.status_code == 422 and "to_org" in bad.get_data(as_text=True)

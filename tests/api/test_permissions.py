@@ -82,6 +82,19 @@ class World:
         return self.make.certificate(self.packer, quantity=Decimal("40"))
 
     @cached_property
+    def pallet(self) -> str:
+        """A pallet the packer built with 10 kg of its batch: its SSCC."""
+        body = event(
+            "aggregating",
+            cases=[{"trace_code": self.packer_batch.trace_code, "quantity": "10", "unit": "kg"}],
+        )
+        response = self.client.post(
+            "/api/v1/events", json={**body, "event_id": str(uuid.uuid4())}, **auth(self.packer)
+        )
+        assert response.status_code == 201, response.json
+        return response.json["details"]["sscc"]
+
+    @cached_property
     def regulator(self) -> Member:
         return self.make.member(OrgKind.REGULATOR)
 
@@ -195,6 +208,26 @@ def holder_of_nothing(kind: OrgKind) -> Callable[[World], Member]:
 
 NOT_HOLDER = 409  # a batch one does not hold is a state conflict (CONTRACT: 409), as today
 WRITES: dict[str, list[tuple[str, Write]]] = {
+    "POST /api/v1/pallets/<sscc>/ship": [
+        (
+            "ship a pallet",
+            Write(
+                lambda w: (
+                    f"/api/v1/pallets/{w.pallet}/ship",
+                    {
+                        "json": {
+                            "event_id": str(uuid.uuid4()),
+                            "occurred_at": WHEN,
+                            "to_org": str(w.market.org.id),
+                        }
+                    },
+                ),
+                Action.SHIP,
+                lambda w: w.packer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
+            ),
+        )
+    ],
     "POST /api/v1/certificates": [
         (
             "issue",

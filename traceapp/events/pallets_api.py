@@ -3,10 +3,11 @@ page ``/p/{sscc}`` (the pallet label's QR) lists its cases with links to their p
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.views import MethodView
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -19,10 +20,12 @@ from traceapp.certificates.forms import load_query
 from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
 from traceapp.errors import NotFound
-from traceapp.events import pallets
+from traceapp.events import documents, pallets, queries, services
+from traceapp.events.recording import EventSettings
+from traceapp.events.schemas import EventIn, EventOut
 from traceapp.labels import case
 from traceapp.labels.layouts import DPI_CHOICES
-from traceapp.schemas import Int, QuantityField, Str, StrictSchema, enum_out
+from traceapp.schemas import UUID, EventTime, Int, QuantityField, Str, StrictSchema, enum_out
 from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
@@ -193,3 +196,55 @@ def pallet_label(sscc: str, ext: str) -> Response:
 
 
 bp.add_url_rule("/P/<sscc>", endpoint="pallet_qr", view_func=pallet_page)
+
+
+class PalletShipIn(StrictSchema):
+    """A pallet shipped as one: each batch on it is shipped in its quantity on the pallet."""
+
+    event_id = UUID(required=True, metadata={"description": "Client-chosen id for safe retries."})
+    occurred_at = EventTime(required=True)
+    to_org = UUID(required=True)
+    carrier_org = UUID(load_default=None)
+    location = Str(load_default=None, validate=validate.Length(max=200, error="At most 200 characters."))
+
+
+class PalletShipOut(Schema):
+    sscc = fields.String()
+    events = fields.List(fields.Nested(EventOut))
+
+
+@blp.route("/<sscc>/ship")
+class PalletShip(MethodView):
+    @blp.arguments(PalletShipIn)
+    @blp.response(201, PalletShipOut)
+    @blp.alt_response(200, schema=PalletShipOut, description="Replay of the same event_id and body.")
+    @blp.errors(403, 409)
+    def post(self, data: dict[str, Any], sscc: str) -> tuple[dict[str, Any], int]:
+        """Ship a pallet: one shipping event per batch on it (its quantity on the pallet), each
+        naming the SSCC in its details, all in one transaction; retries with the same event_id
+        are safe (each batch's event id is derived from it)."""
+        actor = api_actor()
+        settings = EventSettings.from_config(current_app.config)
+        with db.transaction() as session:
+            view = _find(sscc)
+            answers, created = [], False
+            for i, c in enumerate(view.cases):
+                body = {
+                    "event_id": str(uuid.uuid5(data["event_id"], f"{sscc}/{i}")),
+                    "kind": "shipping",
+                    "occurred_at": data["occurred_at"].isoformat(),
+                    "trace_code": c.certificate.trace_code,
+                    "quantity": str(c.quantity),
+                    "unit": c.certificate.unit.value,
+                    "to_org": str(data["to_org"]),
+                    **({"carrier_org": str(data["carrier_org"])} if data.get("carrier_org") else {}),
+                    **({"location": data["location"]} if data.get("location") else {}),
+                }
+                done = services.record(session, actor, data=EventIn().load(body), settings=settings)
+                if done.created:
+                    done.event.details = {**done.event.details, "sscc": sscc}
+                    session.flush()
+                created = created or done.created
+                answer = queries.recorded(session, done.event)
+                answers.append(documents.recorded_document(answer, base_url=public_base_url()))
+        return {"sscc": sscc, "events": answers}, 201 if created else 200

@@ -47,6 +47,7 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "GET /api/v1/pallets/<sscc>": Scope.READ,
     "GET /api/v1/pallets/<sscc>/label.png": Scope.READ,
     "GET /api/v1/pallets/<sscc>/label.pdf": Scope.READ,
+    "POST /api/v1/pallets/<sscc>/ship": Scope.EVENTS,
     "POST /api/v1/events": Scope.EVENTS,
     "POST /api/v1/events/batch": Scope.EVENTS,
     "GET /api/v1/events/<uuid:event_id>": Scope.READ,

@@ -116,7 +116,8 @@ class Trace:
 def trace(session: Session, actor: Actor, certificate: Certificate, *, direction: str) -> Trace:
     """Batches and organisations reached from a code, with what the mass balance needs.
 
-    Six round trips whatever the depth: closure, batches, links, ledger, holdings, organisations.
+    Seven round trips whatever the depth: closure, batches, links, ledger, holdings, organisations,
+    pallets.
     Raises NotFound when the actor may not trace the batch (see ``trace_scope``).
     """
     scope = trace_scope(session, actor, certificate)
