@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.views import MethodView
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from traceapp import auth, codes, db, zones
@@ -37,7 +38,7 @@ blp = ApiBlueprint(
 bp = Blueprint("pallets", __name__)
 BINARY = {"type": "string", "format": "binary"}
 
-_ONE_OF = "Choose one of the listed values."
+_ONE_OF = _l("Choose one of the listed values.")
 #: Rows of contents a pallet label has room for beside its QR.
 LABEL_ROWS = 3
 
@@ -74,7 +75,7 @@ class PalletOut(Schema):
 
 class PalletLabelQuery(StrictSchema):
     dpi = Int(load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_ONE_OF))
-    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error="Between 1 and 500."))
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
     lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
 
 
@@ -123,8 +124,9 @@ def pallet_label_content(view: pallets.PalletView, *, base_url: str, lang: str) 
             rows.append(("", f"{c.certificate.product_name} {amount} · {c.certificate.trace_code}"))
         if len(view.cases) > len(shown):
             rows.append(("", _("and %(count)d more batches", count=len(view.cases) - len(shown))))
+        spaced = " ".join((sscc[0], sscc[1:17], sscc[17]))
         return case.CaseContent(
-            title=_("Pallet SSCC %(sscc)s", sscc=f"{sscc[0]} {sscc[1:17]} {sscc[17]}"),
+            title=_("Pallet SSCC %(sscc)s", sscc=spaced),
             elements=(("00", sscc),),
             lines=tuple(rows),
             qr_payload=pallet_url(base_url, sscc),
@@ -205,7 +207,7 @@ class PalletShipIn(StrictSchema):
     occurred_at = EventTime(required=True)
     to_org = UUID(required=True)
     carrier_org = UUID(load_default=None)
-    location = Str(load_default=None, validate=validate.Length(max=200, error="At most 200 characters."))
+    location = Str(load_default=None, validate=validate.Length(max=200, error=_l("At most 200 characters.")))
 
 
 class PalletShipOut(Schema):
