@@ -40,7 +40,7 @@ BINARY = {"type": "string", "format": "binary"}
 
 _ONE_OF = _l("Choose one of the listed values.")
 #: Rows of contents a pallet label has room for beside its QR.
-LABEL_ROWS = 3
+LABEL_ROWS = 2
 
 
 def pallet_url(base_url: str, sscc: str) -> str:

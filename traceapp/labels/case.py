@@ -108,7 +108,7 @@ def compose_case(content: CaseContent, grid_mm: float) -> Layout:
     bars, bars_top = barcode_ops(content.elements, 0, grid_mm)
     ops += bars
     # The QR at the right, between the header and the barcode.
-    qr_top = MARGIN + 12.0
+    qr_top = MARGIN + (12.0 if content.voice_pick else 8.0)
     matrix = qr_matrix(content.qr_payload)
     side = bars_top - 1.0 - qr_top
     per = len(matrix) + 2 * QUIET_MODULES
