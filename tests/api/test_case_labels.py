@@ -109,12 +109,12 @@ def test_a_lot_gs1_cannot_carry_falls_back_to_the_trace_code(client, make):
     assert bars == f"(01){GTIN}(10){certificate.trace_code}"
 
 
-def test_case_label_of_a_batch_without_gtin_is_refused_naming_the_field(client, make):
+def test_case_label_of_a_batch_without_gtin_is_a_conflict_and_a_bad_date_is_named(client, make):
     producer = make.member()
     certificate = make.certificate(producer)
     response = client.get(f"/api/v1/certificates/{certificate.id}/case.png", headers=producer.headers)
-    assert response.status_code == 422 and response.mimetype == "application/problem+json"
-    assert "gtin" in response.get_data(as_text=True)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert response.json["type"].endswith("no-gtin") and "GTIN" in response.json["detail"]
     bad = client.get(
         f"/api/v1/certificates/{certificate.id}/case.png?pack_date=2026-13-01", headers=producer.headers
     )

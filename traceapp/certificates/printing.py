@@ -22,7 +22,7 @@ from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.queries import mask_phone
 from traceapp.certificates.schemas import CaseLabelQuery, LabelQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
-from traceapp.errors import InvalidInput
+from traceapp.errors import Conflict
 from traceapp.labels import case, render
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -178,6 +178,10 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
     return render.share_png(content)
 
 
+class NoGtin(Conflict):
+    slug = "no-gtin"
+
+
 def case_lot(certificate: Certificate) -> str:
     """The lot a case label carries in (10): the producer's batch number when GS1 can carry it
     (1 to 20 characters of the 82-character set), else the trace code."""
@@ -192,10 +196,10 @@ def case_label_content(
     certificate: Certificate, *, base_url: str, lang: str = "zh", pack_date: date | None = None
 ) -> case.CaseContent:
     """A PTI case label of a batch with a GTIN: the barcode's element strings, the voice pick
-    code of the same GTIN, lot and pack date, and the rows beside the QR. Raises InvalidInput
-    (``gtin``) for a batch without one."""
+    code of the same GTIN, lot and pack date, and the rows beside the QR. Raises NoGtin (409: the
+    request is well formed, the batch is not one that has a case label) for a batch without one."""
     if not certificate.gtin:
-        raise InvalidInput("gtin", _("A case label needs the batch's GTIN; this batch has none."))
+        raise NoGtin(_("A case label needs the batch's GTIN; this batch has none."))
     gtin14 = certificate.gtin.zfill(14)
     lot = case_lot(certificate)
     elements = [("01", gtin14), ("10", lot)]
