@@ -98,3 +98,25 @@ def test_the_certificate_page_prints_case_labels_for_a_batch_with_a_gtin(client,
     png = client.get(f"/certificates/{with_gtin.id}/case.png?dpi=203&pack_date=2026-12-04")
     texts = {r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))}
     assert f"(01)10614141000415(13)261204(10){with_gtin.trace_code}" in texts
+
+
+def test_the_batch_page_tells_it_was_packed_onto_a_pallet(client, make):
+    packer = make.member()
+    batch = make.certificate(packer, quantity=Decimal("100"))
+    sign_in(client, packer)
+    client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gs1_company_prefix": "6901234"})
+    client.post(
+        "/events/new",
+        data={
+            "kind": "aggregating",
+            "event_id": str(uuid.uuid4()),
+            "cases.0.trace_code": batch.trace_code,
+            "cases.0.quantity": "40",
+            "cases.0.unit": "kg",
+            "occurred_at": "2026-12-01T08:00",
+        },
+    )
+    page = client.get(f"/t/{batch.trace_code}?lang=en")
+    assert page.status_code == 200 and "Packed onto a pallet" in page.get_data(as_text=True)
+    zh = client.get(f"/t/{batch.trace_code}?lang=zh").get_data(as_text=True)
+    assert "组托" in zh
