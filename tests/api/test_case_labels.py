@@ -70,9 +70,9 @@ def test_case_label_png_decodes_to_gtin_lot_pack_date_and_our_url(client, make, 
     assert f"{certificate.trace_code}-case-{dpi}dpi.png" in response.headers["Content-Disposition"]
 
 
-def test_case_label_prints_the_voice_pick_code_large(client, make, app):
-    """The voice pick code is the one of the barcode's GTIN, lot and pack date, two small digits
-    then two large ones; the layout's text carries it."""
+def test_case_label_prints_the_voice_pick_code_of_what_its_barcode_says(client, make, app):
+    """The voice pick code printed is the one of the GTIN, lot and pack date read back from the
+    rendered barcode by the decoder: two small digits, then two large ones white on black."""
     producer = make.member()
     certificate = make.certificate(producer, gtin=GTIN, batch_no="LOT-7")
     from traceapp.certificates import printing
@@ -82,8 +82,11 @@ def test_case_label_prints_the_voice_pick_code_large(client, make, app):
         content = printing.case_label_content(
             certificate, base_url="https://t.example", pack_date=date(2026, 12, 4)
         )
-    code = gs1.voice_pick_code(GTIN, "LOT-7", date(2026, 12, 4))
-    assert content.voice_pick == code
+    _qr, bars, _kind = symbols(case_png(content, dpi=203))
+    read = dict(gs1.parse_element_string(bars))
+    packed = date(2000 + int(read["13"][:2]), int(read["13"][2:4]), int(read["13"][4:]))
+    code = gs1.voice_pick_code(read["01"], read["10"], packed)
+    assert content.voice_pick == code == gs1.voice_pick_code(GTIN, "LOT-7", date(2026, 12, 4))
     texts = [op for op in compose_case(content, 25.4 / 300).ops if hasattr(op, "text")]
     small = next(op for op in texts if op.text == code[:2])
     large = next(op for op in texts if op.text == code[2:])
