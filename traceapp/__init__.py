@@ -19,7 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.certificates.status import FACTS_READER
     from traceapp.epcis import api as epcis_api
     from traceapp.events import api as events_api
-    from traceapp.events import custody_api, custody_views, gate_views
+    from traceapp.events import custody_api, custody_views, gate_views, pallets_api
     from traceapp.events import views as events_views
     from traceapp.events.queries import batch_facts_of
     from traceapp.notify import api as notify_api
@@ -76,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         custody_api.codes_blp,
         custody_api.takes_blp,
         custody_api.disputes_blp,
+        pallets_api.blp,
         recalls_api.trace_blp,
         recalls_api.blp,
         orgs_api.tokens_blp,
@@ -85,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.init_app(app, api_blueprints)
     for blueprint in (
         public_views.bp,
+        pallets_api.bp,
         orgs_views.bp,
         certificates_views.bp,
         events_views.bp,

@@ -28,6 +28,7 @@ from tests.api.test_events_api import WHEN
 from tests.factories import Factory, Member, certificate_body
 from traceapp import create_app
 from traceapp.db import Base
+from traceapp.orgs import members
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.permissions import Action, may
 
@@ -66,6 +67,32 @@ class World:
     @cached_property
     def processor_batch(self) -> Any:
         return self.make.certificate(self.processor, quantity=Decimal("50"))
+
+    @cached_property
+    def packer(self) -> Member:
+        """A producer with a GS1 company prefix, so it can build pallets."""
+        member = self.make.member()
+        with self.make.app.test_request_context():
+            members.set_company_prefix(self.make.session, member.actor, prefix="0614141")
+        self.make.session.commit()
+        return member
+
+    @cached_property
+    def packer_batch(self) -> Any:
+        return self.make.certificate(self.packer, quantity=Decimal("40"))
+
+    @cached_property
+    def pallet(self) -> str:
+        """A pallet the packer built with 10 kg of its batch: its SSCC."""
+        body = event(
+            "aggregating",
+            cases=[{"trace_code": self.packer_batch.trace_code, "quantity": "10", "unit": "kg"}],
+        )
+        response = self.client.post(
+            "/api/v1/events", json={**body, "event_id": str(uuid.uuid4())}, **auth(self.packer)
+        )
+        assert response.status_code == 201, response.json
+        return response.json["details"]["sscc"]
 
     @cached_property
     def regulator(self) -> Member:
@@ -181,6 +208,26 @@ def holder_of_nothing(kind: OrgKind) -> Callable[[World], Member]:
 
 NOT_HOLDER = 409  # a batch one does not hold is a state conflict (CONTRACT: 409), as today
 WRITES: dict[str, list[tuple[str, Write]]] = {
+    "POST /api/v1/pallets/<sscc>/ship": [
+        (
+            "ship a pallet",
+            Write(
+                lambda w: (
+                    f"/api/v1/pallets/{w.pallet}/ship",
+                    {
+                        "json": {
+                            "event_id": str(uuid.uuid4()),
+                            "occurred_at": WHEN,
+                            "to_org": str(w.market.org.id),
+                        }
+                    },
+                ),
+                Action.SHIP,
+                lambda w: w.packer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
+            ),
+        )
+    ],
     "POST /api/v1/certificates": [
         (
             "issue",
@@ -317,6 +364,20 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
                 Action.TRANSFORM,
                 lambda w: w.processor,
                 [(holder_of_nothing(OrgKind.PROCESSOR), NOT_HOLDER)],
+            ),
+        ),
+        (
+            "aggregating",
+            Write(
+                events(
+                    lambda w: event(
+                        "aggregating",
+                        cases=[{"trace_code": w.packer_batch.trace_code, "quantity": "10", "unit": "kg"}],
+                    )
+                ),
+                Action.AGGREGATE,
+                lambda w: w.packer,
+                [(holder_of_nothing(OrgKind.PRODUCER), NOT_HOLDER)],
             ),
         ),
         (
@@ -634,6 +695,8 @@ def test_other_organisations_certificates_are_not_listed_nor_readable(client, ma
         "/label.escpos",
         "/sheet.pdf",
         "/share.png",
+        "/case.png",
+        "/case.pdf",
     ):
         response = client.get(f"/api/v1/certificates/{certificate.id}{tail}", headers=other.headers)
         assert response.status_code == 404 and response.mimetype == "application/problem+json"

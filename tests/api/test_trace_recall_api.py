@@ -144,7 +144,7 @@ def test_a_deep_chain_is_traced_in_a_bounded_number_of_queries(client, make, cou
     with count_queries as q:
         body = trace(client, regulator, first, "forward").json
     assert len(body["batches"]) == 13
-    assert len(q.selects) <= 8, q.selects
+    assert len(q.selects) <= 9, q.selects  # 9: one more for the pallets carrying the batches
 
 
 def test_a_cycle_in_the_links_cannot_make_the_trace_loop(client, world, dbsession):

@@ -302,3 +302,29 @@ def test_the_same_batch_sent_twice_at_once_records_each_event_once(app, monkeypa
             )
         )
     assert stored == 6 and held == Decimal("40")
+
+
+@pytest.mark.postgres_only
+def test_concurrent_pallets_get_distinct_consecutive_ssccs(app):
+    """Each packer's UPDATE ... RETURNING takes the organisation's row lock: eight pallets built
+    at once get eight different SSCCs, serials 1 to 8 with nothing skipped."""
+    from traceapp.events import pallets
+    from traceapp.orgs import members
+
+    producer, _market, certificate = _producer_with_batch(app)
+    with app.test_request_context(), db.transaction() as session:
+        members.set_company_prefix(session, producer, prefix="6901234")
+    settings = EventSettings.from_config(app.config)
+
+    def pack() -> str:
+        data = {
+            "event_id": uuid.uuid4(),
+            "kind": EventKind.AGGREGATING,
+            "occurred_at": WHEN,
+            "cases": [{"trace_code": certificate.trace_code, "quantity": Decimal("5"), "unit": Unit.KG}],
+        }
+        event = _in_transaction(app, lambda s: record_event(s, producer, data=data, settings=settings)[0])
+        return event.details["sscc"]
+
+    results = _race([pack for _ in range(8)])
+    assert sorted(results) == sorted(pallets.make_sscc("6901234", n) for n in range(1, 9))

@@ -391,6 +391,25 @@ def test_a_leg_with_only_a_min_and_max_reports_them(validator: Any) -> None:
     ]
 
 
+def test_an_aggregation_names_the_pallet_and_its_batches_as_valid_epcis(validator: Any) -> None:
+    packing = _view(
+        "aggregating",
+        "AggregationEvent",
+        "ADD",
+        "packing",
+        "in_progress",
+        items=(_item(EGGS, "3", "box"),),
+        details={"sscc": "006141410000000018", "parent_id": "urn:epc:id:sscc:0614141.0000000001"},
+    )
+    document = epcis_document([packing], base_url=BASE, created_at=NOW)
+    assert _errors(validator, document) == []
+    [event] = document["epcisBody"]["eventList"]
+    assert (event["type"], event["action"], event["bizStep"]) == ("AggregationEvent", "ADD", "packing")
+    assert event["parentID"] == "urn:epc:id:sscc:0614141.0000000001"
+    assert [e["quantity"] for e in event["childQuantityList"]] == [3]
+    assert "quantityList" not in event
+
+
 def test_a_transformation_lists_inputs_and_outputs(document: dict[str, Any]) -> None:
     event = _by_id(document, TRANSFORMING)
     assert "action" not in event and "quantityList" not in event

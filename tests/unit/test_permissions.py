@@ -40,6 +40,7 @@ def kinds_that_may(action: Action, role: Role = Role.MEMBER) -> set[OrgKind]:
         (A.INSPECT, {K.MARKET, K.REGULATOR}),
         (A.TRANSFORM, {K.PROCESSOR, K.MARKET}),
         (A.PORTION, {K.MARKET}),
+        (A.AGGREGATE, set(OrgKind) - {K.REGULATOR, K.CARRIER}),
         (A.SHIP, set(OrgKind) - {K.REGULATOR}),
         (A.SELL, set(OrgKind) - {K.REGULATOR, K.CARRIER}),
         (A.CORRECT, set(OrgKind)),

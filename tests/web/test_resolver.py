@@ -223,7 +223,7 @@ def test_well_known_description_file(client):
     assert response.status_code == 200 and "Link" in response.headers
     document = response.json
     assert document["resolverRoot"] == BASE
-    assert document["supportedPrimaryKeys"] == ["01"]
+    assert document["supportedPrimaryKeys"] == ["01", "00"]
     assert document["supportedLinkType"] == [{"namespace": GS1, "prefix": "gs1:"}]
     assert document["linkTypeDefaultCanBeLinkset"] is False
 
@@ -234,3 +234,17 @@ def test_resolver_is_throttled_like_the_public_page(client, app, batch):
     assert client.get(f"/01/{GTIN}/10/B2026-11").status_code == 307
     refused = client.get(f"/01/{GTIN}/10/B2026-11")
     assert refused.status_code == 429 and "Retry-After" in refused.headers and "Link" in refused.headers
+
+
+def test_an_sscc_of_ours_resolves_to_its_pallet_page(app, client, make):
+    from tests.api.test_pallets_api import body, with_prefix  # a pallet packed through the API
+
+    packer = with_prefix(app, make)
+    case = make.certificate(packer)
+    packed = client.post("/api/v1/events", json=body((case, "5")), headers=packer.headers)
+    sscc = packed.json["details"]["sscc"]
+    response = client.get(f"/00/{sscc}")
+    assert response.status_code == 307 and response.headers["Location"].endswith(f"/p/{sscc}")
+    assert "Link" in response.headers
+    linkset = client.get(f"/00/{sscc}?linkType=all").json
+    assert linkset["linkset"][0]["anchor"].endswith(f"/00/{sscc}")

@@ -110,6 +110,8 @@ def _label_view(label: printing.LabelFile) -> type[MethodView]:
     view = blp.response(200, BINARY, content_type=label.media_type)(get)
     if label.query is not None:
         view = blp.arguments(label.query, location="query")(view)
+    if label.kind.startswith("case"):  # 409 for a batch without a GTIN
+        view = blp.errors(409)(view)
     name = "".join(part.capitalize() for part in label.filename.split("."))
     return type(name, (MethodView,), {"get": view})
 

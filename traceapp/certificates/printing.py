@@ -6,7 +6,9 @@ Kept apart from ``queries``: this is presentation for print, built in the label'
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +17,13 @@ from flask_babel import gettext as _
 from marshmallow import Schema
 from sqlalchemy.orm import object_session
 
-from traceapp import codes, db, regions, zones
+from traceapp import codes, db, gs1, regions, zones
 from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.queries import mask_phone
-from traceapp.certificates.schemas import LabelQuery, ReceiptQuery, SheetQuery
+from traceapp.certificates.schemas import CaseLabelQuery, LabelQuery, ReceiptQuery, SheetQuery
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
-from traceapp.labels import printers, render
+from traceapp.errors import Conflict
+from traceapp.labels import case, printers, render
 from traceapp.resolver import links
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -104,6 +107,21 @@ LABEL_FILES = {
             saved=True,
         ),
         LabelFile(
+            "case.png",
+            "case_png",
+            "image/png",
+            CaseLabelQuery,
+            "A PTI case label (100x50 mm): GS1-128 (01) GTIN, (13) pack date, (10) lot, the voice "
+            "pick code and the QR, as PNG at 203 or 300 dpi. Needs the batch's GTIN.",
+        ),
+        LabelFile(
+            "case.pdf",
+            "case_pdf",
+            "application/pdf",
+            CaseLabelQuery,
+            "The case label as PDF, one label per page, ``copies`` pages.",
+        ),
+        LabelFile(
             "share.png", "share", "image/png", None, "The e-certificate image, for sharing in a chat app."
         ),
     )
@@ -117,7 +135,7 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
     parts = [certificate.trace_code, stem]
     if args.get("size") and label.kind in ("png", "pdf", "zpl", "tspl"):
         parts.append(args["size"])
-    if args.get("dpi") and label.kind in ("png", "zpl", "tspl"):
+    if args.get("dpi") and label.kind in ("png", "zpl", "tspl", "case_png"):
         parts.append(f"{args['dpi']}dpi")
     if args.get("paper"):
         parts.append(f"{args['paper']}mm")
@@ -191,6 +209,13 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
         return render.qr_png(
             links.label_url(object_session(certificate) or db.session(), certificate, base_url)
         )
+    if kind in ("case_png", "case_pdf"):
+        content = case_label_content(
+            certificate, base_url=base_url, lang=args["lang"], pack_date=args.get("pack_date")
+        )
+        if kind == "case_png":
+            return case.case_png(content, dpi=args["dpi"])
+        return case.case_pdf(content, copies=args["copies"])
     content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
     if kind == "png":
         return render.label_png(content, size=args["size"], dpi=args["dpi"])
@@ -205,6 +230,52 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
     if kind == "sheet":
         return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
     return render.share_png(content)
+
+
+class NoGtin(Conflict):
+    slug = "no-gtin"
+
+
+def case_lot(certificate: Certificate) -> str:
+    """The lot a case label carries in (10): the producer's batch number when GS1 can carry it
+    (1 to 20 characters of the 82-character set), else the trace code."""
+    lot = certificate.batch_no or ""
+    return lot if _CSET82.fullmatch(lot) else certificate.trace_code
+
+
+_CSET82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}""")
+
+
+def case_label_content(
+    certificate: Certificate, *, base_url: str, lang: str = "zh", pack_date: date | None = None
+) -> case.CaseContent:
+    """A PTI case label of a batch with a GTIN: the barcode's element strings, the voice pick
+    code of the same GTIN, lot and pack date, and the rows beside the QR. Raises NoGtin (409: the
+    request is well formed, the batch is not one that has a case label) for a batch without one."""
+    if not certificate.gtin:
+        raise NoGtin(_("A case label needs the batch's GTIN; this batch has none."))
+    gtin14 = certificate.gtin.zfill(14)
+    lot = case_lot(certificate)
+    elements = [("01", gtin14), ("10", lot)]
+    if pack_date:
+        elements.insert(1, ("13", pack_date.strftime("%y%m%d")))
+    with force_locale(LOCALES[lang]):
+        rows = [
+            (_("Lot"), lot),
+            (_("Quantity"), quantity_text(certificate.quantity, certificate.unit)),
+            (_("Producer"), certificate.producer_name),
+        ]
+        if pack_date:
+            rows.append((_("Packed"), pack_date.isoformat()))
+        rows.append((_("Trace code"), codes.format_trace_code(certificate.trace_code)))
+        return case.CaseContent(
+            title=certificate.product_name,
+            elements=tuple(elements),
+            lines=tuple((label, value) for label, value in rows if value),
+            qr_payload=links.label_url(object_session(certificate) or db.session(), certificate, base_url),
+            voice_pick=gs1.voice_pick_code(gtin14, lot, pack_date),
+            status_note=_("REVOKED") if certificate.is_revoked else None,
+        )
 
 
 def public_share_png(certificate: Certificate, *, base_url: str, lang: str) -> bytes:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from traceapp import clock, gs1, limits, regions
 from traceapp.certificates.models import Basis, Category, Commitment, Unit
@@ -242,6 +242,29 @@ class LabelQuery(StrictSchema):
     lang = Str(
         load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
     )
+
+
+class CaseLabelQuery(StrictSchema):
+    """A case label's resolution, copies, language and the pack date its barcode carries."""
+
+    dpi = Int(
+        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
+    pack_date = fields.Date(
+        load_default=None,
+        metadata={"description": "the pack date, GS1 AI (13), in the barcode and the voice pick code"},
+    )
+
+    @pre_load
+    def _blank_pack_date(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """A form's empty date field means none."""
+        if isinstance(data, dict) and data.get("pack_date") == "":
+            data = {k: v for k, v in data.items() if k != "pack_date"}
+        return data
 
 
 class SheetQuery(StrictSchema):

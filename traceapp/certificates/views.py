@@ -111,7 +111,9 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("certificates.show", certificate_id=certificate_id))
 
 
-@bp.get("/<uuid:certificate_id>/<any(qr, label, sheet, share):name>.<any(png, pdf, zpl, tspl, escpos):ext>")
+@bp.get(
+    "/<uuid:certificate_id>/<any(qr, label, sheet, share, case):name>.<any(png, pdf, zpl, tspl, escpos):ext>"
+)
 @login_required
 def label_file(certificate_id: uuid.UUID, name: str, ext: str) -> Response:
     """Label files for the signed-in organisation (same renderers as the API)."""

@@ -198,7 +198,14 @@ def _event(view: EventView, base: str, corrector: EventView | None) -> dict[str,
 
 
 def _what(view: EventView, base: str) -> dict[str, Any]:
-    """quantityList, or inputQuantityList/outputQuantityList for a TransformationEvent."""
+    """quantityList, or inputQuantityList/outputQuantityList for a TransformationEvent, or the
+    parentID (the pallet's SSCC) and childQuantityList for an AggregationEvent."""
+    if view.epcis_type == "AggregationEvent":
+        return {
+            "parentID": view.details["parent_id"],
+            "childEPCs": [],
+            "childQuantityList": [_quantity(i, base) for i in view.items],
+        }
     if view.epcis_type == "TransformationEvent":
         lists = {"inputQuantityList": "input", "outputQuantityList": "output"}
     else:

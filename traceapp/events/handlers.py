@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from traceapp.events import corrections, custody, gate, processing
+from traceapp.events import corrections, custody, gate, pallets, processing
 from traceapp.events.models import EventKind
 from traceapp.events.recording import Recording
 
@@ -18,5 +18,6 @@ HANDLERS: dict[EventKind, Callable[[Recording], None]] = {
     EventKind.INSPECTING: gate.inspect,
     EventKind.TRANSFORMING: processing.transform,
     EventKind.PORTIONING: processing.portion,
+    EventKind.AGGREGATING: pallets.aggregate,
     EventKind.VOIDING: corrections.void,
 }

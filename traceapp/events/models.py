@@ -35,6 +35,7 @@ class EventKind(enum.Enum):
     TRANSFORMING = "transforming"
     PORTIONING = "portioning"
     RETAIL_SELLING = "retail_selling"
+    AGGREGATING = "aggregating"
     DESTROYING = "destroying"
     VOIDING = "voiding"
 
@@ -210,3 +211,16 @@ class CustodyDispute(UUIDPk, Base):
     resolved_at: Mapped[datetime | None]
     resolution_note: Mapped[str | None] = mapped_column(sa.String(500))
     correction_event_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id"))
+
+
+class Pallet(UUIDPk, Base):
+    """A pallet (or any logistic unit) with an SSCC, and the aggregating event that packed its
+    cases onto it: the event's subject items are its contents (batch and quantity)."""
+
+    __tablename__ = "pallets"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    #: 18 digits: extension digit, company prefix, serial reference, check digit.
+    sscc: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -34,6 +34,7 @@ KIND_FIELDS: dict[EventKind, tuple[frozenset[str], frozenset[str]]] = {
     K.PORTIONING: (frozenset({"trace_code", "outputs"}), _COMMON),
     K.RETAIL_SELLING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
     K.DESTROYING: (frozenset({"trace_code", "quantity", "unit"}), _COMMON),
+    K.AGGREGATING: (frozenset({"cases"}), frozenset({"location", "note"})),
     K.VOIDING: (frozenset({"corrects"}), frozenset({"note"})),
 }
 
@@ -50,6 +51,7 @@ ACTIONS: dict[EventKind, Action] = {
     K.PORTIONING: Action.PORTION,
     K.RETAIL_SELLING: Action.SELL,
     K.DESTROYING: Action.DESTROY,
+    K.AGGREGATING: Action.AGGREGATE,
     K.VOIDING: Action.CORRECT,
 }
 
@@ -76,6 +78,8 @@ EPCIS: dict[EventKind, EpcisShape] = {
     K.PORTIONING: EpcisShape("TransformationEvent", None, "repackaging", "active"),
     K.RETAIL_SELLING: EpcisShape("ObjectEvent", "OBSERVE", "retail_selling", "retail_sold"),
     K.DESTROYING: EpcisShape("ObjectEvent", "DELETE", "destroying", "destroyed"),
+    # The cases packed onto a pallet: parentID its SSCC, the batches in childQuantityList.
+    K.AGGREGATING: EpcisShape("AggregationEvent", "ADD", "packing", "in_progress"),
     # A voiding is exported only as the errorDeclaration of the event it voids.
     K.VOIDING: EpcisShape("ObjectEvent", "OBSERVE", "other", None),
 }

@@ -175,6 +175,12 @@ class EventIn(StrictSchema):
             "maxItems": limits.OUTPUTS,
         },
     )
+    cases = List(
+        Nested(InputIn),
+        load_default=None,
+        max_items=limits.INPUTS,
+        metadata={"description": "aggregating: the batches packed onto the pallet, with how much of each"},
+    )
     corrects = Nested(CorrectsIn, load_default=None)
     note = Str(load_default=None, validate=validate.Length(max=500, error=_l("At most 500 characters.")))
 

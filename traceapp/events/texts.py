@@ -14,6 +14,7 @@ KIND_LABELS = {
     EventKind.TRANSPORTING: _l("Transported"),
     EventKind.INSPECTING: _l("Checked at the market gate"),
     EventKind.TRANSFORMING: _l("Processed"),
+    EventKind.AGGREGATING: _l("Packed onto a pallet"),
     EventKind.PORTIONING: _l("Portioned for sale"),
     EventKind.RETAIL_SELLING: _l("Sold"),
     EventKind.DESTROYING: _l("Destroyed"),

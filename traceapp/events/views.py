@@ -68,6 +68,8 @@ def create() -> Response | tuple[str, int]:
     except InvalidInput as exc:
         return _render(kind, _typed(), error_map(errors=exc.errors)), exc.status
     flash(_("Recorded: %(kind)s.", kind=KIND_LABELS[event.kind]))
+    if event.kind is EventKind.AGGREGATING:  # to the new pallet, whose label is printed there
+        return redirect(url_for("pallets.pallet_page", sscc=event.details["sscc"]))
     return redirect(url_for("events.batches"))
 
 

@@ -7,6 +7,7 @@ Services flush; they never commit.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -94,6 +95,30 @@ def reset_password(session: Session, actor: Actor, *, user_id: uuid.UUID, passwo
         details={"sessions_ended": int(ended)},
     )
     return int(ended)
+
+
+def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) -> Organisation:
+    """Set (or, with None or "", clear) the organisation's GS1 company prefix, from which its
+    pallets' SSCCs are allocated. Raises PermissionDenied and InvalidInput (not 6 to 12
+    digits)."""
+    require(actor, Action.MANAGE_SETTINGS)
+    prefix = (prefix or "").strip() or None
+    if prefix is not None and not re.fullmatch("[0-9]{6,12}", prefix):
+        raise InvalidInput("gs1_company_prefix", _("A GS1 company prefix is 6 to 12 digits."))
+    org = session.get(Organisation, actor.org_id)
+    assert org is not None
+    if org.gs1_company_prefix != prefix:
+        before, org.gs1_company_prefix = org.gs1_company_prefix, prefix
+        session.flush()
+        audit.record_by(
+            session,
+            actor,
+            action=audit.SETTINGS_CHANGED,
+            subject_type="organisation",
+            subject_id=org.id,
+            details={"gs1_company_prefix": {"from": before, "to": prefix}},
+        )
+    return org
 
 
 def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisation:

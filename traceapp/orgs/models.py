@@ -50,6 +50,10 @@ class Organisation(UUIDPk, Base):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
     webhook_secret: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Its GS1 company prefix (6 to 12 digits), from which its pallets' SSCCs are allocated.
+    gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
+    #: The serial reference of the last SSCC allocated (``traceapp/events/pallets.py``).
+    sscc_last_serial: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")

@@ -36,6 +36,7 @@ class Action(enum.Enum):
     PORTION = "portion"  # split a held batch into portions with their own codes
     SELL = "sell"  # at retail
     DESTROY = "destroy"
+    AGGREGATE = "aggregate"  # pack cases of held batches onto a pallet with an SSCC
     CORRECT = "correct"  # void or correct an event the organisation recorded
     RECALL = "recall"  # batches the organisation issued
     RECALL_ANY = "recall_any"  # any batch
@@ -90,6 +91,8 @@ TABLE: Mapping[Action, Who] = {
     # Carriers and cold stores keep and move other people's goods; they do not sell them.
     Action.SELL: Who(HANDLERS - {K.CARRIER}),
     Action.DESTROY: Who(HANDLERS),
+    # Whoever packs goods it holds onto pallets; carriers move pallets, they do not build them.
+    Action.AGGREGATE: Who(HANDLERS - {K.CARRIER}),
     Action.CORRECT: Who(EVERYONE),
     # Whoever issued a batch may recall it (the service checks it is theirs); a regulator any.
     Action.RECALL: Who(ISSUERS | REGULATOR),

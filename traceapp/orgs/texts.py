@@ -37,6 +37,7 @@ ACTION_PHRASES = {
     Action.PORTION: _l("portion batches"),
     Action.SELL: _l("record retail sales"),
     Action.DESTROY: _l("record destruction"),
+    Action.AGGREGATE: _l("pack cases onto pallets"),
     Action.CORRECT: _l("correct events"),
     Action.RECALL: _l("open recalls"),
     Action.RECALL_ANY: _l("recall batches another organisation issued"),

@@ -257,13 +257,16 @@ def _members_page(
 @bp.route("/org/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Response | str | tuple[str, int]:
-    """The organisation's settings (admins): its time zone."""
+    """The organisation's settings (admins): its time zone and GS1 company prefix."""
     actor = page_actor()
     require(actor, Action.MANAGE_SETTINGS)
     if request.method == "POST":
         try:
             with db.transaction() as session:
                 org_members.set_timezone(session, actor, **forms.settings_arguments(request.form))
+                org_members.set_company_prefix(
+                    session, actor, prefix=request.form.get("gs1_company_prefix", "")
+                )
         except ValidationError as exc:
             return _settings_page(error_map(exc.messages)), 422
         except DomainError as exc:
@@ -277,6 +280,9 @@ def _settings_page(errors: dict[str, str]) -> str:
     current = auth.page_user().org.timezone  # type: ignore[union-attr]
     if request.method == "POST" and errors:
         current = request.form.get("timezone_other") or request.form.get("timezone") or current
+    prefix = auth.page_user().org.gs1_company_prefix or ""  # type: ignore[union-attr]
+    if request.method == "POST" and errors:
+        prefix = request.form.get("gs1_company_prefix", "")
     common = [name for name, _label in zones.COMMON_ZONES]
     opening, closing = ("（", "）") if current_lang() == "zh" else (" (", ")")  # full-width in Chinese
     return render_template(
@@ -285,5 +291,6 @@ def _settings_page(errors: dict[str, str]) -> str:
         zones=[(name, f"{label}{opening}{name}{closing}") for name, label in zones.COMMON_ZONES],
         current=current,
         other="" if current in common else current,
+        prefix=prefix,
         now=clock.now(),
     )

@@ -41,6 +41,10 @@ def trace_document(found: Trace, *, base_url: str) -> dict[str, Any]:
         "organisations": [
             _org(orgs[o], found.received, batches) for o in sorted(found.org_ids, key=str) if o in orgs
         ],
+        "pallets": [
+            {"sscc": sscc, "trace_codes": [batches[b].trace_code for b in carried if b in batches]}
+            for sscc, carried in sorted(found.pallets.items())
+        ],
     }
 
 
@@ -118,6 +122,7 @@ def recall_document(detail: RecallDetail) -> dict[str, Any]:
             }
             for org, at in detail.parties
         ],
+        "pallets": detail.pallets,
     }
 
 

@@ -42,6 +42,18 @@ def closure(session: Session, roots: Iterable[uuid.UUID], *, forward: bool) -> s
     return set(session.scalars(sa.select(reach.c.cid)))
 
 
+def pallets(session: Session, batches: set[uuid.UUID]) -> dict[str, list[uuid.UUID]]:
+    """The pallets (SSCC) that carry any of ``batches``, each with those of them it carries (one
+    query). Aggregating moves no custody and makes no batch: a pallet is a node beside the graph,
+    reached from its batches, and from which its batches are reached (a recall by SSCC)."""
+    from traceapp.events.pallets import pallets_of
+
+    found: dict[str, list[uuid.UUID]] = {}
+    for sscc, batch in pallets_of(session, batches):
+        found.setdefault(sscc, []).append(batch)
+    return found
+
+
 @dataclass(frozen=True)
 class Link:
     """Part of an input batch went into an output batch through one event."""

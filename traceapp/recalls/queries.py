@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -109,12 +109,15 @@ class Trace:
     held: Held
     org_ids: set[uuid.UUID]
     orgs: dict[uuid.UUID, Organisation]
+    #: The pallets (SSCC) carrying any batch reached → those batches.
+    pallets: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
 def trace(session: Session, actor: Actor, certificate: Certificate, *, direction: str) -> Trace:
     """Batches and organisations reached from a code, with what the mass balance needs.
 
-    Six round trips whatever the depth: closure, batches, links, ledger, holdings, organisations.
+    Seven round trips whatever the depth: closure, batches, links, ledger, holdings, organisations,
+    pallets.
     Raises NotFound when the actor may not trace the batch (see ``trace_scope``).
     """
     scope = trace_scope(session, actor, certificate)
@@ -130,7 +133,10 @@ def trace(session: Session, actor: Actor, certificate: Certificate, *, direction
     if scope == "direct":
         org_ids = _direct_orgs(session, actor, certificate, forward=forward)
     orgs = _orgs(session, org_ids | {o for per in held.values() for o, _s in per})
-    return Trace(certificate, direction, scope, batches, links, flows, received, held, org_ids, orgs)
+    on_pallets = graph.pallets(session, batch_ids)
+    return Trace(
+        certificate, direction, scope, batches, links, flows, received, held, org_ids, orgs, on_pallets
+    )
 
 
 def _direct_orgs(
@@ -182,10 +188,13 @@ class RecallDetail:
     recall: Recall
     batches: list[tuple[str, str, bool]]
     parties: list[tuple[Organisation, Any]]
+    #: The SSCCs of the pallets that carry any of its batches.
+    pallets: list[str] = field(default_factory=list)
 
 
 def recall_detail(session: Session, recall: Recall) -> RecallDetail:
-    """A recall with its batches and who has and has not acknowledged (two queries)."""
+    """A recall with its batches, who has and has not acknowledged, and the pallets carrying its
+    batches (four queries)."""
     batches = session.execute(
         sa.select(Certificate.trace_code, Certificate.product_name, RecallBatch.root)
         .join(RecallBatch, RecallBatch.certificate_id == Certificate.id)
@@ -197,7 +206,11 @@ def recall_detail(session: Session, recall: Recall) -> RecallDetail:
         .where(RecallParty.recall_id == recall.id)
         .order_by(Organisation.name)
     ).all()
-    return RecallDetail(recall, [tuple(row) for row in batches], [tuple(row) for row in parties])
+    batch_ids = set(
+        session.scalars(sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall.id))
+    )
+    on_pallets = sorted(graph.pallets(session, batch_ids))
+    return RecallDetail(recall, [tuple(row) for row in batches], [tuple(row) for row in parties], on_pallets)
 
 
 def visible_recalls(session: Session, actor: Actor) -> list[Recall]:

@@ -126,6 +126,9 @@ class RecallOut(Schema):
     trace_codes = fields.List(fields.String())
     batches = fields.List(fields.Nested(RecallBatchOut))
     parties = fields.List(fields.Nested(PartyOut))
+    pallets = fields.List(
+        fields.String(), metadata={"description": "SSCCs of the pallets carrying a recalled batch"}
+    )
 
 
 class RecallListOut(Schema):
@@ -185,6 +188,11 @@ class TraceOrgOut(Schema):
     received = fields.List(fields.String(), metadata={"description": "trace codes it received"})
 
 
+class TracePalletOut(Schema):
+    sscc = fields.String()
+    trace_codes = fields.List(fields.String())
+
+
 class TraceOut(Schema):
     """Batches and organisations reached, with quantities and mass balance."""
 
@@ -197,3 +205,7 @@ class TraceOut(Schema):
     batches = fields.List(fields.Nested(TraceBatchOut))
     links = fields.List(fields.Nested(TraceLinkOut))
     organisations = fields.List(fields.Nested(TraceOrgOut))
+    pallets = fields.List(
+        fields.Nested(TracePalletOut),
+        metadata={"description": "the pallets (SSCC) that carry any batch reached, with which"},
+    )

@@ -13,6 +13,7 @@ from traceapp.certificates.models import Certificate, Holding
 from traceapp.certificates.queries import find_by_code
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from traceapp.events import pallets
 from traceapp.events.models import Event, EventItem, HoldingChange, Quarantine
 from traceapp.notify import services as notify
 from traceapp.orgs import audit
@@ -31,7 +32,11 @@ def open_recall(session: Session, actor: Actor, *, data: dict[str, Any]) -> Reca
     index).
     """
     require(actor, Action.RECALL)
-    roots = [_root(session, code, index) for index, code in enumerate(data["trace_codes"])]
+    roots = list(
+        {
+            c.id: c for index, code in enumerate(data["trace_codes"]) for c in _roots(session, code, index)
+        }.values()
+    )
     if not allows(actor, Action.RECALL_ANY) and any(c.org_id != actor.org_id for c in roots):
         raise PermissionDenied(_("A producer recalls only batches it issued; ask the regulator."))
     recall = Recall(
@@ -95,6 +100,21 @@ def _tell_issuers(session: Session, actor: Actor, recall: Recall, root_ids: set[
     notify.recalled(
         session, recall_id=recall.id, by_id=actor.org_id, reason=recall.reason, batches=list(batches)
     )
+
+
+def _roots(session: Session, code: str, index: int) -> list[Certificate]:
+    """The batches a recall names: a trace code's, or every batch on a pallet given by its SSCC
+    (18 digits, as its label's barcode reads without the "(00)")."""
+    sscc = code.strip()
+    if sscc.startswith("(00)"):
+        sscc = sscc[4:]
+    elif len(sscc) == 20 and sscc.startswith("00"):
+        sscc = sscc[2:]
+    if pallets.is_valid_sscc(sscc):
+        view = pallets.find_pallet(session, sscc)
+        if view is not None:
+            return [c.certificate for c in view.cases]
+    return [_root(session, code, index)]
 
 
 def _root(session: Session, code: str, index: int) -> Certificate:

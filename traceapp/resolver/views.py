@@ -18,10 +18,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import db, gs1
 from traceapp.errors import FieldError, problem
+from traceapp.events.pallets import find_pallet
 from traceapp.public.queries import load_facts, present
 from traceapp.resolver import linktypes
 from traceapp.resolver.links import (
     LINKSET_TYPE,
+    PAGE_LANGUAGES,
     Link,
     batch_links,
     choose,
@@ -30,6 +32,7 @@ from traceapp.resolver.links import (
     linkset,
     product_links,
 )
+from traceapp.resolver.linktypes import DEFAULT, PIP
 from traceapp.resolver.lookup import find_batch, find_product
 from traceapp.throttle import RateLimited, throttle
 from traceapp.urls import public_base_url
@@ -37,8 +40,8 @@ from traceapp.urls import public_base_url
 bp = Blueprint("resolver", __name__)
 
 #: Primary keys we resolve (GTIN), and those we read but hold nothing for.
-RESOLVED_KEYS = ("01",)
-UNHELD_KEYS = ("00", "414", "417", "8003")
+RESOLVED_KEYS = ("01", "00")  # GTINs of our batches; SSCCs of the pallets we allocated
+UNHELD_KEYS = ("414", "417", "8003")
 #: Why a Digital Link cannot be read, in the reader's language (``gs1.REASONS`` is English).
 REASON_TEXTS = {
     "bad_uri": _l("This is not a well-formed web address."),
@@ -195,13 +198,25 @@ def unheld_key(key: str, rest: str) -> Response:
     """
     path, query = _raw_path(), request.query_string.decode("latin-1")
     try:
-        gs1.parse_digital_link(f"http://localhost{path}" + (f"?{query}" if query else ""))
+        values = dict(gs1.parse_digital_link(f"http://localhost{path}" + (f"?{query}" if query else "")))
     except gs1.GS1Error as error:
         if error.reason_code != "unknown_url":
             return _bad_link(path, query, error)
         if not _key_is_valid(key, rest.split("/", 1)[0]):
             message = _reason("bad_ai_value")
             return _problem(400, _("Not a valid GS1 Digital Link"), message, [FieldError(f"/{key}", message)])
+        values = {}
+    if key == "00" and "00" in values:  # a pallet we allocated: its page lists its cases
+        pallet = find_pallet(db.session(), values["00"])
+        if pallet is not None:
+            page = f"{public_base_url()}/p/{values['00']}"
+            found = [
+                Link(DEFAULT, page, "text/html", PAGE_LANGUAGES),
+                Link(PIP, page, "text/html", PAGE_LANGUAGES),
+            ]
+            return _answer(
+                f"{public_base_url()}/00/{values['00']}", found, _("Pallet %(sscc)s", sscc=values["00"])
+            )
     return _problem(404, _("Not found"), _("Nothing we hold has this GS1 identifier."))
 
 

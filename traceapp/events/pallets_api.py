@@ -1,0 +1,252 @@
+"""``/api/v1/pallets/{sscc}``: what is on a pallet, and its SSCC label (PNG, PDF); the public
+page ``/p/{sscc}`` (the pallet label's QR) lists its cases with links to their pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.views import MethodView
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields, validate
+
+from traceapp import auth, codes, db, zones
+from traceapp.api import ApiBlueprint
+from traceapp.auth import api_actor, login_required, page_actor
+from traceapp.certificates.forms import load_query
+from traceapp.certificates.models import Unit
+from traceapp.certificates.texts import quantity_text
+from traceapp.errors import NotFound
+from traceapp.events import documents, pallets, queries, services
+from traceapp.events.recording import EventSettings
+from traceapp.events.schemas import EventIn, EventOut
+from traceapp.labels import case
+from traceapp.labels.layouts import DPI_CHOICES
+from traceapp.schemas import UUID, EventTime, Int, QuantityField, Str, StrictSchema, enum_out
+from traceapp.urls import public_base_url
+
+blp = ApiBlueprint(
+    "pallets_api",
+    __name__,
+    url_prefix="/api/v1/pallets",
+    description="Pallets (SSCC): the cases an aggregating event packed onto them, and their labels.",
+)
+bp = Blueprint("pallets", __name__)
+BINARY = {"type": "string", "format": "binary"}
+
+_ONE_OF = _l("Choose one of the listed values.")
+#: Rows of contents a pallet label has room for beside its QR.
+LABEL_ROWS = 2
+
+
+def pallet_url(base_url: str, sscc: str) -> str:
+    """The public page of a pallet, upper-cased for a QR's alphanumeric mode when the base URL
+    has no path (as ``codes.qr_url``)."""
+    base = base_url.rstrip("/")
+    url = f"{base}/p/{sscc}"
+    return url.upper() if base.count("/") == 2 else url
+
+
+class PalletCaseOut(Schema):
+    trace_code = fields.String()
+    product_name = fields.String()
+    gtin = fields.String(allow_none=True)
+    quantity = QuantityField(allow_none=True)
+    unit = enum_out(Unit)
+    public_url = fields.String()
+
+
+class PalletOut(Schema):
+    """A pallet: its SSCC, EPC URI, who packed it when, and its cases."""
+
+    sscc = fields.String()
+    parent_id = fields.String(metadata={"description": "urn:epc:id:sscc:… (the EPCIS parentID)"})
+    event_id = fields.UUID()
+    org_id = fields.UUID()
+    org_name = fields.String()
+    packed_at = fields.AwareDateTime()
+    public_url = fields.String()
+    cases = fields.List(fields.Nested(PalletCaseOut))
+
+
+class PalletLabelQuery(StrictSchema):
+    dpi = Int(load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_ONE_OF))
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
+
+
+def _find(sscc: str) -> pallets.PalletView:
+    view = pallets.find_pallet(db.session(), sscc) if pallets.is_valid_sscc(sscc) else None
+    if view is None:
+        raise NotFound(_("No pallet has this SSCC."))
+    return view
+
+
+def pallet_answer(view: pallets.PalletView, base_url: str) -> dict[str, Any]:
+    return {
+        "sscc": view.pallet.sscc,
+        "parent_id": view.event.details.get("parent_id"),
+        "event_id": view.event.client_event_id,
+        "org_id": view.pallet.org_id,
+        "org_name": view.org_name,
+        "packed_at": view.event.occurred_at,
+        "public_url": f"{base_url.rstrip('/')}/p/{view.pallet.sscc}",
+        "cases": [
+            {
+                "trace_code": c.certificate.trace_code,
+                "product_name": c.certificate.product_name,
+                "gtin": c.certificate.gtin,
+                "quantity": c.quantity,
+                "unit": c.certificate.unit,
+                "public_url": codes.code_url(base_url, c.certificate.trace_code),
+            }
+            for c in view.cases
+        ],
+    }
+
+
+def pallet_label_content(view: pallets.PalletView, *, base_url: str, lang: str) -> case.CaseContent:
+    """The SSCC label: (00) in the barcode, the packer, date and contents beside the QR."""
+    sscc = view.pallet.sscc
+    zone = zones.org_zone(db.session(), view.pallet.org_id)
+    with force_locale({"zh": "zh_CN", "en": "en"}[lang]):
+        rows = [
+            (_("Packed by"), view.org_name),
+            (_("Packed"), view.event.occurred_at.astimezone(ZoneInfo(zone)).date().isoformat()),
+        ]
+        shown = view.cases[:LABEL_ROWS]
+        for c in shown:
+            amount = quantity_text(c.quantity, c.certificate.unit) if c.quantity is not None else ""
+            rows.append(("", f"{c.certificate.product_name} {amount} · {c.certificate.trace_code}"))
+        if len(view.cases) > len(shown):
+            rows.append(("", _("and %(count)d more batches", count=len(view.cases) - len(shown))))
+        spaced = " ".join((sscc[0], sscc[1:17], sscc[17]))
+        return case.CaseContent(
+            title=_("Pallet SSCC %(sscc)s", sscc=spaced),
+            elements=(("00", sscc),),
+            lines=tuple(rows),
+            qr_payload=pallet_url(base_url, sscc),
+        )
+
+
+@blp.route("/<sscc>")
+class PalletResource(MethodView):
+    @blp.response(200, PalletOut)
+    def get(self, sscc: str) -> dict[str, Any]:
+        """What is on a pallet: its cases (batch, quantity), who packed it and when."""
+        api_actor()
+        return pallet_answer(_find(sscc), public_base_url())
+
+
+def label_response(org_id: Any, sscc: str, ext: str, args: dict[str, Any]) -> Response:
+    """The pallet's label file for its own organisation (another gets NotFound)."""
+    view = _find(sscc)
+    if view.pallet.org_id != org_id:
+        raise NotFound(_("No pallet has this SSCC."))
+    content = pallet_label_content(view, base_url=public_base_url(), lang=args["lang"])
+    if ext == "png":
+        body = case.case_png(content, dpi=args["dpi"])
+        name, mimetype = f"{sscc}-label-{args['dpi']}dpi.png", "image/png"
+    else:
+        body = case.case_pdf(content, copies=args["copies"])
+        name, mimetype = f"{sscc}-label.pdf", "application/pdf"
+    headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"}
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+def _label_view(ext: str, mimetype: str) -> type[MethodView]:
+    def get(self: MethodView, args: dict[str, Any], sscc: str) -> Response:
+        return label_response(api_actor().org_id, sscc, ext, args)
+
+    get.__doc__ = (
+        f"The pallet's SSCC label (100x50 mm) as {ext.upper()}: (00) in GS1-128, its contents, the QR."
+    )
+    view = blp.response(200, BINARY, content_type=mimetype)(get)
+    view = blp.arguments(PalletLabelQuery, location="query")(view)
+    return type(f"PalletLabel{ext.capitalize()}", (MethodView,), {"get": view})
+
+
+blp.route("/<sscc>/label.png")(_label_view("png", "image/png"))
+blp.route("/<sscc>/label.pdf")(_label_view("pdf", "application/pdf"))
+
+
+@bp.get("/p/<sscc>")
+def pallet_page(sscc: str) -> tuple[str, int] | str:
+    """The public page of a pallet (its label's QR): its cases, each a link to its page; for a
+    signed-in member of the organisation that packed it, the links to its label."""
+    view = pallets.find_pallet(db.session(), sscc) if pallets.is_valid_sscc(sscc) else None
+    if view is None:
+        return render_template("public/pallet.html", pallet=None, sscc=sscc), 404
+    user = auth.page_user()
+    own = user is not None and user.org_id == view.pallet.org_id
+    return render_template(
+        "public/pallet.html", pallet=pallet_answer(view, public_base_url()), sscc=sscc, own=own
+    )
+
+
+@bp.get("/pallets/<sscc>/label.<ext>")
+@login_required
+def pallet_label(sscc: str, ext: str) -> Response:
+    """The pallet's label for its organisation's signed-in members (PDF, or PNG ``?dpi=``)."""
+    if ext not in ("pdf", "png"):
+        raise NotFound()
+    return label_response(page_actor().org_id, sscc, ext, load_query(PalletLabelQuery, request.args))
+
+
+bp.add_url_rule("/P/<sscc>", endpoint="pallet_qr", view_func=pallet_page)
+
+
+class PalletShipIn(StrictSchema):
+    """A pallet shipped as one: each batch on it is shipped in its quantity on the pallet."""
+
+    event_id = UUID(required=True, metadata={"description": "Client-chosen id for safe retries."})
+    occurred_at = EventTime(required=True)
+    to_org = UUID(required=True)
+    carrier_org = UUID(load_default=None)
+    location = Str(load_default=None, validate=validate.Length(max=200, error=_l("At most 200 characters.")))
+
+
+class PalletShipOut(Schema):
+    sscc = fields.String()
+    events = fields.List(fields.Nested(EventOut))
+
+
+@blp.route("/<sscc>/ship")
+class PalletShip(MethodView):
+    @blp.arguments(PalletShipIn)
+    @blp.response(201, PalletShipOut)
+    @blp.alt_response(200, schema=PalletShipOut, description="Replay of the same event_id and body.")
+    @blp.errors(403, 409)
+    def post(self, data: dict[str, Any], sscc: str) -> tuple[dict[str, Any], int]:
+        """Ship a pallet: one shipping event per batch on it (its quantity on the pallet), each
+        naming the SSCC in its details, all in one transaction; retries with the same event_id
+        are safe (each batch's event id is derived from it)."""
+        actor = api_actor()
+        settings = EventSettings.from_config(current_app.config)
+        with db.transaction() as session:
+            view = _find(sscc)
+            answers, created = [], False
+            for i, c in enumerate(view.cases):
+                body = {
+                    "event_id": str(uuid.uuid5(data["event_id"], f"{sscc}/{i}")),
+                    "kind": "shipping",
+                    "occurred_at": data["occurred_at"].isoformat(),
+                    "trace_code": c.certificate.trace_code,
+                    "quantity": str(c.quantity),
+                    "unit": c.certificate.unit.value,
+                    "to_org": str(data["to_org"]),
+                    **({"carrier_org": str(data["carrier_org"])} if data.get("carrier_org") else {}),
+                    **({"location": data["location"]} if data.get("location") else {}),
+                }
+                done = services.record(session, actor, data=EventIn().load(body), settings=settings)
+                if done.created:
+                    done.event.details = {**done.event.details, "sscc": sscc}
+                    session.flush()
+                created = created or done.created
+                answer = queries.recorded(session, done.event)
+                answers.append(documents.recorded_document(answer, base_url=public_base_url()))
+        return {"sscc": sscc, "events": answers}, 201 if created else 200
