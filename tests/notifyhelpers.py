@@ -22,6 +22,8 @@ class Receiver:
     fail_first: int = 0
     always_fail: bool = False
     answer: bytes = b"{}"
+    #: Answer every request with a 302 to this URL (a hostile receiver's way round a guard).
+    redirect_to: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -35,6 +37,11 @@ def receiver(**settings: Any) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
             state.requests.append({"headers": headers, "body": body, "path": self.path})
+            if state.redirect_to:
+                self.send_response(302)
+                self.send_header("Location", state.redirect_to)
+                self.end_headers()
+                return
             failing = state.always_fail or len(state.requests) <= state.fail_first
             self.send_response(500 if failing else 200)
             self.send_header("Content-Type", "application/json")

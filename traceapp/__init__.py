@@ -62,6 +62,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @app.before_request
+    def _nobody_yet() -> None:
+        # Who is asking is decided per request. A request runs in an app context that is usually
+        # its own, but one pushed around several requests (a test's, a script's) would hand the
+        # first caller's actor to the next: another organisation's token would act as the first.
+        auth.forget_caller()
+
+    @app.before_request
     def _csrf_protect() -> None:
         if app.config["WTF_CSRF_ENABLED"] and request.method in app.config["WTF_CSRF_METHODS"]:
             csrf.protect(apply_exemptions=True)

@@ -39,6 +39,13 @@ class SessionCookies(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def forget_caller() -> None:
+    """Drop the caller looked up by ``api_actor`` and ``page_user`` (``g.actor``,
+    ``g.page_session``), so that the next look-up reads this request's token or cookie."""
+    g.pop("actor", None)
+    g.pop("page_session", None)
+
+
 def api_actor() -> Actor:
     """The actor of an API request, from ``Authorization: Bearer``. Raises NotAuthenticated
     (no token, an unknown, revoked or expired one)."""

@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.web.test_certificate_pages import sign_in
 from traceapp import db
 from traceapp.events import pallets
 from traceapp.orgs import members
@@ -62,11 +63,15 @@ def test_aggregating_allocates_consecutive_ssccs_and_lists_the_cases(app, client
     ]
     second = client.post("/api/v1/events", json=body((a, "10")), headers=packer.headers)
     assert second.json["details"]["sscc"] == pallets.make_sscc(PREFIX, 2)
-    # Any organisation's token reads what is on it (as a code's answer); anyone its page.
+    # Its packer and a regulator read which batches are on it; a stranger's token gets 404:
+    # SSCCs count up, so stepping through them must not list other organisations' trace codes.
     assert client.get(f"/api/v1/pallets/{sscc}").status_code == 401
-    page = client.get(f"/api/v1/pallets/{sscc}", headers=make.member().headers)
-    assert page.status_code == 200
-    assert [c["trace_code"] for c in page.json["cases"]] == [a.trace_code, b.trace_code]
+    assert client.get(f"/api/v1/pallets/{sscc}", headers=make.member().headers).status_code == 404
+    regulator = make.member(OrgKind.REGULATOR)
+    for reader in (packer, regulator):
+        page = client.get(f"/api/v1/pallets/{sscc}", headers=reader.headers)
+        assert page.status_code == 200
+        assert [c["trace_code"] for c in page.json["cases"]] == [a.trace_code, b.trace_code]
     assert page.json["sscc"] == sscc and page.json["parent_id"] == f"urn:epc:id:sscc:{PREFIX}.0000000001"
 
 
@@ -74,13 +79,33 @@ def test_the_public_pallet_page_lists_its_cases_without_javascript(app, client, 
     packer = with_prefix(app, make)
     a = make.certificate(packer, product_name="红富士苹果")
     sscc = client.post("/api/v1/events", json=body((a, "5")), headers=packer.headers).json["details"]["sscc"]
-    for path in (f"/p/{sscc}", f"/P/{sscc}"):
+    for path in (f"/p/{sscc}", f"/P/{sscc}"):  # a stranger: products and quantities, no codes
         page = client.get(path)
         html = page.get_data(as_text=True)
-        assert page.status_code == 200 and "红富士苹果" in html and f"/t/{a.trace_code}" in html
+        assert page.status_code == 200 and "红富士苹果" in html and a.trace_code not in html
         assert "<script" not in html
+    sign_in(client, packer)  # its packer sees each batch's code and page
+    html = client.get(f"/p/{sscc}").get_data(as_text=True)
+    assert f"/t/{a.trace_code}" in html
     assert client.get("/p/006141410000000019").status_code == 404
     assert client.get("/p/not-an-sscc").status_code == 404
+
+
+def test_the_public_pallet_page_is_throttled_like_the_certificates_page(app, client, make):
+    app.config["RATELIMIT_PUBLIC"] = "3 per minute"
+    answers = [client.get("/p/006141410000000019").status_code for _ in range(5)]
+    assert answers[:3] == [404, 404, 404] and answers[3:] == [429, 429]
+
+
+def test_an_organisation_holding_a_batch_of_the_pallet_reads_it(app, client, make):
+    from tests.api.test_events_api import ship_to
+
+    packer, market = with_prefix(app, make), make.member(OrgKind.MARKET)
+    a = make.certificate(packer)
+    sscc = client.post("/api/v1/events", json=body((a, "5")), headers=packer.headers).json["details"]["sscc"]
+    assert client.get(f"/api/v1/pallets/{sscc}", headers=market.headers).status_code == 404
+    ship_to(client, packer, a, market, quantity="5")  # on its way to the market: it may read it
+    assert client.get(f"/api/v1/pallets/{sscc}", headers=market.headers).status_code == 200
 
 
 def test_a_replay_answers_the_same_pallet_and_allocates_nothing(app, client, make):
@@ -138,6 +163,18 @@ def test_company_prefix_must_be_6_to_12_digits(app, make):
 
     with app.test_request_context(), pytest.raises(InvalidInput):
         members.set_company_prefix(make.session, member.actor, prefix="12AB567")
+
+
+@pytest.mark.parametrize("taken", [PREFIX, PREFIX + "0", PREFIX[:-1]])
+def test_a_company_prefix_another_organisation_uses_or_overlaps_is_refused(app, make, taken):
+    """Overlapping prefixes would allocate the same SSCCs (0614141 + 000000001 = 06141410 + 00000001)."""
+    from traceapp.errors import InvalidInput
+
+    with_prefix(app, make)
+    other = make.member()
+    with app.test_request_context(), pytest.raises(InvalidInput) as refused:
+        members.set_company_prefix(make.session, other.actor, prefix=taken)
+    assert [e.field.lstrip("/") for e in refused.value.errors] == ["gs1_company_prefix"]
 
 
 def test_unknown_sscc_is_a_problem_404(client, make):

@@ -283,6 +283,17 @@ def test_a_webhook_to_a_private_address_is_refused_and_never_called(client, worl
     assert row.status is DeliveryStatus.FAILED and "not a public address" in row.last_error
 
 
+def test_a_webhook_that_redirects_is_not_followed(client, world, dbsession, app, outboxes):
+    producer = world[0]
+    with receiver() as inside, receiver(redirect_to=inside.url) as hook:
+        contacts(app, dbsession, producer, webhook_url=hook.url)
+        rejected_by_verdict(client, world)
+        run_queued(app)
+    assert len(hook.requests) == 4 and inside.requests == []  # asked, retried, never followed
+    (row,) = [d for d in deliveries(dbsession, producer.org) if d.channel is Channel.WEBHOOK]
+    assert row.status is DeliveryStatus.FAILED and "302" in row.last_error
+
+
 @pytest.mark.parametrize(
     "url",
     [

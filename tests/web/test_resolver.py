@@ -250,3 +250,23 @@ def test_an_sscc_of_ours_resolves_to_its_pallet_page(app, client, make):
     assert "Link" in response.headers
     linkset = client.get(f"/00/{sscc}?linkType=all").json
     assert linkset["linkset"][0]["anchor"].endswith(f"/00/{sscc}")
+
+
+def test_another_organisation_printing_the_gtin_does_not_take_over_its_product_page(app, client, make, batch):
+    from datetime import timedelta
+
+    from traceapp.orgs import members
+
+    squatter = make.member()
+    make.certificate(
+        squatter, gtin=GTIN, product_name="FAKEPRODUCT", issued_at=batch.issued_at + timedelta(hours=1)
+    )
+    page = client.get(f"/products/{GTIN}").get_data(as_text=True)
+    assert "西兰花" in page and "FAKEPRODUCT" not in page  # the first to use the GTIN
+    owner = make.member()  # the organisation whose GS1 company prefix the GTIN carries
+    with app.test_request_context():
+        members.set_company_prefix(make.session, owner.actor, prefix=GTIN[1:8])
+    make.certificate(
+        owner, gtin=GTIN, product_name="正品西兰花", issued_at=batch.issued_at + timedelta(hours=2)
+    )
+    assert "正品西兰花" in client.get(f"/products/{GTIN}").get_data(as_text=True)

@@ -26,7 +26,9 @@ from traceapp.events.recording import EventSettings
 from traceapp.events.schemas import EventIn, EventOut
 from traceapp.labels import case
 from traceapp.labels.layouts import DPI_CHOICES
+from traceapp.orgs.permissions import Action, allows
 from traceapp.schemas import UUID, EventTime, Int, QuantityField, Str, StrictSchema, enum_out
+from traceapp.throttle import RateLimited, throttle
 from traceapp.urls import public_base_url
 
 blp = ApiBlueprint(
@@ -86,6 +88,17 @@ def _find(sscc: str) -> pallets.PalletView:
     return view
 
 
+def sees_contents(org_id: Any, view: pallets.PalletView, *, regulator: bool) -> bool:
+    """Whether an organisation may read which batches (trace codes) a pallet carries: its packer,
+    a regulator, or one that holds (or has on its way) a batch on it. SSCCs are the packer's
+    prefix and a counter, so anyone could step through them: a stranger sees products and
+    quantities only, never the codes, which stay unguessable."""
+    if regulator or org_id == view.pallet.org_id:
+        return True
+    ids = [c.certificate.id for c in view.cases]
+    return bool(ids) and queries.held_by_org(db.session(), ids, org_id)
+
+
 def pallet_answer(view: pallets.PalletView, base_url: str) -> dict[str, Any]:
     return {
         "sscc": view.pallet.sscc,
@@ -138,8 +151,11 @@ class PalletResource(MethodView):
     @blp.response(200, PalletOut)
     def get(self, sscc: str) -> dict[str, Any]:
         """What is on a pallet: its cases (batch, quantity), who packed it and when."""
-        api_actor()
-        return pallet_answer(_find(sscc), public_base_url())
+        actor = api_actor()
+        view = _find(sscc)
+        if not sees_contents(actor.org_id, view, regulator=allows(actor, Action.TRACE_FULL)):
+            raise NotFound(_("No pallet has this SSCC."))
+        return pallet_answer(view, public_base_url())
 
 
 def label_response(org_id: Any, sscc: str, ext: str, args: dict[str, Any]) -> Response:
@@ -174,6 +190,15 @@ blp.route("/<sscc>/label.png")(_label_view("png", "image/png"))
 blp.route("/<sscc>/label.pdf")(_label_view("pdf", "application/pdf"))
 
 
+@bp.before_request
+def _count_like_the_public_page() -> None:
+    """The public pallet page is throttled as the certificate's page is (per address)."""
+    if request.path[:3] in ("/p/", "/P/"):
+        wait = throttle().hit_public(request.environ)
+        if wait is not None:
+            raise RateLimited(retry_after=wait)
+
+
 @bp.get("/p/<sscc>")
 def pallet_page(sscc: str) -> tuple[str, int] | str:
     """The public page of a pallet (its label's QR): its cases, each a link to its page; for a
@@ -183,8 +208,15 @@ def pallet_page(sscc: str) -> tuple[str, int] | str:
         return render_template("public/pallet.html", pallet=None, sscc=sscc), 404
     user = auth.page_user()
     own = user is not None and user.org_id == view.pallet.org_id
+    codes_shown = user is not None and sees_contents(
+        user.org_id, view, regulator=allows(page_actor(), Action.TRACE_FULL)
+    )
     return render_template(
-        "public/pallet.html", pallet=pallet_answer(view, public_base_url()), sscc=sscc, own=own
+        "public/pallet.html",
+        pallet=pallet_answer(view, public_base_url()),
+        sscc=sscc,
+        own=own,
+        codes_shown=codes_shown,
     )
 
 

@@ -268,6 +268,20 @@ def batch_facts_of(session: Session, certificates: list[Certificate]) -> dict[uu
     }
 
 
+def held_by_org(session: Session, certificate_ids: list[uuid.UUID], org_id: uuid.UUID) -> bool:
+    """Whether the organisation holds (on hand or on its way to it) any of these batches."""
+    return (
+        session.scalar(
+            sa.select(Holding.certificate_id)
+            .where(
+                Holding.certificate_id.in_(certificate_ids), Holding.org_id == org_id, Holding.quantity > 0
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def held_batches(session: Session, certificate_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these batches an active hold (a recall) keeps from moving on."""
     if not certificate_ids:

@@ -152,11 +152,23 @@ class SmtpSender:
             raise SendFailed(f"SMTP {self.host}:{self.port}: {exc}") from exc
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an address to follow: following one would let a receiver
+    send our POST (as a GET) to an address the public-host check never saw."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(url: str, payload: bytes, headers: dict[str, str]) -> bytes:
-    """POST ``payload``; the answer's body. Raises SendFailed unless the answer is 2xx."""
+    """POST ``payload``; the answer's body. Raises SendFailed unless the answer is 2xx (a
+    redirect included: it is never followed)."""
     request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 (configured URL)
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
         exc.close()  # its body is an open response

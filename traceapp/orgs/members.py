@@ -107,6 +107,13 @@ def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) ->
         raise InvalidInput("gs1_company_prefix", _("A GS1 company prefix is 6 to 12 digits."))
     org = session.get(Organisation, actor.org_id)
     assert org is not None
+    if prefix is not None and prefix != org.gs1_company_prefix and _prefix_taken(session, prefix, org.id):
+        # Two organisations whose prefixes overlap (one the start of the other) would allocate
+        # the same SSCCs: GS1 licenses a prefix to one company.
+        raise InvalidInput(
+            "gs1_company_prefix",
+            _("Another organisation uses this GS1 company prefix (or one that overlaps it)."),
+        )
     if org.gs1_company_prefix != prefix:
         before, org.gs1_company_prefix = org.gs1_company_prefix, prefix
         session.flush()
@@ -119,6 +126,21 @@ def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) ->
             details={"gs1_company_prefix": {"from": before, "to": prefix}},
         )
     return org
+
+
+def _prefix_taken(session: Session, prefix: str, org_id: uuid.UUID) -> bool:
+    """Whether another organisation's prefix equals this one, starts it, or starts with it."""
+    others = session.scalars(
+        sa.select(Organisation.gs1_company_prefix).where(
+            Organisation.id != org_id,
+            Organisation.gs1_company_prefix.is_not(None),
+            sa.or_(
+                Organisation.gs1_company_prefix.startswith(prefix, autoescape=True),
+                sa.literal(prefix, sa.String).startswith(Organisation.gs1_company_prefix),
+            ),
+        )
+    )
+    return next(iter(others), None) is not None
 
 
 def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisation:

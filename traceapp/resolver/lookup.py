@@ -59,12 +59,26 @@ class Product:
 
 
 def find_product(session: Session, gtin14: str) -> Product | None:
-    """The product a GTIN names (as its latest producer's certificate describes it), or None."""
+    """The product a GTIN names, as described by the organisation that owns it, or None.
+
+    Nothing stops another organisation from printing someone else's GTIN on its certificates,
+    so the page does not follow the latest certificate: first the organisation whose GS1 company
+    prefix the GTIN carries, else the one that used the GTIN first."""
+    owner = sa.case(
+        (
+            sa.and_(
+                Organisation.gs1_company_prefix.is_not(None),
+                sa.literal(gtin14[1:], sa.String).startswith(Organisation.gs1_company_prefix),
+            ),
+            0,
+        ),
+        else_=1,
+    )
     row = session.execute(
         sa.select(Certificate, Organisation.name)
         .join(Organisation, Organisation.id == Certificate.org_id)
         .where(Certificate.gtin.in_(gtin_spellings(gtin14)))
-        .order_by(_PREFERRED[0], Certificate.issued_at.desc(), Certificate.id)
+        .order_by(owner, *_PREFERRED)
         .limit(1)
     ).first()
     if row is None:
