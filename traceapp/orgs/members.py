@@ -114,24 +114,15 @@ def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) ->
             "gs1_company_prefix",
             _("Another organisation uses this GS1 company prefix (or one that overlaps it)."),
         )
-    if org.gs1_company_prefix != prefix:
-        before, org.gs1_company_prefix = org.gs1_company_prefix, prefix
-        session.flush()
-        audit.record_by(
-            session,
-            actor,
-            action=audit.SETTINGS_CHANGED,
-            subject_type="organisation",
-            subject_id=org.id,
-            details={"gs1_company_prefix": {"from": before, "to": prefix}},
-        )
+    _change_setting(session, actor, org, "gs1_company_prefix", prefix)
     return org
 
 
 def _prefix_taken(session: Session, prefix: str, org_id: uuid.UUID) -> bool:
     """Whether another organisation's prefix equals this one, starts it, or starts with it."""
-    others = session.scalars(
-        sa.select(Organisation.gs1_company_prefix).where(
+    other = session.scalar(
+        sa.select(Organisation.id)
+        .where(
             Organisation.id != org_id,
             Organisation.gs1_company_prefix.is_not(None),
             sa.or_(
@@ -139,8 +130,26 @@ def _prefix_taken(session: Session, prefix: str, org_id: uuid.UUID) -> bool:
                 sa.literal(prefix, sa.String).startswith(Organisation.gs1_company_prefix),
             ),
         )
+        .limit(1)
     )
-    return next(iter(others), None) is not None
+    return other is not None
+
+
+def _change_setting(session: Session, actor: Actor, org: Organisation, name: str, value: object) -> None:
+    """Set one of the organisation's settings and audit the change (nothing when it is the same)."""
+    before = getattr(org, name)
+    if before == value:
+        return
+    setattr(org, name, value)
+    session.flush()
+    audit.record_by(
+        session,
+        actor,
+        action=audit.SETTINGS_CHANGED,
+        subject_type="organisation",
+        subject_id=org.id,
+        details={name: {"from": before, "to": value}},
+    )
 
 
 def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisation:
@@ -150,15 +159,5 @@ def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisati
     timezone = zones.valid_zone(timezone)
     org = session.get(Organisation, actor.org_id)
     assert org is not None
-    if org.timezone != timezone:
-        before, org.timezone = org.timezone, timezone
-        session.flush()
-        audit.record_by(
-            session,
-            actor,
-            action=audit.SETTINGS_CHANGED,
-            subject_type="organisation",
-            subject_id=org.id,
-            details={"timezone": {"from": before, "to": timezone}},
-        )
+    _change_setting(session, actor, org, "timezone", timezone)
     return org
