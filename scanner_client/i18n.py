@@ -5,7 +5,7 @@ file, then the POSIX locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): anything st
 ``zh`` is Chinese (zh_CN), everything else English. The catalogues are
 ``scanner_client/translations/<lang>/LC_MESSAGES/trace_scan.mo``, shipped as package data and
 read with the standard library's gettext (msgids are English, so English needs none); they
-are built from the ``.po`` files by ``python tools/scan_i18n.py compile``.
+are built from the ``.po`` files by ``python tools/i18n.py --domain trace_scan compile``.
 
 The gate runs one language per process, so the choice is a module-level setting made once by
 the command line (``activate``); ``_`` reads it at call time.

@@ -90,7 +90,7 @@ def test_the_same_verdicts_in_english():
 
 def test_the_catalogue_is_complete_and_compiled():
     run = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "scan_i18n.py"), "check"],
+        [sys.executable, str(ROOT / "tools" / "i18n.py"), "--domain", "trace_scan", "check"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +30,7 @@ TOOL_PATH = Path(__file__).resolve().parents[2] / "tools" / "i18n.py"
 _spec = importlib.util.spec_from_file_location("traceapp_i18n_tool", TOOL_PATH)
 assert _spec and _spec.loader
 tool = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = tool  # its dataclasses look their module up there
 _spec.loader.exec_module(tool)
 
 #: printf-style conversions, ``%(name)s``, ``%d`` and the escaped ``%%``.
