@@ -189,9 +189,10 @@ class Scans:
     app: Flask
 
     def note(self, environ: dict[str, Any], code: str) -> None:
-        """Note one scan of canonical ``code`` by this request (once per request). A counter
-        that fails does not fail the page: the scan is lost and the failure logged."""
-        if not self.enabled or NOTED in environ:
+        """Note one scan of canonical ``code`` by this request, if it is one (:func:`is_scan`),
+        once per request. A counter that fails does not fail the page: the scan is lost and the
+        failure logged."""
+        if not self.enabled or NOTED in environ or not is_scan(environ):
             return
         environ[NOTED] = True
         try:
@@ -205,6 +206,12 @@ class Scans:
         if named:
             return _hashed("region:" + str(named)[:64])
         return _network_of(client_address(environ, self.proxies))
+
+
+def is_scan(environ: dict[str, Any]) -> bool:
+    """Whether a request for a public page is a scan (or a pasted link): the bare code URL. With
+    a query string it is the reader switching language or asking for the web font."""
+    return not environ.get("QUERY_STRING")
 
 
 @lru_cache(maxsize=4096)

@@ -21,7 +21,7 @@ from werkzeug.http import parse_cookie
 from traceapp import codes, headers
 from traceapp.i18n import LANG_COOKIE, locale_for, short_lang
 from traceapp.public.pages import answer, stored_page
-from traceapp.public.scans import scans
+from traceapp.public.scans import is_scan, scans
 from traceapp.throttle import THROTTLED, throttle
 
 _STATUS = {200: "200 OK", 304: "304 Not Modified"}
@@ -51,7 +51,7 @@ class StoredPages:
                 return self.wrapped(environ, start_response)
         if (
             environ.get("REQUEST_METHOD") == "GET"
-            and not environ.get("QUERY_STRING")
+            and is_scan(environ)  # what is stored is the page of the bare code URL
             and path[:3] in ("/t/", "/T/")
             and "/" not in path[3:]
         ):

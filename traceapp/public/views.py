@@ -68,8 +68,7 @@ def certificate(code: str) -> Response | tuple[str, int]:
     web_font = request.args.get("font") == "cjk"
     stored = stored_page(normal, lang) if normal and not missed and not web_font else None
     if stored is not None:
-        if not request.query_string:
-            scans().note(request.environ, normal)
+        scans().note(request.environ, normal)
         status, headers, body = answer(
             stored, lang, request.headers.get("If-None-Match", ""), request.headers.get("Accept-Encoding", "")
         )
@@ -77,8 +76,7 @@ def certificate(code: str) -> Response | tuple[str, int]:
     page = public_certificate(db.session(), normal) if normal else None
     if page is None:
         return render_template("public/not_found.html", typed=code, mistake=codes.typing_mistake(code)), 404
-    if not request.query_string:  # a scan or a pasted link, not a language switch
-        scans().note(request.environ, page.trace_code)
+    scans().note(request.environ, page.trace_code)
     with in_zone(page.zone):
         response = Response(render_template("public/certificate.html", page=page, web_font=web_font))
     response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
