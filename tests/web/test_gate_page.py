@@ -235,6 +235,10 @@ def test_a_positive_test_added_at_the_gate_turns_the_verdict_to_reject(client, w
     html = more.get_data(as_text=True)
     assert more.status_code == 200 and ">REJECT</b>" in html and "Rapid test positive" in html
     assert 'name="tests.0.method"' in html and 'name="tests.1.method"' not in html
+    assert 'value="有机磷"' in html and "Enzyme inhibition" in html
+    # The rows (one macro shared with the receiving form) speak the reader's language.
+    chinese = client.post("/gate", data={**typed, "add_test": "1"}, headers=ZH).get_data(as_text=True)
+    assert "胶体金试纸条" in chinese and "检测项目" in chinese
     assert gate_events(dbsession, market) == []
     stale = client.post("/gate", data=typed, headers=EN)  # still says accepted: nothing recorded
     assert stale.status_code == 409 and gate_events(dbsession, market) == []
