@@ -8,12 +8,14 @@ import io
 import uuid
 
 import pytest
+import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
 from tests.web.test_certificate_pages import sign_in
 from traceapp import db
 from traceapp.events import pallets
+from traceapp.events.models import Event, EventKind
 from traceapp.orgs import members
 from traceapp.orgs.models import OrgKind
 
@@ -278,3 +280,33 @@ def test_shipping_a_pallet_ships_each_batch_on_it_and_replays_safely(app, client
     assert refused.status_code == 409
     bad = client.post(f"/api/v1/pallets/{sscc}/ship", json={**ship, "to_org": "x"}, headers=packer.headers)
     assert bad.status_code == 422 and "to_org" in bad.get_data(as_text=True)
+
+
+def test_a_pallet_once_shipped_is_shipped_again_only_by_whoever_has_it_now(app, client, make):
+    from tests.api.test_events_api import post
+
+    packer, market, other = with_prefix(app, make), make.member(OrgKind.MARKET), make.member(OrgKind.MARKET)
+    a = make.certificate(packer)  # the packer holds all of it; 20 go onto the pallet
+    sscc = client.post("/api/v1/events", json=body((a, "20")), headers=packer.headers).json["details"]["sscc"]
+
+    def ship(by, to):
+        when = {
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": "2026-12-01T09:00:00+08:00",
+            "to_org": str(to.org.id),
+        }
+        return client.post(
+            f"/api/v1/pallets/{sscc}/ship", json=when, headers={**by.headers, "Accept-Language": "en"}
+        )
+
+    assert ship(packer, market).status_code == 201
+    # The packer still holds more of the batch, but the pallet has gone: a second shipment of it
+    # would invent goods.
+    again = ship(packer, other)
+    assert again.status_code == 409 and again.json["type"].endswith("pallet-not-with-you"), again.json
+    assert "does not have this pallet" in again.json["detail"]
+    kinds = make.session.scalars(sa.select(Event.kind).where(Event.org_id == packer.org.id)).all()
+    assert kinds.count(EventKind.SHIPPING) == 1
+    received = post(client, market, kind="receiving", trace_code=a.trace_code, quantity="20", unit="kg")
+    assert received.status_code == 201, received.json
+    assert ship(market, other).status_code == 201  # the market has it now, and ships it on

@@ -39,6 +39,12 @@ class SerialsExhausted(Conflict):
     slug = "sscc-serials-exhausted"
 
 
+class PalletElsewhere(Conflict):
+    """A pallet shipped by an organisation that does not have it (it shipped it already)."""
+
+    slug = "pallet-not-with-you"
+
+
 def check_digit(body: str) -> str:
     """The GS1 mod-10 check digit of the digits before it (GTIN, SSCC, GLN)."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -149,6 +155,25 @@ def find_pallet(session: Session, sscc: str) -> PalletView | None:
         .order_by(EventItem.position)
     ).all()
     return PalletView(pallet, event, name, [PalletCase(c, q) for c, q in cases])
+
+
+def holder_of(session: Session, view: PalletView) -> uuid.UUID:
+    """Who has the pallet now: the organisation its last shipment (not voided since) went to,
+    else the organisation that packed it (one statement)."""
+    voiding = sa.orm.aliased(Event)
+    last = session.scalar(
+        sa.select(Event.destination_org_id)
+        .join(EventItem, EventItem.event_id == Event.id)
+        .where(
+            Event.kind == EventKind.SHIPPING,
+            EventItem.certificate_id.in_([c.certificate.id for c in view.cases]),
+            Event.details["sscc"].as_string() == view.pallet.sscc,
+            ~sa.exists().where(voiding.corrects_id == Event.id),
+        )
+        .order_by(Event.occurred_at.desc(), Event.recorded_at.desc())
+        .limit(1)
+    )
+    return last or view.pallet.org_id
 
 
 def pallets_of(session: Session, batches: set[uuid.UUID]) -> list[tuple[str, uuid.UUID]]:

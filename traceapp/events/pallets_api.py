@@ -3,7 +3,6 @@ page ``/p/{sscc}`` (the pallet label's QR) lists its cases with links to their p
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,7 @@ from traceapp.certificates.texts import quantity_text
 from traceapp.errors import NotFound
 from traceapp.events import documents, pallets, queries, services
 from traceapp.events.recording import EventSettings
-from traceapp.events.schemas import EventIn, EventOut
+from traceapp.events.schemas import EventOut
 from traceapp.labels import case
 from traceapp.labels.layouts import DPI_CHOICES
 from traceapp.orgs.permissions import Action, allows
@@ -260,25 +259,11 @@ class PalletShip(MethodView):
         actor = api_actor()
         settings = EventSettings.from_config(current_app.config)
         with db.transaction() as session:
-            view = _find(sscc)
-            answers, created = [], False
-            for i, c in enumerate(view.cases):
-                body = {
-                    "event_id": str(uuid.uuid5(data["event_id"], f"{sscc}/{i}")),
-                    "kind": "shipping",
-                    "occurred_at": data["occurred_at"].isoformat(),
-                    "trace_code": c.certificate.trace_code,
-                    "quantity": str(c.quantity),
-                    "unit": c.certificate.unit.value,
-                    "to_org": str(data["to_org"]),
-                    **({"carrier_org": str(data["carrier_org"])} if data.get("carrier_org") else {}),
-                    **({"location": data["location"]} if data.get("location") else {}),
-                }
-                done = services.record(session, actor, data=EventIn().load(body), settings=settings)
-                if done.created:
-                    done.event.details = {**done.event.details, "sscc": sscc}
-                    session.flush()
-                created = created or done.created
-                answer = queries.recorded(session, done.event)
-                answers.append(documents.recorded_document(answer, base_url=public_base_url()))
+            done, created = services.ship_pallet(
+                session, actor, view=_find(sscc), data=data, settings=settings
+            )
+            answers = [
+                documents.recorded_document(queries.recorded(session, r.event), base_url=public_base_url())
+                for r in done
+            ]
         return {"sscc": sscc, "events": answers}, 201 if created else 200

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 from traceapp import idempotency
 from traceapp.db import utcnow
 from traceapp.errors import Conflict
-from traceapp.events import queries, rules
+from traceapp.events import pallets, queries, rules
 from traceapp.events.corrections import apply_correction, declare_erroneous
 from traceapp.events.handlers import HANDLERS
 from traceapp.events.holdings import Ledger
 from traceapp.events.models import Event, EventKind, ItemRole
 from traceapp.events.recording import EventSettings, Lookups, Recording
+from traceapp.events.schemas import EventIn
 from traceapp.idempotency import record_once, request_digest
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, require
@@ -96,6 +97,53 @@ def record(
 
     event, created = record_once(session, create, replay)
     return Recorded(event, created, _answer(recordings[-1]) if created else None)
+
+
+def ship_pallet(
+    session: Session,
+    actor: Actor,
+    *,
+    view: pallets.PalletView,
+    data: dict[str, Any],
+    settings: EventSettings,
+) -> tuple[list[Recorded], bool]:
+    """Ship a pallet as one: a shipping event per batch on it (its quantity on the pallet), each
+    naming the SSCC, with event ids derived from ``data["event_id"]`` so that a retry replays
+    them all; return them and whether any is new.
+
+    Raises PalletElsewhere when the actor does not have the pallet (it packed it and shipped it
+    already, or it was shipped to someone else), and whatever ``record`` raises for a batch (the
+    caller's transaction then rolls back all of them: nothing is half shipped).
+    """
+    holder = pallets.holder_of(session, view)
+    sscc = view.pallet.sscc
+    done: list[Recorded] = []
+    for i, case in enumerate(view.cases):
+        # Loaded as the API loads an event (the same shape, so the same request digest).
+        body = EventIn().load(
+            {
+                "event_id": str(uuid.uuid5(data["event_id"], f"{sscc}/{i}")),
+                "kind": EventKind.SHIPPING.value,
+                "occurred_at": data["occurred_at"].isoformat(),
+                "trace_code": case.certificate.trace_code,
+                "quantity": str(case.quantity),
+                "unit": case.certificate.unit.value,
+                "to_org": str(data["to_org"]),
+                **({"carrier_org": str(data["carrier_org"])} if data.get("carrier_org") else {}),
+                **({"location": data["location"]} if data.get("location") else {}),
+            }
+        )
+        recorded = record(session, actor, data=body, settings=settings)
+        if recorded.created:
+            recorded.event.details = {**recorded.event.details, "sscc": sscc}
+            session.flush()
+        done.append(recorded)
+    created = any(r.created for r in done)
+    if created and holder != actor.org_id:
+        raise pallets.PalletElsewhere(
+            _("Your organisation does not have this pallet: it was shipped already.")
+        )
+    return done, created
 
 
 def record_correction(
