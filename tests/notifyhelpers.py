@@ -24,6 +24,8 @@ class Receiver:
     answer: bytes = b"{}"
     #: Answer every request with a 302 to this URL (a hostile receiver's way round a guard).
     redirect_to: str | None = None
+    #: Serve HTTPS with this server-side ``ssl.SSLContext`` (the URL's scheme follows).
+    tls: Any = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -52,7 +54,10 @@ def receiver(**settings: Any) -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    if state.tls is not None:
+        server.socket = state.tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if state.tls is not None else "http"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

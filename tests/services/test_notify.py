@@ -313,6 +313,86 @@ def test_private_hosts_are_not_public(url):
         public_host(url)
 
 
+class Rebinding:
+    """A name server for ``hook.example`` that answers ``answers`` in turn (then the last one
+    again), as a hostile DNS does between a check and a connection; other names resolve as usual."""
+
+    def __init__(self, monkeypatch, *answers):
+        import socket
+
+        self.answers, self.asked, real = list(answers), 0, socket.getaddrinfo
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != "hook.example":
+                return real(host, port, *args, **kwargs)
+            self.asked += 1
+            address = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            return real(address, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def hook_message(port: int, scheme: str = "http"):
+    from traceapp.notify.senders import Message
+
+    to = f"{scheme}://hook.example:{port}/hook"
+    return Message("d-1", "webhook", to, "s", "t", {"kind": "test"}, "secret")
+
+
+def test_a_webhook_goes_to_the_address_it_checked_not_to_what_the_name_says_next(monkeypatch):
+    from traceapp.notify import senders
+
+    with receiver() as hook:
+        port = int(hook.url.rsplit(":", 1)[1].split("/")[0])
+        dns = Rebinding(monkeypatch, "127.0.0.1", "10.255.255.1")  # then a black hole
+        senders.send_webhook(hook_message(port), allow_private=True)
+    assert dns.asked == 1 and len(hook.requests) == 1
+    assert hook.requests[0]["headers"]["host"] == f"hook.example:{port}"  # the URL's host, still
+
+
+def test_over_https_the_pinned_connection_still_names_and_verifies_the_urls_host(monkeypatch, tmp_path):
+    import ssl
+
+    import trustme
+
+    from traceapp.notify import senders
+
+    ca, named = trustme.CA(), []
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hook.example").configure_cert(server)
+    server.sni_callback = lambda _socket, name, _context: named.append(name)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # the client trusts this CA only
+    with receiver(tls=server) as hook:
+        port = int(hook.url.rsplit(":", 1)[1].split("/")[0])
+        Rebinding(monkeypatch, "127.0.0.1", "10.255.255.1")
+        senders.send_webhook(hook_message(port, "https"), allow_private=True)
+        assert named == ["hook.example"] and len(hook.requests) == 1
+        # A certificate for another name is refused, pinned or not.
+        impostor = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("other.example").configure_cert(impostor)
+    with receiver(tls=impostor) as other:
+        port = int(other.url.rsplit(":", 1)[1].split("/")[0])
+        Rebinding(monkeypatch, "127.0.0.1")
+        with pytest.raises(senders.SendFailed, match="certificate"):
+            senders.send_webhook(hook_message(port, "https"), allow_private=True)
+    assert other.requests == []
+
+
+def test_a_name_that_rebinds_to_a_private_address_after_the_check_reaches_nothing_inside(monkeypatch):
+    from traceapp.notify import senders
+
+    monkeypatch.setattr(senders, "TIMEOUT", 2)
+    with receiver() as inside:
+        port = int(inside.url.rsplit(":", 1)[1].split("/")[0])
+        # Public to the check (a global address where nothing answers from this machine),
+        # then the loopback receiver: only the first is ever connected to.
+        dns = Rebinding(monkeypatch, "1.1.1.1", "127.0.0.1")
+        with pytest.raises(senders.SendFailed):
+            senders.send_webhook(hook_message(port))
+    assert dns.asked == 1 and inside.requests == []
+
+
 def test_a_failing_sender_is_retried_until_it_takes_the_message(client, world, dbsession, app, outboxes):
     producer = world[0]
     with receiver(fail_first=2) as hook:

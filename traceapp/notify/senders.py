@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
@@ -163,12 +164,41 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
-def post_json(url: str, payload: bytes, headers: dict[str, str]) -> bytes:
-    """POST ``payload``; the answer's body. Raises SendFailed unless the answer is 2xx (a
-    redirect included: it is never followed)."""
+def _pinned_opener(address: str) -> urllib.request.OpenerDirector:
+    """An opener whose connections go to ``address`` whatever the URL's host resolves to by
+    then: the URL's host still names the server in ``Host``, in TLS's SNI and in the
+    certificate check. No proxy: a proxy would connect where it likes."""
+
+    def connection(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Pinned(base):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+                if isinstance(self, http.client.HTTPSConnection):
+                    self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+        return Pinned
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(connection(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(
+                connection(http.client.HTTPSConnection), req, context=ssl.create_default_context()
+            )
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects, Http, Https)
+
+
+def post_json(url: str, payload: bytes, headers: dict[str, str], *, address: str | None = None) -> bytes:
+    """POST ``payload``; the answer's body. With ``address``, connect to it rather than to what
+    the URL's host resolves to now (:func:`public_host` checked that address). Raises
+    SendFailed unless the answer is 2xx (a redirect included: it is never followed)."""
     request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
+    opener = _OPENER if address is None else _pinned_opener(address)
     try:
-        with _OPENER.open(request, timeout=TIMEOUT) as response:
+        with opener.open(request, timeout=TIMEOUT) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
         exc.close()  # its body is an open response
@@ -182,38 +212,46 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def public_host(url: str) -> None:
-    """Refuse a URL whose host is, or resolves to, a loopback, private, link-local or otherwise
-    non-public address: an organisation's admin sets its webhook, and it must not make our
-    worker call the database, the broker or a cloud metadata service. Raises SendFailed.
+def public_host(url: str, *, allow_private: bool = False) -> str:
+    """The address to send to: what the URL's host resolves to, once. Refuse (unless
+    ``allow_private``) a host that is, or resolves to, a loopback, private, link-local or
+    otherwise non-public address: an organisation's admin sets its webhook, and it must not
+    make our worker call the database, the broker or a cloud metadata service. Raises
+    SendFailed.
 
-    Checked when the delivery is sent (a name may resolve elsewhere later than it was set).
+    Checked when the delivery is sent (a name may resolve elsewhere later than it was set), and
+    the delivery then connects to the address checked, not to a second resolution: a name
+    that answers a public address to the check and a private one to the connection (DNS
+    rebinding) reaches only the public one.
     """
     host = urlsplit(url).hostname
     if not host:
         raise SendFailed(f"{url}: no host")
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        found = [info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
     except (OSError, UnicodeError) as exc:
         raise SendFailed(f"{url}: {exc}") from exc
-    for address in found:
+    for address in found if not allow_private else ():
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global or ip.is_multicast:
             raise SendFailed(
                 f"{url}: {host} is not a public address ({ip}); webhooks go to the internet only"
             )
+    if not found:
+        raise SendFailed(f"{url}: {host} has no address")
+    return found[0]
 
 
 def send_webhook(message: Message, *, allow_private: bool = False) -> None:
-    """POST the notification's JSON to the organisation's URL, signed with its secret; only to
-    a public address unless ``allow_private`` (``NOTIFY_WEBHOOK_ALLOW_PRIVATE``)."""
-    if not allow_private:
-        public_host(message.to)
+    """POST the notification's JSON to the organisation's URL, signed with its secret, to the
+    address :func:`public_host` resolved and checked (any address if ``allow_private``,
+    ``NOTIFY_WEBHOOK_ALLOW_PRIVATE``)."""
+    address = public_host(message.to, allow_private=allow_private)
     body = json.dumps(message.body, ensure_ascii=False, sort_keys=True).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", DELIVERY_HEADER: message.delivery_id}
     if message.secret:
         headers[SIGNATURE_HEADER] = signature(message.secret, body)
-    post_json(message.to, body, headers)
+    post_json(message.to, body, headers, address=address)
 
 
 @dataclass(frozen=True)
