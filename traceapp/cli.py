@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from traceapp import db, migrate
+from traceapp import db, migrate, sealed
 from traceapp.db import utcnow
 from traceapp.errors import DomainError
 from traceapp.orgs import services as org_services
@@ -38,7 +38,7 @@ def _fail_on_domain_error(exc: DomainError) -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Apply all migrations to the configured database."""
-    migrate.upgrade(db.database().engine)
+    migrate.upgrade(db.database().engine, secret_keys=sealed.app_keys(current_app.config))
     click.echo("database is up to date", err=True)
 
 
@@ -71,7 +71,12 @@ def org_contacts(org_id: Any, email: str | None, phone: str | None, webhook_url:
     try:
         with db.transaction() as session:
             _org, secret = org_services.set_contacts(
-                session, org_id=org_id, email=email, phone=phone, webhook_url=webhook_url
+                session,
+                org_id=org_id,
+                email=email,
+                phone=phone,
+                webhook_url=webhook_url,
+                keys=sealed.app_keys(current_app.config),
             )
     except DomainError as exc:
         _fail_on_domain_error(exc)
@@ -256,7 +261,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     if not no_serve:
         _require_free(host, port)
-    migrate.upgrade(db.database().engine)
+    migrate.upgrade(db.database().engine, secret_keys=sealed.app_keys(current_app.config))
     with db.transaction() as session:
         summary = seed_demo(session, EventSettings.from_config(current_app.config))
     refresh_stale()  # the journeys' pages (events leave them to the refresher)

@@ -10,6 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from traceapp import sealed
 from traceapp.orgs.models import Organisation, User
 
 
@@ -66,7 +67,9 @@ def test_org_contacts_sets_where_notifications_go_and_prints_a_new_webhooks_secr
     assert first.exit_code == 0, first.output
     dbsession.expire_all()
     stored = dbsession.get(Organisation, org.id)
-    assert first.stdout.strip() == stored.webhook_secret and stored.email == "office@coop.example.cn"
+    printed = first.stdout.strip()
+    assert printed == sealed.unseal(sealed.app_keys(app.config), stored.webhook_secret)
+    assert printed not in stored.webhook_secret and stored.email == "office@coop.example.cn"
     bad = runner.invoke(args=["org", "contacts", "--org", str(org.id), "--webhook-url", "ftp://x"])
     assert bad.exit_code != 0 and "http://" in bad.output
 

@@ -25,7 +25,7 @@ from tests.api.test_events_api import handover_code, post
 from tests.committed import committed_database, producer_and_market
 from tests.jobs import names, run_queued
 from tests.notifyhelpers import outbox, receiver
-from traceapp import create_app, db
+from traceapp import create_app, db, sealed
 from traceapp.certificates.models import Category
 from traceapp.db import utcnow
 from traceapp.notify import rules, tasks
@@ -77,7 +77,8 @@ def deliveries(dbsession, org):
 
 def contacts(app, dbsession, member, **values):
     with app.test_request_context():
-        _org, secret = orgs.set_contacts(dbsession, org_id=member.org.id, **values)
+        keys = sealed.app_keys(app.config)
+        _org, secret = orgs.set_contacts(dbsession, org_id=member.org.id, **values, keys=keys)
         dbsession.commit()
     return secret
 
@@ -508,7 +509,8 @@ def test_two_workers_running_one_delivery_at_once_send_it_once(committed_app):
     with receiver() as hook:
         with app.test_request_context(), db.transaction() as session:
             parties = producer_and_market(session)
-            orgs.set_contacts(session, org_id=parties.producer.org_id, webhook_url=hook.url)
+            keys = sealed.app_keys(app.config)
+            orgs.set_contacts(session, org_id=parties.producer.org_id, webhook_url=hook.url, keys=keys)
             cause = services.Cause(NotificationKind.SHORT, str(uuid.uuid4()), parties.certificate, {})
             (told,) = services.tell(session, [parties.producer.org_id], cause)
         with app.app_context():

@@ -9,6 +9,7 @@ import re
 from tests.api.test_custody_api import reject
 from tests.api.test_events_api import handover_code
 from tests.web.test_certificate_pages import sign_in
+from traceapp import sealed
 from traceapp.orgs.models import OrgKind
 
 EN = {"Accept-Language": "en"}
@@ -106,12 +107,14 @@ def test_an_admin_sets_where_notifications_go_and_sees_a_new_webhooks_secret_onc
     assert page.status_code == 200 and 'id="webhook-secret"' in page.get_data(as_text=True)
     dbsession.expire_all()
     org = dbsession.get(Organisation, admin.org.id)
-    secret = org.webhook_secret
-    assert secret and secret in page.get_data(as_text=True) and org.email == "office@coop.example.cn"
+    stored = org.webhook_secret
+    secret = sealed.unseal(sealed.app_keys(client.application.config), stored)
+    assert secret in page.get_data(as_text=True) and org.email == "office@coop.example.cn"
+    assert secret not in stored  # stored sealed, shown this once
     again = client.post("/notifications/settings", data=form, headers=EN)
     assert again.status_code == 302  # the same URL keeps its secret
     dbsession.expire_all()
-    assert dbsession.get(Organisation, admin.org.id).webhook_secret == secret
+    assert dbsession.get(Organisation, admin.org.id).webhook_secret == stored
     cleared = client.post("/notifications/settings", data={"email": form["email"]}, headers=EN)
     assert cleared.status_code == 302
     dbsession.expire_all()

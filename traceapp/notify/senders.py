@@ -58,6 +58,8 @@ class Message:
     subject: str
     text: str
     body: dict[str, Any] = field(default_factory=dict)
+    #: The webhook's signing secret: as stored (sealed) when claimed, opened by the task
+    #: just before it sends (``notify/tasks.py``).
     secret: str | None = None
 
 

@@ -7,11 +7,12 @@ import logging
 import time
 import traceback
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import current_app
 
-from traceapp import jobs
+from traceapp import jobs, sealed
 from traceapp.db import transaction
 from traceapp.notify import delivery, senders
 from traceapp.notify.models import DeliveryStatus
@@ -39,6 +40,10 @@ def deliver(delivery_id: str) -> str:
     if message is None:
         return "skipped"
     try:
+        if message.secret:  # stored sealed (``traceapp.sealed``): opened only to sign
+            message = replace(
+                message, secret=sealed.unseal(sealed.app_keys(current_app.config), message.secret)
+            )
         sender(message.channel)(message)
     except Exception as exc:
         error = "".join(traceback.format_exception_only(exc)).strip()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from traceapp import db
+from traceapp import db, sealed
 from traceapp.auth import login_required, page_actor
 from traceapp.errors import InvalidInput
 from traceapp.forms import error_map, form_payload
@@ -76,7 +76,8 @@ def save_settings() -> Response | tuple[str, int]:
     payload = form_payload(request.form)
     try:
         with db.transaction() as session:
-            org, secret = orgs.set_own_contacts(session, page_actor(), data=ContactsIn().load(payload))
+            data, keys = ContactsIn().load(payload), sealed.app_keys(current_app.config)
+            org, secret = orgs.set_own_contacts(session, page_actor(), data=data, keys=keys)
     except ValidationError as exc:
         return _settings_page(None, error_map(exc.messages), payload), 422
     except InvalidInput as exc:

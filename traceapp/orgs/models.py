@@ -49,7 +49,8 @@ class Organisation(UUIDPk, Base):
     #: contact e-mail, SMS to ``phone``, and a webhook whose bodies are signed with the secret.
     email: Mapped[str | None] = mapped_column(sa.String(254))
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
-    webhook_secret: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Sealed (``traceapp/sealed.py``): a database copy alone does not give it away.
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(255))
     #: Its GS1 company prefix (6 to 12 digits), from which its pallets' SSCCs are allocated.
     gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
     #: The serial reference of the last SSCC allocated (``traceapp/events/pallets.py``).

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from traceapp import phones, regions, zones
+from traceapp import phones, regions, sealed, zones
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from traceapp.orgs import audit
@@ -100,10 +100,12 @@ def set_contacts(
     email: str | None = None,
     phone: str | None = None,
     webhook_url: str | None = None,
+    keys: Sequence[str | bytes],
 ) -> tuple[Organisation, str | None]:
     """Set where an organisation's notifications go (the given ones; "" clears one). A changed
-    webhook URL gets a new signing secret, returned once (else None). Raises NotFound and
-    InvalidInput (an e-mail without ``@``, a webhook that is not http(s)://)."""
+    webhook URL gets a new signing secret, returned once (else None) and stored sealed under
+    ``keys`` (``sealed.app_keys``). Raises NotFound and InvalidInput (an e-mail without ``@``, a
+    webhook that is not http(s)://)."""
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound()
@@ -120,18 +122,18 @@ def set_contacts(
             raise InvalidInput("/webhook_url", _("Enter an http:// or https:// address."))
         org.webhook_url = url or None
         secret = secrets.token_urlsafe(32) if url else None
-        org.webhook_secret = secret
+        org.webhook_secret = sealed.seal(keys, secret) if secret else None
     session.flush()
     return org, secret
 
 
 def set_own_contacts(
-    session: Session, actor: Actor, *, data: dict[str, str]
+    session: Session, actor: Actor, *, data: dict[str, str], keys: Sequence[str | bytes]
 ) -> tuple[Organisation, str | None]:
     """``set_contacts`` for the actor's own organisation, by its admin; in the audit log.
     Raises PermissionDenied and InvalidInput."""
     require(actor, Action.MANAGE_NOTIFICATIONS)
-    org, secret = set_contacts(session, org_id=actor.org_id, **data)
+    org, secret = set_contacts(session, org_id=actor.org_id, **data, keys=keys)
     audit.record_by(
         session,
         actor,
