@@ -273,11 +273,21 @@ def scanned_trace_code(text: str) -> tuple[str, str | None] | None:
     return None
 
 
+_GS1_LOOK = re.compile(r"\(|\][A-Za-z][0-9]|00\d{18}|0[12]\d{14}")
+
+
 def scan_mistake(text: str) -> str | None:
     """Why a typed or scanned payload cannot name anything (a key of REASONS: ``bad_check``,
-    ``bad_gtin_check_digit``, ``bad_ai_value`` ...), or None when it is well formed."""
+    ``bad_gtin_check_digit``, ``bad_ai_value`` ...), or None when it is well formed. Typed text
+    that does not look like GS1 data (no bracket, GS, symbology identifier or full GTIN/SSCC)
+    gets the trace-code reason: ``0000-OOOO`` is a mistyped code, not a bad element string."""
     scan = parse_scan(text)
-    return scan.reason_code if scan.kind == "invalid" else None
+    if scan.kind != "invalid":
+        return None
+    stripped = text.strip()
+    if "://" not in stripped and GS not in stripped and not _GS1_LOOK.match(stripped):
+        return typing_mistake(text) or scan.reason_code
+    return scan.reason_code
 
 
 def parse_scan(text: str, *, known_hosts: Iterable[str] = ()) -> ScanResult:

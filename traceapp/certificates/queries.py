@@ -83,9 +83,10 @@ def scan_problem(session: Session, text: str) -> str | None:
     ``bad_gtin_check_digit`` …), ``unknown_gtin`` (well-formed GS1 data with a GTIN no batch
     has), ``unknown_lot`` (a GTIN we know, another lot), ``no_lot``; None for a well-formed
     trace code or URL that matches nothing."""
+    mistake = codes.scan_mistake(text)
+    if mistake is not None:
+        return mistake
     scan = codes.parse_scan(text)
-    if scan.kind == "invalid":
-        return scan.reason_code
     if scan.kind != "digital_link" or not scan.gtin:
         return None
     if session.scalar(sa.select(_of_gtin(scan.gtin).exists())) is not True:

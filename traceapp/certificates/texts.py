@@ -69,10 +69,9 @@ def quantity_text(quantity: Decimal, unit: Unit) -> str:
 
 
 #: Why a typed or scanned code names no batch (``queries.scan_problem``), for the page or the
-#: API's problem detail. The trace-code reasons have their own sentences on the pages.
+#: API's problem detail. The trace-code reasons have their own sentences on the pages; text that
+#: is neither (``unknown_format``, ``unknown_url``) keeps the plain "no certificate has the code".
 SCAN_REASONS = {
-    "unknown_format": _l("This is not a trace code, a GS1 Digital Link or GS1 barcode data."),
-    "unknown_url": _l("This web address is neither a traceapp code link nor a GS1 Digital Link."),
     "bad_uri": _l("This is not a well-formed web address."),
     "bad_dl_path": _l("The Digital Link path is malformed: /01/{GTIN}, then 22, 10, 21 in that order."),
     "qualifier_in_query": _l("A Digital Link carries AI 22, 10 or 21 in its path, not its query."),
