@@ -95,7 +95,7 @@ class Gate:
             self._arm(option_text)
             return
         payload = parse_payload(text)
-        if payload.kind != "trace_code" or payload.code is None:
+        if payload.kind not in ("trace_code", "gs1") or payload.code is None:
             self._unreadable(payload)
             return
         try:

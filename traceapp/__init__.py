@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.notify import tasks as notify_tasks
     from traceapp.notify import views as notify_views
     from traceapp.orgs import api as orgs_api
+    from traceapp.orgs import party
     from traceapp.orgs import views as orgs_views
     from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
@@ -102,6 +103,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recalls_views.bp,
         notify_views.bp,
         resolver_views.bp,
+        party.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

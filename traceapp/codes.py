@@ -71,11 +71,12 @@ class ScanResult:
 
     ``kind`` is ``trace_code`` (``trace_code`` set), ``digital_link`` (GS1 data with a GTIN, from
     a Digital Link URI or an element string, which carry the same AI data: ``gtin`` as GTIN-14,
-    ``lot``, ``serial`` and every AI read, in order, in ``ais``) or ``invalid`` (``reason_code``,
-    a key of REASONS for the app to translate, and ``reason`` in English).
+    ``lot``, ``serial`` and every AI read, in order, in ``ais``), ``sscc`` (GS1 data whose key
+    is an SSCC, AI 00: a pallet's label; ``sscc`` set) or ``invalid`` (``reason_code``, a key of
+    REASONS for the app to translate, and ``reason`` in English).
     """
 
-    kind: Literal["trace_code", "digital_link", "invalid"]
+    kind: Literal["trace_code", "digital_link", "sscc", "invalid"]
     trace_code: str | None = None
     gtin: str | None = None
     lot: str | None = None
@@ -83,6 +84,7 @@ class ScanResult:
     reason_code: str | None = None
     reason: str | None = None
     ais: tuple[tuple[str, str], ...] = ()
+    sscc: str | None = None
 
 
 # --- trace codes ---------------------------------------------------------------------------
@@ -222,6 +224,9 @@ def _gs1_result(ais: tuple[tuple[str, str], ...]) -> ScanResult:
     for ai, value in ais:
         if values.setdefault(ai, value) != value:
             raise ScanError("duplicate_ai")
+    if "01" not in values and "00" in values:
+        gs1.validate_associations(ais)
+        return ScanResult("sscc", sscc=values["00"], ais=ais)
     if "01" not in values:
         raise ScanError("no_gtin")
     gs1.validate_associations(ais)  # GS1's req=/ex= rules over the whole message
@@ -266,6 +271,23 @@ def scanned_trace_code(text: str) -> tuple[str, str | None] | None:
         if code is not None:
             return code, scan.gtin
     return None
+
+
+_GS1_LOOK = re.compile(r"\(|\][A-Za-z][0-9]|00\d{18}|0[12]\d{14}")
+
+
+def scan_mistake(text: str) -> str | None:
+    """Why a typed or scanned payload cannot name anything (a key of REASONS: ``bad_check``,
+    ``bad_gtin_check_digit``, ``bad_ai_value`` ...), or None when it is well formed. Typed text
+    that does not look like GS1 data (no bracket, GS, symbology identifier or full GTIN/SSCC)
+    gets the trace-code reason: ``0000-OOOO`` is a mistyped code, not a bad element string."""
+    scan = parse_scan(text)
+    if scan.kind != "invalid":
+        return None
+    stripped = text.strip()
+    if "://" not in stripped and GS not in stripped and not _GS1_LOOK.match(stripped):
+        return typing_mistake(text) or scan.reason_code
+    return scan.reason_code
 
 
 def parse_scan(text: str, *, known_hosts: Iterable[str] = ()) -> ScanResult:

@@ -697,6 +697,9 @@ def test_other_organisations_certificates_are_not_listed_nor_readable(client, ma
         "/share.png",
         "/case.png",
         "/case.pdf",
+        "/case.zpl",
+        "/case.tspl",
+        "/case.escpos",
     ):
         response = client.get(f"/api/v1/certificates/{certificate.id}{tail}", headers=other.headers)
         assert response.status_code == 404 and response.mimetype == "application/problem+json"

@@ -107,3 +107,25 @@ def test_the_trace_graph_scrolls_inside_its_box_at_360_px(
     assert inside["scroll"] >= graph - 1
     overflow = box.evaluate("el => getComputedStyle(el).overflowX")
     assert overflow in ("auto", "scroll")
+
+
+def test_the_party_page_fits_360_px_without_javascript(
+    new_context, live_server_url, demo_journey, e2e_database_url, artifacts
+):
+    """The public page of an organisation (the URI its EPCIS events give it), as a partner's
+    browser opens it from an event: in Chinese, no JavaScript needed."""
+    import sqlalchemy as sa
+
+    from traceapp import create_app, db
+    from traceapp.orgs.models import Organisation
+
+    app = create_app({"DATABASE_URL": e2e_database_url, "SECRET_KEY": "e2e"})
+    try:
+        with app.test_request_context(), db.transaction() as session:
+            org_id, name = session.execute(sa.select(Organisation.id, Organisation.name).limit(1)).one()
+    finally:
+        app.extensions["traceapp.db"].dispose()
+    page = new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    visit(page, f"{live_server_url}/orgs/{org_id}", artifacts, "party")
+    assert page.locator("h1").inner_text() == name
+    assert page.locator("script").count() == 0

@@ -70,7 +70,6 @@ def test_every_form_of_a_trace_code_is_read(scanned):
         ("LRALC8X7RJNZ50", "invalid", "never contain 0, O, 1, I"),
         ("LRALC8X7RJNZ5W", "invalid", "check character"),
         ("LRALC8X7RJNZV5", "invalid", "check character"),  # two adjacent symbols swapped
-        ("https://id.gs1.org/01/09520123456788/10/ABC123", "not_ours", "lot ABC123"),
         ("https://id.gs1.org/01/09520123456788", "not_ours", "no lot"),
         ("https://example.com/about", "not_ours", "neither a traceapp code link"),
         (f"https://id.gs1.org/01/09520123456788?10={CODE}", "not_ours", "no lot"),
@@ -118,7 +117,7 @@ def test_no_gs1_parse_case_is_read_as_a_trace_code():
         assert parse_payload(case["uri"]).kind != "trace_code", case["id"]
 
 
-def test_valid_gs1_digital_links_are_read_as_not_ours_with_their_gtin_and_lot():
+def test_valid_gs1_digital_links_are_read_as_a_gtin_and_lot_for_the_server_or_not_ours_without_lot():
     checked = 0
     for case in _cases("dl-uri-parse-cases.jsonl"):
         expected = _bracketed(case.get("ai_bracketed", ""))
@@ -127,9 +126,12 @@ def test_valid_gs1_digital_links_are_read_as_not_ours_with_their_gtin_and_lot():
         if not case["valid"] or path_ais[:1] != ["01"] or set(path_ais) - {"01", "22", "10", "21"}:
             continue  # other keys (SSCC, GIAI ...) and AIs the gate does not read
         payload = parse_payload(case["uri"])
-        assert payload.kind == "not_ours" and expected["01"] in payload.reason, case["id"]
-        lot = f"lot {expected['10']}" if "10" in path_ais else "no lot"
-        assert lot in payload.reason, case["id"]
+        if "10" in path_ais:
+            assert payload.kind == "gs1", case["id"]
+            assert payload.code == f"01{expected['01'].zfill(14)}10{expected['10']}", case["id"]
+        else:
+            assert payload.kind == "not_ours" and expected["01"] in payload.reason, case["id"]
+            assert "no lot" in payload.reason, case["id"]
         checked += 1
     assert checked >= 10
 
@@ -155,3 +157,57 @@ def test_path_unescaping_follows_gs1():
             else case["path_component"].encode("latin-1")
         )
         assert codes.dl_unquote(case["input"]) == expected, case["id"]
+
+
+# -- GS1 element strings: a case label's GS1-128 as a handheld scanner sends it, or typed ------
+
+GTIN = "10614141000415"
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        f"]C101{GTIN}10LOT-7",
+        f"\x02]C101{GTIN}10LOT-7\r\n",
+        f"01{GTIN}10LOT-7",
+        f"\x1d01{GTIN}13261204\x1d10LOT-7",  # FNC1 first as GS; (13) predefined length
+        f"01{GTIN}10LOT-7\x1d21X1",
+        f"(01){GTIN}(10)LOT-7",
+        f"(01){GTIN}(13)261204(10)LOT-7",
+        f"https://id.gs1.org/01/{GTIN}/10/LOT-7",
+    ],
+)
+def test_a_gtin_and_producers_lot_is_a_key_for_the_server_in_every_spelling(scanned):
+    payload = parse_payload(scanned)
+    assert payload.kind == "gs1" and payload.code == f"01{GTIN}10LOT-7", payload
+    assert format_code(payload.code) == f"(01){GTIN}(10)LOT-7"
+
+
+@pytest.mark.parametrize(
+    "scanned", [f"]C101{GTIN}10{CODE}", f"(01){GTIN}(10){CODE}", f"]d201{GTIN}10{CODE}\x1d21A"]
+)
+def test_a_trace_code_as_lot_of_an_element_string_is_our_code(scanned):
+    payload = parse_payload(scanned)
+    assert (payload.kind, payload.code, payload.source) == ("trace_code", CODE, "element_string")
+
+
+@pytest.mark.parametrize(
+    ("scanned", "kind", "words"),
+    [
+        (f"(01){GTIN[:-1]}6(10)A", "invalid", "wrong check digit in (01)"),
+        ("(00)106141410000000013", "invalid", "wrong check digit in (00)"),
+        ("(00)106141410000000019", "not_ours", "pallet's SSCC 106141410000000019"),
+        ("00106141410000000019", "not_ours", "scan the label of each case"),
+        ("(01)123", "invalid", "wrong length"),
+        (f"(01){GTIN}", "not_ours", "no lot"),
+        (f"(01){GTIN}(10)", "invalid", "wrong length"),
+        (f"(01){GTIN}(10)A(10)B", "invalid", "appears twice"),
+        (f"(01){GTIN}(10)A B", "invalid", "wrong length or characters"),
+        (f"(01{GTIN}", "invalid", "brackets"),
+        ("(99)X", "invalid", "does not read"),
+        ("(17)261301", "not_ours", "without a GTIN"),
+    ],
+)
+def test_bad_or_foreign_element_strings_say_why(scanned, kind, words):
+    payload = parse_payload(scanned)
+    assert payload.kind == kind and words in payload.reason, payload

@@ -60,7 +60,7 @@ def test_bad_lines_get_a_clear_message_and_the_loop_goes_on(trace_scan, issue, s
         "hello",
         "",
         "0000-OOOO",
-        "https://id.gs1.org/01/09520123456788/10/ABC123",
+        "https://id.gs1.org/01/09520123456788",  # a product, no lot: names no batch
         f"{code[:-1]}{'2' if code[-1] != '2' else '3'}",
         UNKNOWN,
         code,
@@ -70,7 +70,7 @@ def test_bad_lines_get_a_clear_message_and_the_loop_goes_on(trace_scan, issue, s
     out = run.stdout
     assert "NOT A TRACE CODE: 'hello'" in out and "Empty line: nothing was scanned." in out
     assert "NOT A TRACE CODE: '0000-OOOO'" in out
-    assert "not a traceapp trace code" in out and "check character does not match" in out
+    assert "it names a product, not a batch" in out and "check character does not match" in out
     assert "unknown code: No certificate has this trace code." in out and "nothing recorded" in out
     assert "ACCEPT" in out and len(inspections(server, parties, code)) == 1
     assert trace_scan.counts() == {"pending": 0, "sent": 1, "rejected": 1}

@@ -13,6 +13,7 @@ from scanner_client.client import TraceClient
 from scanner_client.gate import Gate
 from scanner_client.outbox import Outbox
 from scanner_client.verdict import Screen, block_letters, display_width
+from tests.factories import certificate_body
 from tests.live import free_port
 from tests.scanner.conftest import api, inspections
 
@@ -93,6 +94,25 @@ def test_an_unreachable_server_is_not_asked_again_until_its_pause_is_over(gate_f
     gate.finish()
     assert gate.outbox.counts() == {"pending": 3, "sent": 0, "rejected": 0}
     assert "Session: 3 offline." in out.getvalue()
+
+
+def test_a_case_labels_gs1_128_records_the_check_on_the_batch_of_its_gtin_and_lot(gate_for, server, parties):
+    """The scanner sends ``]C1`` + (01) GTIN + (10) the producer's lot: the server resolves it."""
+    status, issued = api(
+        server,
+        "POST",
+        "/api/v1/certificates",
+        parties.producer.token,
+        certificate_body(gtin="10614141000415", batch_no=f"L{uuid.uuid4().hex[:8]}"),
+    )
+    assert status == 201, issued
+    gate, out, _clock = gate_for(server.url)
+    gate.handle("]C10110614141000415" + "10" + issued["batch_no"])
+    assert "ACCEPT" in out.getvalue()
+    [event] = inspections(server, parties, issued["trace_code"])
+    assert event["kind"] == "inspecting"
+    gate.handle("]C10109506000134352" + "10" + issued["batch_no"])  # a GTIN the server does not know
+    assert "No batch here has this GTIN" in out.getvalue()
 
 
 def test_an_unknown_code_is_rejected_and_kept_but_not_recorded(gate_for, server):

@@ -328,3 +328,30 @@ def test_concurrent_pallets_get_distinct_consecutive_ssccs(app):
 
     results = _race([pack for _ in range(8)])
     assert sorted(results) == sorted(pallets.make_sscc("6901234", n) for n in range(1, 9))
+
+
+@pytest.mark.postgres_only
+def test_one_gln_saved_by_two_organisations_at_once_goes_to_one(app):
+    """One organisation gets it; the other gets the clear error naming the field, whether the
+    look-up saw the winner's commit or the unique constraint (inside a savepoint) caught it."""
+    from traceapp.orgs import members
+    from traceapp.orgs.models import Organisation
+
+    producer, market, _certificate = _producer_with_batch(app)
+    gln = "6901234000016"
+
+    def save(actor: Actor) -> Callable[[], Any]:
+        def work() -> Any:
+            with app.test_request_context(), db.transaction() as session:
+                return members.set_gln(session, actor, gln=gln).id
+
+        return work
+
+    results = _race([save(producer), save(market)])
+    won = [r for r in results if isinstance(r, uuid.UUID)]
+    lost = [r for r in results if isinstance(r, DomainError)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert [e.field.lstrip("/") for e in lost[0].errors] == ["gln"]
+    with app.app_context(), db.transaction() as session:
+        holders = session.scalars(sa.select(Organisation.id).where(Organisation.gln == gln)).all()
+    assert holders == won

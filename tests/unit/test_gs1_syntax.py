@@ -124,3 +124,16 @@ def test_every_linter_the_dictionary_names_is_implemented():
     named = {name for entry in gs1.dictionary().values() for c in entry.components for name in c.linters}
     assert named <= set(gs1.LINTERS), named - set(gs1.LINTERS)
     assert set(gs1.LINTERS_NOT_CHECKED) == {"packagetype"}
+
+
+def test_the_one_code_list_we_do_not_apply_is_listed_with_its_reason():
+    """The shipped dictionary (release 2026-01-27) has no AI 7012, so it is refused as an AI GS1
+    does not define; its one code-list linter we do not apply is ``packagetype`` (AI 7041,
+    UN/ECE Recommendation 21), accepted unchecked and listed with why."""
+    assert gs1.ai_entry("7012") is None
+    with pytest.raises(gs1.GS1Error) as refused:
+        gs1.parse_element_string("(01)09506000134352(7012)ABC")
+    assert refused.value.reason_code == "unsupported_ai"
+    assert [c.linters for c in gs1.dictionary()["7041"].components] == [("packagetype",)]
+    assert "Recommendation 21" in gs1.LINTERS_NOT_CHECKED["packagetype"]
+    assert gs1.parse_element_string("(00)106141410000000019(7041)ZZZZ")[1] == ("7041", "ZZZZ")

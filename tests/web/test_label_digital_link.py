@@ -38,6 +38,12 @@ def test_label_of_a_batch_with_a_gtin_carries_the_digital_link_no_larger_than_th
         # cost a version here, so it is left out (the label prints it).
         assert text == f"HTTPS://TRACE.EXAMPLE.CN/01/{GTIN}/10/B2026-11"
         assert version <= today_version
+        # The rule, not a coincidence: with ?7007= the symbol would be a version larger.
+        _dated, dated_version = decoded(render.qr_png(f"{text}?7007=261120"))
+        assert dated_version > version
+    # The case label's QR follows the same rule: the same Digital Link, no date.
+    case = client.get(f"/api/v1/certificates/{certificate.id}/case.png?dpi=300", headers=member.headers)
+    assert decoded(case.get_data())[0] == f"HTTPS://TRACE.EXAMPLE.CN/01/{GTIN}/10/B2026-11"
     # Both codes scan to the same page.
     resolved = client.get(f"/01/{GTIN}/10/B2026-11")
     assert (

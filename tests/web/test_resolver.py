@@ -225,7 +225,7 @@ def test_well_known_description_file(client):
     assert response.status_code == 200 and "Link" in response.headers
     document = response.json
     assert document["resolverRoot"] == BASE
-    assert document["supportedPrimaryKeys"] == ["01", "00"]
+    assert document["supportedPrimaryKeys"] == ["01", "00", "414", "417"]
     assert document["supportedLinkType"] == [{"namespace": GS1, "prefix": "gs1:"}]
     assert document["linkTypeDefaultCanBeLinkset"] is False
 

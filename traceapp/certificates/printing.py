@@ -20,7 +20,13 @@ from sqlalchemy.orm import object_session
 from traceapp import codes, db, gs1, regions, zones
 from traceapp.certificates.models import Basis, Certificate, Commitment
 from traceapp.certificates.queries import mask_phone
-from traceapp.certificates.schemas import CaseLabelQuery, LabelQuery, ReceiptQuery, SheetQuery
+from traceapp.certificates.schemas import (
+    CaseLabelQuery,
+    CaseReceiptQuery,
+    LabelQuery,
+    ReceiptQuery,
+    SheetQuery,
+)
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.errors import Conflict
 from traceapp.labels import case, printers, render
@@ -122,6 +128,33 @@ LABEL_FILES = {
             "The case label as PDF, one label per page, ``copies`` pages.",
         ),
         LabelFile(
+            "case.zpl",
+            "case_zpl",
+            ZPL_TYPE,
+            CaseLabelQuery,
+            "The case label (100x50 mm) in ZPL II at 203 or 300 dpi: the label as a ^GF bitmap "
+            "(Chinese included), ``copies`` labels (^PQ). Needs the batch's GTIN.",
+            saved=True,
+        ),
+        LabelFile(
+            "case.tspl",
+            "case_tspl",
+            PRINTER_JOB_TYPE,
+            CaseLabelQuery,
+            "The case label (100x50 mm) in TSPL at 203 or 300 dpi: SIZE, GAP, CLS, the label as a "
+            "BITMAP, PRINT ``copies``. Needs the batch's GTIN.",
+            saved=True,
+        ),
+        LabelFile(
+            "case.escpos",
+            "case_escpos",
+            PRINTER_JOB_TYPE,
+            CaseReceiptQuery,
+            "The case label as ESC/POS for a 58 or 80 mm receipt printer (203 dpi), turned a "
+            "quarter so its 50 mm side runs across the roll: GS v 0 raster, cut, ``copies`` times.",
+            saved=True,
+        ),
+        LabelFile(
             "share.png", "share", "image/png", None, "The e-certificate image, for sharing in a chat app."
         ),
     )
@@ -135,7 +168,7 @@ def label_headers(certificate: Certificate, label: LabelFile, args: dict[str, An
     parts = [certificate.trace_code, stem]
     if args.get("size") and label.kind in ("png", "pdf", "zpl", "tspl"):
         parts.append(args["size"])
-    if args.get("dpi") and label.kind in ("png", "zpl", "tspl", "case_png"):
+    if args.get("dpi") and label.kind in ("png", "zpl", "tspl", "case_png", "case_zpl", "case_tspl"):
         parts.append(f"{args['dpi']}dpi")
     if args.get("paper"):
         parts.append(f"{args['paper']}mm")
@@ -209,13 +242,11 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
         return render.qr_png(
             links.label_url(object_session(certificate) or db.session(), certificate, base_url)
         )
-    if kind in ("case_png", "case_pdf"):
+    if kind.startswith("case_"):
         content = case_label_content(
             certificate, base_url=base_url, lang=args["lang"], pack_date=args.get("pack_date")
         )
-        if kind == "case_png":
-            return case.case_png(content, dpi=args["dpi"])
-        return case.case_pdf(content, copies=args["copies"])
+        return render_case(content, kind.removeprefix("case_"), args)
     content = label_content(certificate, base_url=base_url, lang=args.get("lang", "zh"))
     if kind == "png":
         return render.label_png(content, size=args["size"], dpi=args["dpi"])
@@ -230,6 +261,19 @@ def render_label(certificate: Certificate, kind: str, args: dict[str, Any], *, b
     if kind == "sheet":
         return render.sheet_pdf(content, sheet=args["sheet"], copies=args["copies"])
     return render.share_png(content)
+
+
+def render_case(content: case.CaseContent, ext: str, args: dict[str, Any]) -> bytes:
+    """A case or pallet label as ``png``, ``pdf``, ``zpl``, ``tspl`` or ``escpos``."""
+    if ext == "png":
+        return case.case_png(content, dpi=args["dpi"])
+    if ext == "pdf":
+        return case.case_pdf(content, copies=args["copies"])
+    if ext == "zpl":
+        return printers.case_zpl(content, dpi=args["dpi"], copies=args["copies"])
+    if ext == "tspl":
+        return printers.case_tspl(content, dpi=args["dpi"], copies=args["copies"])
+    return printers.case_escpos(content, paper=args["paper"], copies=args["copies"])
 
 
 class NoGtin(Conflict):

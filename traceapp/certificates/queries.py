@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from traceapp import codes
-from traceapp.certificates.models import Certificate, Product, TestReport
+from traceapp.certificates.models import Certificate, CertificateKind, Product, TestReport
 from traceapp.orgs.services import Actor
 
 PHONE_MASK_RE = re.compile(r"^(\+?\d{3})(\d*)(\d{4})$")
@@ -33,17 +33,65 @@ _BY_CODE = sa.select(Certificate).where(Certificate.trace_code == sa.bindparam("
 def find_by_code(session: Session, text: str) -> Certificate | None:
     """The certificate of a typed or scanned code (any case, spaces, dashes), or None.
 
-    A code URL or a GS1 Digital Link with the trace code as lot is read too; a Digital Link
-    whose GTIN is not the batch's names no batch.
+    A code URL, a GS1 Digital Link or a GS1 element string (as a scanner sends it, FNC1 as GS
+    and perhaps a symbology identifier ``]C1``, or typed in brackets ``(01)…(10)…``) is read
+    too: its GTIN (01) and lot (10) name the batch, the lot being the trace code or the
+    producer's lot number (as the resolver reads them); GS1 data whose GTIN is not the batch's
+    names no batch.
     """
     found = codes.scanned_trace_code(text)
     if found is None:
+        scan = codes.parse_scan(text)
+        if scan.kind == "digital_link" and scan.gtin and scan.lot:
+            return find_batch(session, scan.gtin, scan.lot)
         return None
     code, gtin = found
     certificate = session.scalar(_BY_CODE, {"code": code})
     if certificate is not None and gtin and certificate.gtin and certificate.gtin.zfill(14) != gtin:
         return None  # a Digital Link for another product
     return certificate
+
+
+def gtin_spellings(gtin14: str) -> list[str]:
+    """``gtin14`` and its GTIN-13, -12 and -8 spellings where its leading zeros allow them."""
+    return [gtin14] + [gtin14[14 - n :] for n in (13, 12, 8) if gtin14[: 14 - n].strip("0") == ""]
+
+
+def _of_gtin(gtin14: str) -> sa.Select[tuple[Certificate]]:
+    return sa.select(Certificate).where(Certificate.gtin.in_(gtin_spellings(gtin14)))
+
+
+PREFERRED = (
+    sa.case((Certificate.kind == CertificateKind.CERTIFICATE, 0), else_=1),
+    Certificate.issued_at,
+    Certificate.id,
+)
+
+
+def find_batch(session: Session, gtin14: str, lot: str) -> Certificate | None:
+    """The certificate ``/01/{gtin14}/10/{lot}`` names, or None. Lots are case-sensitive."""
+    if codes.CODE_RE.fullmatch(lot):
+        found = session.scalars(_of_gtin(gtin14).where(Certificate.trace_code == lot)).first()
+        if found is not None:
+            return found
+    return session.scalars(_of_gtin(gtin14).where(Certificate.batch_no == lot).order_by(*PREFERRED)).first()
+
+
+def scan_problem(session: Session, text: str) -> str | None:
+    """Why a typed or scanned payload that names no batch names none, as a reason code for the
+    reader (``certificates.texts.SCAN_REASONS``): the parser's (``bad_check``,
+    ``bad_gtin_check_digit`` …), ``unknown_gtin`` (well-formed GS1 data with a GTIN no batch
+    has), ``unknown_lot`` (a GTIN we know, another lot), ``no_lot``; None for a well-formed
+    trace code or URL that matches nothing."""
+    mistake = codes.scan_mistake(text)
+    if mistake is not None:
+        return mistake
+    scan = codes.parse_scan(text)
+    if scan.kind != "digital_link" or not scan.gtin:
+        return None
+    if session.scalar(sa.select(_of_gtin(scan.gtin).exists())) is not True:
+        return "unknown_gtin"
+    return "unknown_lot" if scan.lot else "no_lot"
 
 
 def list_own(

@@ -244,16 +244,7 @@ class LabelQuery(StrictSchema):
     )
 
 
-class CaseLabelQuery(StrictSchema):
-    """A case label's resolution, copies, language and the pack date its barcode carries."""
-
-    dpi = Int(
-        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
-    )
-    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+class _PackDateQuery(StrictSchema):
     pack_date = fields.Date(
         load_default=None,
         metadata={"description": "the pack date, GS1 AI (13), in the barcode and the voice pick code"},
@@ -265,6 +256,31 @@ class CaseLabelQuery(StrictSchema):
         if isinstance(data, dict) and data.get("pack_date") == "":
             data = {k: v for k, v in data.items() if k != "pack_date"}
         return data
+
+
+class CaseLabelQuery(_PackDateQuery):
+    """A case label's resolution, copies, language and the pack date its barcode carries."""
+
+    dpi = Int(
+        load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
+
+
+class CaseReceiptQuery(_PackDateQuery):
+    """A case label on a 58 or 80 mm receipt roll: paper, copies, language, pack date."""
+
+    paper = Str(
+        load_default="58",
+        validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_l("Choose one of the listed values.")),
+    )
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
 
 
 class SheetQuery(StrictSchema):

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from traceapp import db
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates.queries import find_by_code
+from traceapp.certificates.queries import find_by_code, scan_problem
+from traceapp.certificates.texts import scan_reason
 from traceapp.epcis import queries
 from traceapp.errors import NotFound
 from traceapp.urls import public_base_url
@@ -36,7 +37,9 @@ class CodeEpcis(MethodView):
         actor = api_actor()
         certificate = find_by_code(db.session(), code)
         if certificate is None:
-            raise NotFound(_("No certificate has this trace code."))
+            raise NotFound(
+                scan_reason(scan_problem(db.session(), code)) or _("No certificate has this trace code.")
+            )
         document = queries.epcis_journey(db.session(), certificate, base_url=public_base_url(), actor=actor)
         disposition = f'inline; filename="{certificate.trace_code}-epcis.jsonld"'
         return Response(

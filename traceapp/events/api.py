@@ -13,6 +13,7 @@ from traceapp import db, zones
 from traceapp.api import ApiBlueprint, upload_body
 from traceapp.auth import api_actor
 from traceapp.certificates import queries as certificate_queries
+from traceapp.certificates.texts import scan_reason
 from traceapp.coldchain.loggers import LoggerFileError
 from traceapp.coldchain.texts import logger_error_message
 from traceapp.coldchain.uploads import parse_upload
@@ -100,7 +101,10 @@ class CodeLookup(MethodView):
         actor = api_actor()
         certificate = certificate_queries.find_by_code(db.session(), code)
         if certificate is None:
-            raise NotFound(_("No certificate has this trace code."))
+            raise NotFound(
+                scan_reason(certificate_queries.scan_problem(db.session(), code))
+                or _("No certificate has this trace code.")
+            )
         found = queries.verification(db.session(), certificate)
         full = queries.sees_everything(db.session(), actor, found.trip)
         return documents.code_document(found, base_url=public_base_url(), full=full)

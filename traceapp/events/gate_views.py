@@ -23,8 +23,8 @@ from werkzeug.wrappers import Response
 from traceapp import codes, db
 from traceapp.auth import login_required, page_actor
 from traceapp.certificates.models import Certificate
-from traceapp.certificates.queries import find_by_code
-from traceapp.certificates.texts import UNIT_LABELS, quantity_text
+from traceapp.certificates.queries import find_by_code, scan_problem
+from traceapp.certificates.texts import UNIT_LABELS, quantity_text, scan_reason
 from traceapp.db import utcnow
 from traceapp.errors import DomainError, InvalidInput
 from traceapp.events import gate_check, services
@@ -51,7 +51,9 @@ def page() -> str | tuple[str, int]:
         return render_template("events/gate.html", typed="", check=None)
     certificate, mistake = _batch(typed)
     if certificate is None:
-        return render_template("events/gate.html", typed=typed, mistake=mistake, check=None), 404
+        return render_template(
+            "events/gate.html", typed=typed, mistake=mistake, reason=scan_reason(mistake), check=None
+        ), 404
     check = _check(certificate, MultiDict())
     quantity = check.shipped if check.shipped is not None else (check.held or None)
     values = {
@@ -71,7 +73,9 @@ def record() -> Response | tuple[str, int] | str:
     certificate, mistake = _batch(request.form.get("code", ""))
     if certificate is None:
         typed = request.form.get("code", "")
-        return render_template("events/gate.html", typed=typed, mistake=mistake, check=None), 404
+        return render_template(
+            "events/gate.html", typed=typed, mistake=mistake, reason=scan_reason(mistake), check=None
+        ), 404
     if request.form.get("add_test"):
         return _again(certificate, {}, 200, extra=1)
     try:
@@ -106,10 +110,12 @@ def _settings() -> services.EventSettings:
 
 
 def _batch(typed: str) -> tuple[Certificate | None, str | None]:
-    """The batch of a typed code or a scanned QR URL, else None and why (``bad_check`` ...)."""
-    if codes.scanned_trace_code(typed) is None:  # a code, code URL or Digital Link with our lot
-        return None, codes.typing_mistake(typed) if "://" not in typed else None
-    return find_by_code(db.session(), typed), None
+    """The batch of a typed code, a scanned QR URL or a case label's GS1-128 (GTIN + lot), else
+    None and why (``bad_check``, ``bad_gtin_check_digit``, ``unknown_gtin`` ...)."""
+    certificate = find_by_code(db.session(), typed)
+    if certificate is None:
+        return None, scan_problem(db.session(), typed)
+    return certificate, None
 
 
 def _tests(form: MultiDict[str, str]) -> list[dict[str, Any]]:

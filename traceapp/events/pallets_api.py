@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from traceapp import auth, codes, db, zones
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor, login_required, page_actor
+from traceapp.certificates import printing
 from traceapp.certificates.forms import load_query
 from traceapp.certificates.models import Unit
 from traceapp.certificates.texts import quantity_text
@@ -24,7 +25,7 @@ from traceapp.events import documents, pallets, queries, services
 from traceapp.events.recording import EventSettings
 from traceapp.events.schemas import EventOut
 from traceapp.labels import case
-from traceapp.labels.layouts import DPI_CHOICES
+from traceapp.labels.layouts import DPI_CHOICES, RECEIPT_PAPERS
 from traceapp.orgs.permissions import Action, allows
 from traceapp.schemas import UUID, EventTime, Int, QuantityField, Str, StrictSchema, enum_out
 from traceapp.throttle import RateLimited, throttle
@@ -78,6 +79,22 @@ class PalletLabelQuery(StrictSchema):
     dpi = Int(load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_ONE_OF))
     copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
     lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
+
+
+class PalletReceiptQuery(StrictSchema):
+    paper = Str(load_default="58", validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_ONE_OF))
+    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
+
+
+#: The pallet label's files: extension → (content type, query, saved by the browser).
+LABEL_FORMATS: dict[str, tuple[str, type[Schema], bool]] = {
+    "png": ("image/png", PalletLabelQuery, False),
+    "pdf": ("application/pdf", PalletLabelQuery, False),
+    "zpl": (printing.ZPL_TYPE, PalletLabelQuery, True),
+    "tspl": (printing.PRINTER_JOB_TYPE, PalletLabelQuery, True),
+    "escpos": (printing.PRINTER_JOB_TYPE, PalletReceiptQuery, True),
+}
 
 
 def _find(sscc: str) -> pallets.PalletView:
@@ -163,30 +180,35 @@ def label_response(org_id: Any, sscc: str, ext: str, args: dict[str, Any]) -> Re
     if view.pallet.org_id != org_id:
         raise NotFound(_("No pallet has this SSCC."))
     content = pallet_label_content(view, base_url=public_base_url(), lang=args["lang"])
-    if ext == "png":
-        body = case.case_png(content, dpi=args["dpi"])
-        name, mimetype = f"{sscc}-label-{args['dpi']}dpi.png", "image/png"
-    else:
-        body = case.case_pdf(content, copies=args["copies"])
-        name, mimetype = f"{sscc}-label.pdf", "application/pdf"
-    headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"}
-    return Response(body, mimetype=mimetype, headers=headers)
+    body = printing.render_case(content, ext, args)
+    mimetype, _query, saved = LABEL_FORMATS[ext]
+    stem = f"{sscc}-label" + (f"-{args['dpi']}dpi" if "dpi" in args and ext != "pdf" else "")
+    stem += f"-{args['paper']}mm" if "paper" in args else ""
+    disposition = "attachment" if saved else "inline"
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="{stem}.{ext}"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(body, content_type=mimetype, headers=headers)
 
 
-def _label_view(ext: str, mimetype: str) -> type[MethodView]:
+def _label_view(ext: str) -> type[MethodView]:
     def get(self: MethodView, args: dict[str, Any], sscc: str) -> Response:
         return label_response(api_actor().org_id, sscc, ext, args)
 
+    mimetype, query, _saved = LABEL_FORMATS[ext]
+    printer = {"zpl": " (ZPL II, ^GF bitmap)", "tspl": " (TSPL, BITMAP)", "escpos": " (ESC/POS, GS v 0)"}
     get.__doc__ = (
-        f"The pallet's SSCC label (100x50 mm) as {ext.upper()}: (00) in GS1-128, its contents, the QR."
+        f"The pallet's SSCC label (100x50 mm) as {ext.upper()}{printer.get(ext, '')}: (00) in "
+        "GS1-128, its contents, the QR."
     )
-    view = blp.response(200, BINARY, content_type=mimetype)(get)
-    view = blp.arguments(PalletLabelQuery, location="query")(view)
+    view = blp.response(200, BINARY, content_type=mimetype.split(";")[0])(get)
+    view = blp.arguments(query, location="query")(view)
     return type(f"PalletLabel{ext.capitalize()}", (MethodView,), {"get": view})
 
 
-blp.route("/<sscc>/label.png")(_label_view("png", "image/png"))
-blp.route("/<sscc>/label.pdf")(_label_view("pdf", "application/pdf"))
+for _ext in LABEL_FORMATS:
+    blp.route(f"/<sscc>/label.{_ext}")(_label_view(_ext))
 
 
 @bp.before_request
@@ -222,10 +244,10 @@ def pallet_page(sscc: str) -> tuple[str, int] | str:
 @bp.get("/pallets/<sscc>/label.<ext>")
 @login_required
 def pallet_label(sscc: str, ext: str) -> Response:
-    """The pallet's label for its organisation's signed-in members (PDF, or PNG ``?dpi=``)."""
-    if ext not in ("pdf", "png"):
+    """The pallet's label for its organisation's signed-in members (PDF, PNG, ZPL, TSPL, ESC/POS)."""
+    if ext not in LABEL_FORMATS:
         raise NotFound()
-    return label_response(page_actor().org_id, sscc, ext, load_query(PalletLabelQuery, request.args))
+    return label_response(page_actor().org_id, sscc, ext, load_query(LABEL_FORMATS[ext][1], request.args))
 
 
 bp.add_url_rule("/P/<sscc>", endpoint="pallet_qr", view_func=pallet_page)

@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from traceapp.certificates.models import Category, Certificate
+from traceapp.certificates.queries import find_by_code, scan_problem
+from traceapp.certificates.texts import scan_reason
 from traceapp.codes import normalize_trace_code
 from traceapp.coldchain.verdicts import Range
 from traceapp.errors import Conflict, InvalidInput
@@ -126,7 +128,14 @@ class Recording:
         """The certificate of a trace code in the body, read with whether it is quarantined and
         whether the organisations the body names exist (one statement). Raises InvalidInput
         naming the field."""
-        normalized = normalize_trace_code(code or self.data.get("trace_code") or "")
+        given = code or self.data.get("trace_code") or ""
+        normalized = normalize_trace_code(given)
+        if normalized is None and given:  # a case label's GS1-128 or a Digital Link: GTIN + lot
+            found = find_by_code(self.session, given)
+            if found is None:
+                problem = scan_reason(scan_problem(self.session, given))
+                raise InvalidInput(field_name, problem or _("No certificate has this trace code."))
+            normalized = found.trace_code
         if self.lookups is not None and normalized in self.lookups.certificates:
             certificate, self.quarantined[certificate.id] = self.lookups.certificates[normalized]
             self.certificates[certificate.id] = certificate

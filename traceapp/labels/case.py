@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PIL import Image
+
 from . import gs1_128
 from .compose import Layout
 from .layouts import LabelSize, check_copies, check_dpi
@@ -137,11 +139,16 @@ def compose_case(content: CaseContent, grid_mm: float) -> Layout:
     return Layout(CASE_SIZE, tuple(ops), body_pt, "case", (), False)
 
 
+def case_image(content: CaseContent, dpi: int = 300) -> Image.Image:
+    """One case or pallet label as a 1-bit image (0 = ink) at the printer's resolution: what
+    the PNG holds and the printer formats (:mod:`.printers`) carry."""
+    check_dpi(dpi)
+    return _one_bit(_raster(compose_case(content, 25.4 / dpi), dpi))
+
+
 def case_png(content: CaseContent, dpi: int = 300) -> bytes:
     """One case or pallet label as a 1-bit PNG at the printer's resolution."""
-    check_dpi(dpi)
-    layout = compose_case(content, 25.4 / dpi)
-    return _png_bytes(_one_bit(_raster(layout, dpi)), dpi)
+    return _png_bytes(case_image(content, dpi), dpi)
 
 
 def case_pdf(content: CaseContent, copies: int = 1) -> bytes:

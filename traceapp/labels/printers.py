@@ -13,6 +13,9 @@ model to model, so the Chinese text is drawn here, once, exactly as on the PNG a
 - **ESC/POS** (58 and 80 mm receipt printers): ``ESC @``, the receipt as ``GS v 0``
   raster images, a cut after each copy, built by python-escpos with the printer
   profile's dot width checked.
+
+One encoder per language (``zpl_job``, ``tspl_job``, ``escpos_job``) takes the 1-bit image;
+the certificate label (``zpl``…) and the case and pallet label (``case_zpl``…) feed it theirs.
 """
 
 from __future__ import annotations
@@ -27,10 +30,20 @@ from typing import Any
 from PIL import Image
 from zebrafy.graphic_field import GraphicField
 
-from .layouts import RECEIPT_DPI, RECEIPT_PAPERS, LabelContent, check_copies, check_dpi, label_size
+from .case import CASE_SIZE, CaseContent, case_image
+from .layouts import (
+    RECEIPT_DPI,
+    RECEIPT_PAPERS,
+    LabelContent,
+    LabelSize,
+    ReceiptPaper,
+    check_copies,
+    check_dpi,
+    label_size,
+)
 from .render import label_image
 
-__all__ = ["escpos", "tspl", "zpl"]
+__all__ = ["case_escpos", "case_tspl", "case_zpl", "escpos", "tspl", "zpl"]
 
 ZPL_MAX_FIELD_BYTES = 99999  # the ZPL II guide's range of ^GF's byte and field counts
 TSPL_GAP_MM = 2  # the gap between die-cut labels on the common rolls (the printer calibrates it)
@@ -39,12 +52,67 @@ ESCPOS_FRAGMENT = 960  # GS v 0 images taller than this are sent in slices (some
 
 
 def zpl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int = 1) -> bytes:
-    """One label as a ZPL II format: print width and label length in dots, the bitmap from
-    the origin down in bands of at most ``ZPL_MAX_FIELD_BYTES`` (a ``^GF`` field's counts
-    go to 99999: a 100x70 label at 300 dpi needs two), ``copies`` labels (``^PQ``)."""
+    """One certificate label as a ZPL II format (see :func:`zpl_job`)."""
     check_copies(copies)
     check_dpi(dpi)
-    image = label_image(content, label_size(size), dpi)
+    return zpl_job(label_image(content, label_size(size), dpi), copies)
+
+
+def tspl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int = 1) -> bytes:
+    """One certificate label as a TSPL job (see :func:`tspl_job`)."""
+    check_copies(copies)
+    check_dpi(dpi)
+    label = label_size(size)
+    return tspl_job(label_image(content, label, dpi), label, copies)
+
+
+def escpos(content: LabelContent, paper: str = "58", copies: int = 1) -> bytes:
+    """The certificate as a receipt for a 58 or 80 mm receipt printer (see :func:`escpos_job`)."""
+    check_copies(copies)
+    roll = RECEIPT_PAPERS[paper]
+    return escpos_job(label_image(content, roll.label, RECEIPT_DPI), roll, copies)
+
+
+def case_zpl(content: CaseContent, dpi: int = 203, copies: int = 1) -> bytes:
+    """A case or pallet label (100x50 mm) as a ZPL II format."""
+    check_copies(copies)
+    return zpl_job(case_image(content, dpi), copies)
+
+
+def case_tspl(content: CaseContent, dpi: int = 203, copies: int = 1) -> bytes:
+    """A case or pallet label (100x50 mm) as a TSPL job."""
+    check_copies(copies)
+    return tspl_job(case_image(content, dpi), CASE_SIZE, copies)
+
+
+def case_escpos(content: CaseContent, paper: str = "80", copies: int = 1) -> bytes:
+    """A case or pallet label on a receipt roll, turned a quarter so its 50 mm side runs across
+    the paper: it fits 80 mm paper (72 mm printed) with white beside it, and 58 mm paper (48 mm
+    printed) once 1 mm of its 3 mm white margin is trimmed on each side. Raises ValueError if
+    trimming would cut ink (never for our layout; a check, not a silent crop)."""
+    check_copies(copies)
+    roll = RECEIPT_PAPERS[paper]
+    turned = case_image(content, RECEIPT_DPI).transpose(Image.Transpose.ROTATE_90)
+    dots = round(roll.label.width_mm * RECEIPT_DPI / 25.4)
+    left = (turned.width - dots) // 2
+    if left > 0 and (
+        _has_ink(turned.crop((0, 0, left, turned.height)))
+        or _has_ink(turned.crop((left + dots, 0, turned.width, turned.height)))
+    ):
+        raise ValueError(f"the label does not fit {paper} mm paper")
+    receipt = Image.new("1", (dots, turned.height), 1)
+    receipt.paste(turned, (-left, 0))
+    return escpos_job(receipt, roll, copies)
+
+
+def _has_ink(image: Image.Image) -> bool:
+    return image.width > 0 and image.getextrema()[0] == 0
+
+
+def zpl_job(image: Image.Image, copies: int) -> bytes:
+    """A 1-bit image as a ZPL II format: ``^XA ^PW ^LL ^LH``, the bitmap from the origin down
+    in bands of at most ``ZPL_MAX_FIELD_BYTES`` (a ``^GF`` field's counts go to 99999: a 100x70
+    label at 300 dpi needs two), ``copies`` labels (``^PQ``), ``^XZ``."""
     width, height = image.size
     band = ZPL_MAX_FIELD_BYTES // ((width + 7) // 8)
     commands = ["^XA", f"^PW{width}", f"^LL{height}", "^LH0,0"]
@@ -56,12 +124,8 @@ def zpl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int 
     return ("\n".join(commands) + "\n").encode("ascii")
 
 
-def tspl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int = 1) -> bytes:
-    """One label as a TSPL job: media size in mm, the bitmap at the origin, ``copies`` labels."""
-    check_copies(copies)
-    check_dpi(dpi)
-    label = label_size(size)
-    image = label_image(content, label, dpi)
+def tspl_job(image: Image.Image, label: LabelSize, copies: int) -> bytes:
+    """A 1-bit image as a TSPL job: media size in mm, the bitmap at the origin, ``copies`` labels."""
     width_bytes, height = (image.size[0] + 7) // 8, image.size[1]
     head = "\r\n".join(
         [
@@ -82,12 +146,9 @@ def tspl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int
     return head.encode("ascii") + padded.tobytes() + f"\r\nPRINT 1,{copies}\r\n".encode("ascii")
 
 
-def escpos(content: LabelContent, paper: str = "58", copies: int = 1) -> bytes:
-    """The certificate as a receipt for a 58 or 80 mm receipt printer: initialise, then for
-    each copy the image (``GS v 0``), a feed and a cut."""
-    check_copies(copies)
-    roll = RECEIPT_PAPERS[paper]
-    image = label_image(content, roll.label, RECEIPT_DPI)
+def escpos_job(image: Image.Image, roll: ReceiptPaper, copies: int) -> bytes:
+    """A 1-bit image as a receipt: initialise, then for each copy the image (``GS v 0``), a
+    feed and a cut."""
     printer = _escpos_dummy()(profile=roll.profile)
     printer.hw("INIT")
     for _ in range(copies):

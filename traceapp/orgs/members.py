@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from traceapp import zones
+from traceapp import gs1, zones
 from traceapp.db import utcnow
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.orgs import audit
@@ -115,6 +115,32 @@ def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) ->
             _("Another organisation uses this GS1 company prefix (or one that overlaps it)."),
         )
     _change_setting(session, actor, org, "gs1_company_prefix", prefix)
+    return org
+
+
+def set_gln(session: Session, actor: Actor, *, gln: str | None) -> Organisation:
+    """Set (or, with None or "", clear) the organisation's GS1 Global Location Number, which
+    ``/414/{gln}`` and ``/417/{gln}`` resolve to its party page. Raises PermissionDenied and
+    InvalidInput (not 13 digits, a wrong check digit, another organisation's GLN)."""
+    require(actor, Action.MANAGE_SETTINGS)
+    gln = (gln or "").strip() or None
+    if gln is not None and not re.fullmatch("[0-9]{13}", gln):
+        raise InvalidInput("gln", _("A GLN is 13 digits."))
+    if gln is not None and not gs1.is_valid_gtin(gln):  # the same mod-10 check digit
+        raise InvalidInput("gln", _("The GLN's check digit is wrong: a digit was mistyped."))
+    org = session.get(Organisation, actor.org_id)
+    assert org is not None
+    if gln is not None and gln != org.gln:
+        taken = session.scalar(
+            sa.select(Organisation.id).where(Organisation.gln == gln, Organisation.id != org.id)
+        )
+        if taken is not None:
+            raise InvalidInput("gln", _("Another organisation has this GLN."))
+    try:
+        with session.begin_nested():  # two admins saving one GLN at once: the constraint decides
+            _change_setting(session, actor, org, "gln", gln)
+    except sa.exc.IntegrityError:
+        raise InvalidInput("gln", _("Another organisation has this GLN.")) from None
     return org
 
 

@@ -53,6 +53,9 @@ class Organisation(UUIDPk, Base):
     webhook_secret: Mapped[str | None] = mapped_column(sa.String(255))
     #: Its GS1 company prefix (6 to 12 digits), from which its pallets' SSCCs are allocated.
     gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
+    #: Its GS1 Global Location Number (13 digits, GS1 check digit), set by an admin: the party
+    #: its EPCIS events name resolves through ``/414/{gln}`` and ``/417/{gln}``.
+    gln: Mapped[str | None] = mapped_column(sa.String(13), unique=True)
     #: The serial reference of the last SSCC allocated (``traceapp/events/pallets.py``).
     sscc_last_serial: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

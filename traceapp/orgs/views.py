@@ -257,7 +257,7 @@ def _members_page(
 @bp.route("/org/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Response | str | tuple[str, int]:
-    """The organisation's settings (admins): its time zone and GS1 company prefix."""
+    """The organisation's settings (admins): its time zone, GS1 company prefix and GLN."""
     actor = page_actor()
     require(actor, Action.MANAGE_SETTINGS)
     if request.method == "POST":
@@ -267,6 +267,7 @@ def settings() -> Response | str | tuple[str, int]:
                 org_members.set_company_prefix(
                     session, actor, prefix=request.form.get("gs1_company_prefix", "")
                 )
+                org_members.set_gln(session, actor, gln=request.form.get("gln", ""))
         except ValidationError as exc:
             return _settings_page(error_map(exc.messages)), 422
         except DomainError as exc:
@@ -281,8 +282,10 @@ def _settings_page(errors: dict[str, str]) -> str:
     if request.method == "POST" and errors:
         current = request.form.get("timezone_other") or request.form.get("timezone") or current
     prefix = auth.page_user().org.gs1_company_prefix or ""  # type: ignore[union-attr]
+    gln = auth.page_user().org.gln or ""  # type: ignore[union-attr]
     if request.method == "POST" and errors:
         prefix = request.form.get("gs1_company_prefix", "")
+        gln = request.form.get("gln", "")
     common = [name for name, _label in zones.COMMON_ZONES]
     opening, closing = ("（", "）") if current_lang() == "zh" else (" (", ")")  # full-width in Chinese
     return render_template(
@@ -292,5 +295,6 @@ def _settings_page(errors: dict[str, str]) -> str:
         current=current,
         other="" if current in common else current,
         prefix=prefix,
+        gln=gln,
         now=clock.now(),
     )

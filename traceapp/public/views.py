@@ -20,6 +20,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp import codes, db
 from traceapp.certificates import printing, queries
+from traceapp.certificates.texts import scan_reason
+from traceapp.events import pallets
 from traceapp.i18n import current_lang
 from traceapp.public.pages import answer, current_build, stored_page
 from traceapp.public.queries import public_certificate
@@ -47,13 +49,18 @@ def home() -> str:
 def lookup() -> BaseResponse | tuple[str, int]:
     """The typed-code form: go to the code's page, or say it is unknown."""
     typed = request.args.get("code", "")
-    # A typed code, or a scanned code URL / GS1 Digital Link whose lot is the trace code.
+    # A typed code, a scanned code URL, GS1 Digital Link or element string (GTIN + lot), or
+    # a pallet's SSCC (00).
+    sscc = codes.parse_scan(typed).sscc if typed.strip() else None
+    if sscc is not None and pallets.find_pallet(db.session(), sscc) is not None:
+        return redirect(url_for("pallets.pallet_page", sscc=sscc))
     certificate = queries.find_by_code(db.session(), typed) if typed.strip() else None
     page = public_certificate(db.session(), certificate.trace_code) if certificate else None
     if page is None:
         status = 404 if typed.strip() else 200
+        problem = "unknown_sscc" if sscc else queries.scan_problem(db.session(), typed)
         return render_template(
-            "public/not_found.html", typed=typed, mistake=codes.typing_mistake(typed)
+            "public/not_found.html", typed=typed, mistake=problem, reason=scan_reason(problem)
         ), status
     return redirect(url_for("public.certificate", code=page.trace_code))
 

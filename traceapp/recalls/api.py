@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from traceapp import db, zones
 from traceapp.api import ApiBlueprint
 from traceapp.auth import api_actor
-from traceapp.certificates.queries import find_by_code
+from traceapp.certificates.queries import find_by_code, scan_problem
+from traceapp.certificates.texts import scan_reason
 from traceapp.errors import NotFound
 from traceapp.jobs.models import Job
 from traceapp.recalls import documents, export, exports, queries, services
@@ -54,7 +55,9 @@ class Trace(MethodView):
         """Trace a code: every batch and organisation reached, with mass balance."""
         certificate = find_by_code(db.session(), code)
         if certificate is None:
-            raise NotFound(_("No certificate has this trace code."))
+            raise NotFound(
+                scan_reason(scan_problem(db.session(), code)) or _("No certificate has this trace code.")
+            )
         found = queries.trace(db.session(), api_actor(), certificate, direction=args["direction"])
         return documents.trace_document(found, base_url=public_base_url())
 

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from traceapp.certificates.models import Certificate, Holding
-from traceapp.certificates.queries import find_by_code
+from traceapp.certificates.queries import find_by_code, scan_problem
+from traceapp.certificates.texts import scan_reason
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from traceapp.events import pallets
@@ -120,7 +121,8 @@ def _roots(session: Session, code: str, index: int) -> list[Certificate]:
 def _root(session: Session, code: str, index: int) -> Certificate:
     certificate = find_by_code(session, code)
     if certificate is None:
-        raise InvalidInput(f"/trace_codes/{index}", _("No certificate has this trace code."))
+        reason = scan_reason(scan_problem(session, code))
+        raise InvalidInput(f"/trace_codes/{index}", reason or _("No certificate has this trace code."))
     return certificate
 
 

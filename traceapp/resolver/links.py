@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from traceapp import codes, gs1
@@ -26,6 +27,8 @@ from traceapp.resolver.lookup import find_batch
 LINKSET_TYPE = "application/linkset+json"
 #: Our pages answer in Chinese or English by Accept-Language (or ?lang=).
 PAGE_LANGUAGES = ("zh", "en")
+PARTY_TITLE = _l("The organisation's page")
+PARTY_RECORD_TITLE = _l("The organisation's record (JSON-LD)")
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,11 @@ class Link:
     type: str
     hreflang: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    label: Any = None  #: a title of its own (lazily translated), else the link type's
 
     @property
     def title(self) -> str:
-        return str(linktypes.TITLES[self.rel])
+        return str(self.label if self.label is not None else linktypes.TITLES[self.rel])
 
     def target(self) -> dict[str, Any]:
         """The RFC 9264 target object."""
@@ -72,6 +76,15 @@ def product_links(base_url: str, gtin14: str) -> list[Link]:
     """The links of a product (a GTIN without a batch we know): its page is the default."""
     page = product_page_url(base_url, gtin14)
     return [Link(DEFAULT, page, "text/html", PAGE_LANGUAGES), Link(PIP, page, "text/html", PAGE_LANGUAGES)]
+
+
+def party_links(page: str) -> list[Link]:
+    """The links of a party (an organisation by its GLN): its public page, as HTML for people
+    and as its JSON-LD record (the same URL, by content negotiation)."""
+    return [
+        Link(DEFAULT, page, "text/html", PAGE_LANGUAGES, label=PARTY_TITLE),
+        Link(DEFAULT, page, "application/ld+json", label=PARTY_RECORD_TITLE),
+    ]
 
 
 def choose(links: list[Link], asked: str | None) -> Link:

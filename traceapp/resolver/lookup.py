@@ -16,35 +16,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from traceapp import codes
-from traceapp.certificates.models import Certificate, CertificateKind
+from traceapp.certificates.models import Certificate
+from traceapp.certificates.queries import PREFERRED, find_batch, gtin_spellings
 from traceapp.certificates.texts import CATEGORY_LABELS
 from traceapp.orgs.models import Organisation
 
-
-def gtin_spellings(gtin14: str) -> list[str]:
-    """``gtin14`` and its GTIN-13, -12 and -8 spellings where its leading zeros allow them."""
-    return [gtin14] + [gtin14[14 - n :] for n in (13, 12, 8) if gtin14[: 14 - n].strip("0") == ""]
-
-
-def _of_gtin(gtin14: str) -> sa.Select[tuple[Certificate]]:
-    return sa.select(Certificate).where(Certificate.gtin.in_(gtin_spellings(gtin14)))
-
-
-_PREFERRED = (
-    sa.case((Certificate.kind == CertificateKind.CERTIFICATE, 0), else_=1),
-    Certificate.issued_at,
-    Certificate.id,
-)
-
-
-def find_batch(session: Session, gtin14: str, lot: str) -> Certificate | None:
-    """The certificate ``/01/{gtin14}/10/{lot}`` names, or None. Lots are case-sensitive."""
-    if codes.CODE_RE.fullmatch(lot):
-        found = session.scalars(_of_gtin(gtin14).where(Certificate.trace_code == lot)).first()
-        if found is not None:
-            return found
-    return session.scalars(_of_gtin(gtin14).where(Certificate.batch_no == lot).order_by(*_PREFERRED)).first()
+#: find_batch lives with the other code look-ups (a typed element string reads the same way).
+__all__ = ["Product", "find_batch", "find_product", "gtin_spellings"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +56,7 @@ def find_product(session: Session, gtin14: str) -> Product | None:
         sa.select(Certificate, Organisation.name)
         .join(Organisation, Organisation.id == Certificate.org_id)
         .where(Certificate.gtin.in_(gtin_spellings(gtin14)))
-        .order_by(owner, *_PREFERRED)
+        .order_by(owner, *PREFERRED)
         .limit(1)
     ).first()
     if row is None:

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from traceapp import db, gs1
 from traceapp.errors import FieldError, problem
 from traceapp.events.pallets import find_pallet
+from traceapp.orgs.party import find_by_gln, party_url
 from traceapp.public.queries import load_facts, present
 from traceapp.resolver import linktypes
 from traceapp.resolver.links import (
@@ -30,6 +31,7 @@ from traceapp.resolver.links import (
     description,
     link_header,
     linkset,
+    party_links,
     product_links,
 )
 from traceapp.resolver.linktypes import DEFAULT, PIP
@@ -39,9 +41,12 @@ from traceapp.urls import public_base_url
 
 bp = Blueprint("resolver", __name__)
 
-#: Primary keys we resolve (GTIN), and those we read but hold nothing for.
-RESOLVED_KEYS = ("01", "00")  # GTINs of our batches; SSCCs of the pallets we allocated
-UNHELD_KEYS = ("414", "417", "8003")
+#: Primary keys we resolve, and those we read but hold nothing for.
+#: GTINs of our batches; SSCCs of the pallets we allocated; GLNs of the organisations (414 a
+#: location, 417 a party: for us both are the organisation). GRAIs (8003) name returnable
+#: assets (crates, pallets owned for reuse), of which we track none.
+RESOLVED_KEYS = ("01", "00", "414", "417")
+UNHELD_KEYS = ("8003",)
 #: Why a Digital Link cannot be read, in the reader's language (``gs1.REASONS`` is English).
 REASON_TEXTS = {
     "bad_uri": _l("This is not a well-formed web address."),
@@ -191,7 +196,8 @@ def _json(document: dict[str, Any]) -> str:
 
 @bp.get("/<any('00', '414', '417', '8003'):key>/<path:rest>")
 def unheld_key(key: str, rest: str) -> Response:
-    """SSCC, GLN and GRAI: read and checked, but we hold none, so never found.
+    """SSCC, GLN and GRAI: read and checked; an SSCC of our pallets and the GLN of an
+    organisation resolve (its page), a GRAI never does (we track no returnable assets).
 
     Read by ``gs1.parse_digital_link`` where it knows the key; where it knows only GTINs
     (``unknown_url``), the key's length and check digit are checked here.
@@ -217,6 +223,14 @@ def unheld_key(key: str, rest: str) -> Response:
             return _answer(
                 f"{public_base_url()}/00/{values['00']}", found, _("Pallet %(sscc)s", sscc=values["00"])
             )
+    if key in ("414", "417") and key in values:  # an organisation's GLN: its party page
+        org = find_by_gln(db.session(), values[key])
+        if org is not None:
+            page = party_url(public_base_url(), org.id)
+            return _answer(f"{public_base_url()}/{key}/{values[key]}", party_links(page), org.name)
+    if key == "8003":
+        detail = _("We track no returnable assets (GRAI, AI 8003): nothing here has this identifier.")
+        return _problem(404, _("Not found"), detail)
     return _problem(404, _("Not found"), _("Nothing we hold has this GS1 identifier."))
 
 
