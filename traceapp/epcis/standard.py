@@ -148,25 +148,36 @@ def event_hashes(artefacts: Artefacts, events: list[dict[str, Any]]) -> list[str
     some valid events), the hash is SHA-256 over the canonical JSON of the event's JSON-LD
     expansion without ``eventID``/``recordTime``, marked ``?ver=traceapp-expanded-1``."""
     with _HASH_LOCK:
-        from epcis_event_hash_generator import hash_generator, json_to_py
+        import epcis_event_hash_generator  # noqa: F401  (its import sets pyld's loader: ours after it)
 
         jsonld.set_document_loader(artefacts.load_document)
-        out = []
-        for event in events:
-            json_to_py._namespaces.clear()
-            # (a deep copy: the generator rewrites the values it reads in place)
-            doc = copy.deepcopy(
-                {"@context": event["@context"], "epcisBody": {"eventList": [_hashable(event)]}}
-            )
-            try:
-                out.append(
-                    hash_generator.epcis_hashes_from_events(
-                        json_to_py.event_list_from_epcis_document_json(doc)
-                    )[0]
-                )
-            except Exception:
-                out.append(_expanded_hash(artefacts, event))
-        return out
+        out: list[str | None] = [None] * len(events)
+        groups: dict[str, list[int]] = {}
+        for index, event in enumerate(events):  # a document's events share its context: one call
+            groups.setdefault(json.dumps(event["@context"], sort_keys=True), []).append(index)
+        for indexes in groups.values():
+            batch = _generated(events[indexes[0]]["@context"], [events[i] for i in indexes])
+            for i, found in zip(indexes, batch or [None] * len(indexes), strict=True):
+                out[i] = found
+        for index, event in enumerate(events):
+            if out[index] is None:  # the whole batch failed: event by event, then our fallback
+                one = _generated(event["@context"], [event])
+                out[index] = one[0] if one else _expanded_hash(artefacts, event)
+        return [h for h in out if h is not None]
+
+
+def _generated(context: Any, events: list[dict[str, Any]]) -> list[str] | None:
+    """GS1's generator over events of one context, or None where it fails."""
+    from epcis_event_hash_generator import hash_generator, json_to_py
+
+    json_to_py._namespaces.clear()
+    # (a deep copy: the generator rewrites the values it reads in place)
+    doc = copy.deepcopy({"@context": context, "epcisBody": {"eventList": [_hashable(e) for e in events]}})
+    try:
+        hashes = hash_generator.epcis_hashes_from_events(json_to_py.event_list_from_epcis_document_json(doc))
+    except Exception:
+        return None
+    return hashes if len(hashes) == len(events) else None
 
 
 def _hashable(event: dict[str, Any]) -> dict[str, Any]:
