@@ -114,7 +114,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # The EPCIS binding is token-authenticated like /api/v1: no CSRF token.
     csrf.exempt(epcis_rest.bp)
     errors.init_app(app)
-    throttle.init_app(app, api_blueprints=api_blueprints, lookup_endpoint="public.lookup")
+    throttle.init_app(app, api_blueprints=[*api_blueprints, epcis_rest.bp], lookup_endpoint="public.lookup")
     cli.init_app(app)
     stored_wsgi.install(app)
     return app

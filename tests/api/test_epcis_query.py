@@ -253,3 +253,29 @@ def test_an_unknown_path_under_epcis_is_a_problem_not_a_page(client):
     response = client.get("/epcis/nowhere/at/all")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_token_needs_the_events_scope_to_capture_and_read_to_query(client, make, dbsession):
+    from traceapp.epcis.models import EpcisEvent
+
+    member = make.member(OrgKind.MARKET)
+    read_only = client.post(
+        "/api/v1/tokens",
+        json={"name": "erp", "scopes": ["read"]},
+        headers={**member.headers, "Accept-Language": "en"},
+    ).json["token"]
+    events_only = client.post(
+        "/api/v1/tokens", json={"name": "erp", "scopes": ["events"]}, headers=member.headers
+    ).json["token"]
+    refused = client.post(
+        "/epcis/capture", json=document([_event(0)]), headers={"Authorization": f"Bearer {read_only}"}
+    )
+    assert (refused.status_code, refused.json["type"]) == (403, "epcisException:SecurityException")
+    assert "events" in refused.json["detail"]
+    assert dbsession.query(EpcisEvent).count() == 0
+    ok = client.post(
+        "/epcis/capture", json=document([_event(0)]), headers={"Authorization": f"Bearer {events_only}"}
+    )
+    assert ok.status_code == 202
+    assert client.get("/epcis/events", headers={"Authorization": f"Bearer {events_only}"}).status_code == 403
+    assert client.get("/epcis/events", headers={"Authorization": f"Bearer {read_only}"}).status_code == 200

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from traceapp import db
+from traceapp.api import require_token
 from traceapp.auth import api_actor
 from traceapp.db import utcnow
 from traceapp.epcis import capture, documents, params, queries, standard
@@ -57,6 +58,13 @@ def _json(value: Any, status: int = 200, **headers: str) -> Response:
         mimetype="application/ld+json" if "@context" in value else "application/json",
         headers=headers,
     )
+
+
+@bp.before_request
+def _token_with_scope() -> None:
+    # OPTIONS is discovery: what the server supports, nothing of anyone's data.
+    if request.method != "OPTIONS":
+        require_token()
 
 
 @bp.after_request
