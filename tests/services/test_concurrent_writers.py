@@ -191,8 +191,8 @@ def test_one_epcis_event_captured_by_four_clients_at_once_is_stored_once_and_nev
             "epcisBody": {"eventList": [{k: v for k, v in event.items() if k != "@context"}]},
         }
         answers = _at_once(
-            [lambda: _post(world, "/epcis/events", event)] * 2
-            + [lambda: _post(world, "/epcis/capture", document)] * 2
+            [lambda event=event: _post(world, "/epcis/events", event)] * 2
+            + [lambda document=document: _post(world, "/epcis/capture", document)] * 2
         )
         assert sorted(status for status, _ in answers[:2]) in ([200, 201], [200, 200]), answers
         assert all(body["success"] for status, body in answers[2:] if status == 202), answers

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 from pyld import jsonld
 
 #: The URLs GS1 publishes its EPCIS 2.0 context at (the examples use the first).
@@ -69,11 +69,11 @@ class Artefacts:
         return json.loads((self.folder / "epcis-context.jsonld").read_text(encoding="utf-8"))
 
     @cached_property
-    def validator(self) -> jsonschema.protocols.Validator:
+    def validator(self) -> jsonschema_rs.Draft7Validator:
         schema = json.loads((self.folder / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
-        checker = jsonschema.FormatChecker()
-        checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
-        return jsonschema.Draft7Validator(schema, format_checker=checker)
+        return jsonschema_rs.Draft7Validator(
+            schema, validate_formats=True, formats={"uri": lambda value: bool(_URI.match(value))}
+        )
 
     def load_document(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         """pyld's document loader: GS1's context from the folder, nothing from the network."""
@@ -100,11 +100,9 @@ def validate_document(artefacts: Artefacts, document: Any) -> None:
     Raises InvalidDocument naming the first fault."""
     if not isinstance(document, dict) or document.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
         raise InvalidDocument("The body must be an EPCISDocument or an EPCISQueryDocument.", "/type")
-    error = jsonschema.exceptions.best_match(artefacts.validator.iter_errors(document))
-    while error is not None and error.context:  # a oneOf/anyOf: the branch that came closest
-        error = jsonschema.exceptions.best_match(error.context)
+    error = next(artefacts.validator.iter_errors(document), None)
     if error is not None:
-        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+        pointer = "/" + "/".join(str(p) for p in error.instance_path)
         raise InvalidDocument(f"Schema: {error.message[:300]}", pointer)
     try:
         artefacts.expand({"@context": document["@context"]})
