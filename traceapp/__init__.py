@@ -18,6 +18,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.certificates import views as certificates_views
     from traceapp.certificates.status import FACTS_READER
     from traceapp.epcis import api as epcis_api
+    from traceapp.epcis import capture as epcis_capture
+    from traceapp.epcis import rest as epcis_rest
+    from traceapp.epcis import tasks as epcis_tasks
     from traceapp.events import api as events_api
     from traceapp.events import custody_api, custody_views, gate_views, pallets_api
     from traceapp.events import views as events_views
@@ -47,7 +50,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app,
         database.sessions,
         tasks={pages.RENDER_TASK: pages.render_pages, notify_services.DELIVER_TASK: notify_tasks.deliver},
-        handlers={exports.EXPORT_JOB: exports.build_export},
+        handlers={
+            exports.EXPORT_JOB: exports.build_export,
+            epcis_capture.CAPTURE_JOB: epcis_tasks.capture_document,
+        },
         sweeps=[
             lambda budget: pages.refresh_stale(budget=budget),
             notify_tasks.requeue_lost,
@@ -104,10 +110,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         notify_views.bp,
         resolver_views.bp,
         party.bp,
+        epcis_rest.bp,
     ):
         app.register_blueprint(blueprint)
+    # The EPCIS binding is token-authenticated like /api/v1: no CSRF token.
+    csrf.exempt(epcis_rest.bp)
     errors.init_app(app)
-    throttle.init_app(app, api_blueprints=api_blueprints, lookup_endpoint="public.lookup")
+    throttle.init_app(app, api_blueprints=[*api_blueprints, epcis_rest.bp], lookup_endpoint="public.lookup")
     cli.init_app(app)
     stored_wsgi.install(app)
     return app

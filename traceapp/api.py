@@ -153,6 +153,12 @@ class ApiBlueprint(flask_smorest.Blueprint):
 
 
 def _require_token() -> None:
+    require_token()
+
+
+def require_token() -> None:
+    """The request's token, with the scope its endpoint needs (``orgs/scopes.py``). Raises
+    NotAuthenticated, PermissionDenied."""
     actor = api_actor()
     rule = request.url_rule.rule if request.url_rule else request.path
     try:

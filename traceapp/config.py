@@ -24,6 +24,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "",
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        # EPCIS capture (/epcis/capture): the folder holding GS1's EPCIS-JSON-Schema.json and
+        # epcis-context.jsonld (not shipped: GS1 gives them no open-source licence); a document
+        # of at most EPCIS_CAPTURE_MAX_BYTES and EPCIS_CAPTURE_MAX_EVENTS events (413 beyond);
+        # up to EPCIS_CAPTURE_INLINE_EVENTS events it is captured within the request, above on
+        # the job queue.
+        "EPCIS_ARTEFACTS_DIR": str(Path(__file__).resolve().parents[2] / "shared" / "conformance" / "epcis"),
+        "EPCIS_CAPTURE_MAX_BYTES": 12 * 1024 * 1024,
+        "EPCIS_CAPTURE_MAX_EVENTS": 10_000,
+        "EPCIS_CAPTURE_INLINE_EVENTS": 500,
         "SESSION_COOKIE_HTTPONLY": True,
         # None: Secure whenever PUBLIC_BASE_URL is https (set true or false to decide yourself).
         "SESSION_COOKIE_SECURE": None,

@@ -158,7 +158,7 @@ def validation_problem(messages: Any) -> dict[str, Any]:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/epcis/")) or request.path == "/epcis"
 
 
 def handle_domain_error(exc: DomainError) -> Response | tuple[str, int]:

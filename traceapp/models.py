@@ -1,6 +1,7 @@
 """Imports every domain's models so that ``Base.metadata`` knows all tables (for Alembic)."""
 
 from traceapp.certificates import models as certificates_models  # noqa: F401
+from traceapp.epcis import models as epcis_models  # noqa: F401
 from traceapp.events import models as events_models  # noqa: F401
 from traceapp.jobs import models as jobs_models  # noqa: F401
 from traceapp.notify import models as notify_models  # noqa: F401

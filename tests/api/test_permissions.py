@@ -207,7 +207,44 @@ def holder_of_nothing(kind: OrgKind) -> Callable[[World], Member]:
 
 
 NOT_HOLDER = 409  # a batch one does not hold is a state conflict (CONTRACT: 409), as today
+EPCIS_EVENT = {
+    "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+    "eventID": "urn:uuid:0b6f1a3e-2f4e-4f0e-9a55-6f0b8a6c2d12",
+    "type": "ObjectEvent",
+    "action": "OBSERVE",
+    "bizStep": "shipping",
+    "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+    "eventTime": "2026-11-21T08:00:00+08:00",
+    "eventTimeZoneOffset": "+08:00",
+}
+EPCIS_DOCUMENT = {
+    "@context": EPCIS_EVENT["@context"],
+    "type": "EPCISDocument",
+    "schemaVersion": "2.0",
+    "creationDate": "2026-11-21T08:00:00Z",
+    "epcisBody": {"eventList": [{k: v for k, v in EPCIS_EVENT.items() if k != "@context"}]},
+}
+
 WRITES: dict[str, list[tuple[str, Write]]] = {
+    "POST /epcis/capture": [
+        (
+            "capture",
+            Write(
+                lambda w: ("/epcis/capture", {"json": EPCIS_DOCUMENT}),
+                Action.CAPTURE_EPCIS,
+                lambda w: w.producer,
+                success=202,
+            ),
+        )
+    ],
+    "POST /epcis/events": [
+        (
+            "capture one event",
+            Write(
+                lambda w: ("/epcis/events", {"json": EPCIS_EVENT}), Action.CAPTURE_EPCIS, lambda w: w.producer
+            ),
+        )
+    ],
     "POST /api/v1/pallets/<sscc>/ship": [
         (
             "ship a pallet",
@@ -580,12 +617,12 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
 
 
 def write_endpoints() -> list[str]:
-    """``METHOD rule`` of every write under /api/v1, from the URL map of a fresh app."""
+    """``METHOD rule`` of every write under /api/v1 and /epcis, from the URL map of a fresh app."""
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": "sqlite://"})
     return sorted(
         f"{method} {rule.rule}"
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1/")
+        if rule.rule.startswith(("/api/v1/", "/epcis/"))
         for method in rule.methods & WRITE_METHODS
     )
 
@@ -674,6 +711,9 @@ def test_every_entry_is_a_write_endpoint_of_the_app():
         "/api/v1/disputes",
         "/api/v1/disputes/00000000-0000-4000-8000-000000000000",
         "/api/v1/notifications",
+        "/epcis/events",
+        "/epcis/capture",
+        "/epcis/bizSteps",
     ],
 )
 def test_reads_need_a_token_too(client, url):

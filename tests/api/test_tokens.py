@@ -42,7 +42,8 @@ def test_every_api_endpoint_of_the_app_has_a_scope_and_no_line_is_stale(app):
     endpoints = {
         f"{method} {rule.rule}"
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1/") and rule.endpoint.split(".")[0].endswith("_api")
+        if (rule.rule.startswith("/api/v1/") and rule.endpoint.split(".")[0].endswith("_api"))
+        or rule.rule.startswith("/epcis")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert endpoints == set(ENDPOINT_SCOPES)

@@ -165,3 +165,37 @@ def test_the_same_event_id_sent_twice_at_once_for_most_of_a_batch_is_201_and_a_2
         assert sorted(status for status, _ in answers) == [200, 201], answers
         assert answers[0][1]["id"] == answers[1][1]["id"]
         assert _on_hand(world, code) == 40
+
+
+def _epcis_event(event_id: str) -> dict[str, Any]:
+    return {
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "eventID": event_id,
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+        "eventTime": "2026-11-21T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00",
+    }
+
+
+def test_one_epcis_event_captured_by_four_clients_at_once_is_stored_once_and_never_a_500(world):
+    for _round in range(3):
+        event = _epcis_event(f"urn:uuid:{uuid.uuid4()}")
+        document = {
+            "@context": event["@context"],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-11-21T08:00:00Z",
+            "epcisBody": {"eventList": [{k: v for k, v in event.items() if k != "@context"}]},
+        }
+        answers = _at_once(
+            [lambda event=event: _post(world, "/epcis/events", event)] * 2
+            + [lambda document=document: _post(world, "/epcis/capture", document)] * 2
+        )
+        assert sorted(status for status, _ in answers[:2]) in ([200, 201], [200, 200]), answers
+        assert all(body["success"] for status, body in answers[2:] if status == 202), answers
+        assert [status for status, _ in answers[2:]] == [202, 202], answers
+        found = _get(world, f"/epcis/events?EQ_eventID={event['eventID']}")
+        assert len(found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1

@@ -213,12 +213,14 @@ FORMS: dict[str, Form] = {
 
 
 def form_posts() -> list[str]:
-    """``METHOD rule`` of every write outside the API, from the URL map of a fresh app."""
+    """``METHOD rule`` of every write outside the API (``/api/`` and the EPCIS binding at
+    ``/epcis/``, both token-authenticated: tests/api/test_permissions.py), from the URL map of a
+    fresh app."""
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": "sqlite://"})
     return sorted(
         f"{method} {rule.rule}"
         for rule in app.url_map.iter_rules()
-        if not rule.rule.startswith("/api/")
+        if not rule.rule.startswith(("/api/", "/epcis/"))
         for method in rule.methods & WRITE_METHODS
     )
 

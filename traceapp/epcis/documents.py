@@ -370,3 +370,56 @@ def _number(value: Decimal) -> int | float:
 def _text(value: Any) -> Any:
     """An enum's value (``Unit.KG`` → ``"kg"``), anything else as it is."""
     return getattr(value, "value", value)
+
+
+# -- the repository's answers (/epcis) ---------------------------------------------------------
+
+
+def stored_event(row: Any) -> dict[str, Any]:
+    """A captured event as the repository answers it: as received (its ``@context`` first),
+    with the ``eventID`` the repository knows it by (its hash, when sent without one) and the
+    ``recordTime`` the repository gave it (EPCIS 2.0 §7.4.1: the capturing repository sets it)."""
+    body = dict(row.body)
+    out: dict[str, Any] = {"@context": body.pop("@context")}
+    out.update(body)
+    out.setdefault("eventID", row.event_id)
+    out["recordTime"] = _epcis_time(row.record_time)
+    return out
+
+
+def query_document(
+    rows: list[Any], *, created_at: datetime, query_name: str = "SimpleEventQuery"
+) -> dict[str, Any]:
+    """An EPCISQueryDocument holding the events ``rows`` (each with its own ``@context``)."""
+    return {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _epcis_time(created_at),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": [stored_event(r) for r in rows]},
+            }
+        },
+    }
+
+
+def capture_job(capture: Any) -> dict[str, Any]:
+    """The binding's capture job resource."""
+    running = capture.status.value == "running"
+    out: dict[str, Any] = {
+        "captureID": capture.capture_id,
+        "createdAt": _epcis_time(capture.created_at),
+        "running": running,
+        "success": capture.status.value != "failed",
+        "captureErrorBehaviour": capture.behaviour,
+        "errors": list(capture.errors or []),
+    }
+    if capture.finished_at is not None:
+        out["finishedAt"] = _epcis_time(capture.finished_at)
+    return out
+
+
+def _epcis_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -57,6 +57,9 @@ class Action(enum.Enum):
     MANAGE_SETTINGS = "manage_settings"  # the organisation's settings (its time zone)
     READ_NOTIFICATIONS = "read_notifications"  # the organisation's inbox (and mark them read)
     MANAGE_NOTIFICATIONS = "manage_notifications"  # where they go: contact e-mail, SMS, webhook
+    CAPTURE_EPCIS = "capture_epcis"  # EPCIS 2.0 documents and events into the repository (/epcis)
+    QUERY_EPCIS = "query_epcis"  # the repository's events the organisation may see
+    SEE_ALL_EPCIS = "see_all_epcis"  # every organisation's captured events
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,11 @@ TABLE: Mapping[Action, Who] = {
     # Everyone is told what happened to its batches (a regulator: gate rejections in its region).
     Action.READ_NOTIFICATIONS: Who(EVERYONE),
     Action.MANAGE_NOTIFICATIONS: Who(EVERYONE, frozenset({Role.ADMIN})),
+    # Any partner system speaks EPCIS (a regulator's platform too); each sees what it captured,
+    # a regulator everything.
+    Action.CAPTURE_EPCIS: Who(EVERYONE),
+    Action.QUERY_EPCIS: Who(EVERYONE),
+    Action.SEE_ALL_EPCIS: Who(REGULATOR),
 }
 
 

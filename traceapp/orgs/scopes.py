@@ -92,6 +92,32 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "GET /api/v1/notifications": Scope.READ,
     # Marking read changes only the organisation's own inbox: a reader's token does it.
     "POST /api/v1/notifications/<uuid:notification_id>/read": Scope.READ,
+    # The EPCIS 2.0 REST binding (/epcis): capturing records events; everything else reads.
+    "GET /epcis/": Scope.READ,
+    "GET /epcis/bizLocations": Scope.READ,
+    "GET /epcis/bizLocations/<path:biz_location>": Scope.READ,
+    "GET /epcis/bizLocations/<path:biz_location>/events": Scope.READ,
+    "GET /epcis/bizSteps": Scope.READ,
+    "GET /epcis/bizSteps/<path:biz_step>": Scope.READ,
+    "GET /epcis/bizSteps/<path:biz_step>/events": Scope.READ,
+    "GET /epcis/capture": Scope.READ,
+    "GET /epcis/capture/<capture_id>": Scope.READ,
+    "GET /epcis/dispositions": Scope.READ,
+    "GET /epcis/dispositions/<path:disposition>": Scope.READ,
+    "GET /epcis/dispositions/<path:disposition>/events": Scope.READ,
+    "GET /epcis/epcs": Scope.READ,
+    "GET /epcis/epcs/<path:epc>": Scope.READ,
+    "GET /epcis/epcs/<path:epc>/events": Scope.READ,
+    "GET /epcis/eventTypes": Scope.READ,
+    "GET /epcis/eventTypes/<event_type>": Scope.READ,
+    "GET /epcis/eventTypes/<event_type>/events": Scope.READ,
+    "GET /epcis/events": Scope.READ,
+    "GET /epcis/events/<path:event_id>": Scope.READ,
+    "GET /epcis/readPoints": Scope.READ,
+    "GET /epcis/readPoints/<path:read_point>": Scope.READ,
+    "GET /epcis/readPoints/<path:read_point>/events": Scope.READ,
+    "POST /epcis/capture": Scope.EVENTS,
+    "POST /epcis/events": Scope.EVENTS,
 }
 
 

@@ -58,6 +58,9 @@ ACTION_PHRASES = {
     Action.MANAGE_SETTINGS: _l("change the organisation's settings"),
     Action.READ_NOTIFICATIONS: _l("read notifications"),
     Action.MANAGE_NOTIFICATIONS: _l("set where notifications go"),
+    Action.CAPTURE_EPCIS: _l("capture EPCIS events"),
+    Action.QUERY_EPCIS: _l("query EPCIS events"),
+    Action.SEE_ALL_EPCIS: _l("see every organisation's EPCIS events"),
 }
 
 
