@@ -103,6 +103,22 @@ def ratelimit_url(tmp_path_factory: pytest.TempPathFactory, jobs_url: str) -> It
         os.environ["TRACEAPP_RATELIMIT_STORAGE_URL"] = before
 
 
+#: GS1's EPCIS schema and context, read from the conformance material beside the checkout (not
+#: shipped: see traceapp/epcis/cli.py), for the suite's apps and every server it starts.
+EPCIS_ARTEFACTS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "epcis"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def epcis_artefacts() -> Iterator[Path]:
+    before = os.environ.get("TRACEAPP_EPCIS_ARTEFACTS_DIR")
+    os.environ["TRACEAPP_EPCIS_ARTEFACTS_DIR"] = str(EPCIS_ARTEFACTS)
+    yield EPCIS_ARTEFACTS
+    if before is None:
+        os.environ.pop("TRACEAPP_EPCIS_ARTEFACTS_DIR", None)
+    else:
+        os.environ["TRACEAPP_EPCIS_ARTEFACTS_DIR"] = before
+
+
 @pytest.fixture(scope="session", autouse=True)
 def scan_counter_url(tmp_path_factory: pytest.TempPathFactory, jobs_url: str) -> Iterator[str]:
     """The scan counter of the suite: Redis when the job broker is Redis (its default), else a

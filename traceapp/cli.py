@@ -279,9 +279,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli``."""
+    from traceapp.epcis.cli import COMMANDS as EPCIS_COMMANDS
     from traceapp.jobs.cli import COMMANDS as JOB_COMMANDS
 
-    for command in (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo, *JOB_COMMANDS):
+    commands = (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo, *JOB_COMMANDS, *EPCIS_COMMANDS)
+    for command in commands:
         app.cli.add_command(command)
 
 

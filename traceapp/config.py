@@ -25,11 +25,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         # EPCIS capture (/epcis/capture): the folder holding GS1's EPCIS-JSON-Schema.json and
-        # epcis-context.jsonld (not shipped: GS1 gives them no open-source licence); a document
+        # epcis-context.jsonld (not shipped: GS1 gives them no open-source licence; `traceapp
+        # epcis fetch-artefacts` downloads them from ref.gs1.org into it); a document
         # of at most EPCIS_CAPTURE_MAX_BYTES and EPCIS_CAPTURE_MAX_EVENTS events (413 beyond);
         # up to EPCIS_CAPTURE_INLINE_EVENTS events it is captured within the request, above on
         # the job queue.
-        "EPCIS_ARTEFACTS_DIR": str(Path(__file__).resolve().parents[2] / "shared" / "conformance" / "epcis"),
+        "EPCIS_ARTEFACTS_DIR": str(Path(instance_path) / "epcis"),
         "EPCIS_CAPTURE_MAX_BYTES": 12 * 1024 * 1024,
         "EPCIS_CAPTURE_MAX_EVENTS": 10_000,
         "EPCIS_CAPTURE_INLINE_EVENTS": 500,

@@ -42,6 +42,16 @@ class ValidationProblem(EpcisProblem):
     epcis_type = "epcisException:ValidationException"
 
 
+class ArtefactsMissing(EpcisProblem):
+    """GS1's schema or context is not in ``EPCIS_ARTEFACTS_DIR``: nothing can be checked, so
+    nothing is captured."""
+
+    status = 503
+    slug = "epcis-artefacts-missing"
+    title = _l("EPCIS capture is not set up")
+    epcis_type = "epcisException:ImplementationException"
+
+
 class QueryParameterProblem(EpcisProblem):
     status = 400
     slug = "epcis-query-parameter"

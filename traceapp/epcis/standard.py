@@ -3,7 +3,8 @@ facts of an event that queries filter on. Pure: no database, no request.
 
 GS1's artefacts (``EPCIS-JSON-Schema.json``, ``epcis-context.jsonld``) carry no open-source
 licence, so we do not ship them: ``EPCIS_ARTEFACTS_DIR`` names the folder that holds them
-(by default the ``shared/conformance/epcis`` folder beside the checkout). JSON-LD processing is
+(by default ``epcis/`` in the instance folder; ``traceapp epcis fetch-artefacts`` downloads
+them from ref.gs1.org, where GS1 publishes them for implementers). JSON-LD processing is
 offline: the only remote context ever resolved is GS1's, served from that folder; any other
 ``@context`` URL is refused, never fetched.
 """
@@ -63,6 +64,13 @@ class Artefacts:
 
     folder: Path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    #: The files, as GS1 names them in its repository.
+    FILES = ("EPCIS-JSON-Schema.json", "epcis-context.jsonld")
+
+    def missing(self) -> list[str]:
+        """The files not in ``folder`` (empty: ready)."""
+        return [name for name in self.FILES if not (self.folder / name).is_file()]
 
     @cached_property
     def context(self) -> dict[str, Any]:

@@ -13,21 +13,33 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from traceapp.db import transaction
 from traceapp.epcis import capture, documents, standard
+from traceapp.epcis.errors import ArtefactsMissing
 from traceapp.jobs import Progress
 
 _EXT = "traceapp.epcis.artefacts"
 
 
 def artefacts() -> standard.Artefacts:
-    """GS1's schema and context, read once per app from ``EPCIS_ARTEFACTS_DIR``."""
+    """GS1's schema and context, read once per app from ``EPCIS_ARTEFACTS_DIR``. Raises
+    ArtefactsMissing (503) while the folder lacks them."""
     found = current_app.extensions.get(_EXT)
     if found is None:
-        found = current_app.extensions[_EXT] = standard.Artefacts(
-            Path(current_app.config["EPCIS_ARTEFACTS_DIR"])
-        )
+        folder = Path(current_app.config["EPCIS_ARTEFACTS_DIR"])
+        candidate = standard.Artefacts(folder)
+        if missing := candidate.missing():
+            raise ArtefactsMissing(
+                _(
+                    "GS1's %(files)s are not in %(folder)s: an operator runs "
+                    "“traceapp epcis fetch-artefacts” once to download them from ref.gs1.org.",
+                    files=", ".join(missing),
+                    folder=str(folder),
+                )
+            )
+        found = current_app.extensions[_EXT] = candidate
     return found
 
 
