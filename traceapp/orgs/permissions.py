@@ -57,6 +57,8 @@ class Action(enum.Enum):
     MANAGE_SETTINGS = "manage_settings"  # the organisation's settings (its time zone)
     READ_NOTIFICATIONS = "read_notifications"  # the organisation's inbox (and mark them read)
     MANAGE_NOTIFICATIONS = "manage_notifications"  # where they go: contact e-mail, SMS, webhook
+    PURCHASE = "purchase"  # record (and void) a purchase (收购) with the certificates collected
+    SEE_ALL_PURCHASES = "see_all_purchases"  # every buyer's, not only one's own or of one's lots
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ ISSUERS = frozenset({K.PRODUCER, K.PROCESSOR, K.MARKET})
 HANDLERS = frozenset({K.PRODUCER, K.MARKET, K.CARRIER, K.PROCESSOR, K.RETAILER})
 EVERYONE = frozenset(OrgKind)
 REGULATOR = frozenset({K.REGULATOR})
+#: Who buys produce from others and must collect its certificates ("无证不收").
+BUYERS = frozenset({K.MARKET, K.PROCESSOR})
 
 TABLE: Mapping[Action, Who] = {
     Action.ISSUE: Who(ISSUERS),
@@ -118,6 +122,10 @@ TABLE: Mapping[Action, Who] = {
     # Everyone is told what happened to its batches (a regulator: gate rejections in its region).
     Action.READ_NOTIFICATIONS: Who(EVERYONE),
     Action.MANAGE_NOTIFICATIONS: Who(EVERYONE, frozenset({Role.ADMIN})),
+    # Buyers (收购): markets and processors collect the certificate of every lot they buy and
+    # re-issue for what they mix or split (DOMAIN §2); a regulator reads every purchase.
+    Action.PURCHASE: Who(BUYERS),
+    Action.SEE_ALL_PURCHASES: Who(REGULATOR),
 }
 
 
