@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
     from traceapp.purchases import api as purchases_api
+    from traceapp.purchases import views as purchases_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import exports
     from traceapp.recalls import views as recalls_views
@@ -104,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recalls_views.bp,
         notify_views.bp,
         resolver_views.bp,
+        purchases_views.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
