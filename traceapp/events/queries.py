@@ -33,10 +33,10 @@ class Journey:
     corrected_by: dict[uuid.UUID, Event]
     made_from: list[tuple[str, str]] = field(default_factory=list)
     went_into: list[tuple[str, str]] = field(default_factory=list)
+    holdings: list[tuple[str, str, Any]] = field(default_factory=list)
     #: The producers (name, origin) of the certificates a buyer collected and re-issued this
     #: batch from (its purchases; no phones, no photos), as the re-issue recorded them.
     collected_from: list[tuple[str, str]] = field(default_factory=list)
-    holdings: list[tuple[str, str, Any]] = field(default_factory=list)
 
     @property
     def cold_chain(self) -> Verdict:
