@@ -71,7 +71,7 @@ def test_a_retention_under_six_months_is_refused(client, make, months, dbsession
     )
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     assert refused.json["errors"][0]["field"] == "/retention_months"
-    assert "6 months" in refused.json["errors"][0]["message"]
+    assert "six months" in refused.json["errors"][0]["message"]
     assert dbsession.get(Organisation, market.org.id).retention_months is None
 
 

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from traceapp import regions
 from traceapp.certificates.models import Unit
 from traceapp.certificates.schemas import PHONE_CHARS
+from traceapp.orgs.members import MAX_RETENTION_MONTHS, MIN_RETENTION_MONTHS
 from traceapp.purchases.models import CollectedKind
 from traceapp.purchases.rules import EXEMPTIONS
 from traceapp.schemas import (
@@ -119,7 +120,16 @@ class PurchaseQuery(StrictSchema):
 class RetentionIn(StrictSchema):
     """How many months to keep purchases and collected certificates (at least 6; null: forever)."""
 
-    retention_months = Int(required=True, allow_none=True)
+    retention_months = Int(
+        required=True,
+        allow_none=True,
+        validate=[
+            validate.Range(
+                min=MIN_RETENTION_MONTHS, error=_l("Collected certificates must be kept at least six months.")
+            ),
+            validate.Range(max=MAX_RETENTION_MONTHS, error=_l("At most 1200 months (a hundred years).")),
+        ],
+    )
 
 
 class RetentionOut(Schema):
