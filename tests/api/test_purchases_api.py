@@ -367,6 +367,17 @@ def test_a_seller_organisation_that_never_held_the_batch_is_refused(client, make
     assert client.get(f"/api/v1/purchases/{sold.json['id']}", headers=headers(stranger)).status_code == 404
 
 
+def test_the_producer_of_a_lot_sees_its_purchase_even_from_a_typed_seller(client, make, market, farm):
+    batch = make.certificate(farm)
+    bought = post(client, market, purchase_body(ours(batch.trace_code)))  # a farm household sold it
+    assert client.get(f"/api/v1/purchases/{bought.json['id']}", headers=headers(farm)).status_code == 200
+    listed = client.get("/api/v1/purchases", headers=headers(farm)).json["items"]
+    assert [p["id"] for p in listed] == [bought.json["id"]]
+    other = make.member(OrgKind.PRODUCER)
+    assert client.get(f"/api/v1/purchases/{bought.json['id']}", headers=headers(other)).status_code == 404
+    assert client.get("/api/v1/purchases", headers=headers(other)).json["items"] == []
+
+
 def test_a_shipped_lot_is_received_through_the_custody_service(client, make, market, farm, dbsession):
     batch = make.certificate(farm, quantity=Decimal("100"))
     shipped = client.post(

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from traceapp import db, zones
+from traceapp import db
 from traceapp.api import ApiBlueprint, upload_body
 from traceapp.auth import api_actor
-from traceapp.certificates.models import Certificate
 from traceapp.events.recording import EventSettings
 from traceapp.inputs import one_file
 from traceapp.orgs import members
-from traceapp.purchases import documents, services
+from traceapp.purchases import services
+from traceapp.purchases.queries import purchase_answer as answer
 from traceapp.purchases.schemas import (
     PhotoOut,
     PurchaseIn,
@@ -39,17 +37,6 @@ blp = ApiBlueprint(
 
 def _settings() -> EventSettings:
     return EventSettings.from_config(current_app.config)
-
-
-def answer(session: Any, purchase: Any) -> dict[str, Any]:
-    """A purchase as its answer, times in the buyer's zone."""
-    ids = [line.certificate_id for line in purchase.lines if line.certificate_id]
-    codes = dict(
-        session.execute(
-            sa.select(Certificate.id, Certificate.trace_code).where(Certificate.id.in_(ids))
-        ).all()
-    )
-    return documents.purchase_document(purchase, codes, ZoneInfo(zones.org_zone(session, purchase.org_id)))
 
 
 @blp.route("")

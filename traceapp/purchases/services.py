@@ -339,14 +339,25 @@ def get_purchase(session: Session, actor: Actor, purchase_id: uuid.UUID) -> Purc
     purchase = session.scalar(
         sa.select(Purchase).where(Purchase.id == purchase_id).options(selectinload(Purchase.lines))
     )
-    if purchase is None or not may_read(actor, purchase):
+    if purchase is None or not may_read(session, actor, purchase):
         raise NotFound(_("No such purchase."))
     return purchase
 
 
-def may_read(actor: Actor, purchase: Purchase) -> bool:
-    return actor.org_id in (purchase.org_id, purchase.seller_org_id) or allows(
-        actor, Action.SEE_ALL_PURCHASES
+def may_read(session: Session, actor: Actor, purchase: Purchase) -> bool:
+    """Its buyer, its seller organisation, the issuer of a lot of ours in it, or a regulator."""
+    if actor.org_id in (purchase.org_id, purchase.seller_org_id) or allows(actor, Action.SEE_ALL_PURCHASES):
+        return True
+    issued = _of_lots_issued_by(actor.org_id).where(PurchaseLine.purchase_id == purchase.id)
+    return session.scalar(issued.limit(1)) is not None
+
+
+def _of_lots_issued_by(org_id: uuid.UUID) -> sa.Select[Any]:
+    """Purchases (ids) with a lot whose certificate the organisation issued."""
+    return (
+        sa.select(PurchaseLine.purchase_id)
+        .join(Certificate, Certificate.id == PurchaseLine.certificate_id)
+        .where(Certificate.org_id == org_id)
     )
 
 
@@ -360,12 +371,13 @@ def list_purchases(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Purchase]:
-    """Purchases the actor may read, newest first: its own, those of its lots (as seller), or
-    every buyer's for a regulator; filtered by purchase time and seller (an organisation id or
-    part of the name)."""
+    """Purchases the actor may read, newest first: its own, those it sold, those of lots it
+    issued the certificate of, or every buyer's for a regulator; filtered by purchase time and
+    seller (an organisation id or part of the name)."""
     query = sa.select(Purchase).options(selectinload(Purchase.lines))
     if not allows(actor, Action.SEE_ALL_PURCHASES):
-        query = query.where(sa.or_(Purchase.org_id == actor.org_id, Purchase.seller_org_id == actor.org_id))
+        mine = (Purchase.org_id == actor.org_id, Purchase.seller_org_id == actor.org_id)
+        query = query.where(sa.or_(*mine, Purchase.id.in_(_of_lots_issued_by(actor.org_id))))
     if since is not None:
         query = query.where(Purchase.purchased_at >= since)
     if until is not None:

@@ -22,7 +22,7 @@ from traceapp.forms import error_map, form_payload
 from traceapp.inputs import optional_file
 from traceapp.orgs.permissions import Action, allows
 from traceapp.purchases import services
-from traceapp.purchases.api import answer
+from traceapp.purchases.queries import purchase_answer as answer
 from traceapp.purchases.schemas import PurchaseIn
 from traceapp.purchases.texts import COLLECTED_LABELS, EXEMPTION_LABELS
 
