@@ -34,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.orgs import views as orgs_views
     from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
+    from traceapp.purchases import api as purchases_api
+    from traceapp.purchases import views as purchases_views
     from traceapp.recalls import api as recalls_api
     from traceapp.recalls import exports
     from traceapp.recalls import views as recalls_views
@@ -96,6 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         orgs_api.tokens_blp,
         orgs_api.audit_blp,
         notify_api.blp,
+        purchases_api.blp,
     ]
     api.init_app(app, api_blueprints)
     for blueprint in (
@@ -111,6 +114,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         resolver_views.bp,
         party.bp,
         epcis_rest.bp,
+        purchases_views.bp,
     ):
         app.register_blueprint(blueprint)
     # The EPCIS binding is token-authenticated like /api/v1: no CSRF token.

@@ -1,4 +1,4 @@
-"""Command line: ``traceapp demo|serve|db|org|user|token|pages|worker|jobs`` (also
+"""Command line: ``traceapp demo|serve|db|org|user|token|pages|purchases|worker|jobs`` (also
 ``flask --app traceapp ...``).
 
 Each command is a thin wrapper over a service, committed through ``transaction()``.
@@ -28,6 +28,7 @@ org_cli = AppGroup("org", help="Organisations.")
 user_cli = AppGroup("user", help="Users.")
 token_cli = AppGroup("token", help="API tokens.")
 pages_cli = AppGroup("pages", help="Stored public pages.")
+purchases_cli = AppGroup("purchases", help="Purchases (收购) and collected certificates.")
 
 
 def _fail_on_domain_error(exc: DomainError) -> None:
@@ -277,12 +278,37 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             worker.wait(timeout=30)
 
 
+@purchases_cli.command("purge")
+@with_appcontext
+def purchases_purge() -> None:
+    """Delete purchases (and their collected certificates' photos) past each organisation's
+    retention setting, audited; organisations without a setting (the default) keep everything."""
+    from traceapp.purchases.services import purge_expired
+
+    with db.transaction() as session:
+        done = purge_expired(session)
+    click.echo(
+        f"purged {sum(done.values())} purchases of {len(done)} organisations with a retention", err=True
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli``."""
     from traceapp.epcis.cli import COMMANDS as EPCIS_COMMANDS
     from traceapp.jobs.cli import COMMANDS as JOB_COMMANDS
 
-    commands = (db_cli, org_cli, user_cli, token_cli, pages_cli, serve, demo, *JOB_COMMANDS, *EPCIS_COMMANDS)
+    commands = (
+        db_cli,
+        org_cli,
+        user_cli,
+        token_cli,
+        pages_cli,
+        purchases_cli,
+        serve,
+        demo,
+        *JOB_COMMANDS,
+        *EPCIS_COMMANDS,
+    )
     for command in commands:
         app.cli.add_command(command)
 

@@ -7,4 +7,5 @@ from traceapp.jobs import models as jobs_models  # noqa: F401
 from traceapp.notify import models as notify_models  # noqa: F401
 from traceapp.orgs import models as orgs_models  # noqa: F401
 from traceapp.public import models as public_models  # noqa: F401
+from traceapp.purchases import models as purchases_models  # noqa: F401
 from traceapp.recalls import models as recalls_models  # noqa: F401

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from tests.api.test_events_api import WHEN
 from tests.factories import Factory, Member, certificate_body
@@ -165,6 +166,13 @@ class World:
         assert response.status_code == 200, response.json
         return response.json["items"][0]["id"]
 
+    @cached_property
+    def purchase(self) -> str:
+        """The market's purchase of a lot with another system's certificate: its id."""
+        response = self.client.post("/api/v1/purchases", json=purchase(), **auth(self.market))
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
     def another(self, kind: OrgKind = OrgKind.PRODUCER, **kwargs: Any) -> Member:
         return self.make.member(kind, **kwargs)
 
@@ -196,6 +204,25 @@ def event(kind: str, code: str | None = None, **body: Any) -> dict[str, Any]:
     if "quantity" in body:
         body.setdefault("unit", "kg")
     return body
+
+
+def purchase() -> dict[str, Any]:
+    """A purchase body with a fresh id (a foreign certificate: nothing else must exist)."""
+    line = {
+        "product_name": "大白菜",
+        "quantity": "20",
+        "unit": "kg",
+        "collected": "foreign",
+        "code": "ZJ-1",
+        "url": "https://hgz.example.gov.cn/q?c=ZJ-1",
+    }
+    return {"event_id": str(uuid.uuid4()), "seller": {"name": "张三"}, "purchased_at": WHEN, "lines": [line]}
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def events(body: Callable[[World], dict[str, Any]]) -> Call:
@@ -242,6 +269,46 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
             "capture one event",
             Write(
                 lambda w: ("/epcis/events", {"json": EPCIS_EVENT}), Action.CAPTURE_EPCIS, lambda w: w.producer
+            ),
+        )
+    ],
+    "POST /api/v1/purchases": [
+        (
+            "record",
+            Write(lambda w: ("/api/v1/purchases", {"json": purchase()}), Action.PURCHASE, lambda w: w.market),
+        )
+    ],
+    "POST /api/v1/purchases/<uuid:purchase_id>/void": [
+        (
+            "void",
+            Write(
+                lambda w: (f"/api/v1/purchases/{w.purchase}/void", {"json": {"reason": "录错了"}}),
+                Action.PURCHASE,
+                lambda w: w.market,
+                [(lambda w: w.another(OrgKind.MARKET), 404)],  # another buyer: the purchase is hidden
+                success=200,
+            ),
+        )
+    ],
+    "POST /api/v1/purchases/photos": [
+        (
+            "upload",
+            Write(
+                lambda w: ("/api/v1/purchases/photos", {"data": {"file": (io.BytesIO(jpeg()), "paper.jpg")}}),
+                Action.PURCHASE,
+                lambda w: w.market,
+            ),
+        )
+    ],
+    "PUT /api/v1/purchases/retention": [
+        (
+            "retention",
+            Write(
+                lambda w: ("/api/v1/purchases/retention", {"json": {"retention_months": 24}}),
+                Action.MANAGE_SETTINGS,
+                lambda w: w.market,
+                [(lambda w: w.another(org=w.market.org, role=Role.MEMBER), 403)],  # not an admin
+                success=200,
             ),
         )
     ],

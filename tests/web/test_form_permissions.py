@@ -61,7 +61,29 @@ def colleague(w: World) -> Member:
     return w.__dict__["colleague"]
 
 
+def purchase_form() -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.UUID(int=21)),
+        "seller.name": "张三",
+        "purchased_at": "2026-12-01T07:30",
+        "lines.0.product_name": "大白菜",
+        "lines.0.quantity": "20",
+        "lines.0.unit": "kg",
+        "lines.0.collected": "none",
+        "lines.0.exemption": "own_produce",
+    }
+
+
 FORMS: dict[str, Form] = {
+    "POST /purchases/new": Form(
+        lambda w: ("/purchases/new", purchase_form()), Action.PURCHASE, lambda w: w.market
+    ),
+    "POST /purchases/<uuid:purchase_id>/void": Form(
+        lambda w: (f"/purchases/{w.purchase}/void", {"reason": "录错了"}),
+        Action.PURCHASE,
+        lambda w: w.market,
+        [(lambda w: w.another(OrgKind.MARKET), 404)],
+    ),
     "POST /certificates/new": Form(
         lambda w: ("/certificates/new", {**FORM, "event_id": str(uuid.UUID(int=8))}),
         Action.ISSUE,

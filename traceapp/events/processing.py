@@ -1,10 +1,14 @@
 """Processing: inputs consumed into new batches (split, merge, repack), and portions sold on.
 
 Every output is a new certificate with its own trace code; the event links each output to all
-its inputs with the quantities consumed (an EPCIS TransformationEvent).
+its inputs with the quantities consumed (an EPCIS TransformationEvent). A buyer's inputs may be
+lines of its purchases (``purchases.reissue``): the new certificate links to the certificates
+collected with them, ours, another system's or paper.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -13,12 +17,18 @@ from traceapp.errors import InvalidInput
 from traceapp.events.models import ItemRole
 from traceapp.events.recording import Recording
 from traceapp.events.rules import transformation_inputs
+from traceapp.purchases.reissue import consume_line
 
 
 def transform(rec: Recording) -> None:
     """Consume the inputs from the actor's stock and issue the outputs' certificates."""
-    seen: set[str] = set()
-    for field, wanted in transformation_inputs(rec.data):
+    seen: set[Any] = set()
+    for position, (field, wanted) in enumerate(transformation_inputs(rec.data)):
+        if wanted.get("purchase_line") is not None:
+            if wanted["purchase_line"] in seen:
+                raise InvalidInput(f"{field}/purchase_line", _("Each input may appear once."))
+            seen.add(consume_line(rec, field, wanted, position))
+            continue
         certificate = rec.batch(wanted["trace_code"], field_name=f"{field}/trace_code")
         if certificate.trace_code in seen:
             raise InvalidInput(f"{field}/trace_code", _("Each input may appear once."))

@@ -34,6 +34,9 @@ class Journey:
     made_from: list[tuple[str, str]] = field(default_factory=list)
     went_into: list[tuple[str, str]] = field(default_factory=list)
     holdings: list[tuple[str, str, Any]] = field(default_factory=list)
+    #: The producers (name, origin) of the certificates a buyer collected and re-issued this
+    #: batch from (its purchases; no phones, no photos), as the re-issue recorded them.
+    collected_from: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def cold_chain(self) -> Verdict:
@@ -81,7 +84,7 @@ def journey(
         orgs = _org_names(session, events, certificate, holders=holdings)
     else:
         orgs = {certificate.org_id: issuer_name}
-    return Journey(
+    trip = Journey(
         certificate,
         events,
         items,
@@ -93,6 +96,19 @@ def journey(
         went_into,
         _holdings(session, certificate, orgs) if holdings else [],
     )
+    trip.collected_from = _collected_from(certificate.id, events, items)
+    return trip
+
+
+def _collected_from(
+    certificate_id: uuid.UUID, events: list[Event], items: dict[Any, list[EventItem]]
+) -> Links:
+    """The producers a re-issue of this batch (it an output) names in its details."""
+    for event in events:
+        outputs = {i.certificate_id for i in items.get(event.id, []) if i.role is ItemRole.OUTPUT}
+        if certificate_id in outputs and event.details.get("collected_from"):
+            return [(name, origin) for name, origin in event.details["collected_from"]]
+    return []
 
 
 # The hot path (every public page view) runs these statements, built once at import: SQLAlchemy

@@ -94,9 +94,20 @@ class EntryIn(StrictSchema):
 
 
 class InputIn(StrictSchema):
-    trace_code = Str(required=True)
+    """A batch consumed: one of ours by ``trace_code``, or a line of the buyer's purchases by
+    ``purchase_line`` (re-issuing for what it bought, whatever certificate came with it)."""
+
+    trace_code = Str(load_default=None)
+    purchase_line = UUID(load_default=None, metadata={"description": "A line of your purchase (收购)."})
     quantity = QuantityField(required=True)
     unit = Enum(Unit, required=True)
+
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        given = [name for name in ("trace_code", "purchase_line") if data.get(name) is not None]
+        if len(given) != 1:
+            name = given[-1] if given else "trace_code"
+            raise ValidationError(str(_l("Give a trace_code or a purchase_line, one of them.")), name)
 
 
 class PortionIn(StrictSchema):

@@ -187,3 +187,29 @@ def set_timezone(session: Session, actor: Actor, *, timezone: str) -> Organisati
     assert org is not None
     _change_setting(session, actor, org, "timezone", timezone)
     return org
+
+
+#: The 2026 certificate rule: collected certificates are kept at least six months.
+MIN_RETENTION_MONTHS = 6
+MAX_RETENTION_MONTHS = 1200
+
+
+def set_retention(session: Session, actor: Actor, *, months: int | None) -> Organisation:
+    """Set how many months the organisation keeps its purchases and collected certificates
+    (None: forever, the default). Raises PermissionDenied and InvalidInput (under six months,
+    or past a hundred years)."""
+    require(actor, Action.MANAGE_SETTINGS)
+    if months is not None and months < MIN_RETENTION_MONTHS:
+        raise InvalidInput(
+            "/retention_months",
+            _(
+                "Collected certificates must be kept at least %(months)d months.",
+                months=MIN_RETENTION_MONTHS,
+            ),
+        )
+    if months is not None and months > MAX_RETENTION_MONTHS:
+        raise InvalidInput("/retention_months", _("At most %(months)d months.", months=MAX_RETENTION_MONTHS))
+    org = session.get(Organisation, actor.org_id)
+    assert org is not None
+    _change_setting(session, actor, org, "retention_months", months)
+    return org

@@ -58,6 +58,9 @@ class Organisation(UUIDPk, Base):
     gln: Mapped[str | None] = mapped_column(sa.String(13), unique=True)
     #: The serial reference of the last SSCC allocated (``traceapp/events/pallets.py``).
     sscc_last_serial: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    #: How long collected certificates and purchases are kept, in months (at least 6, the 2026
+    #: certificate rule); None: forever. Only ``traceapp purchases purge`` deletes by it.
+    retention_months: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")

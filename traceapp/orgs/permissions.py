@@ -60,6 +60,8 @@ class Action(enum.Enum):
     CAPTURE_EPCIS = "capture_epcis"  # EPCIS 2.0 documents and events into the repository (/epcis)
     QUERY_EPCIS = "query_epcis"  # the repository's events the organisation may see
     SEE_ALL_EPCIS = "see_all_epcis"  # every organisation's captured events
+    PURCHASE = "purchase"  # record (and void) a purchase (收购) with the certificates collected
+    SEE_ALL_PURCHASES = "see_all_purchases"  # every buyer's, not only one's own or of one's lots
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ ISSUERS = frozenset({K.PRODUCER, K.PROCESSOR, K.MARKET})
 HANDLERS = frozenset({K.PRODUCER, K.MARKET, K.CARRIER, K.PROCESSOR, K.RETAILER})
 EVERYONE = frozenset(OrgKind)
 REGULATOR = frozenset({K.REGULATOR})
+#: Who buys produce from others and must collect its certificates ("无证不收").
+BUYERS = frozenset({K.MARKET, K.PROCESSOR})
 
 TABLE: Mapping[Action, Who] = {
     Action.ISSUE: Who(ISSUERS),
@@ -126,6 +130,10 @@ TABLE: Mapping[Action, Who] = {
     Action.CAPTURE_EPCIS: Who(EVERYONE),
     Action.QUERY_EPCIS: Who(EVERYONE),
     Action.SEE_ALL_EPCIS: Who(REGULATOR),
+    # Buyers (收购): markets and processors collect the certificate of every lot they buy and
+    # re-issue for what they mix or split (DOMAIN §2); a regulator reads every purchase.
+    Action.PURCHASE: Who(BUYERS),
+    Action.SEE_ALL_PURCHASES: Who(REGULATOR),
 }
 
 

@@ -58,6 +58,14 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "GET /api/v1/pallets/<sscc>/label.escpos": Scope.READ,
     "POST /api/v1/pallets/<sscc>/ship": Scope.EVENTS,
     "POST /api/v1/events": Scope.EVENTS,
+    "POST /api/v1/purchases": Scope.EVENTS,
+    "GET /api/v1/purchases": Scope.READ,
+    "GET /api/v1/purchases/<uuid:purchase_id>": Scope.READ,
+    "POST /api/v1/purchases/<uuid:purchase_id>/void": Scope.EVENTS,
+    "POST /api/v1/purchases/photos": Scope.EVENTS,
+    "GET /api/v1/purchases/photos/<uuid:photo_id>": Scope.READ,
+    # A setting of the organisation, as the time zone is on its pages (admins only, by the table).
+    "PUT /api/v1/purchases/retention": Scope.EVENTS,
     "POST /api/v1/events/batch": Scope.EVENTS,
     "GET /api/v1/events/<uuid:event_id>": Scope.READ,
     # Parsing a logger file writes nothing; it is the first half of recording a leg.

@@ -52,6 +52,8 @@ ACTION_PHRASES = {
     Action.SEE_AUDIT_LOG: _l("read the audit log"),
     Action.SEE_ALL_AUDIT_LOGS: _l("read every organisation's audit log"),
     Action.HAND_OVER: _l("hand batches over at a gate"),
+    Action.PURCHASE: _l("record purchases"),
+    Action.SEE_ALL_PURCHASES: _l("read every buyer's purchases"),
     Action.DISPUTE: _l("dispute gate checks"),
     Action.RESOLVE_DISPUTE: _l("resolve disputes"),
     Action.MANAGE_MEMBERS: _l("add members and reset their passwords"),

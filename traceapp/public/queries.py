@@ -85,6 +85,8 @@ class PublicCertificate:
     made_from: list[tuple[str, str]]
     went_into: list[tuple[str, str]]
     recall: Recall | None
+    #: The producers (name, origin) whose certificates a buyer collected and re-issued as this.
+    collected_from: list[tuple[str, str]]
     #: The issuing organisation's time zone: the page's dates are in it (``zones.in_zone``).
     zone: str
     rejection_reasons: list[str] = field(default_factory=list)
@@ -224,6 +226,7 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None, facts: Facts)
         made_from=trip.made_from,
         went_into=trip.went_into,
         recall=recall,
+        collected_from=trip.collected_from,
         zone=facts.zone,
         rejection_reasons=_rejection_reasons(c, rejection),
         replacement=facts.replacement,
