@@ -23,6 +23,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Scheme and host printed QR codes point at; empty means "the host serving the request".
         "PUBLIC_BASE_URL": "",
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,
+        # A seal or signature image: a scan or a phone photo of one, before re-encoding.
+        "SEAL_MAX_BYTES": 2 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         # None: Secure whenever PUBLIC_BASE_URL is https (set true or false to decide yourself).

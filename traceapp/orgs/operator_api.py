@@ -61,8 +61,9 @@ class OwnSeal(MethodView):
         upload = one_file(request.files, "seal")
         if set(request.files) != {"seal"} or request.form:
             raise InvalidInput("seal", _("Send exactly one file in the multipart field 'seal'."))
+        limit = current_app.config["SEAL_MAX_BYTES"]
         with db.transaction() as session:
-            return seals.upload_seal(session, api_actor(), data=upload.read(seals.MAX_UPLOAD_BYTES + 1))
+            return seals.upload_seal(session, api_actor(), data=upload.read(limit + 1), max_bytes=limit)
 
     @blp.response(204)
     @blp.errors(403)

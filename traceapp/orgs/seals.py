@@ -23,14 +23,14 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session, undefer
 
 from traceapp.db import utcnow
-from traceapp.errors import InvalidInput, NotFound
+from traceapp.errors import FieldError, InvalidInput, NotFound, PayloadTooLarge
 from traceapp.orgs import audit
 from traceapp.orgs.models import OrgSeal
 from traceapp.orgs.permissions import Action, require
 from traceapp.orgs.services import Actor
 
 FIELD = "seal"
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the default of the SEAL_MAX_BYTES setting
 MAX_SIDE_PX = 800  # 800 px over a 20 mm seal is 1,000 dpi: more than any label printer
 MIN_SIDE_PX = 32
 MAX_PIXELS = 25_000_000  # a decompression bomb is refused before it is decoded
@@ -46,11 +46,13 @@ class CleanSeal:
     height: int
 
 
-def clean_seal(data: bytes) -> CleanSeal:
+def clean_seal(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanSeal:
     """Decode an uploaded PNG or JPEG and re-encode it as a PNG at most MAX_SIDE_PX a side.
-    Raises InvalidInput (field ``seal``): too large, not an image, another format, too small."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(FIELD, _("The seal image may be at most 2 MB."))
+    Raises PayloadTooLarge (over ``max_bytes``) and InvalidInput (field ``seal``): not an
+    image, another format, too small."""
+    if len(data) > max_bytes:
+        message = _("The seal image may be at most %(kb)d KB.", kb=max_bytes // 1024)
+        raise PayloadTooLarge(message, errors=[FieldError(FIELD, message)])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -72,11 +74,12 @@ def clean_seal(data: bytes) -> CleanSeal:
     return CleanSeal(out.getvalue(), image.width, image.height)
 
 
-def upload_seal(session: Session, actor: Actor, *, data: bytes) -> OrgSeal:
+def upload_seal(session: Session, actor: Actor, *, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> OrgSeal:
     """Make this image the organisation's seal from now on (certificates issued before keep
-    theirs). Raises PermissionDenied (not an admin) and InvalidInput (``clean_seal``)."""
+    theirs). Raises PermissionDenied (not an admin), PayloadTooLarge and InvalidInput
+    (``clean_seal``)."""
     require(actor, Action.MANAGE_SETTINGS)
-    clean = clean_seal(data)
+    clean = clean_seal(data, max_bytes=max_bytes)
     seal = OrgSeal(
         org_id=actor.org_id,
         uploaded_by_id=actor.user_id,
@@ -137,6 +140,16 @@ def seal_png(session: Session, seal_id: uuid.UUID | None) -> bytes | None:
     if seal_id is None:
         return None
     return session.scalar(sa.select(OrgSeal.content).where(OrgSeal.id == seal_id))
+
+
+def seal_for_label(session: Session, seal_id: uuid.UUID | None) -> tuple[bytes, tuple[int, int]] | None:
+    """One seal version's PNG and its size in pixels, for a label (None for none)."""
+    if seal_id is None:
+        return None
+    row = session.execute(
+        sa.select(OrgSeal.content, OrgSeal.width, OrgSeal.height).where(OrgSeal.id == seal_id)
+    ).one_or_none()
+    return None if row is None else (row.content, (row.width, row.height))
 
 
 def current_seal(session: Session, actor: Actor) -> OrgSeal:
