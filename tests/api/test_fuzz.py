@@ -76,7 +76,12 @@ RULES_BEYOND_SCHEMA = [
     "/api/v1/temperature-logs/parse",
     # A pallet is shipped only by who holds what is on it.
     "/api/v1/pallets/{sscc}/ship",
+    # A seal must be a PNG or JPEG image that decodes.
+    "/api/v1/organisation/seal",
 ]
+#: The same, for other methods: an operator's credit code and identity number carry check
+#: characters, an identity number needs the person's name.
+RULES_BEYOND_SCHEMA_BY_METHOD = [("PATCH", "/api/v1/organisation")]
 ACCEPTED_OR_NAMED = ["2xx", "401", "403", "404", "409", "422", "429"]
 
 
@@ -100,10 +105,10 @@ def fuzz_config(token: str, base_url: str | None = None, examples: int = MAX_EXA
             "operations": [
                 {
                     "include-path": path,
-                    "include-method": "POST",
+                    "include-method": method,
                     "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_OR_NAMED}},
                 }
-                for path in RULES_BEYOND_SCHEMA
+                for method, path in [("POST", p) for p in RULES_BEYOND_SCHEMA] + RULES_BEYOND_SCHEMA_BY_METHOD
             ],
         }
     )

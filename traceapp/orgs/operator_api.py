@@ -49,6 +49,7 @@ class OwnOrganisation(MethodView):
 @blp.route("/organisation/seal")
 class OwnSeal(MethodView):
     @blp.response(200, SealOut)
+    @blp.errors(404)
     def get(self) -> Any:
         """Read the current seal or signature image's details (404 when there is none)."""
         return seals.current_seal(db.session(), api_actor())
@@ -76,6 +77,7 @@ class OwnSeal(MethodView):
 @blp.route("/organisation/seal.png")
 class OwnSealImage(MethodView):
     @blp.response(200, content_type="image/png")
+    @blp.errors(404)
     def get(self) -> Response:
         """The current seal or signature image, as stored (re-encoded PNG)."""
         seal = seals.current_seal(db.session(), api_actor())
@@ -87,6 +89,7 @@ class OwnSealImage(MethodView):
 @blp.route("/organisations/<uuid:org_id>")
 class Organisation(MethodView):
     @blp.response(200, OperatorOut)
+    @blp.errors(404)
     def get(self, org_id: uuid.UUID) -> dict[str, Any]:
         """Read an organisation as an operator: the identity number in full only for itself and
         regulators, masked for everyone else."""
