@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from traceapp.certificates import services as certificates
@@ -38,6 +40,20 @@ def certificate_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def seal_image(size: int = 240, fmt: str = "PNG", colour: tuple[int, int, int] = (200, 20, 30)) -> bytes:
+    """A seal as people scan one: a red ring on a transparent ground (PNG), or on white paper
+    (JPEG), with a filled dot in the middle."""
+    mode = "RGBA" if fmt == "PNG" else "RGB"
+    image = Image.new(mode, (size, size), (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    ink = (*colour, 255) if mode == "RGBA" else colour
+    draw.ellipse((4, 4, size - 5, size - 5), outline=ink, width=size // 10)
+    draw.ellipse((size * 0.4, size * 0.4, size * 0.6, size * 0.6), fill=ink)
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
 
 
 @dataclass

@@ -30,7 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from traceapp.notify import tasks as notify_tasks
     from traceapp.notify import views as notify_views
     from traceapp.orgs import api as orgs_api
-    from traceapp.orgs import party
+    from traceapp.orgs import operator_api, party
     from traceapp.orgs import views as orgs_views
     from traceapp.public import pages, scans, stored_wsgi
     from traceapp.public import views as public_views
@@ -97,6 +97,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recalls_api.blp,
         orgs_api.tokens_blp,
         orgs_api.audit_blp,
+        operator_api.blp,
         notify_api.blp,
         purchases_api.blp,
     ]

@@ -25,6 +25,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REPORT_MAX_BYTES": 10 * 1024 * 1024,
         #: A phone photo of a paper certificate (it is re-encoded, and shrunk, when stored).
         "PURCHASE_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+        # A seal or signature image: a scan or a phone photo of one, before re-encoding.
+        "SEAL_MAX_BYTES": 2 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         # EPCIS capture (/epcis/capture): the folder holding GS1's EPCIS-JSON-Schema.json and
         # epcis-context.jsonld (not shipped: GS1 gives them no open-source licence; `traceapp

@@ -80,7 +80,12 @@ RULES_BEYOND_SCHEMA = [
     # A purchase names codes someone issued and photos its buyer uploaded; a photo is an image.
     "/api/v1/purchases",
     "/api/v1/purchases/photos",
+    # A seal must be a PNG or JPEG image that decodes.
+    "/api/v1/organisation/seal",
 ]
+#: The same, for other methods: an operator's credit code and identity number carry check
+#: characters, an identity number needs the person's name.
+RULES_BEYOND_SCHEMA_BY_METHOD = [("PATCH", "/api/v1/organisation")]
 ACCEPTED_OR_NAMED = ["2xx", "401", "403", "404", "409", "422", "429"]
 
 
@@ -104,10 +109,10 @@ def fuzz_config(token: str, base_url: str | None = None, examples: int = MAX_EXA
             "operations": [
                 {
                     "include-path": path,
-                    "include-method": "POST",
+                    "include-method": method,
                     "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_OR_NAMED}},
                 }
-                for path in RULES_BEYOND_SCHEMA
+                for method, path in [("POST", p) for p in RULES_BEYOND_SCHEMA] + RULES_BEYOND_SCHEMA_BY_METHOD
             ],
         }
     )

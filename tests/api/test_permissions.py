@@ -26,14 +26,15 @@ import sqlalchemy as sa
 from PIL import Image
 
 from tests.api.test_events_api import WHEN
-from tests.factories import Factory, Member, certificate_body
+from tests.factories import Factory, Member, certificate_body, seal_image
 from traceapp import create_app
 from traceapp.db import Base
-from traceapp.orgs import members
+from traceapp.orgs import members, seals
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.permissions import Action, may
 
 PDF = b"%PDF-1.4\n%%EOF\n"
+SEAL_PNG = seal_image()
 LOG = b"timestamp,temperature\n2026-11-21T08:00:00+08:00,3.2\n2026-11-21T08:15:00+08:00,3.6\n"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -172,6 +173,14 @@ class World:
         response = self.client.post("/api/v1/purchases", json=purchase(), **auth(self.market))
         assert response.status_code == 201, response.json
         return response.json["id"]
+
+    def sealed_producer(self) -> Member:
+        """A producer with a seal image."""
+        member = self.make.member()
+        with self.make.app.test_request_context():
+            seals.upload_seal(self.make.session, member.actor, data=SEAL_PNG)
+        self.make.session.commit()
+        return member
 
     def another(self, kind: OrgKind = OrgKind.PRODUCER, **kwargs: Any) -> Member:
         return self.make.member(kind, **kwargs)
@@ -637,6 +646,45 @@ WRITES: dict[str, list[tuple[str, Write]]] = {
                 lambda w: w.market,  # party to the recall
                 [(lambda w: w.another(), 404)],  # not party to it: hidden
                 success=202,
+            ),
+        )
+    ],
+    # The organisation's own operator fields and seal: only its admins; a member is refused.
+    "PATCH /api/v1/organisation": [
+        (
+            "set the credit code",
+            Write(
+                lambda w: ("/api/v1/organisation", {"json": {"credit_code": "91350100M000100Y43"}}),
+                Action.MANAGE_SETTINGS,
+                lambda w: w.producer,
+                [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
+                success=200,
+            ),
+        )
+    ],
+    "POST /api/v1/organisation/seal": [
+        (
+            "upload a seal",
+            Write(
+                lambda w: (
+                    "/api/v1/organisation/seal",
+                    {"data": {"seal": (io.BytesIO(SEAL_PNG), "seal.png")}},
+                ),
+                Action.MANAGE_SETTINGS,
+                lambda w: w.producer,
+                [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
+            ),
+        )
+    ],
+    "DELETE /api/v1/organisation/seal": [
+        (
+            "remove the seal",
+            Write(
+                lambda w: ("/api/v1/organisation/seal", {}),
+                Action.MANAGE_SETTINGS,
+                lambda w: w.sealed_producer,
+                [(lambda w: w.another(org=w.sealed_producer.org, role=Role.MEMBER), 403)],
+                success=204,
             ),
         )
     ],

@@ -105,7 +105,7 @@ def test_a_closed_recall_exports_its_batches_with_the_status_they_have_now(clien
     assert closed.status_code == 200
     export = client.get(f"{url}/export.csv?columns=zh", headers=regulator.headers).get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(export.lstrip("\ufeff"))))
-    assert {r["批次状态"] for r in rows} == {"valid"}
+    assert {r["批次状态"] for r in rows} == {"有效"}  # Chinese columns, Chinese values
 
 
 def test_a_portion_cut_from_a_batch_rejected_at_a_gate_has_one_status_everywhere(client, make):

@@ -8,6 +8,7 @@ same post goes through. A new write page fails until it gets an entry in ``FORMS
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_permissions import WRITE_METHODS, World, snapshot
-from tests.factories import PASSWORD, Member
+from tests.factories import PASSWORD, Member, seal_image
 from tests.web.test_certificate_pages import FORM, sign_in
 from traceapp import create_app
 from traceapp.events.models import EventKind
@@ -224,6 +225,18 @@ FORMS: dict[str, Form] = {
         Action.MANAGE_SETTINGS,
         lambda w: w.producer,
         [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
+    ),
+    "POST /org/seal": Form(
+        lambda w: ("/org/seal", {"seal": (io.BytesIO(seal_image()), "seal.png")}),
+        Action.MANAGE_SETTINGS,
+        lambda w: w.producer,
+        [(lambda w: w.another(org=w.producer.org, role=Role.MEMBER), 403)],
+    ),
+    "POST /org/seal/remove": Form(
+        lambda w: ("/org/seal/remove", {}),
+        Action.MANAGE_SETTINGS,
+        lambda w: w.sealed_producer,
+        [(lambda w: w.another(org=w.sealed_producer.org, role=Role.MEMBER), 403)],
     ),
     "POST /recalls/<uuid:recall_id>/close": Form(
         lambda w: (f"/recalls/{w.recall}/close", {"note": "已处理"}),

@@ -29,6 +29,7 @@ from traceapp.certificates.texts import (
 from traceapp.errors import InvalidInput, NotFound
 from traceapp.forms import form_payload
 from traceapp.labels.layouts import LABEL_SIZES, SHEETS
+from traceapp.orgs import operators
 from traceapp.orgs.services import Actor
 from traceapp.schemas import decimal_text
 from traceapp.urls import public_base_url
@@ -129,6 +130,7 @@ def render_show_with_errors(certificate_id: uuid.UUID, errors: dict[str, str]) -
         can_revoke=services.may_revoke(actor, certificate),
         status=batch_statuses(db.session(), [certificate])[certificate.id],
         labels=STATUS_LABELS,
+        operator=operators.operator_of(db.session(), actor, certificate.org_id),
     )
 
 

@@ -139,6 +139,9 @@ class Certificate(UUIDPk, Base):
     producer_name: Mapped[str] = mapped_column(sa.String(200))
     producer_phone: Mapped[str | None] = mapped_column(sa.String(32))
     producer_region_code: Mapped[str | None] = mapped_column(sa.String(6))
+    #: The seal or signature image (盖章或签名) the certificate was issued with, if any: a later
+    #: change of seal does not alter it.
+    seal_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("org_seals.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     revoked_at: Mapped[datetime | None]

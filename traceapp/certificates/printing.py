@@ -30,6 +30,7 @@ from traceapp.certificates.schemas import (
 from traceapp.certificates.texts import BASIS_LABELS, COMMITMENT_LABELS, COMMITMENTS_SHORT, quantity_text
 from traceapp.errors import Conflict
 from traceapp.labels import case, printers, render
+from traceapp.orgs import seals
 from traceapp.resolver import links
 
 LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -191,6 +192,7 @@ def label_content(
     its dates in ``zone``, the issuing organisation's time zone (looked up when not given).
     ``public``: for anyone to fetch (the public share image), the phone masked as on the page."""
     zone = zone or _issuer_zone(certificate)
+    seal = seals.seal_for_label(object_session(certificate) or db.session(), certificate.seal_id)
     with force_locale(LOCALES[lang]):
         return render.LabelContent(
             heading=_heading(lang),
@@ -201,6 +203,8 @@ def label_content(
             qr_payload=links.label_url(object_session(certificate) or db.session(), certificate, base_url),
             code_text=codes.format_trace_code(certificate.trace_code),
             status_note=_("REVOKED") if certificate.is_revoked else None,
+            seal_png=seal[0] if seal else None,
+            seal_px=seal[1] if seal else None,
         )
 
 

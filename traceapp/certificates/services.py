@@ -30,6 +30,7 @@ from traceapp.idempotency import insert_once, request_digest
 from traceapp.orgs import audit
 from traceapp.orgs.models import Organisation
 from traceapp.orgs.permissions import Action, allows, require
+from traceapp.orgs.seals import current_seal_id
 from traceapp.orgs.services import Actor
 
 
@@ -149,6 +150,7 @@ _INHERITED = (
     "producer_name",
     "producer_phone",
     "producer_region_code",
+    "seal_id",
 )
 
 
@@ -206,6 +208,7 @@ def _new_certificate(session: Session, actor: Actor, data: dict[str, Any], diges
         producer_name=producer.get("name") or org.name,
         producer_phone=producer.get("phone") or org.phone,
         producer_region_code=org.region_code,
+        seal_id=current_seal_id(session, org.id),
     )
 
 

@@ -15,9 +15,10 @@ from traceapp.auth import login_required, page_actor
 from traceapp.certificates import forms, printing, queries, services
 from traceapp.certificates.schemas import CertificateIn, CertificatePageQuery, RevokeIn
 from traceapp.certificates.texts import STATUS_LABELS
-from traceapp.errors import InvalidInput
+from traceapp.errors import InvalidInput, NotFound
 from traceapp.forms import error_map
 from traceapp.inputs import optional_file
+from traceapp.orgs import seals
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.urls import public_base_url
 
@@ -109,6 +110,17 @@ def revoke(certificate_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         return forms.render_show_with_errors(certificate_id, error_map(exc.messages)), 422
     flash(_("Certificate revoked."))
     return redirect(url_for("certificates.show", certificate_id=certificate_id))
+
+
+@bp.get("/<uuid:certificate_id>/seal.png")
+@login_required
+def seal_image(certificate_id: uuid.UUID) -> Response:
+    """The seal or signature image the certificate was issued with (404 if it has none)."""
+    certificate = services.get_own_certificate(db.session(), page_actor(), certificate_id)
+    png = seals.seal_png(db.session(), certificate.seal_id)
+    if png is None:
+        raise NotFound(_("This certificate carries no seal or signature image."))
+    return Response(png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.get(

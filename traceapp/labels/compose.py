@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .layouts import LabelContent, LabelSize
-from .ops import QUIET_MODULES, DrawOp, Matrix, QrOp, RectOp, TextOp
+from .ops import QUIET_MODULES, DrawOp, ImageOp, Matrix, QrOp, RectOp, TextOp
 from .text import (
     ASCENT,
     DENSITIES,
@@ -47,6 +47,12 @@ HEADING_GAP_EM = 0.25  # space under the heading row
 NOTE_PAD_EM = 0.3  # padding inside the status-note box
 NOTE_GAP_EM = 0.5  # space between heading and status-note box
 FRAME_RULES = ((3.0, 0.8), (4.4, 0.25))  # framed labels: (inset, stroke) of each rule, mm
+#: A seal goes only on labels at least this high and wide (70x50, 100x70, 105x57, the share
+#: image, an 80 mm receipt): on smaller ones it would take the room of the text the law asks for.
+SEAL_MIN_SIDE_MM = 50.0
+SEAL_MAX_MM = 20.0  # the seal's height at most (a paper certificate's seal is about 40 mm)
+SEAL_SHARE = 0.3  # and at most this share of the text column's height
+SEAL_GAP_MM = 1.0
 
 
 @dataclass(frozen=True)
@@ -420,6 +426,39 @@ def fit_body(
     return qr, clipped_text(content, box, metrics), True
 
 
+def seal_placement(content: LabelContent, label: LabelSize, box: Box) -> tuple[ImageOp, Box] | None:
+    """The seal at the bottom right of the text column, and the column left above it; None
+    when there is no seal or the label is too small for one."""
+    if not content.seal_png or not content.seal_px or min(label.width_mm, label.height_mm) < SEAL_MIN_SIDE_MM:
+        return None
+    width_px, height_px = content.seal_px
+    side = min(SEAL_MAX_MM, SEAL_SHARE * box.height)
+    scale = min(side / height_px, box.width / 2 / width_px)
+    w, h = width_px * scale, height_px * scale
+    seal = ImageOp(box.x1 - w, box.y1 - h, w, h, content.seal_png)
+    return seal, Box(box.x0, box.y0, box.x1, box.y1 - h - SEAL_GAP_MM)
+
+
+def fit_with_seal(
+    content: LabelContent,
+    placements: Sequence[tuple[list[DrawOp], Box]],
+    label: LabelSize,
+    metrics: TextMetrics,
+) -> tuple[list[DrawOp], TextBlock] | None:
+    """The first placement whose text still fits whole beside the seal (the seal then goes
+    under the text); None when it fits on none, and the label goes without the seal."""
+    settings: Settings = {}
+    for qr, box in placements:
+        placed = seal_placement(content, label, box)
+        if placed is None:
+            return None
+        seal, text_box = placed
+        block = fit_text(content, text_box, label.body_max_pt, metrics, False, settings)
+        if block:
+            return [*qr, seal], block
+    return None
+
+
 def compose(
     content: LabelContent, label: LabelSize, matrix: Matrix, metrics: TextMetrics, quantum_mm: float
 ) -> Layout:
@@ -432,6 +471,10 @@ def compose(
     area = qr_area(body, label)
     fits = qr_choices(label, len(matrix), content.code_text, area, quantum_mm, metrics)
     placements = [place_qr(fit, body, label, matrix, content.code_text, quantum_mm, metrics) for fit in fits]
-    qr, text, overflow = fit_body(content, placements, label.body_max_pt, metrics)
+    sealed = fit_with_seal(content, placements, label, metrics)
+    if sealed:
+        qr, text, overflow = *sealed, False
+    else:
+        qr, text, overflow = fit_body(content, placements, label.body_max_pt, metrics)
     ops = (*frame_ops(label), *heading, *qr, *text.ops(metrics))
     return Layout(label, ops, text.pt, text.density, tuple(text.truncated), overflow)

@@ -211,3 +211,7 @@ class LabelContent:
     code_text: str
     status_note: str | None = None
     commitments_short: str | None = None  # one line for small labels, parts joined by " · "
+    #: The producer's seal or signature image (PNG) and its size in pixels, drawn where the
+    #: label has room (``compose.SEAL_MIN_SIDE_MM``).
+    seal_png: bytes | None = None
+    seal_px: tuple[int, int] | None = None

@@ -76,4 +76,21 @@ class QrOp:
         return (self.x_mm, self.y_mm, self.x_mm + self.side_mm, self.y_mm + self.side_mm)
 
 
-DrawOp = TextOp | RectOp | QrOp
+@dataclass(frozen=True)
+class ImageOp:
+    """A picture (the producer's seal or signature) as PNG bytes, drawn into its box; its
+    transparent parts leave what is under them."""
+
+    x_mm: float
+    y_mm: float
+    w_mm: float
+    h_mm: float
+    png: bytes
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Bounding box (x0, y0, x1, y1)."""
+        return (self.x_mm, self.y_mm, self.x_mm + self.w_mm, self.y_mm + self.h_mm)
+
+
+DrawOp = TextOp | RectOp | QrOp | ImageOp

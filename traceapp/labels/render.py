@@ -14,8 +14,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -31,7 +32,7 @@ from .layouts import (
     sheet_layout,
     sheet_positions,
 )
-from .ops import QUIET_MODULES, Matrix, QrOp, RectOp, TextOp
+from .ops import QUIET_MODULES, ImageOp, Matrix, QrOp, RectOp, TextOp
 from .text import HEADING, PT_MM
 
 __all__ = [
@@ -213,6 +214,24 @@ def _raster_qr(draw: ImageDraw.ImageDraw, op: QrOp, scale: float) -> None:
         draw.rectangle((x, y, x + length * px - 1, y + px - 1), fill=0)
 
 
+@lru_cache(maxsize=16)
+def _seal_image(png: bytes) -> Image.Image:
+    """A seal as RGBA (a JPEG's, opaque)."""
+    return Image.open(io.BytesIO(png)).convert("RGBA")
+
+
+def _raster_image(image: Image.Image, op: ImageOp, scale: float) -> None:
+    """The seal in grey, darkening what is under it (its transparent parts leave it alone)."""
+    x0, y0, x1, y1 = (round(v * scale) for v in op.box)
+    if x1 <= x0 or y1 <= y0:
+        return
+    seal = _seal_image(op.png).resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+    grey = Image.new("L", seal.size, 255)
+    grey.paste(seal.convert("L"), mask=seal.getchannel("A"))
+    box = (x0, y0, x1, y1)
+    image.paste(ImageChops.darker(image.crop(box), grey), box)
+
+
 def _raster(layout: Layout, dpi: int) -> Image.Image:
     """Draw a layout as an antialiased greyscale image."""
     scale = dpi / 25.4
@@ -227,6 +246,8 @@ def _raster(layout: Layout, dpi: int) -> Image.Image:
                 _raster_rect(draw, op, scale)
             case QrOp():
                 _raster_qr(draw, op, scale)
+            case ImageOp():
+                _raster_image(image, op, scale)
     return image
 
 
@@ -285,6 +306,13 @@ def _qr_path(matrix: Matrix) -> str:
     return " ".join(f"{col} {row} {length} 1 re" for row, col, length in dark_runs(matrix)) + " f"
 
 
+def _pdf_image(canvas: Canvas, op: ImageOp, height_mm: float) -> None:
+    """The seal in its own colours, its transparency kept (a soft mask)."""
+    reader = ImageReader(_seal_image(op.png))
+    y = (height_mm - op.y_mm - op.h_mm) * mm
+    canvas.drawImage(reader, op.x_mm * mm, y, op.w_mm * mm, op.h_mm * mm, mask="auto")
+
+
 def _pdf_label_form(canvas: Canvas, layout: Layout) -> str:
     """Draw the label once as a form XObject that every copy reuses."""
     size = layout.size
@@ -297,6 +325,8 @@ def _pdf_label_form(canvas: Canvas, layout: Layout) -> str:
                 _pdf_rect(canvas, op, size.height_mm)
             case QrOp():
                 _pdf_qr(canvas, op, size.height_mm)
+            case ImageOp():
+                _pdf_image(canvas, op, size.height_mm)
     canvas.endForm()
     return "label"
 

@@ -32,6 +32,8 @@ SETTINGS_CHANGED = "org.settings_changed"
 DISPUTE_OPENED = "dispute.opened"
 DISPUTE_RESOLVED = "dispute.resolved"
 CONTACTS_CHANGED = "org.contacts_changed"
+OPERATOR_CHANGED = "org.operator_changed"
+SEAL_CHANGED = "org.seal_changed"
 
 
 def record(

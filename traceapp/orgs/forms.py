@@ -109,3 +109,22 @@ def settings_arguments(form: Any) -> dict[str, str]:
     if chosen == "other" or not chosen:
         chosen = form.get("timezone_other", "")
     return SettingsForm().load({"timezone": chosen})
+
+
+#: The settings form's operator fields (``orgs/operators.py``), each as typed.
+OPERATOR_FIELDS = ("credit_code", "person_name", "id_number", "platform_code", "address")
+
+
+class OperatorForm(StrictSchema):
+    credit_code = Str(load_default="", validate=validate.Length(max=40, error=_l("At most 40 characters.")))
+    person_name = Str(load_default="", validate=validate.Length(max=100, error=_l("At most 100 characters.")))
+    id_number = Str(load_default="", validate=validate.Length(max=40, error=_l("At most 40 characters.")))
+    platform_code = Str(load_default="", validate=validate.Length(max=40, error=_l("At most 40 characters.")))
+    address = Str(load_default="", validate=validate.Length(max=300, error=_l("At most 300 characters.")))
+
+
+def operator_arguments(form: Any) -> dict[str, str]:
+    """The settings form's operator fields → ``set_operator`` changes (an empty field clears
+    it). Only the fields the form posted: a form of an older page changes nothing else.
+    Raises ValidationError."""
+    return OperatorForm().load({name: form[name] for name in OPERATOR_FIELDS if name in form})

@@ -42,7 +42,17 @@ class Organisation(UUIDPk, Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     region_code: Mapped[str | None] = mapped_column(sa.String(6))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The operator's own address (经营者地址), never a certificate's place of production.
     address: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The operator as NY/T 4712 names it (``orgs/operators.py``): a legal person's unified
+    #: social credit code, or a natural person's (a farm household's) name and identity number,
+    #: and the national platform's operator code (主体码) where it has one.
+    credit_code: Mapped[str | None] = mapped_column(sa.String(18))
+    person_name: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Read in full only by its own organisation and regulators; masked for everyone else
+    #: (``identity.mask_id_number``). Not encrypted at rest: see the README.
+    id_number: Mapped[str | None] = mapped_column(sa.String(18))
+    platform_code: Mapped[str | None] = mapped_column(sa.String(32))
     #: The IANA time zone its dates are shown in and its "today" is taken in (``traceapp/zones.py``).
     timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE)
     #: Where notifications go besides the users' own addresses (``traceapp.notify``): the
@@ -64,6 +74,26 @@ class Organisation(UUIDPk, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="org")
+
+
+class OrgSeal(UUIDPk, Base):
+    """One version of an organisation's seal or signature image (盖章或签名), re-encoded as PNG.
+
+    Never changed or deleted: a certificate keeps the version it was issued with
+    (``certificates.seal_id``). The newest version not ``retired_at`` is the current one.
+    """
+
+    __tablename__ = "org_seals"
+    __table_args__ = (sa.Index("ix_org_seals_org_id_created_at", "org_id", "created_at"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    uploaded_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
 
 
 class User(UUIDPk, Base):

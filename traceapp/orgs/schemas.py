@@ -82,3 +82,52 @@ class AuditPageOut(Schema):
     page = fields.Integer()
     page_size = fields.Integer()
     total = fields.Integer()
+
+
+def _operator_text(max_length: int) -> Str:
+    return Str(
+        allow_none=True,
+        validate=validate.Length(max=max_length, error=_l("At most {max} characters.")),
+    )
+
+
+class OperatorIn(StrictSchema):
+    """The operator fields to change: a value sets one, ``null`` or "" clears it, a field left
+    out stays. Each is checked by its standard (the credit code's two check characters, the
+    identity number's check digit and birth date)."""
+
+    credit_code = _operator_text(40)
+    person_name = _operator_text(100)
+    id_number = _operator_text(40)
+    platform_code = _operator_text(40)
+    address = _operator_text(300)
+
+
+class OperatorOut(Schema):
+    """An organisation as the law names it. ``id_number`` is in full only for the organisation
+    itself and regulators; for others it is masked (``id_number_masked`` true)."""
+
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    operator_type = fields.String(
+        allow_none=True, validate=validate.OneOf(["legal_person", "natural_person"])
+    )
+    credit_code = fields.String(allow_none=True, metadata={"description": "统一社会信用代码, GB 32100-2015"})
+    person_name = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True, metadata={"description": "GB 11643; masked unless permitted"})
+    id_number_masked = fields.Boolean()
+    platform_code = fields.String(allow_none=True, metadata={"description": "主体码, national platform"})
+    address = fields.String(allow_none=True, metadata={"description": "the operator's, not the origin"})
+    region_code = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class SealOut(Schema):
+    """The current seal or signature image: its id, size and digest (the image at ``seal.png``)."""
+
+    id = fields.UUID()
+    sha256 = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    created_at = fields.DateTime()

@@ -97,6 +97,14 @@ ENDPOINT_SCOPES: Mapping[str, Scope | None] = {
     "POST /api/v1/tokens": NO_SCOPE,
     "POST /api/v1/tokens/<uuid:token_id>/revoke": NO_SCOPE,
     "GET /api/v1/audit": Scope.READ,
+    # The operator's identity and seal are what its certificates carry: set with that scope.
+    "GET /api/v1/organisation": Scope.READ,
+    "PATCH /api/v1/organisation": Scope.CERTIFICATES,
+    "GET /api/v1/organisation/seal": Scope.READ,
+    "POST /api/v1/organisation/seal": Scope.CERTIFICATES,
+    "DELETE /api/v1/organisation/seal": Scope.CERTIFICATES,
+    "GET /api/v1/organisation/seal.png": Scope.READ,
+    "GET /api/v1/organisations/<uuid:org_id>": Scope.READ,
     "GET /api/v1/notifications": Scope.READ,
     # Marking read changes only the organisation's own inbox: a reader's token does it.
     "POST /api/v1/notifications/<uuid:notification_id>/read": Scope.READ,

@@ -109,6 +109,8 @@ AUDIT_ACTIONS = {
     audit.PASSWORD_RESET: _l("Password reset"),
     audit.SETTINGS_CHANGED: _l("Settings changed"),
     audit.CONTACTS_CHANGED: _l("Notification addresses changed"),
+    audit.OPERATOR_CHANGED: _l("Operator identity changed"),
+    audit.SEAL_CHANGED: _l("Seal or signature image changed"),
 }
 
 #: A user's role as a person reads it.

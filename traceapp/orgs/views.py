@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -16,8 +16,8 @@ from traceapp.auth import login_required, page_actor
 from traceapp.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from traceapp.forms import error_map
 from traceapp.i18n import current_lang
-from traceapp.inputs import unstorable
-from traceapp.orgs import documents, forms, queries, services, sessions, texts
+from traceapp.inputs import optional_file, unstorable
+from traceapp.orgs import documents, forms, operators, queries, seals, services, sessions, texts
 from traceapp.orgs import members as org_members
 from traceapp.orgs.models import OrgKind, Role
 from traceapp.orgs.permissions import Action, allows, require
@@ -268,6 +268,7 @@ def settings() -> Response | str | tuple[str, int]:
                     session, actor, prefix=request.form.get("gs1_company_prefix", "")
                 )
                 org_members.set_gln(session, actor, gln=request.form.get("gln", ""))
+                operators.set_operator(session, actor, changes=forms.operator_arguments(request.form))
         except ValidationError as exc:
             return _settings_page(error_map(exc.messages)), 422
         except DomainError as exc:
@@ -277,7 +278,7 @@ def settings() -> Response | str | tuple[str, int]:
     return _settings_page({})
 
 
-def _settings_page(errors: dict[str, str]) -> str:
+def _settings_page(errors: dict[str, str], *, seal_errors: dict[str, str] | None = None) -> str:
     current = auth.page_user().org.timezone  # type: ignore[union-attr]
     if request.method == "POST" and errors:
         current = request.form.get("timezone_other") or request.form.get("timezone") or current
@@ -297,4 +298,54 @@ def _settings_page(errors: dict[str, str]) -> str:
         prefix=prefix,
         gln=gln,
         now=clock.now(),
+        operator=_operator_values(errors),
+        seal=seals.current_seal_id(db.session(), auth.page_user().org_id),  # type: ignore[union-attr]
+        seal_errors=seal_errors or {},
+    )
+
+
+def _operator_values(errors: dict[str, str]) -> dict[str, str]:
+    """The operator fields as stored (the admin reads its own in full), or as typed again."""
+    if request.method == "POST" and errors:
+        return {name: request.form.get(name, "") for name in forms.OPERATOR_FIELDS}
+    org = auth.page_user().org  # type: ignore[union-attr]
+    return {name: getattr(org, name) or "" for name in forms.OPERATOR_FIELDS}
+
+
+@bp.post("/org/seal")
+@login_required
+def upload_seal() -> Response | tuple[str, int]:
+    """Upload a new seal or signature image (admins); issued certificates keep theirs."""
+    actor = page_actor()
+    require(actor, Action.MANAGE_SETTINGS)
+    try:
+        upload = optional_file(request.files, "seal")
+        if upload is None:
+            raise InvalidInput("seal", _("Choose a PNG or JPEG image of the seal or signature."))
+        limit = current_app.config["SEAL_MAX_BYTES"]
+        with db.transaction() as session:
+            seals.upload_seal(session, actor, data=upload.read(limit + 1), max_bytes=limit)
+    except DomainError as exc:
+        return _settings_page({}, seal_errors=error_map(errors=exc.errors)), exc.status
+    flash(_("Seal saved. Certificates you issue from now on carry it."))
+    return redirect(url_for("orgs.settings"))
+
+
+@bp.post("/org/seal/remove")
+@login_required
+def remove_seal() -> Response:
+    """Stop putting a seal on new certificates (admins)."""
+    with db.transaction() as session:
+        seals.remove_seal(session, page_actor())
+    flash(_("Seal removed. Certificates issued before keep theirs."))
+    return redirect(url_for("orgs.settings"))
+
+
+@bp.get("/org/seal.png")
+@login_required
+def seal_image() -> Response:
+    """The organisation's current seal image (its members see it on the settings page)."""
+    seal = seals.current_seal(db.session(), page_actor())
+    return make_response(
+        seal.content, 200, {"Content-Type": "image/png", "Cache-Control": "private, no-store"}
     )

@@ -94,6 +94,10 @@ class PublicCertificate:
     first_scanned_at: datetime | None = None
     scans: int = 0
     share_image: str = ""
+    #: The producer's credit code and its own address: only on a producer's certificate (a
+    #: portion names the producer, while the issuer is the market that cut it).
+    producer_credit_code: str | None = None
+    producer_address: str | None = None
 
 
 _RECALLED = sa.exists().where(
@@ -113,6 +117,8 @@ _LOOKUP = (
         ScanCount.first_scanned_at,
         ScanCount.shown_scans,
         ScanCount.shown_places,
+        Organisation.credit_code,
+        Organisation.address,
     )
     .join(Organisation, Organisation.id == Certificate.org_id)
     .outerjoin(_REPLACEMENT, _REPLACEMENT.id == Certificate.replaced_by_id)
@@ -133,6 +139,8 @@ class Facts:
     replacement: tuple[str, str] | None = None
     #: The published scan counts: (first scan, scans, places), None before the first.
     scanned: tuple[datetime, int, int] | None = None
+    #: The issuing operator's credit code and its own address (not the place of production).
+    operator: tuple[str | None, str | None] = (None, None)
 
 
 def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | None:
@@ -148,7 +156,7 @@ def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | N
     row = session.execute(_LOOKUP, {"code": normal}, execution_options=options).first() if normal else None
     if row is None:
         return None
-    certificate, issuer, zone, recalled, new_code, new_name, first_scan, scans, places = row
+    certificate, issuer, zone, recalled, new_code, new_name, first_scan, scans, places, credit, address = row
     trip = journey(session, certificate, holdings=False, issuer_name=issuer)
     recall = open_recall_of(session, certificate.id, fresh=fresh) if recalled else None
     return Facts(
@@ -158,6 +166,7 @@ def load_facts(session: Session, code: str, *, fresh: bool = False) -> Facts | N
         zone,
         replacement=(new_code, new_name) if new_code else None,
         scanned=(first_scan, scans, places) if first_scan is not None else None,
+        operator=(credit, address),
     )
 
 
@@ -231,6 +240,8 @@ def _present(c: Certificate, trip: Journey, recall: Recall | None, facts: Facts)
         rejection_reasons=_rejection_reasons(c, rejection),
         replacement=facts.replacement,
         first_scanned_at=facts.scanned[0] if facts.scanned else None,
+        producer_credit_code=facts.operator[0] if c.kind is CertificateKind.CERTIFICATE else None,
+        producer_address=facts.operator[1] if c.kind is CertificateKind.CERTIFICATE else None,
         scans=facts.scanned[1] if facts.scanned else 0,
         share_image=url_for("public.share_image", code=c.trace_code, _external=True),
     )

@@ -1,7 +1,9 @@
 """The affected set of a recall as a sortable spreadsheet: one row per event (FDA FSMA 204
-key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns, dates
-and times in the exporting organisation's time zone. Text
-that a spreadsheet would run as a formula is written as text (``spreadsheets.text_cell``).
+key data elements plus our certificate fields), CSV or XLSX, English or Chinese columns (and with
+Chinese columns Chinese values: event types and kinds, units, roles, statuses, bases), each
+event's date and time in the local time of the organisation that recorded it, with its offset
+(an issue row: the issuer's). Quantities are numbers in XLSX. Text that a spreadsheet would
+run as a formula is written as text (``spreadsheets.text_cell``).
 
 Rows are streamed from a few queries per chunk of batches, so a recall touching tens of thousands
 of events exports without holding them all in memory.
@@ -15,20 +17,26 @@ import shutil
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 from sqlalchemy.orm import Session, aliased
 
 from traceapp import regions
-from traceapp.certificates.models import Certificate
+from traceapp.certificates.models import Basis, Certificate, Unit
 from traceapp.certificates.status import BatchStatus, batch_status
-from traceapp.events.models import Event, EventItem, EventKind
+from traceapp.certificates.texts import BASIS_LABELS, STATUS_LABELS, UNIT_SHORT
+from traceapp.events.models import Event, EventItem, EventKind, ItemRole
 from traceapp.events.queries import batch_facts_of
+from traceapp.events.texts import KIND_LABELS
 from traceapp.orgs.models import DEFAULT_ZONE, Organisation
 from traceapp.recalls.models import Recall, RecallBatch
 from traceapp.schemas import decimal_text
@@ -76,7 +84,93 @@ COLUMNS = [
     ("producer", "生产者"),
     ("commitment_basis", "承诺依据"),
     ("lab_report_number", "检测报告编号"),
+    # The operator behind the lot code (NY/T 4712's base information; FSMA's location description).
+    ("tlc_source_credit_code", "来源统一社会信用代码"),
+    ("tlc_source_address", "来源经营者地址"),
+    ("tlc_source_phone", "来源联系电话"),
 ]
+#: FSMA 204's event types in Chinese, for Chinese columns.
+CTE_ZH = {
+    "Harvesting / initial packing": "采收／初次包装",
+    "Shipping": "发货",
+    "Receiving": "收货",
+    "Transformation": "加工",
+    "Storing": "贮存",
+    "Transporting": "运输",
+    "Retail sale": "零售",
+    "Destruction": "销毁",
+    "Error declaration": "作废声明",
+}
+ROLE_ZH = {ItemRole.SUBJECT: "本批次", ItemRole.INPUT: "投入", ItemRole.OUTPUT: "产出"}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of the value columns in the export's language, worked out once per export."""
+
+    cte: dict[str, str]
+    kinds: dict[str, str]
+    units: dict[Unit, str]
+    roles: dict[str, str]
+    statuses: dict[BatchStatus, str]
+    bases: dict[str, str]
+    joiner: str
+
+
+def vocabulary(columns: str) -> Vocabulary:
+    """English columns keep the codes (``shipping``, ``kg``, ``valid``: what scripts sort on);
+    Chinese columns get the words a person reads (发货, 千克, 有效)."""
+    if columns != "zh":
+        return Vocabulary(
+            {},
+            {k.value: k.value for k in EventKind},
+            {u: u.value for u in Unit},
+            {r.value: r.value for r in ItemRole},
+            {b: b.value for b in BatchStatus},
+            {b.value: b.value for b in Basis},
+            " ",
+        )
+    with force_locale("zh_CN"):
+        return Vocabulary(
+            CTE_ZH,
+            {k.value: str(label) for k, label in KIND_LABELS.items()},
+            {u: str(label) for u, label in UNIT_SHORT.items()},
+            {r.value: label for r, label in ROLE_ZH.items()},
+            {b: str(label) for b, label in STATUS_LABELS.items()},
+            {b.value: str(label) for b, label in BASIS_LABELS.items()},
+            "、",
+        )
+
+
+@dataclass(frozen=True)
+class Operators:
+    """Every organisation's name, time zone and operator cells, read once per export."""
+
+    names: dict[uuid.UUID, str]
+    zones: dict[uuid.UUID, ZoneInfo]
+    cells: dict[uuid.UUID, list[str]]
+    fallback: ZoneInfo
+
+    def zone(self, org_id: uuid.UUID) -> ZoneInfo:
+        return self.zones.get(org_id, self.fallback)
+
+
+def _operators(session: Session, zone: str) -> Operators:
+    query = sa.select(
+        Organisation.id,
+        Organisation.name,
+        Organisation.timezone,
+        Organisation.credit_code,
+        Organisation.address,
+        Organisation.phone,
+    )
+    names, zones, cells = {}, {}, {}
+    for org_id, name, timezone, credit, address, phone in session.execute(query):
+        names[org_id], zones[org_id] = name, ZoneInfo(timezone)
+        cells[org_id] = [credit or "", address or "", phone or ""]
+    return Operators(names, zones, cells, ZoneInfo(zone))
+
+
 CHUNK = 500
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 #: Called with the number of rows written so far.
@@ -93,58 +187,62 @@ def count_rows(session: Session, recall_id: uuid.UUID) -> int:
     return int(issued or 0) + int(items or 0)
 
 
-def rows(session: Session, recall_id: uuid.UUID, *, zone: str = DEFAULT_ZONE) -> Iterator[list[Any]]:
+def rows(
+    session: Session, recall_id: uuid.UUID, *, zone: str = DEFAULT_ZONE, columns: str = "en"
+) -> Iterator[list[Any]]:
     """Every event of every batch the recall covers, as spreadsheet rows (issue rows first),
-    dates and times in ``zone`` (the exporting organisation's)."""
-    tz = ZoneInfo(zone)
+    each date and time in the recording organisation's zone (``zone`` for one unknown), the
+    value columns in the words of ``columns``, quantities as Decimal."""
     ids = list(
         session.scalars(sa.select(RecallBatch.certificate_id).where(RecallBatch.recall_id == recall_id))
     )
-    names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all()) if ids else {}
+    if not ids:
+        return
+    orgs, words = _operators(session, zone), vocabulary(columns)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         certificates = list(session.scalars(sa.select(Certificate).where(Certificate.id.in_(chunk))))
         facts = batch_facts_of(session, certificates)
-        batches = {c.id: _Batch(c, names, batch_status(facts[c.id]), tz) for c in certificates}
+        batches = {c.id: _Batch(c, orgs, batch_status(facts[c.id]), words) for c in certificates}
         for batch in sorted(batches.values(), key=lambda b: b.certificate.issued_at):
-            yield _issue_row(batch, names)
-        yield from _event_rows(session, chunk, batches, names)
+            yield _issue_row(batch, orgs)
+        yield from _event_rows(session, chunk, batches, orgs)
 
 
 class _Batch:
     """A certificate with the cells of its own columns, worked out once for all its rows."""
 
-    __slots__ = ("certificate", "head", "tail", "tz")
+    __slots__ = ("certificate", "head", "tail", "unit", "words")
 
-    def __init__(
-        self, c: Certificate, names: dict[uuid.UUID, str], status: BatchStatus, tz: ZoneInfo
-    ) -> None:
+    def __init__(self, c: Certificate, orgs: Operators, status: BatchStatus, words: Vocabulary) -> None:
         self.certificate = c
-        self.tz = tz  #: the zone of the export's dates and times
+        self.words = words
+        self.unit = words.units[c.unit]
         self.head = [
             c.trace_code,
-            names.get(c.org_id, ""),
+            orgs.names.get(c.org_id, ""),
             regions.full_name(c.producer_region_code or ""),
             c.product_name,
         ]
         self.tail = [
-            status.value,
+            words.statuses[status],
             regions.place(c.origin_region_code, c.origin_address),
             c.origin_region_code,
             c.harvest_date.isoformat() if c.harvest_date else "",
-            c.issued_at.astimezone(tz).date().isoformat(),
+            c.issued_at.astimezone(orgs.zone(c.org_id)).date().isoformat(),
             c.producer_name,
-            " ".join(c.basis),
+            words.joiner.join(words.bases.get(b, b) for b in c.basis),
             c.report_number or "",
+            *orgs.cells.get(c.org_id, ["", "", ""]),
         ]
 
 
-def _issue_row(batch: _Batch, names: dict[uuid.UUID, str]) -> list[Any]:
+def _issue_row(batch: _Batch, orgs: Operators) -> list[Any]:
     c = batch.certificate
     cte = "Harvesting / initial packing" if c.kind.value == "certificate" else "Transformation"
     return _row(
         batch,
-        names,
+        orgs,
         cte=cte,
         kind="commissioning",
         when=c.issued_at,
@@ -159,7 +257,7 @@ def _issue_row(batch: _Batch, names: dict[uuid.UUID, str]) -> list[Any]:
 
 
 def _event_rows(
-    session: Session, chunk: list[uuid.UUID], batches: dict[uuid.UUID, _Batch], names: dict[uuid.UUID, str]
+    session: Session, chunk: list[uuid.UUID], batches: dict[uuid.UUID, _Batch], orgs: Operators
 ) -> Iterator[list[Any]]:
     item = aliased(EventItem)
     # Only the columns the rows show: no Event entities (identity map, JSON details) to build.
@@ -185,7 +283,7 @@ def _event_rows(
     ):
         yield _row(
             batches[cid],
-            names,
+            orgs,
             cte=CTE.get(kind, kind.value),
             kind=kind.value,
             when=when,
@@ -201,7 +299,7 @@ def _event_rows(
 
 def _row(
     batch: _Batch,
-    names: dict[uuid.UUID, str],
+    orgs: Operators,
     *,
     cte: str,
     kind: str,
@@ -214,20 +312,22 @@ def _row(
     reference: str,
     role: str,
 ) -> list[Any]:
+    local = when.astimezone(orgs.zone(recorder))  # the recorder's own clock, with its offset
+    words, names = batch.words, orgs.names
     return [
         *batch.head,
-        decimal_text(quantity) if quantity is not None else "",
-        batch.certificate.unit.value,
-        cte,
-        kind,
-        when.astimezone(batch.tz).date().isoformat(),
-        when.astimezone(batch.tz).isoformat(),
+        quantity if quantity is not None else "",
+        batch.unit,
+        words.cte.get(cte, cte),
+        words.kinds.get(kind, kind),
+        local.date().isoformat(),
+        local.isoformat(),
         names.get(recorder, ""),
         location or "",
         names.get(ship_from, ""),
         names.get(ship_to, ""),
         reference,
-        role,
+        words.roles.get(role, role),
         *batch.tail,
     ]
 
@@ -243,9 +343,10 @@ def _counted(
     on_rows_done: OnRow | None = None,
     *,
     zone: str = DEFAULT_ZONE,
+    columns: str = "en",
 ) -> Iterator[list[Any]]:
     # The one place every exported row passes: its text cells cannot become formulas.
-    cells = (text_cells(row) for row in rows(session, recall_id, zone=zone))
+    cells = (text_cells(row) for row in rows(session, recall_id, zone=zone, columns=columns))
     if on_row is None and on_rows_done is None:
         yield from cells
         return
@@ -272,8 +373,8 @@ def to_csv(
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header(columns))
-    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone):
-        writer.writerow(row)
+    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone, columns=columns):
+        writer.writerow([decimal_text(v) if isinstance(v, Decimal) else v for v in row])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -302,9 +403,9 @@ def to_xlsx(
     workbook.properties.created = workbook.properties.modified = stamp
     sheet = workbook.create_sheet("recall")
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(COLUMNS) - 1)}1"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}1"
     sheet.append(header(columns))
-    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone):
+    for row in _counted(session, recall_id, on_row, on_rows_done, zone=zone, columns=columns):
         sheet.append(row)
     out = io.BytesIO()
     with _StampedZip(out, stamp) as archive:
