@@ -174,6 +174,7 @@ class World:
         assert response.status_code == 201, response.json
         return response.json["id"]
 
+    @cached_property
     def sealed_producer(self) -> Member:
         """A producer with a seal image."""
         member = self.make.member()
