@@ -162,3 +162,48 @@ def test_pallet_printer_files_decode_to_the_sscc_and_the_pallet_url(app, client,
     bad = client.get(f"{base}/label.escpos?dpi=203", headers=packer.headers)
     assert bad.status_code == 422 and "dpi" in bad.get_data(as_text=True)
     assert client.get(f"{base}/label.tspl?copies=0", headers=packer.headers).status_code == 422
+
+
+def test_escpos_copies_stop_at_the_cap_and_zpl_tspl_send_the_bitmap_once(app, client, make):
+    """ESC/POS has no copy count: 500 receipts were 29 MB in one answer. Its copies stop at
+    MAX_RECEIPT_COPIES with a 422 naming ``copies`` (certificate label, case label, pallet
+    label alike); ZPL and TSPL carry the count in ^PQ / PRINT 1,n, so 500 copies cost nothing."""
+    from traceapp.labels.layouts import MAX_RECEIPT_COPIES
+
+    packer = with_prefix(app, make)
+    certificate = make.certificate(packer, gtin=GTIN, batch_no="LOT-7")
+    sscc = client.post("/api/v1/events", json=body((certificate, "5")), headers=packer.headers).json[
+        "details"
+    ]["sscc"]
+    receipts = [
+        f"/api/v1/certificates/{certificate.id}/label.escpos?paper=80",
+        f"/api/v1/certificates/{certificate.id}/case.escpos?paper=80",
+        f"/api/v1/pallets/{sscc}/label.escpos?paper=80",
+    ]
+    for url in receipts:
+        for headers, words in (
+            ({"Accept-Language": "en"}, "Between 1 and 20."),
+            ({"Accept-Language": "zh-CN"}, "1 到 20"),
+        ):
+            refused = client.get(
+                f"{url}&copies={MAX_RECEIPT_COPIES + 1}", headers={**packer.headers, **headers}
+            )
+            assert refused.status_code == 422 and refused.mimetype == "application/problem+json", url
+            assert [e["field"].lstrip("/") for e in refused.json["errors"]] == ["copies"], url
+            assert words in refused.json["errors"][0]["message"], url
+        assert client.get(f"{url}&copies=500", headers=packer.headers).status_code == 422
+        one = client.get(url, headers=packer.headers)
+        most = client.get(f"{url}&copies={MAX_RECEIPT_COPIES}", headers=packer.headers)
+        assert most.status_code == 200 and len(read_escpos(most.data).copies) == MAX_RECEIPT_COPIES
+        assert len(most.data) < MAX_RECEIPT_COPIES * len(one.data) + 100 < 2_000_000, url
+    for url in (
+        f"/api/v1/certificates/{certificate.id}/label",
+        f"/api/v1/certificates/{certificate.id}/case",
+        f"/api/v1/pallets/{sscc}/label",
+    ):
+        for ext in ("zpl", "tspl"):
+            one = client.get(f"{url}.{ext}?dpi=203&copies=1", headers=packer.headers)
+            many = client.get(f"{url}.{ext}?dpi=203&copies=500", headers=packer.headers)
+            assert many.status_code == 200 and len(many.data) == len(one.data) + 2, (url, ext)
+    with pytest.raises(ValueError):
+        case_escpos(CONTENT, copies=MAX_RECEIPT_COPIES + 1)

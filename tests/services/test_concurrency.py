@@ -332,17 +332,21 @@ def test_concurrent_pallets_get_distinct_consecutive_ssccs(app):
 
 @pytest.mark.postgres_only
 def test_one_gln_saved_by_two_organisations_at_once_goes_to_one(app):
-    """One organisation gets it; the other gets the clear error naming the field, whether the
-    look-up saw the winner's commit or the unique constraint (inside a savepoint) caught it."""
+    """Both organisations claim the prefix and a GLN from it at once: one gets both; the other
+    gets the clear error naming the prefix, whether the look-up saw the winner's commit or the
+    unique constraint (inside a savepoint) caught it. The GLN's own constraint stays behind it."""
+    from traceapp import gs1
     from traceapp.orgs import members
     from traceapp.orgs.models import Organisation
 
     producer, market, _certificate = _producer_with_batch(app)
-    gln = "6901234000016"
+    prefix = _fresh_prefix()  # the module's database is shared: another test's prefix is taken
+    gln = next(g for g in (f"{prefix}00001{d}" for d in range(10)) if gs1.is_valid_gtin(g))
 
     def save(actor: Actor) -> Callable[[], Any]:
         def work() -> Any:
             with app.test_request_context(), db.transaction() as session:
+                members.set_company_prefix(session, actor, prefix=prefix)
                 return members.set_gln(session, actor, gln=gln).id
 
         return work
@@ -351,7 +355,46 @@ def test_one_gln_saved_by_two_organisations_at_once_goes_to_one(app):
     won = [r for r in results if isinstance(r, uuid.UUID)]
     lost = [r for r in results if isinstance(r, DomainError)]
     assert len(won) == 1 and len(lost) == 1, results
-    assert [e.field.lstrip("/") for e in lost[0].errors] == ["gln"]
+    assert [e.field.lstrip("/") for e in lost[0].errors] == ["gs1_company_prefix"]
     with app.app_context(), db.transaction() as session:
         holders = session.scalars(sa.select(Organisation.id).where(Organisation.gln == gln)).all()
     assert holders == won
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("overlap", ["equal", "longer", "shorter"])
+def test_one_prefix_or_overlapping_prefixes_saved_at_once_go_to_one_organisation(app, overlap):
+    """Equal prefixes are stopped by the unique constraint; overlapping ones (one the start of
+    the other) by the advisory lock that makes the second look-up see the first commit."""
+    from traceapp.orgs import members
+    from traceapp.orgs.models import Organisation
+
+    producer, market, _certificate = _producer_with_batch(app)
+    first = _fresh_prefix()
+    second = {"equal": first, "longer": first + "5", "shorter": first[:-1]}[overlap]
+
+    def save(actor: Actor, prefix: str) -> Callable[[], Any]:
+        def work() -> Any:
+            with app.test_request_context(), db.transaction() as session:
+                return members.set_company_prefix(session, actor, prefix=prefix).id
+
+        return work
+
+    results = _race([save(producer, first), save(market, second)])
+    won = [r for r in results if isinstance(r, uuid.UUID)]
+    lost = [r for r in results if isinstance(r, DomainError)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert [e.field.lstrip("/") for e in lost[0].errors] == ["gs1_company_prefix"]
+    with app.app_context(), db.transaction() as session:
+        holders = session.scalars(
+            sa.select(Organisation.id).where(
+                Organisation.id.in_([producer.org_id, market.org_id]),
+                Organisation.gs1_company_prefix.is_not(None),
+            )
+        ).all()
+    assert holders == won
+
+
+def _fresh_prefix() -> str:
+    """Seven digits starting 95 that no earlier test of the module's database claimed."""
+    return f"95{uuid.uuid4().int % 100000:05d}"

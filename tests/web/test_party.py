@@ -16,14 +16,16 @@ from traceapp.orgs import members
 from traceapp.orgs.models import AuditEntry, OrgKind, Role
 
 GLN = "0614141000012"
+PREFIX = "0614141"  # GLN's GS1 company prefix
 OTHER_GLN = "9520123456788"
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}
 
 
-def with_gln(app, make, gln=GLN, **kwargs):
+def with_gln(app, make, gln=GLN, prefix=PREFIX, **kwargs):
     member = make.member(**kwargs)
     with app.test_request_context():
+        members.set_company_prefix(make.session, member.actor, prefix=prefix)
         members.set_gln(make.session, member.actor, gln=gln)
     make.session.commit()
     return member
@@ -31,14 +33,22 @@ def with_gln(app, make, gln=GLN, **kwargs):
 
 def test_an_admin_sets_the_gln_on_the_settings_page_and_it_is_audited(client, make, dbsession):
     admin = sign_in(client, make.member())
-    saved = client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gln": f" {GLN} "}, headers=EN)
+    saved = client.post(
+        "/org/settings",
+        data={"timezone": "Asia/Shanghai", "gs1_company_prefix": PREFIX, "gln": f" {GLN} "},
+        headers=EN,
+    )
     assert saved.status_code == 302
     assert f'value="{GLN}"' in client.get("/org/settings", headers=EN).get_data(as_text=True)
     entry = dbsession.scalars(
         sa.select(AuditEntry).where(AuditEntry.org_id == admin.org.id).order_by(AuditEntry.at.desc())
     ).first()
     assert entry.details == {"gln": {"from": None, "to": GLN}}
-    cleared = client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gln": ""}, headers=EN)
+    cleared = client.post(
+        "/org/settings",
+        data={"timezone": "Asia/Shanghai", "gs1_company_prefix": PREFIX, "gln": ""},
+        headers=EN,
+    )
     assert cleared.status_code == 302
     dbsession.refresh(admin.org)
     assert admin.org.gln is None
@@ -58,16 +68,113 @@ def test_a_bad_gln_re_renders_the_form_with_the_reason_in_the_users_language(
 ):
     sign_in(client, make.member())
     for headers, words in ((EN, english), (ZH, chinese)):
-        page = client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gln": typed}, headers=headers)
+        page = client.post(
+            "/org/settings",
+            data={"timezone": "Asia/Shanghai", "gs1_company_prefix": PREFIX, "gln": typed},
+            headers=headers,
+        )
         assert page.status_code == 422 and words in page.get_data(as_text=True)
         assert "<script>" not in page.get_data(as_text=True)
 
 
-def test_a_gln_is_unique_among_organisations(app, client, make):
-    with_gln(app, make)
-    sign_in(client, make.member())
-    page = client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gln": GLN}, headers=EN)
-    assert page.status_code == 422 and "Another organisation has this GLN." in page.get_data(as_text=True)
+def test_a_gln_is_unique_among_organisations(app, make):
+    """Behind the prefix check, the GLN itself stays unique (an organisation holding a GLN that
+    its prefix no longer covers, or a row written around the service)."""
+    holder = with_gln(app, make)
+    holder.org.gs1_company_prefix = None
+    make.session.commit()
+    other = make.member()
+    from traceapp.errors import InvalidInput
+
+    with app.test_request_context(headers=EN), pytest.raises(InvalidInput) as refused:
+        members.set_company_prefix(make.session, other.actor, prefix=PREFIX)
+        members.set_gln(make.session, other.actor, gln=GLN)
+    assert refused.value.errors[0].field.lstrip("/") == "gln"
+    assert "Another organisation has this GLN." in refused.value.errors[0].message
+
+
+def test_a_gln_under_another_organisations_prefix_is_refused_and_the_gln_keeps_resolving_to_it(
+    app, client, make
+):
+    """The attack the review found: B typed a GLN from A's prefix and ``/414`` then led to B."""
+    owner = with_gln(app, make, name="木兰合作社")
+    sign_in(client, make.member(name="冒名公司"))
+    for headers, words in (
+        (EN, "Another organisation uses this GS1 company prefix"),
+        (ZH, "另一家单位已使用此 GS1"),
+    ):
+        page = client.post(
+            "/org/settings",
+            data={"timezone": "Asia/Shanghai", "gs1_company_prefix": PREFIX, "gln": GLN},
+            headers=headers,
+        )
+        assert page.status_code == 422 and words in page.get_data(as_text=True)
+    for headers, words in (
+        (EN, "not allocated from your GS1 company prefix 9520123"),
+        (ZH, "厂商识别代码 9520123 之下"),
+    ):
+        page = client.post(
+            "/org/settings",
+            data={"timezone": "Asia/Shanghai", "gs1_company_prefix": "9520123", "gln": GLN},
+            headers=headers,
+        )
+        assert page.status_code == 422 and words in page.get_data(as_text=True)
+    answer = client.get(f"/414/{GLN}")
+    assert answer.status_code == 307 and answer.headers["Location"] == f"{BASE}/orgs/{owner.org.id}"
+
+
+@pytest.mark.parametrize(
+    ("headers", "words"),
+    [(EN, "Set your GS1 company prefix first"), (ZH, "请先设置本单位的 GS1 厂商识别代码")],
+)
+def test_a_gln_without_a_company_prefix_is_refused_naming_the_field(client, make, dbsession, headers, words):
+    admin = sign_in(client, make.member())
+    page = client.post("/org/settings", data={"timezone": "Asia/Shanghai", "gln": GLN}, headers=headers)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and words in html
+    dbsession.refresh(admin.org)
+    assert admin.org.gln is None
+
+
+@pytest.mark.parametrize("gln", [GLN, "0614141999996"])
+def test_a_gln_under_the_organisations_own_prefix_is_accepted(app, client, make, dbsession, gln):
+    admin = sign_in(client, make.member())
+    saved = client.post(
+        "/org/settings",
+        data={"timezone": "Asia/Shanghai", "gs1_company_prefix": PREFIX, "gln": gln},
+        headers=EN,
+    )
+    assert saved.status_code == 302
+    dbsession.refresh(admin.org)
+    assert (admin.org.gs1_company_prefix, admin.org.gln) == (PREFIX, gln)
+
+
+@pytest.mark.parametrize(
+    ("gln", "prefix", "under"),
+    [
+        ("0614141000012", "0614141", True),
+        ("0614141000012", "061414100001", True),  # a 12-digit prefix: no location reference
+        ("0614141000012", "0614142", False),
+        ("0614141000012", "614141", False),  # digits elsewhere in the GLN are no prefix
+        ("0614141000012", "", False),
+    ],
+)
+def test_gln_under_prefix(gln, prefix, under):
+    assert members.gln_under_prefix(gln, prefix) is under
+
+
+def test_changing_the_prefix_away_from_the_gln_is_refused_naming_the_gln(client, make, app, dbsession):
+    admin = sign_in(client, with_gln(app, make))
+    page = client.post(
+        "/org/settings",
+        data={"timezone": "Asia/Shanghai", "gs1_company_prefix": "9520123", "gln": GLN},
+        headers=EN,
+    )
+    assert page.status_code == 422 and "not allocated from your GS1 company prefix" in page.get_data(
+        as_text=True
+    )
+    dbsession.refresh(admin.org)
+    assert (admin.org.gs1_company_prefix, admin.org.gln) == (PREFIX, GLN)
 
 
 def test_only_an_admin_sets_the_gln(app, client, make):

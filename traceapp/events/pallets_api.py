@@ -19,6 +19,7 @@ from traceapp.auth import api_actor, login_required, page_actor
 from traceapp.certificates import printing
 from traceapp.certificates.forms import load_query
 from traceapp.certificates.models import Unit
+from traceapp.certificates.schemas import receipt_copies
 from traceapp.certificates.texts import quantity_text
 from traceapp.errors import NotFound
 from traceapp.events import documents, pallets, queries, services
@@ -83,7 +84,7 @@ class PalletLabelQuery(StrictSchema):
 
 class PalletReceiptQuery(StrictSchema):
     paper = Str(load_default="58", validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_ONE_OF))
-    copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
+    copies = receipt_copies()
     lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
 
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 DPI_CHOICES = (203, 300)
 RECEIPT_DPI = 203  # receipt printers' heads: 8 dots per mm
 MAX_COPIES = 500
+#: ESC/POS has no copy count: a receipt job repeats the raster image once per copy (some 60 KB
+#: each on 80 mm paper), so its copies stop far lower than ZPL's ^PQ or TSPL's PRINT 1,n.
+MAX_RECEIPT_COPIES = 20
 
 
 # --------------------------------------------------------------------------
@@ -177,10 +180,10 @@ def check_dpi(dpi: int) -> None:
         raise ValueError(f"dpi must be one of {DPI_CHOICES}, got {dpi!r}")
 
 
-def check_copies(copies: int) -> None:
-    """Raise ValueError unless 1 <= copies <= MAX_COPIES."""
-    if not 1 <= copies <= MAX_COPIES:
-        raise ValueError(f"copies must be between 1 and {MAX_COPIES}, got {copies!r}")
+def check_copies(copies: int, limit: int = MAX_COPIES) -> None:
+    """Raise ValueError unless 1 <= copies <= limit (MAX_COPIES unless told)."""
+    if not 1 <= copies <= limit:
+        raise ValueError(f"copies must be between 1 and {limit}, got {copies!r}")
 
 
 def sheet_positions(sheet: SheetLayout) -> list[tuple[float, float]]:

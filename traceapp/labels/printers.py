@@ -12,7 +12,9 @@ model to model, so the Chinese text is drawn here, once, exactly as on the PNG a
   is a printed dot), ``PRINT 1,copies``.
 - **ESC/POS** (58 and 80 mm receipt printers): ``ESC @``, the receipt as ``GS v 0``
   raster images, a cut after each copy, built by python-escpos with the printer
-  profile's dot width checked.
+  profile's dot width checked. ESC/POS has no copy count, so the image is repeated: its
+  copies stop at ``MAX_RECEIPT_COPIES`` (ZPL's ``^PQ`` and TSPL's ``PRINT 1,n`` send the
+  bitmap once whatever the count).
 
 One encoder per language (``zpl_job``, ``tspl_job``, ``escpos_job``) takes the 1-bit image;
 the certificate label (``zpl``…) and the case and pallet label (``case_zpl``…) feed it theirs.
@@ -32,6 +34,7 @@ from zebrafy.graphic_field import GraphicField
 
 from .case import CASE_SIZE, CaseContent, case_image
 from .layouts import (
+    MAX_RECEIPT_COPIES,
     RECEIPT_DPI,
     RECEIPT_PAPERS,
     LabelContent,
@@ -68,7 +71,7 @@ def tspl(content: LabelContent, size: str = "60x40", dpi: int = 203, copies: int
 
 def escpos(content: LabelContent, paper: str = "58", copies: int = 1) -> bytes:
     """The certificate as a receipt for a 58 or 80 mm receipt printer (see :func:`escpos_job`)."""
-    check_copies(copies)
+    check_copies(copies, MAX_RECEIPT_COPIES)
     roll = RECEIPT_PAPERS[paper]
     return escpos_job(label_image(content, roll.label, RECEIPT_DPI), roll, copies)
 
@@ -90,7 +93,7 @@ def case_escpos(content: CaseContent, paper: str = "80", copies: int = 1) -> byt
     the paper: it fits 80 mm paper (72 mm printed) with white beside it, and 58 mm paper (48 mm
     printed) once 1 mm of its 3 mm white margin is trimmed on each side. Raises ValueError if
     trimming would cut ink (never for our layout; a check, not a silent crop)."""
-    check_copies(copies)
+    check_copies(copies, MAX_RECEIPT_COPIES)
     roll = RECEIPT_PAPERS[paper]
     turned = case_image(content, RECEIPT_DPI).transpose(Image.Transpose.ROTATE_90)
     dots = round(roll.label.width_mm * RECEIPT_DPI / 25.4)
@@ -148,7 +151,8 @@ def tspl_job(image: Image.Image, label: LabelSize, copies: int) -> bytes:
 
 def escpos_job(image: Image.Image, roll: ReceiptPaper, copies: int) -> bytes:
     """A 1-bit image as a receipt: initialise, then for each copy the image (``GS v 0``), a
-    feed and a cut."""
+    feed and a cut. ESC/POS has no copy count: the job grows with ``copies`` (capped by the
+    callers at ``MAX_RECEIPT_COPIES``)."""
     printer = _escpos_dummy()(profile=roll.profile)
     printer.hw("INIT")
     for _ in range(copies):

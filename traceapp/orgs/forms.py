@@ -3,9 +3,11 @@ reset a member's password, the organisation's settings."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -109,6 +111,22 @@ def settings_arguments(form: Any) -> dict[str, str]:
     if chosen == "other" or not chosen:
         chosen = form.get("timezone_other", "")
     return SettingsForm().load({"timezone": chosen})
+
+
+def retention_arguments(form: Any) -> dict[str, int | None] | None:
+    """The settings form's retention field → ``set_retention``'s arguments: whole months, or
+    empty for "keep everything". None when the form did not post it (an older page changes
+    nothing). The lower and upper bounds are the service's. Raises ValidationError."""
+    if "retention_months" not in form:
+        return None
+    typed = form["retention_months"].strip()
+    if not typed:
+        return {"months": None}
+    if not re.fullmatch("[0-9]{1,6}", typed):
+        raise ValidationError(
+            {"retention_months": [_("Whole months, such as 6 or 24; leave it empty to keep everything.")]}
+        )
+    return {"months": int(typed)}
 
 
 #: The settings form's operator fields (``orgs/operators.py``), each as typed.

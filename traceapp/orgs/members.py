@@ -107,21 +107,47 @@ def set_company_prefix(session: Session, actor: Actor, *, prefix: str | None) ->
         raise InvalidInput("gs1_company_prefix", _("A GS1 company prefix is 6 to 12 digits."))
     org = session.get(Organisation, actor.org_id)
     assert org is not None
-    if prefix is not None and prefix != org.gs1_company_prefix and _prefix_taken(session, prefix, org.id):
+    if prefix is None or prefix == org.gs1_company_prefix:
+        _change_setting(session, actor, org, "gs1_company_prefix", prefix)
+        return org
+    _lock_prefixes(session)
+    if _prefix_taken(session, prefix, org.id):
         # Two organisations whose prefixes overlap (one the start of the other) would allocate
-        # the same SSCCs: GS1 licenses a prefix to one company.
-        raise InvalidInput(
-            "gs1_company_prefix",
-            _("Another organisation uses this GS1 company prefix (or one that overlaps it)."),
-        )
-    _change_setting(session, actor, org, "gs1_company_prefix", prefix)
+        # the same SSCCs and could claim each other's GLNs: GS1 licenses a prefix to one
+        # company. We cannot ask GS1 who holds it, so the first organisation to claim it keeps it.
+        raise InvalidInput("gs1_company_prefix", _prefix_taken_message())
+    try:
+        with session.begin_nested():  # two admins saving one prefix at once: the constraint decides
+            _change_setting(session, actor, org, "gs1_company_prefix", prefix)
+    except sa.exc.IntegrityError:
+        raise InvalidInput("gs1_company_prefix", _prefix_taken_message()) from None
     return org
+
+
+def _prefix_taken_message() -> str:
+    """Read in the request's language (hence a function)."""
+    return _("Another organisation uses this GS1 company prefix (or one that overlaps it).")
+
+
+#: The key of the PostgreSQL advisory lock that orders prefix claims (any fixed 64-bit number).
+_PREFIX_LOCK = 0x6751_5072_6566  # "gQPref"
+
+
+def _lock_prefixes(session: Session) -> None:
+    """On PostgreSQL, wait for any other transaction claiming a prefix to end, so the overlap
+    look-up that follows sees its commit (the unique constraint alone stops only equal
+    prefixes, not one that starts another). SQLite runs one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_PREFIX_LOCK)))
 
 
 def set_gln(session: Session, actor: Actor, *, gln: str | None) -> Organisation:
     """Set (or, with None or "", clear) the organisation's GS1 Global Location Number, which
-    ``/414/{gln}`` and ``/417/{gln}`` resolve to its party page. Raises PermissionDenied and
-    InvalidInput (not 13 digits, a wrong check digit, another organisation's GLN)."""
+    ``/414/{gln}`` and ``/417/{gln}`` resolve to its party page. The GLN must be allocated
+    from the organisation's own GS1 company prefix (set it first, in the same transaction):
+    the prefix, the location reference, the check digit last. Raises PermissionDenied and
+    InvalidInput (not 13 digits, a wrong check digit, no prefix, outside the prefix, another
+    organisation's GLN)."""
     require(actor, Action.MANAGE_SETTINGS)
     gln = (gln or "").strip() or None
     if gln is not None and not re.fullmatch("[0-9]{13}", gln):
@@ -130,6 +156,16 @@ def set_gln(session: Session, actor: Actor, *, gln: str | None) -> Organisation:
         raise InvalidInput("gln", _("The GLN's check digit is wrong: a digit was mistyped."))
     org = session.get(Organisation, actor.org_id)
     assert org is not None
+    if gln is not None and not org.gs1_company_prefix:
+        raise InvalidInput("gln", _("Set your GS1 company prefix first: a GLN is allocated from it."))
+    if gln is not None and not gln_under_prefix(gln, org.gs1_company_prefix or ""):
+        raise InvalidInput(
+            "gln",
+            _(
+                "This GLN is not allocated from your GS1 company prefix %(prefix)s: it must start with it.",
+                prefix=org.gs1_company_prefix,
+            ),
+        )
     if gln is not None and gln != org.gln:
         taken = session.scalar(
             sa.select(Organisation.id).where(Organisation.gln == gln, Organisation.id != org.id)
@@ -142,6 +178,12 @@ def set_gln(session: Session, actor: Actor, *, gln: str | None) -> Organisation:
     except sa.exc.IntegrityError:
         raise InvalidInput("gln", _("Another organisation has this GLN.")) from None
     return org
+
+
+def gln_under_prefix(gln: str, prefix: str) -> bool:
+    """Whether a 13-digit GLN is allocated from a GS1 company prefix: the prefix, then the
+    location reference (none with a 12-digit prefix), then the check digit."""
+    return bool(prefix) and gln[:-1].startswith(prefix)
 
 
 def _prefix_taken(session: Session, prefix: str, org_id: uuid.UUID) -> bool:

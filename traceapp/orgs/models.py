@@ -62,7 +62,7 @@ class Organisation(UUIDPk, Base):
     #: Sealed (``traceapp/sealed.py``): a database copy alone does not give it away.
     webhook_secret: Mapped[str | None] = mapped_column(sa.String(255))
     #: Its GS1 company prefix (6 to 12 digits), from which its pallets' SSCCs are allocated.
-    gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
+    gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
     #: Its GS1 Global Location Number (13 digits, GS1 check digit), set by an admin: the party
     #: its EPCIS events name resolves through ``/414/{gln}`` and ``/417/{gln}``.
     gln: Mapped[str | None] = mapped_column(sa.String(13), unique=True)

@@ -257,7 +257,8 @@ def _members_page(
 @bp.route("/org/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Response | str | tuple[str, int]:
-    """The organisation's settings (admins): its time zone, GS1 company prefix and GLN."""
+    """The organisation's settings (admins): its time zone, GS1 company prefix and GLN, the
+    operator fields and how long purchases are kept."""
     actor = page_actor()
     require(actor, Action.MANAGE_SETTINGS)
     if request.method == "POST":
@@ -269,6 +270,8 @@ def settings() -> Response | str | tuple[str, int]:
                 )
                 org_members.set_gln(session, actor, gln=request.form.get("gln", ""))
                 operators.set_operator(session, actor, changes=forms.operator_arguments(request.form))
+                if (retention := forms.retention_arguments(request.form)) is not None:
+                    org_members.set_retention(session, actor, **retention)
         except ValidationError as exc:
             return _settings_page(error_map(exc.messages)), 422
         except DomainError as exc:
@@ -284,9 +287,12 @@ def _settings_page(errors: dict[str, str], *, seal_errors: dict[str, str] | None
         current = request.form.get("timezone_other") or request.form.get("timezone") or current
     prefix = auth.page_user().org.gs1_company_prefix or ""  # type: ignore[union-attr]
     gln = auth.page_user().org.gln or ""  # type: ignore[union-attr]
+    kept = auth.page_user().org.retention_months  # type: ignore[union-attr]
+    retention = "" if kept is None else str(kept)
     if request.method == "POST" and errors:
         prefix = request.form.get("gs1_company_prefix", "")
         gln = request.form.get("gln", "")
+        retention = request.form.get("retention_months", retention)
     common = [name for name, _label in zones.COMMON_ZONES]
     opening, closing = ("（", "）") if current_lang() == "zh" else (" (", ")")  # full-width in Chinese
     return render_template(
@@ -297,6 +303,8 @@ def _settings_page(errors: dict[str, str], *, seal_errors: dict[str, str] | None
         other="" if current in common else current,
         prefix=prefix,
         gln=gln,
+        retention=retention,
+        min_retention=org_members.MIN_RETENTION_MONTHS,
         now=clock.now(),
         operator=_operator_values(errors),
         seal=seals.current_seal_id(db.session(), auth.page_user().org_id),  # type: ignore[union-attr]
