@@ -154,6 +154,7 @@ def _next_token(client, partner) -> str:
         ("LT_recordTime=0001-01-01T00:00:00%2B14:00", "LT_recordTime"),
         ("EQ_eventID=urn:uuid:" + "a" * 600, "EQ_eventID"),
         ("MATCH_epc=urn:epc:id:sgtin:" + "1" * 600, "MATCH_epc"),
+        ("EQ_bizStep=%00", "EQ_bizStep"),
     ],
 )
 def test_a_bad_parameter_gets_the_query_parameter_problem_naming_it(client, partner, query, parameter):
@@ -309,3 +310,9 @@ def test_a_next_page_token_is_its_organisations_alone_and_hides_the_row_key(clie
 
     raw = base64.urlsafe_b64decode(unquote(token) + "=" * (-len(unquote(token)) % 4))
     assert b"event_time" not in raw and b'"a"' not in raw
+
+
+def test_a_nul_in_a_path_is_a_problem_not_a_500(client, partner):
+    assert client.get("/epcis/events/urn%00x", headers=partner.headers).status_code == 404
+    assert client.get("/epcis/bizSteps/ship%00/events", headers=partner.headers).status_code == 404
+    assert client.get("/epcis/epcs/urn%00x/events", headers=partner.headers).status_code == 404

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from traceapp import sealed
 from traceapp.epcis import standard
 from traceapp.epcis.errors import QueryParameterProblem
+from traceapp.inputs import unstorable
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -121,6 +122,10 @@ def _split(name: str, given: list[str]) -> tuple[str, ...]:
     out = tuple(v.strip() for value in given for v in value.split("|"))
     if not out or any(not v for v in out):
         raise QueryParameterProblem(_("%(name)s has an empty value.", name=name), field=name)
+    if any(unstorable(v) for v in out):  # PostgreSQL refuses a NUL even in a comparison
+        raise QueryParameterProblem(
+            _("Text may not contain a NUL character or a lone surrogate."), field=name
+        )
     if any(len(v) > standard.MAX_VALUE_LENGTH for v in out):
         raise QueryParameterProblem(
             _(

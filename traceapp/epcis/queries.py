@@ -17,6 +17,7 @@ from traceapp.epcis.models import EpcisCapture, EpcisEvent, EpcisIdentifier, Ide
 from traceapp.epcis.params import MATCHES, EventQuery
 from traceapp.events.documents import public_details
 from traceapp.events.queries import journey, sees_everything
+from traceapp.inputs import unstorable
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 
@@ -131,6 +132,8 @@ def get_event(session: Session, actor: Actor, event_id: str) -> list[EpcisEvent]
     sees: one (its organisation's), or for a regulator each capturing organisation's copy,
     oldest first. Raises PermissionDenied, NoSuchEvent."""
     require(actor, Action.QUERY_EPCIS)
+    if unstorable(event_id):  # no event has one (PostgreSQL refuses a NUL even to compare)
+        raise NoSuchEvent()
     events = list(
         session.scalars(
             sa.select(EpcisEvent)

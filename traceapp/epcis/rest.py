@@ -25,7 +25,7 @@ from traceapp.epcis import capture, documents, params, queries, standard
 from traceapp.epcis.errors import CaptureLimitExceeded, NoSuchEvent, epcis_type_of
 from traceapp.epcis.tasks import artefacts
 from traceapp.errors import DomainError, UnsupportedMediaType, problem_body
-from traceapp.inputs import parse_json
+from traceapp.inputs import parse_json, unstorable
 
 bp = Blueprint("epcis", __name__, url_prefix="/epcis")
 VERSIONS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-Extensions": ""}
@@ -217,6 +217,8 @@ def fixed_filters(fixed: dict[str, Any]) -> dict[str, Any]:
         "read_point": "read_points",
         "biz_location": "biz_locations",
     }
+    if any(unstorable(str(v)) for v in fixed.values()):  # PostgreSQL refuses a NUL to compare
+        raise NoSuchEvent()
     out = {names[k]: (v,) for k, v in fixed.items() if k in names}
     if "epc" in fixed:
         out["matches"] = (("MATCH_anyEPC", (fixed["epc"],)),)
