@@ -401,3 +401,18 @@ def test_a_large_capture_whose_events_cannot_be_read_fails_instead_of_running_fo
     assert (job["running"], job["success"]) == (False, False), job
     assert job["errors"] and job["errors"][0]["detail"]
     assert _stored(dbsession) == 0
+
+
+def test_a_large_capture_fails_after_the_jobs_last_attempt_instead_of_running_for_ever(
+    client, dbsession, partner, app, tmp_path
+):
+    app.config["EPCIS_CAPTURE_INLINE_EVENTS"] = 1
+    response = capture(client, partner, _document())
+    assert response.json["running"] is True
+    # GS1's files gone before the worker runs (every attempt fails the same way)
+    app.extensions.pop("traceapp.epcis.artefacts", None)
+    app.config["EPCIS_ARTEFACTS_DIR"] = str(tmp_path)
+    run_queued(app)
+    job = client.get(response.headers["Location"], headers=partner.headers).json
+    assert (job["running"], job["success"]) == (False, False), job
+    assert _stored(dbsession) == 0
