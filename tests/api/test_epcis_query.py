@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jsonschema
 import pytest
@@ -147,6 +147,14 @@ def _next_token(client, partner) -> str:
         ("EQ_bizStep=", "EQ_bizStep"),
         ("perPage=2&perPage=3", "perPage"),
         ("nextPageToken=forged", "nextPageToken"),
+        ("nextPageToken=%E4%BC%AA", "nextPageToken"),
+        ("perPage=%C2%B2", "perPage"),
+        ("perPage=%EF%BC%91%EF%BC%90", "perPage"),
+        ("GE_eventTime=9999-12-31T23:59:59-14:00", "GE_eventTime"),
+        ("LT_recordTime=0001-01-01T00:00:00%2B14:00", "LT_recordTime"),
+        ("EQ_eventID=urn:uuid:" + "a" * 600, "EQ_eventID"),
+        ("MATCH_epc=urn:epc:id:sgtin:" + "1" * 600, "MATCH_epc"),
+        ("EQ_bizStep=%00", "EQ_bizStep"),
     ],
 )
 def test_a_bad_parameter_gets_the_query_parameter_problem_naming_it(client, partner, query, parameter):
@@ -279,3 +287,32 @@ def test_a_token_needs_the_events_scope_to_capture_and_read_to_query(client, mak
     assert ok.status_code == 202
     assert client.get("/epcis/events", headers={"Authorization": f"Bearer {events_only}"}).status_code == 403
     assert client.get("/epcis/events", headers={"Authorization": f"Bearer {read_only}"}).status_code == 200
+
+
+def test_a_path_filter_is_never_widened_by_the_query(client, partner):
+    only = events(client, partner, "/epcis/bizSteps/shipping/events")
+    response = client.get("/epcis/bizSteps/shipping/events?EQ_bizStep=receiving", headers=partner.headers)
+    assert (response.status_code, response.json["errors"][0]["field"]) == (400, "/EQ_bizStep")
+    typed = client.get(
+        "/epcis/eventTypes/ObjectEvent/events?eventType=AggregationEvent", headers=partner.headers
+    )
+    assert (typed.status_code, typed.json["errors"][0]["field"]) == (400, "/eventType")
+    assert all(e.get("bizStep", "").endswith("shipping") for e in only)
+
+
+def test_a_next_page_token_is_its_organisations_alone_and_hides_the_row_key(client, partner, make):
+    token = _next_token(client, partner)
+    other = make.member(OrgKind.PRODUCER)
+    client.post("/epcis/capture", json=document([_event(i) for i in range(5)]), headers=other.headers)
+    moved = client.get(f"/epcis/events?perPage=2&nextPageToken={token}", headers=other.headers)
+    assert (moved.status_code, moved.json["errors"][0]["field"]) == (400, "/nextPageToken")
+    import base64
+
+    raw = base64.urlsafe_b64decode(unquote(token) + "=" * (-len(unquote(token)) % 4))
+    assert b"event_time" not in raw and b'"a"' not in raw
+
+
+def test_a_nul_in_a_path_is_a_problem_not_a_500(client, partner):
+    assert client.get("/epcis/events/urn%00x", headers=partner.headers).status_code == 404
+    assert client.get("/epcis/bizSteps/ship%00/events", headers=partner.headers).status_code == 404
+    assert client.get("/epcis/epcs/urn%00x/events", headers=partner.headers).status_code == 404

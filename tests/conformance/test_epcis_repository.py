@@ -282,3 +282,137 @@ def test_a_single_event_is_captured_at_once_and_a_replay_answers_200(client, dbs
         "epcisException:ResourceAlreadyExistsException",
     )
     assert _stored(dbsession) == 1
+
+
+# -- eventIDs are the capturing organisation's -------------------------------------------------
+
+
+def test_two_organisations_capturing_the_same_example_each_keep_their_own_copy(
+    client, dbsession, partner, make
+):
+    other, regulator = make.member(OrgKind.PRODUCER), make.member(OrgKind.REGULATOR)
+    document = _document()
+    first = capture(client, other, document)  # the partner's events, captured by another first
+    assert client.get(first.headers["Location"], headers=other.headers).json["success"] is True
+    mine = capture(client, partner, document)
+    job = client.get(mine.headers["Location"], headers=partner.headers).json
+    assert (job["success"], job["errors"]) == (True, []), job
+    assert _stored(dbsession) == 4
+    event_id = quote(document["epcisBody"]["eventList"][0]["eventID"], safe="")
+    for member in (partner, other):
+        answer = client.get(f"/epcis/events/{event_id}", headers=member.headers).json
+        assert len(answer["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
+    copies = client.get(f"/epcis/events/{event_id}", headers=regulator.headers)
+    assert copies.status_code == 200
+    assert len(copies.json["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+
+
+def test_a_replay_never_answers_another_organisations_event(client, dbsession, partner, make):
+    other = make.member(OrgKind.PRODUCER)
+    event = {"@context": CONTEXT_URL, **_document()["epcisBody"]["eventList"][0]}
+    assert client.post("/epcis/events", json=event, headers=partner.headers).status_code == 201
+    secret = {**event, "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"}}
+    client.post("/epcis/events", json=secret, headers=other.headers)
+    # the same eventID, other content: the partner's own copy decides (409), not the other's
+    changed = {**event, "bizStep": "receiving"}
+    refused = client.post("/epcis/events", json=changed, headers=partner.headers)
+    assert refused.status_code == 409
+    # another organisation's first capture of an eventID is its own event, not a replay of ours
+    third = make.member(OrgKind.PRODUCER)
+    own = client.post("/epcis/events", json=changed, headers=third.headers)
+    assert own.status_code == 201, own.json
+    assert "0614141.00888.0" not in json.dumps(own.json)
+    replay = client.post("/epcis/events", json=event, headers=partner.headers)
+    assert replay.status_code == 200 and "0614141.00888.0" not in json.dumps(replay.json)
+
+
+# -- the context rule ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "field"),
+    [
+        ([CONTEXT_URL, {f"p{i}": f"https://example.com/{i}/" for i in range(3000)}], "/@context"),
+        ([CONTEXT_URL, {"ex": {"@context": {"a": "https://example.com/a"}}}], "/@context"),
+        ([CONTEXT_URL, {"@vocab": "https://example.com/"}], "/@context"),
+    ],
+    ids=["3000 terms", "scoped", "keyword"],
+)
+def test_a_costly_inline_context_is_refused_at_once(client, dbsession, partner, app, context, field):
+    app.config["EPCIS_CAPTURE_MAX_BYTES"] = 4_000_000
+    document = _document()
+    document["@context"] = context
+    response = capture(client, partner, document)
+    assert response.status_code == 400, response.json
+    assert response.json["errors"][0]["field"] == field
+    assert _stored(dbsession) == 0
+
+
+def test_an_events_own_remote_context_is_a_400_not_a_500(client, dbsession, partner):
+    document = _document()
+    for event in document["epcisBody"]["eventList"]:
+        event.pop("eventID")
+    document["epcisBody"]["eventList"][1]["@context"] = "https://evil.example/ctx.jsonld"
+    response = capture(client, partner, document)
+    assert response.status_code == 400, response.json
+    assert response.json["errors"][0]["field"] == "/epcisBody/eventList/1/@context"
+    single = {"@context": ["https://evil.example/ctx.jsonld"], **_document()["epcisBody"]["eventList"][0]}
+    assert client.post("/epcis/events", json=single, headers=partner.headers).status_code == 400
+    assert _stored(dbsession) == 0
+
+
+# -- values the repository cannot store -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"eventTime": "0001-01-01T00:00:00+14:00"}, "/epcisBody/eventList/0/eventTime"),
+        ({"eventTime": "9999-12-31T23:59:59-14:00"}, "/epcisBody/eventList/0/eventTime"),
+        ({"eventID": "urn:uuid:" + "a" * 600}, "/epcisBody/eventList/0/eventID"),
+        ({"bizStep": "https://example.com/" + "s" * 600}, "/epcisBody/eventList/0/bizStep"),
+        ({"readPoint": {"id": "https://example.com/" + "r" * 600}}, "/epcisBody/eventList/0/readPoint/id"),
+    ],
+    ids=["year 1 +14", "year 9999 -14", "long eventID", "long bizStep", "long readPoint"],
+)
+def test_a_value_the_repository_cannot_store_is_a_400_naming_it(client, dbsession, partner, changes, field):
+    response = capture(client, partner, _document(**changes))
+    assert response.status_code == 400, response.json
+    assert response.json["errors"][0]["field"] == field
+    assert _stored(dbsession) == 0
+
+
+def test_a_large_capture_whose_events_cannot_be_read_fails_instead_of_running_for_ever(
+    client, dbsession, partner, app
+):
+    app.config["EPCIS_CAPTURE_INLINE_EVENTS"] = 1
+    response = capture(client, partner, _document())
+    assert response.json["running"] is True
+    # (events stored by an earlier version's checks, which let a year-1 time through)
+    row = dbsession.scalar(
+        sa.select(EpcisCapture).where(EpcisCapture.capture_id == response.json["captureID"])
+    )
+    broken = copy.deepcopy(row.pending)
+    broken[1]["eventTime"] = "0001-01-01T00:00:00+14:00"
+    dbsession.execute(sa.update(EpcisCapture).where(EpcisCapture.id == row.id).values(pending=broken))
+    dbsession.commit()
+    run_queued(app)
+    job = client.get(response.headers["Location"], headers=partner.headers).json
+    assert (job["running"], job["success"]) == (False, False), job
+    assert job["errors"] and job["errors"][0]["detail"]
+    assert _stored(dbsession) == 0
+
+
+def test_a_large_capture_fails_after_the_jobs_last_attempt_instead_of_running_for_ever(
+    client, dbsession, partner, app, tmp_path
+):
+    app.config["EPCIS_CAPTURE_INLINE_EVENTS"] = 1
+    response = capture(client, partner, _document())
+    assert response.json["running"] is True
+    # GS1's files gone before the worker runs (every attempt fails the same way)
+    app.extensions.pop("traceapp.epcis.artefacts", None)
+    app.config["EPCIS_ARTEFACTS_DIR"] = str(tmp_path)
+    run_queued(app)
+    job = client.get(response.headers["Location"], headers=partner.headers).json
+    assert (job["running"], job["success"]) == (False, False), job
+    assert _stored(dbsession) == 0

@@ -104,17 +104,103 @@ def test_a_time_without_an_offset_is_refused():
 
 
 def test_a_next_page_token_resumes_only_its_own_query():
-    query = params.parse({"EQ_bizStep": ["shipping"]}, secret="s")
-    token = params.next_page_token(query, ("2026-11-21T00:00:00+00:00", 7), secret="s")
-    resumed = params.parse({"EQ_bizStep": ["shipping"], "nextPageToken": [token]}, secret="s")
+    query = params.parse({"EQ_bizStep": ["shipping"]}, secret="s", org="A")
+    token = params.next_page_token(query, ("2026-11-21T00:00:00+00:00", 7), secret="s", org="A")
+    resumed = params.parse({"EQ_bizStep": ["shipping"], "nextPageToken": [token]}, secret="s", org="A")
     assert resumed.after == ("2026-11-21T00:00:00+00:00", 7)
     with pytest.raises(QueryParameterProblem):
-        params.parse({"EQ_bizStep": ["shipping"], "nextPageToken": [token]}, secret="another secret")
+        params.parse({"EQ_bizStep": ["shipping"], "nextPageToken": [token]}, secret="another secret", org="A")
     with pytest.raises(QueryParameterProblem):
-        params.parse({"EQ_bizStep": ["receiving"], "nextPageToken": [token]}, secret="s")
+        params.parse({"EQ_bizStep": ["receiving"], "nextPageToken": [token]}, secret="s", org="A")
+    with pytest.raises(QueryParameterProblem):  # another organisation's caller
+        params.parse({"EQ_bizStep": ["shipping"], "nextPageToken": [token]}, secret="s", org="B")
+
+
+def test_a_next_page_token_reveals_no_row_key():
+    query = params.parse({}, secret="s", org="A")
+    token = params.next_page_token(query, ("2026-11-21T00:00:00+00:00", 987654321), secret="s", org="A")
+    import base64
+
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"987654321" not in raw and "987654321" not in token
+    assert b"2026-11-21" not in raw
 
 
 def test_bizstep_spellings_are_one_query():
-    short = params.parse({"EQ_bizStep": ["shipping"]}, secret="s")
-    long = params.parse({"EQ_bizStep": ["https://ref.gs1.org/cbv/BizStep-shipping"]}, secret="s")
+    short = params.parse({"EQ_bizStep": ["shipping"]}, secret="s", org="A")
+    long = params.parse({"EQ_bizStep": ["https://ref.gs1.org/cbv/BizStep-shipping"]}, secret="s", org="A")
     assert short == long
+
+
+def _example_document() -> dict:
+    return json.loads((EPCIS_DIR / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_text())
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"big": "x" * 5000},  # too many bytes
+        {f"p{i}": f"https://example.com/{i}/" for i in range(65)},  # too many terms
+        {"@vocab": "https://example.com/"},  # a keyword
+        {"ex": {"@context": {"a": "https://example.com/a"}}},  # scoped context
+        {"ex": {"@id": "https://example.com/", "@container": "@list"}},  # beyond @id/@type
+        {"ex": 7},  # not a string
+        [["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]],  # nested list
+        None,
+    ],
+)
+def test_an_inline_context_beyond_a_small_prefix_map_is_refused_before_any_expansion(context, monkeypatch):
+    document = _example_document()
+    document["@context"] = [standard.CONTEXT_URL, context]
+    monkeypatch.setattr(ARTEFACTS, "expand", lambda value: pytest.fail("expanded"))
+    with pytest.raises(standard.InvalidDocument) as refused:
+        standard.validate_document(ARTEFACTS, document)
+    assert refused.value.pointer == "/@context"
+
+
+def test_a_small_prefix_map_and_gs1s_rail_style_definitions_pass():
+    document = _example_document()
+    document["@context"] = [
+        standard.CONTEXT_URL,
+        {"example": "http://ns.example.com/epcis/", "ex:n": {"@id": "ex:n", "@type": "xsd:integer"}},
+    ]
+    standard.validate_document(ARTEFACTS, document)
+
+
+def test_an_events_own_remote_context_is_refused_like_the_documents():
+    document = _example_document()
+    document["epcisBody"]["eventList"][1]["@context"] = "https://evil.example/ctx.jsonld"
+    with pytest.raises(standard.InvalidDocument) as refused:
+        standard.validate_document(ARTEFACTS, document)
+    assert refused.value.pointer == "/epcisBody/eventList/1/@context"
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_outside_the_years_1_to_9999_in_utc_is_a_value_error(value):
+    with pytest.raises(ValueError):
+        standard.parse_time(value)
+
+
+def test_an_event_time_out_of_range_or_a_value_too_long_names_the_field():
+    document = _example_document()
+    document["epcisBody"]["eventList"][1]["eventTime"] = "0001-01-01T00:00:00+14:00"
+    with pytest.raises(standard.InvalidDocument) as refused:
+        standard.validate_document(ARTEFACTS, document)
+    assert refused.value.pointer == "/epcisBody/eventList/1/eventTime"
+    document = _example_document()
+    document["epcisBody"]["eventList"][0]["eventID"] = "urn:uuid:" + "a" * 500
+    with pytest.raises(standard.InvalidDocument) as refused:
+        standard.validate_document(ARTEFACTS, document)
+    assert refused.value.pointer == "/epcisBody/eventList/0/eventID"
+
+
+@pytest.mark.parametrize("value", ["²", "１０", "-1", "1.5"])
+def test_per_page_takes_ascii_digits_only(value):
+    with pytest.raises(QueryParameterProblem):
+        params.parse({"perPage": [value]}, secret="s", org="A")
+
+
+def test_a_path_filter_is_not_widened_by_the_query():
+    with pytest.raises(QueryParameterProblem) as refused:
+        params.parse({"EQ_bizStep": ["receiving"]}, secret="s", org="A", fixed={"biz_steps": ("shipping",)})
+    assert refused.value.errors[0].field == "/EQ_bizStep"

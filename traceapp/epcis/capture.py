@@ -1,14 +1,21 @@
 """Capturing EPCIS 2.0 documents into the repository: validate, hash, store, per-event outcome.
 
-``start_capture`` takes a whole document: GS1's schema and JSON-LD context are checked first
-(a document that fails is refused as a whole, 400, nothing stored). A small document is captured
-at once, in the request's transaction; a large one is stored with its capture job and captured by
-a worker (``run_capture``), in the worker's transaction. ``capture_events`` is the one place
-events enter the repository, and it answers an outcome per event: the step where a later wave
+``prepare_capture`` takes a whole document: GS1's schema and JSON-LD context are checked first
+(a document that fails is refused as a whole, 400, nothing stored); ``start_capture`` stores
+it. A small document is captured at once, in the request's transaction; a large one is
+stored with its capture job and captured by a worker (``run_capture``), in the worker's
+transaction. ``capture_events`` is the one place events enter the repository, and it answers
+an outcome per event: the step where a later wave
 maps captured events onto our own custody and cold-chain rules.
 
-Idempotency: an eventID already stored with the same GS1 event hash is a no-op success (a
-replay); with another hash it is refused (``ResourceAlreadyExistsException``). An event without
+Expensive work (JSON-LD expansion, the event hash) is done by ``prepare_capture`` before the
+write transaction opens, so a capture holds the database's write lock only to store rows.
+
+Idempotency: an eventID the capturing organisation already stored with the same GS1 event
+hash is a no-op success (a replay); with another hash it is refused
+(``ResourceAlreadyExistsException``). EventIDs are the capturing organisation's: another
+organisation's events are never looked at, so two organisations capturing the same event
+each keep their own copy. An event without
 an eventID is named by its hash, so a replay of it is a no-op as well. Error behaviour
 ``rollback`` (the binding's default): one refused event stores none of the document's;
 ``proceed``: the others are stored.
@@ -60,21 +67,43 @@ class EventOutcome:
     event_pk: int | None = None
 
 
-def start_capture(
-    session: Session,
-    actor: Actor,
-    *,
-    document: Any,
-    behaviour: str,
-    artefacts: standard.Artefacts,
-    limits: Limits,
-) -> EpcisCapture:
-    """Check a document and capture it (inline when small, else on the job queue).
-    Raises PermissionDenied, ValidationProblem (schema, context, behaviour), CaptureLimitExceeded."""
+@dataclass(frozen=True)
+class Prepared:
+    """A checked document's events, and (for an inline capture) their hashes, computed before
+    any transaction opens."""
+
+    behaviour: str
+    events: list[dict[str, Any]]
+    hashes: list[str] | None
+
+
+def prepare_capture(
+    actor: Actor, *, document: Any, behaviour: str, artefacts: standard.Artefacts, limits: Limits
+) -> Prepared:
+    """Check a document (no database): schema, contexts, limits, each event's facts; hash the
+    events of a capture small enough to run inline. Raises PermissionDenied, ValidationProblem,
+    CaptureLimitExceeded."""
     events = checked_events(actor, document=document, behaviour=behaviour, artefacts=artefacts, limits=limits)
-    capture = _new_capture(session, actor, behaviour=behaviour, count=len(events))
-    if len(events) <= limits.inline_events:
-        capture_events(session, capture, events, artefacts=artefacts)
+    hashes = hashes_of(artefacts, events) if len(events) <= limits.inline_events else None
+    return Prepared(behaviour, events, hashes)
+
+
+def hashes_of(artefacts: standard.Artefacts, events: list[dict[str, Any]]) -> list[str]:
+    """The events' hashes. Raises ValidationProblem where JSON-LD refuses an event."""
+    try:
+        return standard.event_hashes(artefacts, events)
+    except standard.InvalidDocument as exc:
+        raise ValidationProblem(exc.message, field=exc.pointer) from exc
+
+
+def start_capture(
+    session: Session, actor: Actor, *, prepared: Prepared, artefacts: standard.Artefacts, limits: Limits
+) -> EpcisCapture:
+    """Capture a prepared document (inline when small, else on the job queue)."""
+    events = prepared.events
+    capture = _new_capture(session, actor, behaviour=prepared.behaviour, count=len(events))
+    if prepared.hashes is not None:
+        capture_events(session, capture, events, artefacts=artefacts, hashes=prepared.hashes)
         return capture
     capture.pending = events
     job = job_services.create_job(
@@ -91,21 +120,35 @@ def start_capture(
     return capture
 
 
-def capture_single_event(
-    session: Session, actor: Actor, *, event: Any, artefacts: standard.Artefacts, limits: Limits
-) -> tuple[EpcisEvent, bool]:
-    """``POST /events``: capture one event (with its own ``@context``) at once; answer the
-    stored event and whether it was a replay. Raises PermissionDenied, ValidationProblem,
-    EventIdReused."""
+def prepare_single_event(
+    actor: Actor, *, event: Any, artefacts: standard.Artefacts, limits: Limits
+) -> Prepared:
+    """``POST /events``: one event (with its own ``@context``) checked and hashed, before any
+    transaction opens. Raises PermissionDenied, ValidationProblem."""
     document = single_event_document(event)
     events = checked_events(
         actor, document=document, behaviour="rollback", artefacts=artefacts, limits=limits
     )
+    return Prepared("rollback", events, hashes_of(artefacts, events))
+
+
+def capture_single_event(
+    session: Session, actor: Actor, *, prepared: Prepared, artefacts: standard.Artefacts
+) -> tuple[EpcisEvent, bool]:
+    """``POST /events``: capture one prepared event at once; answer the stored event (the
+    actor's organisation's) and whether it was a replay. Raises EventIdReused."""
+    require(actor, Action.CAPTURE_EPCIS)
     capture = _new_capture(session, actor, behaviour="rollback", count=1)
-    (outcome,) = capture_events(session, capture, events, artefacts=artefacts)
+    (outcome,) = capture_events(
+        session, capture, prepared.events, artefacts=artefacts, hashes=prepared.hashes
+    )
     if outcome.status == "refused":
         raise EventIdReused(str((outcome.problem or {}).get("detail")), field="/eventID")
-    stored = session.scalar(sa.select(EpcisEvent).where(EpcisEvent.event_id == outcome.event_id))
+    stored = session.scalar(
+        sa.select(EpcisEvent).where(
+            EpcisEvent.org_id == actor.org_id, EpcisEvent.event_id == outcome.event_id
+        )
+    )
     assert stored is not None
     return stored, outcome.status == "duplicate"
 
@@ -122,9 +165,9 @@ def checked_events(
         )
     try:
         standard.validate_document(artefacts, document)
+        events = standard.events_of(document)
     except standard.InvalidDocument as exc:
         raise ValidationProblem(exc.message, field=exc.pointer) from exc
-    events = standard.events_of(document)
     if len(events) > limits.max_events:
         raise CaptureLimitExceeded(
             _(
@@ -149,23 +192,65 @@ def _new_capture(session: Session, actor: Actor, *, behaviour: str, count: int) 
     return capture
 
 
-def run_capture(session: Session, capture_pk: uuid.UUID, *, artefacts: standard.Artefacts) -> EpcisCapture:
+def run_capture(
+    session: Session,
+    capture_pk: uuid.UUID,
+    *,
+    artefacts: standard.Artefacts,
+    hashes: list[str] | None = None,
+) -> EpcisCapture:
     """Capture the pending events of a large document (the job's work). A capture no longer
     running (a retried job whose first run committed) is left as it is."""
     capture = session.get(EpcisCapture, capture_pk, with_for_update=True)
     if capture is None:
         raise NoSuchCapture()
     if capture.status is CaptureStatus.RUNNING and capture.pending is not None:
-        capture_events(session, capture, list(capture.pending), artefacts=artefacts)
+        capture_events(session, capture, list(capture.pending), artefacts=artefacts, hashes=hashes)
+    return capture
+
+
+def pending_events(session: Session, capture_pk: uuid.UUID) -> list[dict[str, Any]] | None:
+    """The events a running capture waits to store (None: nothing left to do). Reads only."""
+    capture = session.get(EpcisCapture, capture_pk)
+    if capture is None or capture.status is not CaptureStatus.RUNNING or capture.pending is None:
+        return None
+    return list(capture.pending)
+
+
+def fail_capture(session: Session, capture_pk: uuid.UUID, *, detail: str) -> EpcisCapture | None:
+    """Mark a capture that cannot run (or ran out of attempts) failed, nothing stored, with
+    the reason. A capture no longer running is left as it is. Flushes, never commits."""
+    capture = session.get(EpcisCapture, capture_pk, with_for_update=True)
+    if capture is None or capture.status is not CaptureStatus.RUNNING:
+        return capture
+    capture.status = CaptureStatus.FAILED
+    capture.errors = [
+        {
+            "type": "epcisException:ImplementationException",
+            "title": _("The capture could not run"),
+            "detail": detail[:1000],
+            "status": 500,
+        }
+    ]
+    capture.pending = None
+    capture.finished_at = utcnow()
+    session.flush()
     return capture
 
 
 def capture_events(
-    session: Session, capture: EpcisCapture, events: list[dict[str, Any]], *, artefacts: standard.Artefacts
+    session: Session,
+    capture: EpcisCapture,
+    events: list[dict[str, Any]],
+    *,
+    artefacts: standard.Artefacts,
+    hashes: list[str] | None = None,
 ) -> list[EventOutcome]:
     """Store the events of ``capture`` (each with its ``@context`` attached), by its error
-    behaviour; finish the capture and answer each event's outcome. Flushes, never commits."""
-    hashes = standard.event_hashes(artefacts, events)
+    behaviour; finish the capture and answer each event's outcome. ``hashes``: the events'
+    hashes computed beforehand (else here). Flushes, never commits."""
+    if hashes is None:
+        hashes = hashes_of(artefacts, events)
     ids = [str(e.get("eventID") or h) for e, h in zip(events, hashes, strict=True)]
     try:
         with session.begin_nested():
@@ -187,7 +272,7 @@ def capture_events(
 def _store(
     session: Session, capture: EpcisCapture, events: list[dict[str, Any]], ids: list[str], hashes: list[str]
 ) -> list[EventOutcome]:
-    known = _stored_hashes(session, ids)
+    known = _stored_hashes(session, capture.org_id, ids)
     outcomes: list[EventOutcome] = []
     rows: list[dict[str, Any]] = []
     facts: list[standard.EventFacts] = []
@@ -229,12 +314,15 @@ def _store(
     return outcomes
 
 
-def _stored_hashes(session: Session, ids: list[str]) -> dict[str, str]:
+def _stored_hashes(session: Session, org_id: uuid.UUID, ids: list[str]) -> dict[str, str]:
+    """The hashes of the events among ``ids`` that the organisation ``org_id`` stored."""
     found: dict[str, str] = {}
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        query = sa.select(EpcisEvent.event_id, EpcisEvent.event_hash).where(EpcisEvent.event_id.in_(chunk))
+        query = sa.select(EpcisEvent.event_id, EpcisEvent.event_hash).where(
+            EpcisEvent.org_id == org_id, EpcisEvent.event_id.in_(chunk)
+        )
         found.update({row.event_id: row.event_hash for row in session.execute(query)})
     return found
 

@@ -2,8 +2,10 @@
 
 An event is stored as received (``body``: the JSON event with the document's ``@context``
 attached, so that it expands on its own exactly as it did inside the document), beside the
-columns the standard query filters on. ``event_id`` is unique across the repository (EPCIS
-event ids are global); an event sent without one is named by its GS1 event hash (``ni:///``),
+columns the standard query filters on. ``event_id`` is unique within the capturing
+organisation (``(org_id, event_id)``): two organisations may capture the same event (GS1's
+examples, a shared shipment), each keeps its own copy, and neither learns of the other's; an
+event sent without one is named by its GS1 event hash (``ni:///``),
 which is also what its ``eventID`` reads in query answers.
 """
 
@@ -67,12 +69,13 @@ class EpcisEvent(Base):
 
     __tablename__ = "epcis_events"
     __table_args__ = (
+        sa.UniqueConstraint("org_id", "event_id", name="uq_epcis_events_org_id_event_id"),
         sa.Index("ix_epcis_events_org_id_event_time", "org_id", "event_time"),
         sa.Index("ix_epcis_events_org_id_record_time", "org_id", "record_time"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    event_id: Mapped[str] = mapped_column(sa.String(500), unique=True)
+    event_id: Mapped[str] = mapped_column(sa.String(500), index=True)
     #: GS1's event hash (``ni:///sha-256;…?ver=CBV2.0``): same event, same hash.
     event_hash: Mapped[str] = mapped_column(sa.String(120), index=True)
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))

@@ -3,22 +3,27 @@
 Lists are ``|``-separated (the binding's convention; a repeated parameter adds values too).
 An unknown parameter, a repeated single-valued one or a bad value raises
 QueryParameterProblem naming it: silently dropping a filter would answer a different question.
-``nextPageToken`` is signed (itsdangerous) and carries the query it pages through, so it can be
-neither forged nor moved onto another query.
+``nextPageToken`` is sealed (Fernet under the app's key, ``traceapp.sealed``) and carries the
+query it pages through and the caller's organisation, so it can be neither forged, nor read
+(the row key it holds is no one's to learn), nor moved onto another query or organisation.
+A path's own filter (``/bizSteps/shipping/events``) may not be given again in the query: a
+parameter never widens what the path names.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 
+from traceapp import sealed
 from traceapp.epcis import standard
 from traceapp.epcis.errors import QueryParameterProblem
+from traceapp.inputs import unstorable
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -51,7 +56,14 @@ TIMES = {
 }
 SINGLE = {"orderBy", "orderDirection", "perPage", "nextPageToken", *TIMES}
 ORDER_BY = {"eventTime": "event_time", "recordTime": "record_time"}
-_SALT = "epcis-next-page"
+#: The query parameter that would repeat a path's filter (``fixed_filters``' fields).
+_FIXED_PARAMETERS = {
+    "event_types": "eventType",
+    "biz_steps": "EQ_bizStep",
+    "dispositions": "EQ_disposition",
+    "read_points": "EQ_readPoint",
+    "biz_locations": "EQ_bizLocation",
+}
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,19 @@ class EventQuery:
     after: tuple[str, int] | None = field(default=None, compare=False)  # (sort value, pk)
 
 
-def parse(args: Mapping[str, list[str]], *, secret: str, fixed: dict[str, Any] | None = None) -> EventQuery:
+def parse(
+    args: Mapping[str, list[str]], *, secret: str, org: str, fixed: dict[str, Any] | None = None
+) -> EventQuery:
     """Read the query string (name → its values) into an EventQuery; ``fixed`` are filters
-    the path sets (``/bizSteps/{bizStep}/events``). Raises QueryParameterProblem."""
+    the path sets (``/bizSteps/{bizStep}/events``); ``org``: the caller's organisation (a
+    nextPageToken is its alone). Raises QueryParameterProblem."""
     values: dict[str, Any] = dict(fixed or {})
+    for key in fixed or {}:
+        name = _FIXED_PARAMETERS.get(key)
+        if name in args:
+            raise QueryParameterProblem(
+                _("The path already sets %(name)s; leave it out of the query.", name=name), field=name
+            )
     for name, given in args.items():
         if name in SINGLE and len(given) > 1:
             raise QueryParameterProblem(_("%(name)s may be given once.", name=name), field=name)
@@ -94,13 +115,26 @@ def parse(args: Mapping[str, list[str]], *, secret: str, fixed: dict[str, Any] |
             raise QueryParameterProblem(_("Unknown query parameter %(name)s.", name=name), field=name)
     query = EventQuery(**_normalised(values), **_order(args), per_page=_per_page(args))
     token = args.get("nextPageToken")
-    return _resume(query, token[0], secret) if token else query
+    return _resume(query, token[0], secret, org) if token else query
 
 
 def _split(name: str, given: list[str]) -> tuple[str, ...]:
     out = tuple(v.strip() for value in given for v in value.split("|"))
     if not out or any(not v for v in out):
         raise QueryParameterProblem(_("%(name)s has an empty value.", name=name), field=name)
+    if any(unstorable(v) for v in out):  # PostgreSQL refuses a NUL even in a comparison
+        raise QueryParameterProblem(
+            _("Text may not contain a NUL character or a lone surrogate."), field=name
+        )
+    if any(len(v) > standard.MAX_VALUE_LENGTH for v in out):
+        raise QueryParameterProblem(
+            _(
+                "A value of %(name)s is longer than %(max)d characters.",
+                name=name,
+                max=standard.MAX_VALUE_LENGTH,
+            ),
+            field=name,
+        )
     if name == "eventType" and any(v not in standard.EVENT_TYPES for v in out):
         raise QueryParameterProblem(_("Unknown event type in %(name)s.", name=name), field=name)
     if name == "EQ_action" and any(v not in ("ADD", "OBSERVE", "DELETE") for v in out):
@@ -118,7 +152,7 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
 def _time(name: str, value: str) -> datetime:
     try:
         return standard.parse_time(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise QueryParameterProblem(
             _("%(name)s must be a date and time with its offset (2026-11-21T08:00:00+08:00).", name=name),
             field=name,
@@ -137,7 +171,8 @@ def _order(args: Mapping[str, list[str]]) -> dict[str, Any]:
 
 def _per_page(args: Mapping[str, list[str]]) -> int:
     given = (args.get("perPage") or [str(DEFAULT_PER_PAGE)])[0]
-    if not given.isdigit() or not 1 <= int(given) <= MAX_PER_PAGE:
+    # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and "１０".
+    if not (given.isascii() and given.isdigit()) or not 1 <= int(given) <= MAX_PER_PAGE:
         raise QueryParameterProblem(
             _("perPage takes a whole number from 1 to %(max)d.", max=MAX_PER_PAGE), field="perPage"
         )
@@ -159,15 +194,24 @@ def _fingerprint(query: EventQuery) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
-def next_page_token(query: EventQuery, after: tuple[str, int], *, secret: str) -> str:
-    """The signed token of the page after ``after`` (the last row's sort value and key)."""
-    return URLSafeSerializer(secret, salt=_SALT).dumps({"q": _fingerprint(query), "a": list(after)})
+def next_page_token(query: EventQuery, after: tuple[str, int], *, secret: str, org: str) -> str:
+    """The sealed token of the page after ``after`` (the last row's sort value and key), for
+    the organisation ``org`` alone."""
+    payload = json.dumps({"q": _fingerprint(query), "a": list(after), "o": org})
+    return sealed.seal(_keys(secret), payload).removeprefix(sealed.PREFIX)
 
 
-def _resume(query: EventQuery, token: str, secret: str) -> EventQuery:
+def _keys(secret: str) -> list[str]:
+    # A key of its own (HKDF over it): a page token never opens as, nor is, a sealed secret.
+    return [f"{secret}\x00epcis-next-page"]
+
+
+def _resume(query: EventQuery, token: str, secret: str, org: str) -> EventQuery:
     try:
-        data = URLSafeSerializer(secret, salt=_SALT).loads(token)
-    except BadSignature:
+        data = json.loads(sealed.unseal(_keys(secret), sealed.PREFIX + token))
+        if not isinstance(data, dict) or data.get("o") != org:
+            raise ValueError("another organisation's token")
+    except ValueError:  # (sealed.Unsealable is one)
         raise QueryParameterProblem(
             _("nextPageToken is not one this server gave."), field="nextPageToken"
         ) from None
@@ -181,6 +225,4 @@ def _resume(query: EventQuery, token: str, secret: str) -> EventQuery:
 
 
 def _json_round_trip(value: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(value))

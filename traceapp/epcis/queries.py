@@ -17,6 +17,7 @@ from traceapp.epcis.models import EpcisCapture, EpcisEvent, EpcisIdentifier, Ide
 from traceapp.epcis.params import MATCHES, EventQuery
 from traceapp.events.documents import public_details
 from traceapp.events.queries import journey, sees_everything
+from traceapp.inputs import unstorable
 from traceapp.orgs.permissions import Action, allows, require
 from traceapp.orgs.services import Actor
 
@@ -122,14 +123,28 @@ def _like(pattern: str) -> str:
     return body.replace("*", "%")
 
 
-def get_event(session: Session, actor: Actor, event_id: str) -> EpcisEvent:
-    """A captured event the actor sees, by eventID (or, for one sent without, its hash).
-    Raises PermissionDenied, NoSuchEvent."""
+#: A regulator reading an eventID gets at most this many organisations' copies of it.
+EVENT_COPIES_LIMIT = 100
+
+
+def get_event(session: Session, actor: Actor, event_id: str) -> list[EpcisEvent]:
+    """The captured events of this eventID (or, for one sent without, its hash) the actor
+    sees: one (its organisation's), or for a regulator each capturing organisation's copy,
+    oldest first. Raises PermissionDenied, NoSuchEvent."""
     require(actor, Action.QUERY_EPCIS)
-    event = session.scalar(sa.select(EpcisEvent).where(EpcisEvent.event_id == event_id, _visible(actor)))
-    if event is None:
+    if unstorable(event_id):  # no event has one (PostgreSQL refuses a NUL even to compare)
         raise NoSuchEvent()
-    return event
+    events = list(
+        session.scalars(
+            sa.select(EpcisEvent)
+            .where(EpcisEvent.event_id == event_id, _visible(actor))
+            .order_by(EpcisEvent.id)
+            .limit(EVENT_COPIES_LIMIT)
+        )
+    )
+    if not events:
+        raise NoSuchEvent()
+    return events
 
 
 #: The dimension lists answer at most this many values.

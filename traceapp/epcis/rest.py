@@ -25,7 +25,7 @@ from traceapp.epcis import capture, documents, params, queries, standard
 from traceapp.epcis.errors import CaptureLimitExceeded, NoSuchEvent, epcis_type_of
 from traceapp.epcis.tasks import artefacts
 from traceapp.errors import DomainError, UnsupportedMediaType, problem_body
-from traceapp.inputs import parse_json
+from traceapp.inputs import parse_json, unstorable
 
 bp = Blueprint("epcis", __name__, url_prefix="/epcis")
 VERSIONS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-Extensions": ""}
@@ -156,9 +156,13 @@ class Captures(Discoverable):
         actor = api_actor()
         document = _body()
         behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").strip().lower()
+        # Checked and hashed before the write transaction opens: the lock is held to store only.
+        prepared = capture.prepare_capture(
+            actor, document=document, behaviour=behaviour, artefacts=artefacts(), limits=limits()
+        )
         with db.transaction() as session:
             job = capture.start_capture(
-                session, actor, document=document, behaviour=behaviour, artefacts=artefacts(), limits=limits()
+                session, actor, prepared=prepared, artefacts=artefacts(), limits=limits()
             )
             answer = documents.capture_job(job)
         location = url_for("epcis.capture_job", capture_id=answer["captureID"])
@@ -188,9 +192,10 @@ class Events(Discoverable):
         """Capture a single event (201 with the event, 200 for a replay)."""
         actor = api_actor()
         event = _body()
+        prepared = capture.prepare_single_event(actor, event=event, artefacts=artefacts(), limits=limits())
         with db.transaction() as session:
             row, replay = capture.capture_single_event(
-                session, actor, event=event, artefacts=artefacts(), limits=limits()
+                session, actor, prepared=prepared, artefacts=artefacts()
             )
             answer = documents.stored_event(row)
         location = url_for("epcis.event", event_id=answer["eventID"])
@@ -212,6 +217,8 @@ def fixed_filters(fixed: dict[str, Any]) -> dict[str, Any]:
         "read_point": "read_points",
         "biz_location": "biz_locations",
     }
+    if any(unstorable(str(v)) for v in fixed.values()):  # PostgreSQL refuses a NUL to compare
+        raise NoSuchEvent()
     out = {names[k]: (v,) for k, v in fixed.items() if k in names}
     if "epc" in fixed:
         out["matches"] = (("MATCH_anyEPC", (fixed["epc"],)),)
@@ -224,13 +231,13 @@ def _query_answer(fixed: dict[str, Any]) -> Response:
     actor = api_actor()
     secret = str(current_app.config["SECRET_KEY"])
     args = {name: request.args.getlist(name) for name in request.args}
-    query = params.parse(args, secret=secret, fixed=fixed)
+    query = params.parse(args, secret=secret, fixed=fixed, org=str(actor.org_id))
     rows, more = queries.find_events(db.session(), actor, query)
     headers: dict[str, str] = {}
     if more:
         last = rows[-1]
         token = params.next_page_token(
-            query, (getattr(last, query.order_by).isoformat(), last.id), secret=secret
+            query, (getattr(last, query.order_by).isoformat(), last.id), secret=secret, org=str(actor.org_id)
         )
         given = [(k, v) for k, vs in args.items() if k != "nextPageToken" for v in vs]
         headers["Link"] = f'<{request.base_url}?{urlencode([*given, ("nextPageToken", token)])}>; rel="next"'
@@ -239,10 +246,11 @@ def _query_answer(fixed: dict[str, Any]) -> Response:
 
 class Event(Discoverable):
     def get(self, event_id: str) -> Response:
-        """One event, by its eventID (URL-encoded)."""
+        """The event of this eventID (URL-encoded) the caller sees: its organisation's one; for
+        a regulator, each organisation's copy."""
         actor = api_actor()
-        row = queries.get_event(db.session(), actor, event_id)
-        return _json(documents.query_document([row], created_at=utcnow()))
+        rows = queries.get_event(db.session(), actor, event_id)
+        return _json(documents.query_document(rows, created_at=utcnow()))
 
 
 class EventTypes(Discoverable):

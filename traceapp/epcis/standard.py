@@ -7,6 +7,14 @@ licence, so we do not ship them: ``EPCIS_ARTEFACTS_DIR`` names the folder that h
 them from ref.gs1.org, where GS1 publishes them for implementers). JSON-LD processing is
 offline: the only remote context ever resolved is GS1's, served from that folder; any other
 ``@context`` URL is refused, never fetched.
+
+The context rule (``check_context``), for a document's ``@context`` and each event's own: GS1's
+context URLs, plus small inline prefix maps (at most ``INLINE_CONTEXT_TERMS`` terms and
+``INLINE_CONTEXT_BYTES`` bytes in all), whose terms are a prefix's IRI (a string) or a plain
+``{"@id", "@type"}`` definition of strings (as GS1's rail example has). Keywords
+(``@vocab``, ``@protected``, …), nested or scoped contexts and any other definition are
+refused: expanding a context costs time under the hash generator's process-wide lock, so
+only contexts of bounded cost are expanded at all.
 """
 
 from __future__ import annotations
@@ -44,6 +52,11 @@ EVENT_TYPES = (
 #: ``scheme:rest``: the schema leans on ``format: uri`` (bizStep, extension names, EPCs), which
 #: jsonschema checks only with a URI package installed; this is the check it needs.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+#: An inline @context is a small prefix map: at most this many terms and bytes (all together).
+INLINE_CONTEXT_TERMS = 64
+INLINE_CONTEXT_BYTES = 4096
+#: The longest eventID, dimension value or identifier stored (the columns' length).
+MAX_VALUE_LENGTH = 500
 _CBV_PREFIXES = {
     "bizStep": ("https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:"),
     "disposition": ("https://ref.gs1.org/cbv/Disp-", "urn:epcglobal:cbv:disp:"),
@@ -103,24 +116,121 @@ class Artefacts:
         return jsonld.expand(document, {"documentLoader": self.load_document})
 
 
+def check_context(context: Any, pointer: str = "/@context") -> None:
+    """The context rule (see the module's doc). Raises InvalidDocument naming ``pointer``."""
+    items = context if isinstance(context, list) else [context]
+    if not items:
+        raise InvalidDocument("@context is empty: give GS1's EPCIS context URL.", pointer)
+    terms = size = 0
+    for item in items:
+        if isinstance(item, str):
+            if item not in CONTEXT_URLS:
+                raise InvalidDocument(
+                    f"@context: only GS1's EPCIS context ({CONTEXT_URL}) and inline prefixes are "
+                    "accepted; other remote contexts are never fetched.",
+                    pointer,
+                )
+            continue
+        if not isinstance(item, dict):
+            raise InvalidDocument("@context: each entry is GS1's context URL or a prefix map.", pointer)
+        for term, definition in item.items():
+            if not isinstance(term, str) or term.startswith("@") or not _plain_definition(definition):
+                raise InvalidDocument(
+                    f"@context: the term {str(term)[:60]!r} must map to an IRI (a string); keywords, "
+                    "nested and scoped contexts are not accepted.",
+                    pointer,
+                )
+        terms += len(item)
+        size += len(json.dumps(item, ensure_ascii=False).encode())
+    if terms > INLINE_CONTEXT_TERMS or size > INLINE_CONTEXT_BYTES:
+        raise InvalidDocument(
+            f"@context: an inline context holds at most {INLINE_CONTEXT_TERMS} terms and "
+            f"{INLINE_CONTEXT_BYTES} bytes.",
+            pointer,
+        )
+
+
+def _plain_definition(definition: Any) -> bool:
+    if isinstance(definition, str):
+        return True
+    return (
+        isinstance(definition, dict)
+        and bool(definition)
+        and set(definition) <= {"@id", "@type"}
+        and all(isinstance(v, str) for v in definition.values())
+    )
+
+
 def validate_document(artefacts: Artefacts, document: Any) -> None:
-    """Check an EPCISDocument / EPCISQueryDocument against GS1's schema and its JSON-LD context.
-    Raises InvalidDocument naming the first fault."""
+    """Check an EPCISDocument / EPCISQueryDocument against GS1's schema, the context rule
+    (the document's and each event's own) and JSON-LD. Raises InvalidDocument naming the
+    first fault."""
     if not isinstance(document, dict) or document.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
         raise InvalidDocument("The body must be an EPCISDocument or an EPCISQueryDocument.", "/type")
+    check_context(document.get("@context"))
     error = next(artefacts.validator.iter_errors(document), None)
     if error is not None:
         pointer = "/" + "/".join(str(p) for p in error.instance_path)
         raise InvalidDocument(f"Schema: {error.message[:300]}", pointer)
+    for pointer, event in _located_events(document):
+        if "@context" in event:
+            check_context(event["@context"], f"{pointer}/@context")
+        check_event(event, pointer)
+    expand_checked(artefacts, {"@context": document["@context"]}, "/@context")
+
+
+def expand_checked(artefacts: Artefacts, value: Any, pointer: str) -> list[Any]:
+    """``artefacts.expand``, its JsonLdError as InvalidDocument naming ``pointer``."""
     try:
-        artefacts.expand({"@context": document["@context"]})
+        return artefacts.expand(value)  # (our own loader: no lock needed, none held long)
     except jsonld.JsonLdError as exc:
         cause = exc
         while getattr(cause, "cause", None) is not None:
             cause = cause.cause
+        code, details = getattr(cause, "code", None) or cause, getattr(cause, "details", None) or ""
+        raise InvalidDocument(f"JSON-LD @context: {code}: {details}", pointer) from exc
+
+
+def _located_events(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    body = document.get("epcisBody") or {}
+    if document["type"] == "EPCISQueryDocument":
+        base, events = (
+            "/epcisBody/queryResults/resultsBody/eventList",
+            (body.get("queryResults", {}).get("resultsBody", {}).get("eventList", [])),
+        )
+    else:
+        base, events = "/epcisBody/eventList", body.get("eventList", [])
+    return [(f"{base}/{i}", e) for i, e in enumerate(events) if isinstance(e, dict)]
+
+
+def check_event(event: dict[str, Any], pointer: str) -> None:
+    """What the schema lets through but the repository cannot store: a time outside the years
+    1–9999 in UTC, a value longer than its column. Raises InvalidDocument naming the field."""
+    try:
+        facts = facts_of(event)
+    except (ValueError, OverflowError, KeyError, TypeError):
         raise InvalidDocument(
-            f"JSON-LD @context: {cause.code or cause}: {cause.details or ''}", "/@context"
-        ) from exc
+            "eventTime must be a date and time with its offset, in the years 1 to 9999.",
+            f"{pointer}/eventTime",
+        ) from None
+    for name, value in (
+        ("eventID", event.get("eventID")),
+        ("bizStep", facts.biz_step),
+        ("disposition", facts.disposition),
+        ("readPoint/id", facts.read_point),
+        ("bizLocation/id", facts.biz_location),
+    ):
+        if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+            raise InvalidDocument(
+                f"{name} is longer than {MAX_VALUE_LENGTH} characters.", f"{pointer}/{name}"
+            )
+    for role, value in facts.identifiers:
+        if len(value) > MAX_VALUE_LENGTH:
+            raise InvalidDocument(
+                f"An identifier ({role}) is longer than {MAX_VALUE_LENGTH} characters.", pointer
+            )
+    if not isinstance(facts.offset, str) or len(facts.offset) > 6:
+        raise InvalidDocument("eventTimeZoneOffset must be like +08:00.", f"{pointer}/eventTimeZoneOffset")
 
 
 def events_of(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,11 +263,11 @@ def event_hashes(artefacts: Artefacts, events: list[dict[str, Any]]) -> list[str
     implementation (``epcis-event-hash-generator``). Where it fails on an event (it raises on
     some valid events), the hash is SHA-256 over the canonical JSON of the event's JSON-LD
     expansion without ``eventID``/``recordTime``, marked ``?ver=traceapp-expanded-1``."""
+    out: list[str | None] = [None] * len(events)
     with _HASH_LOCK:
         import epcis_event_hash_generator  # noqa: F401  (its import sets pyld's loader: ours after it)
 
         jsonld.set_document_loader(artefacts.load_document)
-        out: list[str | None] = [None] * len(events)
         groups: dict[str, list[int]] = {}
         for index, event in enumerate(events):  # a document's events share its context: one call
             groups.setdefault(json.dumps(event["@context"], sort_keys=True), []).append(index)
@@ -166,10 +276,13 @@ def event_hashes(artefacts: Artefacts, events: list[dict[str, Any]]) -> list[str
             for i, found in zip(indexes, batch or [None] * len(indexes), strict=True):
                 out[i] = found
         for index, event in enumerate(events):
-            if out[index] is None:  # the whole batch failed: event by event, then our fallback
+            if out[index] is None:  # the whole batch failed: event by event
                 one = _generated(event["@context"], [event])
-                out[index] = one[0] if one else _expanded_hash(artefacts, event)
-        return [h for h in out if h is not None]
+                out[index] = one[0] if one else None
+    for index, event in enumerate(events):  # then our fallback (it takes the lock itself)
+        if out[index] is None:
+            out[index] = _expanded_hash(artefacts, event, index)
+    return [h for h in out if h is not None]
 
 
 def _generated(context: Any, events: list[dict[str, Any]]) -> list[str] | None:
@@ -190,8 +303,11 @@ def _hashable(event: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in event.items() if k not in ("@context", "eventID", "recordTime")}
 
 
-def _expanded_hash(artefacts: Artefacts, event: dict[str, Any]) -> str:
-    expanded = artefacts.expand({"@context": event["@context"], **_hashable(event)})
+def _expanded_hash(artefacts: Artefacts, event: dict[str, Any], index: int = 0) -> str:
+    """Raises InvalidDocument (JSON-LD refuses the event)."""
+    expanded = expand_checked(
+        artefacts, {"@context": event["@context"], **_hashable(event)}, f"/epcisBody/eventList/{index}"
+    )
     digest = hashlib.sha256(json.dumps(expanded, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return f"ni:///sha-256;{digest}?ver=traceapp-expanded-1"
 
@@ -226,11 +342,15 @@ def cbv_short(kind: str, value: str | None) -> str | None:
 
 
 def parse_time(value: str) -> datetime:
-    """An EPCIS date-time (with an offset or Z) as an aware UTC datetime. Raises ValueError."""
+    """An EPCIS date-time (with an offset or Z) as an aware UTC datetime. Raises ValueError
+    (also for a time outside the years 1–9999 once in UTC)."""
     parsed = datetime.fromisoformat(value.replace("z", "Z"))
     if parsed.tzinfo is None:
         raise ValueError("a time zone offset is required")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the years 1 to 9999 in UTC") from None
 
 
 def facts_of(event: dict[str, Any]) -> EventFacts:

@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['capture_id'], ['epcis_captures.id'], name=op.f('fk_epcis_events_capture_id_epcis_captures')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_epcis_events_org_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_epcis_events')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_epcis_events_event_id'))
+    sa.UniqueConstraint('org_id', 'event_id', name='uq_epcis_events_org_id_event_id')
     )
     with op.batch_alter_table('epcis_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_epcis_events_biz_location'), ['biz_location'], unique=False)
@@ -66,6 +66,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_epcis_events_capture_id'), ['capture_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_epcis_events_disposition'), ['disposition'], unique=False)
         batch_op.create_index(batch_op.f('ix_epcis_events_event_hash'), ['event_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_epcis_events_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_epcis_events_event_type'), ['event_type'], unique=False)
         batch_op.create_index('ix_epcis_events_org_id_event_time', ['org_id', 'event_time'], unique=False)
         batch_op.create_index('ix_epcis_events_org_id_record_time', ['org_id', 'record_time'], unique=False)
@@ -96,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_epcis_events_org_id_record_time')
         batch_op.drop_index('ix_epcis_events_org_id_event_time')
         batch_op.drop_index(batch_op.f('ix_epcis_events_event_type'))
+        batch_op.drop_index(batch_op.f('ix_epcis_events_event_id'))
         batch_op.drop_index(batch_op.f('ix_epcis_events_event_hash'))
         batch_op.drop_index(batch_op.f('ix_epcis_events_disposition'))
         batch_op.drop_index(batch_op.f('ix_epcis_events_capture_id'))
