@@ -340,3 +340,14 @@ def test_the_seal_is_in_the_label_pdf(client, make, tmp_path):
     # Issued before the seal was uploaded: its label has none, and never will.
     old = client.get(f"/api/v1/certificates/{before['id']}/label.pdf?size=100x70", headers=h(admin))
     assert old.status_code == 200 and b"/Subtype /Image" not in old.data
+
+
+def test_a_seal_that_would_decompress_to_hundreds_of_megapixels_is_refused_not_a_500(client, make):
+    from PIL import Image
+
+    admin = make.member()
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, format="PNG")  # some 50 KB on the wire
+    answer = upload(client, admin, bomb.getvalue())
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.json["errors"][0]["field"] == "/seal"

@@ -367,17 +367,6 @@ def test_a_seller_organisation_that_never_held_the_batch_is_refused(client, make
     assert client.get(f"/api/v1/purchases/{sold.json['id']}", headers=headers(stranger)).status_code == 404
 
 
-def test_the_producer_of_a_lot_sees_its_purchase_even_from_a_typed_seller(client, make, market, farm):
-    batch = make.certificate(farm)
-    bought = post(client, market, purchase_body(ours(batch.trace_code)))  # a farm household sold it
-    assert client.get(f"/api/v1/purchases/{bought.json['id']}", headers=headers(farm)).status_code == 200
-    listed = client.get("/api/v1/purchases", headers=headers(farm)).json["items"]
-    assert [p["id"] for p in listed] == [bought.json["id"]]
-    other = make.member(OrgKind.PRODUCER)
-    assert client.get(f"/api/v1/purchases/{bought.json['id']}", headers=headers(other)).status_code == 404
-    assert client.get("/api/v1/purchases", headers=headers(other)).json["items"] == []
-
-
 def test_a_shipped_lot_is_received_through_the_custody_service(client, make, market, farm, dbsession):
     batch = make.certificate(farm, quantity=Decimal("100"))
     shipped = client.post(
@@ -485,3 +474,111 @@ def test_a_purchase_reissued_from_cannot_be_voided(client, market):
         f"/api/v1/purchases/{bought.json['id']}/void", json={"reason": "x"}, headers=headers(market)
     )
     assert refused.status_code == 409
+
+
+# --- what an independent review found -------------------------------------------------------
+
+
+def test_what_one_certificate_covers_is_collected_once_across_buyers_and_purchases(client, make):
+    farm, first, second = make.member(), make.member(OrgKind.MARKET), make.member(OrgKind.MARKET)
+    certificate = make.certificate(farm)  # covers its quantity, in kg
+    whole = str(certificate.quantity)
+
+    def buy(buyer, *quantities, certificate=certificate):
+        lines = [
+            {
+                "collected": "ours",
+                "product_name": "大白菜",
+                "code": certificate.trace_code,
+                "quantity": q,
+                "unit": "kg",
+            }
+            for q in quantities
+        ]
+        body = {
+            "event_id": str(uuid.uuid4()),
+            "purchased_at": "2026-12-01T08:00:00+08:00",
+            "seller": {"name": "张三"},
+            "lines": lines,
+        }
+        return client.post("/api/v1/purchases", json=body, headers={**buyer.headers, "Accept-Language": "en"})
+
+    assert buy(first, whole).status_code == 201
+    again = buy(second, "1")  # anyone can type a code from a label: nothing of it is left
+    assert again.status_code == 422 and "collected already" in again.get_data(as_text=True), again.json
+    assert again.json["errors"][0]["field"] == "/lines/0/quantity"
+    twice = buy(make.member(OrgKind.MARKET), "1", "1", certificate=make.certificate(farm))
+    assert twice.status_code == 422 and twice.json["errors"][0]["field"] == "/lines/1/code"
+    own = buy(farm, "1")
+    assert own.status_code in (403, 422)  # a producer is no buyer, and its own certificate is no purchase
+
+
+def test_a_certificate_revoked_after_it_was_collected_cannot_be_reissued_from(client, make):
+    farm, buyer = make.member(), make.member(OrgKind.PROCESSOR)
+    certificate = make.certificate(farm)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "purchased_at": "2026-12-01T08:00:00+08:00",
+        "seller": {"name": "张三"},
+        "lines": [
+            {
+                "collected": "ours",
+                "product_name": "大白菜",
+                "code": certificate.trace_code,
+                "quantity": "10",
+                "unit": "kg",
+            }
+        ],
+    }
+    bought = client.post("/api/v1/purchases", json=body, headers=buyer.headers)
+    assert bought.status_code == 201, bought.json
+    line = bought.json["lines"][0]["id"]
+    revoked = client.post(
+        f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "错开"}, headers=farm.headers
+    )
+    assert revoked.status_code == 200, revoked.json
+    output = {
+        "product_name": "净菜",
+        "quantity": "10",
+        "unit": "kg",
+        "origin": {"region_code": "420116"},
+        "commitments": ["no_banned_substances", "residues_within_limits", "truthful"],
+        "basis": ["self_commitment"],
+    }
+    made = client.post(
+        "/api/v1/events",
+        json={
+            "event_id": str(uuid.uuid4()),
+            "kind": "transforming",
+            "occurred_at": "2026-12-01T10:00:00+08:00",
+            "inputs": [{"purchase_line": line, "quantity": "10", "unit": "kg"}],
+            "outputs": [output],
+        },
+        headers={**buyer.headers, "Accept-Language": "en"},
+    )
+    assert made.status_code == 409 and "revoked" in made.json["detail"], made.json
+
+
+def test_the_issuer_of_a_lot_bought_through_a_trader_does_not_read_the_traders_purchase(client, make):
+    farm_a, farm_b, buyer = make.member(), make.member(), make.member(OrgKind.MARKET)
+    a, b = make.certificate(farm_a), make.certificate(farm_b)
+    body = {
+        "event_id": str(uuid.uuid4()),
+        "purchased_at": "2026-12-01T08:00:00+08:00",
+        "seller": {"name": "张三", "phone": "13800138000"},
+        "lines": [
+            {
+                "collected": "ours",
+                "product_name": "大白菜",
+                "code": c.trace_code,
+                "quantity": "1",
+                "unit": "kg",
+            }
+            for c in (a, b)
+        ],
+    }
+    bought = client.post("/api/v1/purchases", json=body, headers=buyer.headers)
+    assert bought.status_code == 201, bought.json
+    assert client.get(f"/api/v1/purchases/{bought.json['id']}", headers=farm_a.headers).status_code == 404
+    listed = client.get("/api/v1/purchases", headers=farm_a.headers).get_data(as_text=True)
+    assert "13800138000" not in listed and b.trace_code not in listed

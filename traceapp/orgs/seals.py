@@ -62,7 +62,9 @@ def clean_seal(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanSeal:
             if image.width * image.height > MAX_PIXELS:
                 raise InvalidInput(FIELD, _("The seal image has too many pixels."))
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise InvalidInput(FIELD, _("The seal image has too many pixels.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(FIELD, _("Send the seal as a PNG or JPEG image.")) from None
     if min(image.size) < MIN_SIDE_PX:
         raise InvalidInput(FIELD, _("The seal image is too small: at least 32 pixels a side."))

@@ -80,6 +80,7 @@ def _own_line(rec: Recording, line_id: uuid.UUID, field: str) -> PurchaseLine:
 def _ours_as_input(rec: Recording, line: PurchaseLine, amount: Decimal) -> None:
     certificate = rec.session.get_one(Certificate, line.certificate_id)
     rec.certificates[certificate.id] = certificate
+    rec.refuse_revoked(certificate)  # revoked or recalled since it was collected: nothing made of it
     in_batch_unit = rules.to_batch_unit(amount, line.unit, certificate.unit)
     assert in_batch_unit is not None  # checked when the line was recorded
     if line.receiving_event_id is not None:

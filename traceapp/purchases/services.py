@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from traceapp import codes, idempotency
 from traceapp.certificates.models import Certificate
+from traceapp.certificates.texts import quantity_text
 from traceapp.db import utcnow
 from traceapp.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from traceapp.events import rules as event_rules
@@ -190,6 +192,24 @@ def _line(
     return row
 
 
+def _collected_before(session: Session, certificate: Certificate, purchase: Purchase) -> Decimal | None:
+    """How much of the certificate purchases not voided have collected so far, by any buyer, in
+    its own unit (the lines of ``purchase`` recorded so far included); None if ``purchase``
+    already collects it. A trace code is on every label, so anyone can type it: what one
+    certificate covers is collected once, not once per buyer who types it."""
+    rows = session.execute(
+        sa.select(PurchaseLine.purchase_id, PurchaseLine.quantity, PurchaseLine.unit)
+        .join(Purchase, Purchase.id == PurchaseLine.purchase_id)
+        .where(PurchaseLine.certificate_id == certificate.id, Purchase.voided_at.is_(None))
+    ).all()
+    if any(purchase_id == purchase.id for purchase_id, _q, _u in rows):
+        return None
+    total = Decimal(0)
+    for _purchase_id, quantity, unit in rows:
+        total += event_rules.to_batch_unit(quantity, unit, certificate.unit) or Decimal(0)
+    return total
+
+
 def _missing_message(kind: CollectedKind, name: str) -> str:
     if kind is CollectedKind.NONE and name == "exemption":
         return _(
@@ -226,6 +246,21 @@ def _collect_ours(
         raise InvalidInput(f"{where}/unit", _("This batch is counted in another unit."))
     if amount > certificate.quantity:
         raise InvalidInput(f"{where}/quantity", _("More than the certificate covers."))
+    if certificate.org_id == actor.org_id:
+        raise InvalidInput(
+            f"{where}/code", _("This is your organisation's own certificate: a buyer collects its sellers'.")
+        )
+    collected = _collected_before(session, certificate, purchase)
+    if collected is None:
+        raise InvalidInput(f"{where}/code", _("This certificate is already collected in this purchase."))
+    if collected + amount > certificate.quantity:
+        raise InvalidInput(
+            f"{where}/quantity",
+            _(
+                "More than the certificate covers: %(collected)s of it have been collected already.",
+                collected=quantity_text(collected, certificate.unit),
+            ),
+        )
     if purchase.seller_org_id is not None and not _ever_held(session, certificate, purchase.seller_org_id):
         raise InvalidInput(f"{where}/code", _("The seller never held this batch."))
     row.certificate_id = certificate.id
@@ -345,19 +380,11 @@ def get_purchase(session: Session, actor: Actor, purchase_id: uuid.UUID) -> Purc
 
 
 def may_read(session: Session, actor: Actor, purchase: Purchase) -> bool:
-    """Its buyer, its seller organisation, the issuer of a lot of ours in it, or a regulator."""
-    if actor.org_id in (purchase.org_id, purchase.seller_org_id) or allows(actor, Action.SEE_ALL_PURCHASES):
-        return True
-    issued = _of_lots_issued_by(actor.org_id).where(PurchaseLine.purchase_id == purchase.id)
-    return session.scalar(issued.limit(1)) is not None
-
-
-def _of_lots_issued_by(org_id: uuid.UUID) -> sa.Select[Any]:
-    """Purchases (ids) with a lot whose certificate the organisation issued."""
-    return (
-        sa.select(PurchaseLine.purchase_id)
-        .join(Certificate, Certificate.id == PurchaseLine.certificate_id)
-        .where(Certificate.org_id == org_id)
+    """Its buyer, its seller organisation, or a regulator. Not the issuer of a lot in it that
+    sold through someone else: the purchase names other producers' lots, the seller's phone,
+    the place and the slip (the issuer follows its own batch by its trace instead)."""
+    return actor.org_id in (purchase.org_id, purchase.seller_org_id) or allows(
+        actor, Action.SEE_ALL_PURCHASES
     )
 
 
@@ -371,13 +398,11 @@ def list_purchases(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Purchase]:
-    """Purchases the actor may read, newest first: its own, those it sold, those of lots it
-    issued the certificate of, or every buyer's for a regulator; filtered by purchase time and
-    seller (an organisation id or part of the name)."""
+    """Purchases the actor may read, newest first: its own, those it sold, or every buyer's for
+    a regulator; filtered by purchase time and seller (an organisation id or part of the name)."""
     query = sa.select(Purchase).options(selectinload(Purchase.lines))
     if not allows(actor, Action.SEE_ALL_PURCHASES):
-        mine = (Purchase.org_id == actor.org_id, Purchase.seller_org_id == actor.org_id)
-        query = query.where(sa.or_(*mine, Purchase.id.in_(_of_lots_issued_by(actor.org_id))))
+        query = query.where(sa.or_(Purchase.org_id == actor.org_id, Purchase.seller_org_id == actor.org_id))
     if since is not None:
         query = query.where(Purchase.purchased_at >= since)
     if until is not None:
