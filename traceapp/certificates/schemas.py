@@ -228,6 +228,21 @@ class RevokeIn(StrictSchema):
     )
 
 
+def label_lang() -> Str:
+    """The language a label's text is printed in: ``zh`` (the default) or ``en``."""
+    return Str(
+        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
+    )
+
+
+def receipt_paper() -> Str:
+    """The width of a receipt roll in mm (``RECEIPT_PAPERS``), 58 by default."""
+    return Str(
+        load_default="58",
+        validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_l("Choose one of the listed values.")),
+    )
+
+
 def receipt_copies() -> Int:
     """Copies of an ESC/POS receipt: at most ``MAX_RECEIPT_COPIES``, as ESC/POS has no copy
     count and the job repeats the image (500 copies on 80 mm paper were 29 MB)."""
@@ -251,9 +266,7 @@ class LabelQuery(StrictSchema):
         load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
     )
     copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+    lang = label_lang()
 
 
 class _PackDateQuery(StrictSchema):
@@ -277,22 +290,15 @@ class CaseLabelQuery(_PackDateQuery):
         load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_l("Choose one of the listed values."))
     )
     copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+    lang = label_lang()
 
 
 class CaseReceiptQuery(_PackDateQuery):
     """A case label on a 58 or 80 mm receipt roll: paper, copies, language, pack date."""
 
-    paper = Str(
-        load_default="58",
-        validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_l("Choose one of the listed values.")),
-    )
+    paper = receipt_paper()
     copies = receipt_copies()
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+    lang = label_lang()
 
 
 class SheetQuery(StrictSchema):
@@ -303,22 +309,15 @@ class SheetQuery(StrictSchema):
         validate=validate.OneOf(sorted(SHEETS), error=_l("Choose one of the listed values.")),
     )
     copies = Int(load_default=None, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+    lang = label_lang()
 
 
 class ReceiptQuery(StrictSchema):
     """Receipt paper width (58 or 80 mm), copies and language: ESC/POS receipt printers."""
 
-    paper = Str(
-        load_default="58",
-        validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_l("Choose one of the listed values.")),
-    )
+    paper = receipt_paper()
     copies = receipt_copies()
-    lang = Str(
-        load_default="zh", validate=validate.OneOf(["zh", "en"], error=_l("Choose one of the listed values."))
-    )
+    lang = label_lang()
 
 
 class TestReportUploadOut(Schema):

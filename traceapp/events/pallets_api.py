@@ -19,14 +19,14 @@ from traceapp.auth import api_actor, login_required, page_actor
 from traceapp.certificates import printing
 from traceapp.certificates.forms import load_query
 from traceapp.certificates.models import Unit
-from traceapp.certificates.schemas import receipt_copies
+from traceapp.certificates.schemas import label_lang, receipt_copies, receipt_paper
 from traceapp.certificates.texts import quantity_text
 from traceapp.errors import NotFound
 from traceapp.events import documents, pallets, queries, services
 from traceapp.events.recording import EventSettings
 from traceapp.events.schemas import EventOut
 from traceapp.labels import case
-from traceapp.labels.layouts import DPI_CHOICES, RECEIPT_PAPERS
+from traceapp.labels.layouts import DPI_CHOICES
 from traceapp.orgs.permissions import Action, allows
 from traceapp.schemas import UUID, EventTime, Int, QuantityField, Str, StrictSchema, enum_out
 from traceapp.throttle import RateLimited, throttle
@@ -79,13 +79,13 @@ class PalletOut(Schema):
 class PalletLabelQuery(StrictSchema):
     dpi = Int(load_default=300, validate=validate.OneOf(DPI_CHOICES, error=_ONE_OF))
     copies = Int(load_default=1, validate=validate.Range(min=1, max=500, error=_l("Between 1 and 500.")))
-    lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
+    lang = label_lang()
 
 
 class PalletReceiptQuery(StrictSchema):
-    paper = Str(load_default="58", validate=validate.OneOf(sorted(RECEIPT_PAPERS), error=_ONE_OF))
+    paper = receipt_paper()
     copies = receipt_copies()
-    lang = Str(load_default="zh", validate=validate.OneOf(["zh", "en"], error=_ONE_OF))
+    lang = label_lang()
 
 
 #: The pallet label's files: extension → (content type, query, saved by the browser).
